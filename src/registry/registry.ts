@@ -1,0 +1,284 @@
+// The generic registry: apply/replace/get/list/status/delete for every kind, with preconditions,
+// generation, the global revision, at-rest encoding, redaction and after-commit publishing.
+import { Conflict, Invalid, NotFound, PreconditionRequired, type Cause } from '../errors';
+import { VersionConflict, type ChangeType, type ResourceRow, type ResourceStore } from '../store/resource-store';
+import type { SecretCipher } from '../store/secret-cipher';
+import { deepEqual } from '../util/equal';
+import { rfc3339, type Clock } from '../util/time';
+import { present, rowToObject } from './codec';
+import type { KindDefinition, Spec, Status, StoredObject, WriteContext } from './kind';
+import { readManifest, type Manifest, type RequestScope } from './manifest';
+import { isObj } from './normalize';
+import { listObjects, type ListOptions, type ListResult } from './list';
+import { schemaCauses } from './validation';
+
+export interface CommittedChange {
+  type: ChangeType;
+  revision: number;
+  def: KindDefinition;
+  /** Decoded object; publishers must redact before anything leaves the process. */
+  object: StoredObject;
+}
+
+export type CommitListener = (change: CommittedChange) => void;
+
+export interface WriteResult {
+  object: StoredObject;
+  created: boolean;
+}
+
+export class Registry {
+  readonly byPlural = new Map<string, KindDefinition>();
+  readonly byKind = new Map<string, KindDefinition>();
+  private readonly listeners: CommitListener[] = [];
+
+  constructor(
+    readonly kinds: KindDefinition[],
+    private readonly store: ResourceStore,
+    private readonly cipher: SecretCipher,
+    private readonly clock: Clock,
+  ) {
+    for (const k of kinds) {
+      this.byPlural.set(k.plural, k);
+      this.byKind.set(k.kind.toLowerCase(), k);
+    }
+  }
+
+  onCommit(listener: CommitListener): () => void {
+    this.listeners.push(listener);
+    return () => this.listeners.splice(this.listeners.indexOf(listener), 1);
+  }
+
+  /** POST: create, or replace the spec of an existing object (its status is kept). */
+  apply(def: KindDefinition, body: unknown, scope: RequestScope): WriteResult {
+    const { manifest, causes } = readManifest(def, body, scope);
+    const result = this.write(() => {
+      const row = this.store.get(def.kind, manifest.namespace, manifest.name);
+      const existing = row ? this.decode(def, row) : undefined;
+      const ctx = this.context(manifest, existing);
+      const spec = this.buildSpec(def, manifest, ctx, causes);
+      if (!row || !existing) {
+        const status = this.initialStatus(def, manifest, spec, ctx, causes);
+        this.failIfInvalid(def, manifest.name, causes);
+        if (manifest.resourceVersion && manifest.resourceVersion !== '0') {
+          throw new Conflict(`${def.kind} "${manifest.name}" does not exist, so resourceVersion ${manifest.resourceVersion} cannot match`, { kind: def.plural, name: manifest.name });
+        }
+        return this.insert(def, manifest, spec, status, ctx);
+      }
+      this.failIfInvalid(def, manifest.name, causes);
+      if (manifest.resourceVersion && manifest.resourceVersion !== existing.metadata.resourceVersion) {
+        throw stale(def, manifest.name, manifest.resourceVersion, existing.metadata.resourceVersion);
+      }
+      return this.update(def, row, existing, manifest, spec, existing.status, ctx);
+    });
+    return { object: present(def, result.object), created: result.created };
+  }
+
+  /** PUT: replace spec and metadata of an existing object; needs a precondition. */
+  replace(def: KindDefinition, name: string, body: unknown, scope: RequestScope, ifMatch?: string): StoredObject {
+    const { manifest, causes } = readManifest(def, body, { ...scope, urlName: name });
+    const result = this.write(() => {
+      const row = this.store.get(def.kind, manifest.namespace, name);
+      if (!row) throw new NotFound(def.plural, name);
+      const existing = this.decode(def, row);
+      const ctx = this.context(manifest, existing);
+      const spec = this.buildSpec(def, manifest, ctx, causes);
+      this.failIfInvalid(def, name, causes);
+      this.checkPrecondition(def, name, ifMatch, manifest.resourceVersion, existing);
+      return this.update(def, row, existing, manifest, spec, existing.status, ctx);
+    });
+    return present(def, result.object);
+  }
+
+  /** PUT …/status: replace the whole status; generation is kept. */
+  replaceStatus(def: KindDefinition, namespace: string, name: string, body: unknown, ifMatch?: string): StoredObject {
+    const causes: Cause[] = [];
+    const b = isObj(body) ? body : {};
+    if (!isObj(b.status)) causes.push({ field: 'status', message: 'is required and must be an object' });
+    const rv = isObj(b.metadata) && b.metadata.resourceVersion != null ? String(b.metadata.resourceVersion) : undefined;
+    const result = this.write(() => {
+      const row = this.store.get(def.kind, namespace, name);
+      if (!row) throw new NotFound(def.plural, name);
+      const existing = this.decode(def, row);
+      const status: Status = isObj(b.status) ? structuredClone(b.status) : {};
+      causes.push(...this.statusCauses(def, status));
+      this.failIfInvalid(def, name, causes);
+      this.checkPrecondition(def, name, ifMatch, rv, existing);
+      if (!status.observedGeneration) status.observedGeneration = existing.metadata.generation;
+      const manifest: Manifest = {
+        name,
+        namespace,
+        labels: existing.metadata.labels ?? {},
+        annotations: existing.metadata.annotations ?? {},
+        spec: existing.spec,
+      };
+      return this.update(def, row, existing, manifest, existing.spec, status, this.context(manifest, existing));
+    });
+    return present(def, result.object);
+  }
+
+  get(def: KindDefinition, namespace: string, name: string): StoredObject {
+    return present(def, this.getDecoded(def, namespace, name));
+  }
+
+  /** The stored object with Secret values readable: for the runtime, never for responses. */
+  getDecoded(def: KindDefinition, namespace: string, name: string): StoredObject {
+    const row = this.store.get(def.kind, namespace, name);
+    if (!row) throw new NotFound(def.plural, name);
+    return this.decode(def, row);
+  }
+
+  list(def: KindDefinition, opts: ListOptions): ListResult {
+    const res = listObjects(this.store, def, opts, (row) => this.decode(def, row));
+    return { ...res, items: res.items.map((o) => present(def, o)) };
+  }
+
+  delete(def: KindDefinition, namespace: string, name: string): StoredObject {
+    const result = this.write(() => {
+      const row = this.store.get(def.kind, namespace, name);
+      if (!row) throw new NotFound(def.plural, name);
+      const object = this.decode(def, row);
+      const change = this.store.delete(row);
+      return { object, created: false, revision: change.revision, type: 'deleted' as const };
+    });
+    return present(def, result.object);
+  }
+
+  namespaces(): string[] {
+    const ns = this.store.namespaces();
+    return ns.length ? ns : ['default'];
+  }
+
+  currentRevision(): number {
+    return this.store.currentRevision();
+  }
+
+  countByKind(): Record<string, number> {
+    return this.store.countByKind();
+  }
+
+  // ---- internals -------------------------------------------------------------------------
+
+  private write(fn: () => WriteResult & { revision?: number; type?: ChangeType }): WriteResult {
+    let result: WriteResult & { revision?: number; type?: ChangeType; def?: KindDefinition };
+    try {
+      result = this.store.transaction(fn);
+    } catch (e) {
+      if (e instanceof VersionConflict) throw new Conflict('the object was modified concurrently; read it again and retry');
+      throw e;
+    }
+    if (result.revision !== undefined && result.type) {
+      const def = this.byKind.get(result.object.kind.toLowerCase())!;
+      const change: CommittedChange = { type: result.type, revision: result.revision, def, object: result.object };
+      for (const l of [...this.listeners]) l(change);
+    }
+    return result;
+  }
+
+  private decode(def: KindDefinition, row: ResourceRow): StoredObject {
+    return rowToObject(def, row, this.cipher);
+  }
+
+  private context(m: Manifest, existing?: StoredObject): WriteContext {
+    return { namespace: m.namespace, name: m.name, now: this.clock.now(), existing };
+  }
+
+  private buildSpec(def: KindDefinition, m: Manifest, ctx: WriteContext, causes: Cause[]): Spec {
+    let spec = m.spec;
+    if (def.prepare) {
+      const prepared = def.prepare(spec, ctx);
+      spec = prepared.spec;
+      if (prepared.causes) causes.push(...prepared.causes);
+    }
+    if (def.normalize) spec = def.normalize(spec, ctx);
+    const schemaProblems = schemaCauses(def.spec, spec, 'spec');
+    causes.push(...schemaProblems);
+    // Cross-field rules assume well-typed input; report them only once the shapes are right.
+    if (def.validate && schemaProblems.length === 0) causes.push(...def.validate(spec, ctx));
+    return spec;
+  }
+
+  private statusCauses(def: KindDefinition, status: Status): Cause[] {
+    const causes = schemaCauses(def.status, status, 'status');
+    if (status.phase !== undefined && status.phase !== '' && !def.phases.includes(status.phase)) {
+      causes.push({ field: 'status.phase', message: `must be one of: ${def.phases.join(', ')}` });
+    }
+    return causes;
+  }
+
+  private initialStatus(def: KindDefinition, m: Manifest, spec: Spec, ctx: WriteContext, causes: Cause[]): Status {
+    const status: Status = m.status ?? {};
+    if (m.status) causes.push(...this.statusCauses(def, status));
+    return this.finishStatus(def, status, spec, ctx);
+  }
+
+  private finishStatus(def: KindDefinition, status: Status, spec: Spec, ctx: WriteContext): Status {
+    let s = { ...status };
+    if (!s.phase) s.phase = def.initialPhase ?? 'Pending';
+    if (def.alwaysReady && (s.phase === 'Pending' || !s.phase)) s.phase = 'Ready';
+    if (def.prepareStatus) s = def.prepareStatus(s, spec, ctx);
+    return s;
+  }
+
+  private failIfInvalid(def: KindDefinition, name: string, causes: Cause[]): void {
+    if (causes.length) throw new Invalid(def.kind, name, causes);
+  }
+
+  private checkPrecondition(def: KindDefinition, name: string, header: string | undefined, body: string | undefined, existing: StoredObject): void {
+    if (header === undefined && body === undefined) throw new PreconditionRequired(def.plural, name);
+    if (header !== undefined && body !== undefined && header !== '*' && header !== body) {
+      throw new Conflict(`If-Match "${header}" and metadata.resourceVersion "${body}" disagree`, { kind: def.plural, name });
+    }
+    const expected = header !== undefined && header !== '*' ? header : body ?? existing.metadata.resourceVersion;
+    if (expected !== existing.metadata.resourceVersion) throw stale(def, name, expected, existing.metadata.resourceVersion);
+  }
+
+  private insert(def: KindDefinition, m: Manifest, spec: Spec, status: Status, ctx: WriteContext) {
+    const now = rfc3339(ctx.now);
+    const change = this.store.insert({
+      kind: def.kind,
+      namespace: m.namespace,
+      name: m.name,
+      uid: crypto.randomUUID(),
+      generation: 1,
+      labels: JSON.stringify(m.labels),
+      annotations: JSON.stringify(m.annotations),
+      spec: JSON.stringify(def.encode ? def.encode(spec, this.cipher) : spec),
+      status: JSON.stringify(status),
+      createdAt: now,
+      updatedAt: now,
+    });
+    return { object: this.decode(def, change.row), created: true, revision: change.revision, type: change.type };
+  }
+
+  private update(def: KindDefinition, row: ResourceRow, existing: StoredObject, m: Manifest, spec: Spec, baseStatus: Status, ctx: WriteContext) {
+    const specChanged = !deepEqual(spec, existing.spec);
+    const status = this.finishStatus(def, baseStatus, spec, ctx);
+    const unchanged =
+      !specChanged &&
+      deepEqual(m.labels, existing.metadata.labels ?? {}) &&
+      deepEqual(m.annotations, existing.metadata.annotations ?? {}) &&
+      deepEqual(status, existing.status);
+    if (unchanged) return { object: existing, created: false };
+    const change = this.store.update(
+      {
+        ...row,
+        generation: specChanged ? row.generation + 1 : row.generation,
+        labels: JSON.stringify(m.labels),
+        annotations: JSON.stringify(m.annotations),
+        spec: specChanged ? JSON.stringify(def.encode ? def.encode(spec, this.cipher) : spec) : row.spec,
+        status: JSON.stringify(status),
+        updatedAt: rfc3339(ctx.now),
+      },
+      row.resourceVersion,
+    );
+    return { object: this.decode(def, change!.row), created: false, revision: change!.revision, type: change!.type };
+  }
+}
+
+function stale(def: KindDefinition, name: string, expected: string, actual: string): Conflict {
+  return new Conflict(
+    `${def.kind} "${name}" has resourceVersion ${actual}, not ${expected}: it was changed since you read it`,
+    { kind: def.plural, name },
+  );
+}

@@ -1,0 +1,58 @@
+// Turns TypeBox schema errors into Status causes with dotted field paths, one cause per problem.
+import type { TSchema } from '@sinclair/typebox';
+import { Value, ValueErrorType } from '@sinclair/typebox/value';
+import type { Cause } from '../errors';
+import { isDuration } from '../util/duration';
+
+/** "/spec/tools/0/name" under prefix "" → "spec.tools[0].name". */
+export function fieldPath(prefix: string, pointer: string): string {
+  let out = prefix;
+  for (const seg of pointer.split('/').slice(1)) {
+    const key = seg.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (/^\d+$/.test(key)) out += `[${key}]`;
+    else if (/^[A-Za-z_][A-Za-z0-9_\-]*$/.test(key)) out += out ? `.${key}` : key;
+    else out += `[${JSON.stringify(key)}]`;
+  }
+  return out;
+}
+
+function describe(e: { type: ValueErrorType; message: string; schema: TSchema; value: unknown }): string {
+  switch (e.type) {
+    case ValueErrorType.ObjectAdditionalProperties:
+      return 'unknown field';
+    case ValueErrorType.ObjectRequiredProperty:
+      return 'is required';
+    case ValueErrorType.Union:
+      if (Array.isArray(e.schema.anyOf) && e.schema.anyOf.every((s: TSchema) => 'const' in s)) {
+        return `must be one of: ${e.schema.anyOf.map((s: TSchema) => s.const).join(', ')}`;
+      }
+      return e.message.toLowerCase();
+    default:
+      return e.message.charAt(0).toLowerCase() + e.message.slice(1);
+  }
+}
+
+export function schemaCauses(schema: TSchema, value: unknown, prefix: string): Cause[] {
+  const causes: Cause[] = [];
+  const seen = new Set<string>();
+  for (const e of Value.Errors(schema, value)) {
+    // A union reports the union error and then each branch's errors; the first is the useful one.
+    const field = fieldPath(prefix, e.path);
+    if (seen.has(field)) continue;
+    seen.add(field);
+    causes.push({ field, message: describe(e) });
+  }
+  return causes;
+}
+
+/** Collects "must be a Go duration" causes for the given dotted paths that hold a value. */
+export function durationCauses(spec: Record<string, any>, paths: string[]): Cause[] {
+  const out: Cause[] = [];
+  for (const p of paths) {
+    const v = p.split('.').reduce<any>((o, k) => (o && typeof o === 'object' ? o[k] : undefined), spec);
+    if (v !== undefined && typeof v === 'string' && !isDuration(v)) {
+      out.push({ field: `spec.${p}`, message: `"${v}" is not a valid duration (use Go syntax such as 30s, 5m, 1h30m)` });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,32 @@
+// Schema pieces shared by several kinds: the common status fields, string lists and maps, and
+// the tool-style auth block.
+import { Type as t, type TProperties } from '@sinclair/typebox';
+
+export const StringList = (description?: string) => t.Array(t.String(), description ? { description } : {});
+export const StringMap = (description?: string) => t.Record(t.String(), t.String(), description ? { description } : {});
+export const Duration = (description?: string) =>
+  t.String({ description: `${description ? description + ' ' : ''}(Go duration syntax: 30s, 5m, 1h30m)` });
+
+/** Status of every kind: phase, lastError, observedGeneration, plus kind-specific fields. */
+export function statusSchema(phases: readonly string[], extra: TProperties = {}) {
+  return t.Object(
+    {
+      phase: t.Optional(t.String({ description: `One of: ${phases.join(', ')}` })),
+      lastError: t.Optional(t.String()),
+      observedGeneration: t.Optional(t.Integer()),
+      ...extra,
+    },
+    { additionalProperties: true },
+  );
+}
+
+/** Strict object: unknown fields are rejected so a typo is never silently dropped. */
+export function strict(props: TProperties, description?: string) {
+  return t.Object(props, { additionalProperties: false, ...(description ? { description } : {}) });
+}
+
+export const Enum = <const T extends readonly string[]>(values: T, description?: string) =>
+  t.Union(
+    values.map((v) => t.Literal(v)),
+    description ? { description } : {},
+  );

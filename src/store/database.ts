@@ -1,0 +1,41 @@
+// Opens the SQLite database (WAL, synchronous=NORMAL, busy_timeout, foreign keys) through
+// drizzle-orm over bun:sqlite and applies the embedded migrations.
+import { Database } from 'bun:sqlite';
+import { drizzle, type BunSQLiteDatabase } from 'drizzle-orm/bun-sqlite';
+import * as schema from '../../db/schema';
+import { applyMigrations } from './migrate';
+
+export type Db = BunSQLiteDatabase<typeof schema>;
+
+export interface OpenDatabase {
+  sqlite: Database;
+  db: Db;
+  path: string;
+  close(): void;
+}
+
+export function openDatabase(path: string): OpenDatabase {
+  const sqlite = new Database(path, { create: true, strict: true });
+  sqlite.exec('PRAGMA busy_timeout = 5000');
+  if (path !== ':memory:') sqlite.exec('PRAGMA journal_mode = WAL');
+  sqlite.exec('PRAGMA synchronous = NORMAL');
+  sqlite.exec('PRAGMA foreign_keys = ON');
+  applyMigrations(sqlite);
+  const db = drizzle(sqlite, { schema });
+  return {
+    sqlite,
+    db,
+    path,
+    close() {
+      // Fold the WAL back into the main file so a stopped server leaves one tidy database file.
+      if (path !== ':memory:') {
+        try {
+          sqlite.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+        } catch {
+          // another process may hold the database; its own close will checkpoint
+        }
+      }
+      sqlite.close();
+    },
+  };
+}
