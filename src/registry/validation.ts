@@ -17,6 +17,7 @@ export function fieldPath(prefix: string, pointer: string): string {
 }
 
 function describe(e: { type: ValueErrorType; message: string; schema: TSchema; value: unknown }): string {
+  if (e.value === undefined) return 'is required';
   switch (e.type) {
     case ValueErrorType.ObjectAdditionalProperties:
       return 'unknown field';

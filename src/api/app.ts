@@ -1,0 +1,66 @@
+// Builds the HTTP application from injected dependencies. Tests build it on :memory: and call
+// handle(new Request(…)); src/server.ts serves the same handle with Bun.serve.
+import type { Database } from 'bun:sqlite';
+import { Elysia } from 'elysia';
+import { swagger } from '@elysiajs/swagger';
+import type { Logger } from '../log';
+import type { Registry } from '../registry/registry';
+import { VERSION } from '../version';
+import { errorsPlugin, statusResponse, toApiError } from './errors-plugin';
+import { HttpMetrics } from './metrics';
+import { kindModels } from './openapi';
+import { resourceRoutes } from './resource-routes';
+import { RouteTable } from './route-table';
+import { SystemModels, systemRoutes } from './system-routes';
+
+export interface AppDeps {
+  registry: Registry;
+  sqlite: Database;
+  log: Logger;
+  controllers?: () => Record<string, boolean>;
+}
+
+export interface App {
+  handle(request: Request): Promise<Response>;
+  routes: RouteTable;
+  metrics: HttpMetrics;
+}
+
+export function createApp(deps: AppDeps): App {
+  const routes = new RouteTable();
+  const metrics = new HttpMetrics();
+  const elysia = new Elysia()
+    .use(errorsPlugin(routes, deps.log))
+    .use(
+      swagger({
+        path: '/swagger',
+        provider: 'swagger-ui',
+        documentation: {
+          info: {
+            title: 'Orrery API',
+            version: VERSION,
+            description: 'The orloj.dev/v1 resource API served by Orrery. Errors use the Status body.',
+          },
+          tags: [{ name: 'system' }, ...deps.registry.kinds.map((k) => ({ name: k.plural, description: k.description }))],
+        },
+      }),
+    )
+    .model({ ...kindModels(deps.registry.kinds), ...SystemModels })
+    .use(systemRoutes({ registry: deps.registry, sqlite: deps.sqlite, metrics, controllers: deps.controllers ?? (() => ({})) }, routes))
+    .use(resourceRoutes(deps.registry, routes));
+
+  const handle = async (request: Request): Promise<Response> => {
+    const started = performance.now();
+    let response: Response;
+    try {
+      response = await elysia.handle(request);
+    } catch (e) {
+      response = statusResponse(toApiError('UNKNOWN', e, request, routes, deps.log));
+    }
+    const path = new URL(request.url).pathname;
+    const label = routes.match(path)?.path ?? (path.startsWith('/swagger') ? '/swagger' : 'unmatched');
+    metrics.observe(request.method, label, response.status, (performance.now() - started) / 1000);
+    return response;
+  };
+  return { handle, routes, metrics };
+}

@@ -1,0 +1,78 @@
+// Reads request bodies: size limit (413), Content-Type check (415), JSON or single-document YAML.
+import { parseAllDocuments } from 'yaml';
+import { BadRequest, PayloadTooLarge, UnsupportedMediaType } from '../errors';
+
+export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+const JSON_TYPES = new Set(['application/json', 'application/vnd.api+json']);
+const YAML_TYPES = new Set(['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml']);
+
+/** Reads the raw body, refusing more than limit bytes whether or not Content-Length is sent. */
+export async function readRaw(request: Request, limit = MAX_BODY_BYTES): Promise<Uint8Array> {
+  const declared = Number(request.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > limit) throw new PayloadTooLarge(limit);
+  if (!request.body) return new Uint8Array();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = request.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      throw new PayloadTooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
+function mediaType(request: Request): string | undefined {
+  const raw = request.headers.get('content-type');
+  if (!raw) return undefined;
+  return raw.split(';')[0].trim().toLowerCase() || undefined;
+}
+
+/** Parses a JSON or YAML document; a missing Content-Type is sniffed. */
+export async function readDocument(request: Request, opts: { required?: boolean; limit?: number } = {}): Promise<unknown> {
+  const type = mediaType(request);
+  if (type && !JSON_TYPES.has(type) && !YAML_TYPES.has(type)) throw new UnsupportedMediaType(type);
+  const text = new TextDecoder().decode(await readRaw(request, opts.limit));
+  if (!text.trim()) {
+    if (opts.required === false) return undefined;
+    throw new BadRequest('request body is required');
+  }
+  const looksJson = /^\s*[{[]/.test(text);
+  if (type ? JSON_TYPES.has(type) : looksJson) {
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      throw new BadRequest(`request body is not valid JSON: ${(e as Error).message}`);
+    }
+  }
+  return parseYaml(text);
+}
+
+export function parseYaml(text: string): unknown {
+  const docs = parseAllDocuments(text, { prettyErrors: false, uniqueKeys: true });
+  if (!Array.isArray(docs)) throw new BadRequest('request body is not valid YAML');
+  const real = docs.filter((d) => d.contents !== null || d.errors.length > 0);
+  if (real.length > 1) {
+    throw new BadRequest(`request body holds ${real.length} YAML documents; send one manifest per request (the CLI splits files)`);
+  }
+  const doc = real[0] ?? docs[0];
+  if (!doc) throw new BadRequest('request body is required');
+  if (doc.errors.length) {
+    const e = doc.errors[0];
+    const where = e.linePos?.[0] ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
+    throw new BadRequest(`request body is not valid YAML${where}: ${e.message.split('\n')[0]}`);
+  }
+  return doc.toJS({ maxAliasCount: 100 });
+}

@@ -1,0 +1,85 @@
+// Cluster-level routes: liveness, readiness, capabilities, namespaces and Prometheus metrics.
+import { Elysia } from 'elysia';
+import type { Database } from 'bun:sqlite';
+import { Type as t } from '@sinclair/typebox';
+import { capabilities } from '../capabilities';
+import { ServiceUnavailable } from '../errors';
+import type { Registry } from '../registry/registry';
+import { migrationsApplied } from '../store/migrate';
+import { VERSION } from '../version';
+import type { HttpMetrics } from './metrics';
+import { operation } from './openapi';
+import type { RouteTable } from './route-table';
+import { addRoute, json } from './routing';
+
+export const SystemModels = {
+  Health: t.Object({ status: t.String(), version: t.Optional(t.String()) }),
+  Readiness: t.Object({ status: t.String(), checks: t.Record(t.String(), t.String()) }),
+  Capabilities: t.Object({
+    generated_at: t.String(),
+    capabilities: t.Array(t.Object({ id: t.String(), enabled: t.Boolean(), description: t.Optional(t.String()), source: t.Optional(t.String()) })),
+  }),
+  Namespaces: t.Object({ namespaces: t.Array(t.String()) }),
+};
+
+export interface SystemDeps {
+  registry: Registry;
+  sqlite: Database;
+  metrics: HttpMetrics;
+  /** Names of controllers that must be running for /readyz; each reports its own health. */
+  controllers: () => Record<string, boolean>;
+}
+
+export function systemRoutes(deps: SystemDeps, table: RouteTable) {
+  const app = new Elysia({ name: 'orrery-system' });
+  const tag = 'system';
+  const add = (path: string, action: string, handler: () => Response, detail: object) =>
+    addRoute(app, table, { method: 'GET', path, tag, action }, handler, detail);
+
+  add('/healthz', 'healthz', () => json({ status: 'ok', version: VERSION }), operation({ tag, summary: 'Liveness', ok: { 200: { description: 'Alive', schema: 'Health' } } }));
+
+  add(
+    '/readyz',
+    'readyz',
+    () => {
+      const checks: Record<string, string> = {};
+      try {
+        deps.sqlite.transaction(() => deps.sqlite.exec("UPDATE meta SET value = value WHERE key = 'revision'")).immediate();
+        checks.database = 'ok';
+      } catch (e) {
+        checks.database = `not writable: ${(e as Error).message}`;
+      }
+      checks.migrations = migrationsApplied(deps.sqlite) ? 'ok' : 'pending';
+      for (const [name, ok] of Object.entries(deps.controllers())) checks[`controller:${name}`] = ok ? 'ok' : 'not running';
+      const failed = Object.entries(checks).filter(([, v]) => v !== 'ok');
+      if (failed.length) throw new ServiceUnavailable(`not ready: ${failed.map(([k, v]) => `${k} ${v}`).join('; ')}`);
+      return json({ status: 'ok', checks });
+    },
+    operation({ tag, summary: 'Readiness: database writable, migrations applied, controllers running', ok: { 200: { description: 'Ready', schema: 'Readiness' } }, errors: { 503: 'Not ready' } }),
+  );
+
+  add(
+    '/v1/capabilities',
+    'capabilities',
+    () => json({ generated_at: new Date().toISOString(), capabilities: capabilities() }),
+    operation({ tag, summary: 'Feature flags of this build', ok: { 200: { description: 'Capabilities', schema: 'Capabilities' } } }),
+  );
+
+  add(
+    '/v1/namespaces',
+    'namespaces',
+    () => json({ namespaces: deps.registry.namespaces() }),
+    operation({ tag, summary: 'Namespaces in use', ok: { 200: { description: 'Sorted namespace names', schema: 'Namespaces' } } }),
+  );
+
+  add(
+    '/metrics',
+    'metrics',
+    () =>
+      new Response(deps.metrics.render(deps.registry.countByKind(), deps.registry.kinds.map((k) => k.kind)), {
+        headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
+      }),
+    operation({ tag, summary: 'Prometheus metrics', ok: { 200: { description: 'Prometheus text exposition', content: { 'text/plain': { schema: { type: 'string' } } } } } }),
+  );
+  return app;
+}

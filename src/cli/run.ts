@@ -1,0 +1,73 @@
+// Subcommand dispatch for the single executable.
+import { ApiError } from '../errors';
+import { SERVE_FLAGS, envName, serveConfig } from '../config';
+import { createLogger } from '../log';
+import { KeyError } from '../store/secret-cipher';
+import { startServer } from '../server';
+import { VERSION } from '../version';
+
+export function helpText(): string {
+  const flags = SERVE_FLAGS.map((f) => `  --${f.name.padEnd(12)} ${f.description} (default ${f.default}; env ${envName(f.name)})`).join('\n');
+  return `orrery ${VERSION}: run multi-agent AI systems on one machine (orloj.dev/v1 API)
+
+Usage:
+  orrery [serve] [flags]   start the API server (the default command)
+  orrery version           print the version
+  orrery --help            show this help
+
+Serve flags:
+${flags}
+
+Environment:
+  ORLOJ_SECRET_ENCRYPTION_KEY  64 hex chars or base64 of 32 bytes; default: a key file
+                               generated in the data directory
+`;
+}
+
+export async function run(argv: string[], env: Record<string, string | undefined>): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    process.stdout.write(helpText());
+    return 0;
+  }
+  if (cmd === 'version' || cmd === '--version') {
+    process.stdout.write(`orrery ${VERSION}\n`);
+    return 0;
+  }
+  if (cmd === undefined || cmd === 'serve' || cmd.startsWith('--')) {
+    return serve(cmd === 'serve' ? rest : argv, env);
+  }
+  process.stderr.write(`orrery: unknown command "${cmd}"\n\n${helpText()}`);
+  return 2;
+}
+
+async function serve(args: string[], env: Record<string, string | undefined>): Promise<number> {
+  let config;
+  try {
+    if (args.includes('--help') || args.includes('-h')) {
+      process.stdout.write(helpText());
+      return 0;
+    }
+    config = serveConfig(args, env);
+  } catch (e) {
+    process.stderr.write(`orrery: ${e instanceof ApiError ? e.message : String(e)}\n`);
+    return 2;
+  }
+  const log = createLogger(config.logLevel);
+  let server;
+  try {
+    server = startServer(config, log);
+  } catch (e) {
+    log.error(e instanceof KeyError ? e.message : `cannot start: ${(e as Error).message}`);
+    return 1;
+  }
+  await new Promise<void>((resolve) => {
+    const onSignal = (sig: string) => {
+      log.info(`received ${sig}`);
+      void server!.stop().then(resolve);
+    };
+    process.once('SIGINT', () => onSignal('SIGINT'));
+    process.once('SIGTERM', () => onSignal('SIGTERM'));
+  });
+  return 0;
+}

@@ -1,0 +1,73 @@
+// Server configuration: every flag has an ORLOJ_<FLAG> environment twin; flags win over the
+// environment, which wins over defaults.
+import { BadRequest } from './errors';
+import { LOG_LEVELS, type LogLevel } from './log';
+
+export interface FlagSpec {
+  name: string;
+  description: string;
+  default: string;
+  validate?: (v: string) => string | undefined;
+}
+
+export const SERVE_FLAGS: FlagSpec[] = [
+  { name: 'addr', description: 'Listen address host:port', default: '127.0.0.1:8080', validate: (v) => (parseAddr(v) ? undefined : 'must be host:port, :port or [ipv6]:port') },
+  { name: 'data-dir', description: 'Directory for the SQLite database and generated key files', default: './data' },
+  { name: 'log-level', description: `One of ${LOG_LEVELS.join(', ')}`, default: 'info', validate: (v) => (LOG_LEVELS.includes(v as LogLevel) ? undefined : `must be one of ${LOG_LEVELS.join(', ')}`) },
+];
+
+export interface ServeConfig {
+  addr: string;
+  dataDir: string;
+  logLevel: LogLevel;
+  secretEncryptionKey?: string;
+}
+
+export const envName = (flag: string) => `ORLOJ_${flag.toUpperCase().replace(/-/g, '_')}`;
+
+/** Parses `--flag value` and `--flag=value` against the specs; unknown flags are errors. */
+export function parseFlags(args: string[], specs: FlagSpec[], env: Record<string, string | undefined>): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const s of specs) values[s.name] = env[envName(s.name)] ?? s.default;
+  const problems: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (!a.startsWith('--')) {
+      problems.push(`unexpected argument "${a}"`);
+      continue;
+    }
+    const eq = a.indexOf('=');
+    const name = a.slice(2, eq >= 0 ? eq : undefined);
+    const spec = specs.find((s) => s.name === name);
+    if (!spec) {
+      problems.push(`unknown flag --${name}`);
+      continue;
+    }
+    const value = eq >= 0 ? a.slice(eq + 1) : args[++i];
+    if (value === undefined) problems.push(`flag --${name} needs a value`);
+    else values[name] = value;
+  }
+  for (const s of specs) {
+    const err = s.validate?.(values[s.name]);
+    if (err) problems.push(`--${s.name} (${envName(s.name)}) ${err}: "${values[s.name]}"`);
+  }
+  if (problems.length) throw new BadRequest(problems.join('; '));
+  return values;
+}
+
+export function serveConfig(args: string[], env: Record<string, string | undefined>): ServeConfig {
+  const v = parseFlags(args, SERVE_FLAGS, env);
+  return { addr: v['addr'], dataDir: v['data-dir'], logLevel: v['log-level'] as LogLevel, secretEncryptionKey: env.ORLOJ_SECRET_ENCRYPTION_KEY };
+}
+
+export function parseAddr(addr: string): { hostname: string; port: number } | undefined {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(addr.trim());
+  if (!m) return undefined;
+  const port = Number(m[3]);
+  if (port > 65535) return undefined;
+  return { hostname: m[1] ?? (m[2] || '0.0.0.0'), port };
+}
+
+export function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '::1' || hostname.startsWith('127.');
+}

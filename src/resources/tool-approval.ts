@@ -1,0 +1,70 @@
+// ToolApproval: a human decision requested before a governed tool call runs; decided only through
+// the approve/deny verbs (no PUT). Also owns the expiry rule TaskApproval shares.
+import { Type as t } from '@sinclair/typebox';
+import { defineKind, type Spec, type Status, type WriteContext } from '../registry/kind';
+import { lower, setDefault, trim } from '../registry/normalize';
+import { durationCauses } from '../registry/validation';
+import { parseDuration } from '../util/duration';
+import { rfc3339 } from '../util/time';
+import { Duration, Enum, statusSchema, strict } from './common';
+import { trimOrDrop } from './task';
+
+const PHASES = ['Pending', 'Approved', 'Denied', 'Expired'] as const;
+export const REASON_LIMIT = 500;
+
+/** Status fields every approval kind carries besides phase. */
+export const approvalStatusFields = <const D extends readonly string[]>(decisions: D) => ({
+  decision: t.Optional(Enum(decisions, 'Decision taken by the reviewer.')),
+  decided_by: t.Optional(t.String({ description: 'Who decided.' })),
+  decided_at: t.Optional(t.String({ description: 'RFC 3339 time of the decision.' })),
+  comment: t.Optional(t.String({ description: 'Reviewer comment.' })),
+  expires_at: t.Optional(t.String({ description: 'RFC 3339 time a Pending approval expires (created + ttl).' })),
+});
+
+/** Pending approvals get expires_at = now + ttl the first time they are written. */
+export function approvalStatus(st: Status, s: Spec, ctx: WriteContext): Status {
+  const out: Status = { ...st };
+  for (const k of ['decided_by', 'decided_at', 'comment', 'expires_at']) {
+    out[k] = trim(out[k]);
+    if (out[k] === '') delete out[k];
+  }
+  if (out.phase === 'Pending' && !out.expires_at) {
+    const ms = typeof s.ttl === 'string' ? parseDuration(s.ttl) : undefined;
+    if (ms !== undefined && ms >= 0) out.expires_at = rfc3339(new Date(ctx.now.getTime() + ms));
+  }
+  return out;
+}
+
+const spec = strict({
+  task_ref: t.String({ description: 'Task waiting for the decision, as name or namespace/name.' }),
+  tool: t.String({ description: 'Tool whose call needs approval.' }),
+  operation_class: t.Optional(t.String({ description: 'Operation class of the call (lower-cased), e.g. write.' })),
+  agent: t.Optional(t.String({ description: 'Agent that made the call.' })),
+  input: t.Optional(t.String({ description: 'Tool arguments (JSON text).' })),
+  reason: t.Optional(t.String({ description: `Why approval is needed (cut to ${REASON_LIMIT} characters).` })),
+  ttl: t.Optional(Duration('How long the request stays Pending before it expires (default 10m).')),
+});
+
+export const toolApproval = defineKind({
+  kind: 'ToolApproval',
+  plural: 'tool-approvals',
+  description: 'A pending human approval for one tool call; decided with POST …/approve or …/deny.',
+  spec,
+  status: statusSchema(PHASES, approvalStatusFields(['approved', 'denied'])),
+  phases: [...PHASES],
+  allowPut: false,
+  normalize(s: Spec) {
+    trimOrDrop(s, 'task_ref');
+    trimOrDrop(s, 'tool');
+    s.operation_class = lower(s.operation_class);
+    if (s.operation_class === '') delete s.operation_class;
+    trimOrDrop(s, 'agent');
+    trimOrDrop(s, 'reason');
+    if (typeof s.reason === 'string') s.reason = [...s.reason].slice(0, REASON_LIMIT).join('');
+    s.ttl = trim(s.ttl);
+    setDefault(s, 'ttl', '10m');
+    return s;
+  },
+  validate: (s: Spec) => durationCauses(s, ['ttl']),
+  prepareStatus: approvalStatus,
+});

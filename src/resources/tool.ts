@@ -1,0 +1,270 @@
+// Tool: a capability agents call (http, mcp, cli, wasm, a2a, …) with its risk, runtime policy and
+// auth. Also exports the auth, runtime-policy and container-resources pieces McpServer reuses.
+import { Type as t } from '@sinclair/typebox';
+import { defineKind, type Spec } from '../registry/kind';
+import { child, dedupe, isObj, lower, positiveOr, setDefault, trim } from '../registry/normalize';
+import { durationCauses } from '../registry/validation';
+import type { Cause } from '../errors';
+import { Duration, Enum, StringList, StringMap, statusSchema, strict } from './common';
+
+const PHASES = ['Pending', 'Ready', 'Error'] as const;
+const TYPES = ['http', 'external', 'grpc', 'webhook-callback', 'mcp', 'wasm', 'cli', 'a2a'] as const;
+const RISK_LEVELS = ['low', 'medium', 'high', 'critical'] as const;
+const OPERATION_CLASSES = ['read', 'write', 'delete', 'admin'] as const;
+const ISOLATION_MODES = ['none', 'sandboxed', 'container', 'wasm', 'kubernetes'] as const;
+const JITTERS = ['none', 'full', 'equal'] as const;
+const AUTH_PROFILES = ['bearer', 'api_key_header', 'basic', 'oauth2_client_credentials'] as const;
+const WASM_DEFAULT_MEMORY = 64 * 1024 * 1024;
+const WASM_DEFAULT_FUEL = 1_000_000;
+
+/** Trims the listed string fields that are present. */
+export function trimFields(obj: Record<string, any>, keys: string[]): void {
+  for (const k of keys) if (k in obj) obj[k] = trim(obj[k]);
+}
+
+/** Trims a required string; an empty result is removed so the schema reports "is required". */
+export function trimRequired(obj: Record<string, any>, key: string): void {
+  obj[key] = trim(obj[key]);
+  if (obj[key] === '' || obj[key] === null) delete obj[key];
+}
+
+export const ToolAuth = strict(
+  {
+    profile: t.Optional(Enum(AUTH_PROFILES, 'How the credential is sent; bearer when only secretRef is set.')),
+    secretRef: t.Optional(t.String({ description: 'Secret name or namespace/name holding the credential.' })),
+    headerName: t.Optional(t.String({ description: 'Header carrying the key (api_key_header).' })),
+    tokenURL: t.Optional(t.String({ description: 'Token endpoint (oauth2_client_credentials).' })),
+    scopes: t.Optional(StringList('OAuth2 scopes.')),
+  },
+  'Credentials attached to outgoing calls.',
+);
+
+export function normalizeAuth(auth: Record<string, any>): void {
+  trimFields(auth, ['secretRef', 'headerName', 'tokenURL']);
+  auth.profile = lower(auth.profile);
+  if ((auth.profile === undefined || auth.profile === '' || auth.profile === null) && auth.secretRef) auth.profile = 'bearer';
+  if (auth.profile === '' || auth.profile === null) delete auth.profile;
+  if (auth.scopes !== undefined) auth.scopes = dedupe(auth.scopes, true);
+}
+
+/** Cross-field auth rules; `needHeader` is false where a default header exists (McpServer). */
+export function authCauses(auth: Record<string, any> | undefined, path: string, needHeader = true): Cause[] {
+  if (!auth?.profile) return [];
+  const causes: Cause[] = [];
+  if (!auth.secretRef) causes.push({ field: `${path}.secretRef`, message: 'is required when auth.profile is set' });
+  if (needHeader && auth.profile === 'api_key_header' && !auth.headerName) {
+    causes.push({ field: `${path}.headerName`, message: 'is required when auth.profile is api_key_header' });
+  }
+  if (auth.profile === 'oauth2_client_credentials' && !auth.tokenURL) {
+    causes.push({ field: `${path}.tokenURL`, message: 'is required when auth.profile is oauth2_client_credentials' });
+  }
+  return causes;
+}
+
+export const ContainerResources = strict(
+  {
+    memory: t.Optional(t.String({ description: 'Memory limit, Docker style: 512m, 1g, or bytes.' })),
+    cpus: t.Optional(t.String({ description: 'CPU limit, e.g. "0.5".' })),
+    pids_limit: t.Optional(t.Integer({ minimum: 0, description: 'Process limit (0 = runtime default).' })),
+  },
+  'Per-container resource overrides, bounded by operator ceilings.',
+);
+
+export function normalizeResources(res: Record<string, any>): void {
+  if (typeof res.cpus === 'number') res.cpus = String(res.cpus);
+  trimFields(res, ['memory', 'cpus']);
+}
+
+export function resourcesCauses(res: Record<string, any> | undefined, path: string): Cause[] {
+  const causes: Cause[] = [];
+  if (res?.memory && !(/^\d+[bkmg]?$/i.test(res.memory) && parseInt(res.memory, 10) > 0)) {
+    causes.push({ field: `${path}.memory`, message: 'must be a positive size such as 512m, 1g or 1048576' });
+  }
+  if (res?.cpus && !(Number(res.cpus) > 0)) causes.push({ field: `${path}.cpus`, message: 'must be a positive number' });
+  return causes;
+}
+
+export const ToolRuntime = strict(
+  {
+    timeout: t.Optional(Duration('Per-call time limit (default 30s).')),
+    isolation_mode: t.Optional(Enum(ISOLATION_MODES, 'Where the call runs (default: container for cli, sandboxed for high/critical risk, else none).')),
+    retry: t.Optional(
+      strict({
+        max_attempts: t.Optional(t.Integer({ description: 'Attempts per call (default 1).' })),
+        backoff: t.Optional(Duration('Initial backoff (default 0s).')),
+        max_backoff: t.Optional(Duration('Backoff cap (default 30s).')),
+        jitter: t.Optional(Enum(JITTERS, 'Backoff jitter (default none).')),
+      }),
+    ),
+  },
+  'Runtime policy: timeout, isolation and retries.',
+);
+
+/** Canonical forms of a runtime policy, without defaults (McpServer default_tool_runtime). */
+export function normalizeRuntimeShape(rt: Record<string, any>): void {
+  rt.timeout = trim(rt.timeout);
+  rt.isolation_mode = lower(rt.isolation_mode);
+  if (isObj(rt.retry)) {
+    trimFields(rt.retry, ['backoff', 'max_backoff']);
+    rt.retry.jitter = lower(rt.retry.jitter);
+  }
+}
+
+export const runtimeDurationPaths = (prefix: string) => [`${prefix}.timeout`, `${prefix}.retry.backoff`, `${prefix}.retry.max_backoff`];
+
+const spec = strict({
+  type: t.Optional(Enum(TYPES, 'Tool transport (default http).')),
+  endpoint: t.Optional(t.String({ description: 'URL or host:port the tool calls.' })),
+  description: t.Optional(t.String({ description: 'Shown to the model.' })),
+  input_schema: t.Optional(t.Record(t.String(), t.Unknown(), { description: 'JSON Schema of the tool arguments.' })),
+  mcp_server_ref: t.Optional(t.String({ description: 'McpServer name (required for type mcp).' })),
+  mcp_tool_name: t.Optional(t.String({ description: 'Tool name on the MCP server (required for type mcp).' })),
+  cli: t.Optional(
+    strict({
+      command: t.Optional(t.String({ description: 'Executable (required for type cli).' })),
+      args: t.Optional(StringList('Argument templates, one argv entry each; no shell splitting.')),
+      image: t.Optional(t.String({ description: 'Container image (required unless isolation_mode is none).' })),
+      image_pull_secret: t.Optional(t.String()),
+      network: t.Optional(t.String({ description: 'Container network (default bridge).' })),
+      stdin_from_input: t.Optional(t.Boolean({ description: 'Pipe the tool input to stdin.' })),
+      output: t.Optional(Enum(['stdout', 'stderr', 'both'], 'What becomes the tool result (default stdout).')),
+      working_dir: t.Optional(t.String()),
+      env: t.Optional(StringMap('Plain environment variables.')),
+      env_from: t.Optional(
+        t.Array(
+          strict({
+            name: t.String({ minLength: 1, description: 'Environment variable name.' }),
+            secretRef: t.String({ minLength: 1, description: 'Secret holding the value.' }),
+            key: t.Optional(t.String({ description: 'Key inside the Secret.' })),
+          }),
+        ),
+      ),
+      resources: t.Optional(ContainerResources),
+    }),
+  ),
+  wasm: t.Optional(
+    strict({
+      module: t.Optional(t.String({ description: 'Module path, https:// URL or oci:// reference.' })),
+      entrypoint: t.Optional(t.String({ description: 'Exported function (default run).' })),
+      max_memory_bytes: t.Optional(t.Integer({ description: 'Memory cap (default 64 MiB).' })),
+      fuel: t.Optional(t.Integer({ description: 'Instruction budget (default 1000000).' })),
+      enable_wasi: t.Optional(t.Boolean()),
+      image_pull_secret: t.Optional(t.String()),
+    }),
+  ),
+  a2a: t.Optional(
+    strict({
+      agent_url: t.Optional(t.String({ description: 'Remote A2A agent URL (required for type a2a).' })),
+      protocol_version: t.Optional(t.String()),
+      prefer_streaming: t.Optional(t.Boolean()),
+    }),
+  ),
+  capabilities: t.Optional(StringList('Capability tags, matched by permissions.')),
+  operation_classes: t.Optional(t.Array(Enum(OPERATION_CLASSES), { description: 'Default: read for low/medium risk, write for high/critical.' })),
+  risk_level: t.Optional(Enum(RISK_LEVELS, 'Default low.')),
+  runtime: t.Optional(ToolRuntime),
+  auth: t.Optional(ToolAuth),
+});
+
+/** Creating or changing a host-process CLI tool needs the admin role. */
+export const toolNeedsAdmin = (s: Spec) => s.type === 'cli' && s.runtime?.isolation_mode === 'none';
+
+function normalizeTypeBlocks(s: Spec): void {
+  if (isObj(s.cli)) {
+    trimFields(s.cli, ['command', 'image', 'image_pull_secret', 'working_dir', 'network']);
+    s.cli.output = lower(s.cli.output);
+    if (Array.isArray(s.cli.env_from)) for (const ref of s.cli.env_from) if (isObj(ref)) trimFields(ref, ['name', 'secretRef', 'key']);
+    if (isObj(s.cli.resources)) normalizeResources(s.cli.resources);
+  }
+  if (s.type === 'cli') {
+    const cli = child(s, 'cli');
+    if (cli) {
+      setDefault(cli, 'output', 'stdout');
+      setDefault(cli, 'network', 'bridge');
+    }
+  }
+  if (isObj(s.wasm)) {
+    trimFields(s.wasm, ['module', 'entrypoint', 'image_pull_secret']);
+    // Without a wasm block the worker's --tool-wasm-* settings apply, so defaults go only into a block.
+    if (s.type === 'wasm') {
+      setDefault(s.wasm, 'entrypoint', 'run');
+      positiveOr(s.wasm, 'max_memory_bytes', WASM_DEFAULT_MEMORY);
+      positiveOr(s.wasm, 'fuel', WASM_DEFAULT_FUEL);
+    }
+  }
+  if (isObj(s.a2a)) trimFields(s.a2a, ['agent_url', 'protocol_version']);
+}
+
+function typeCauses(s: Spec): Cause[] {
+  const causes: Cause[] = [];
+  const need = (ok: unknown, field: string, message: string) => {
+    if (!ok) causes.push({ field, message });
+  };
+  if (s.type === 'mcp') {
+    need(s.mcp_server_ref, 'spec.mcp_server_ref', 'is required when spec.type is mcp');
+    need(s.mcp_tool_name, 'spec.mcp_tool_name', 'is required when spec.type is mcp');
+  }
+  if (s.type === 'cli') {
+    need(s.cli?.command, 'spec.cli.command', 'is required when spec.type is cli');
+    need(s.runtime?.isolation_mode === 'none' || s.cli?.image, 'spec.cli.image', 'is required when spec.type is cli and isolation_mode is not none');
+    need(!s.auth?.profile && !s.auth?.secretRef, 'spec.auth', 'is not supported for cli tools; pass credentials with spec.cli.env_from');
+  }
+  need(!s.cli?.image_pull_secret || s.cli.image, 'spec.cli.image', 'is required when spec.cli.image_pull_secret is set');
+  if (s.type === 'wasm' && s.wasm) {
+    const mod: string | undefined = s.wasm.module;
+    need(mod, 'spec.wasm.module', 'is required when spec.wasm is set');
+    const scheme = mod?.match(/^([a-z][a-z0-9+.-]*):\/\//i)?.[1]?.toLowerCase();
+    need(!scheme || scheme === 'https' || scheme === 'oci', 'spec.wasm.module', 'must be a file path, an https:// URL or an oci:// reference');
+  }
+  if (s.type === 'a2a') {
+    const url: string | undefined = s.a2a?.agent_url;
+    if (!url) causes.push({ field: 'spec.a2a.agent_url', message: 'is required when spec.type is a2a' });
+    else need(/^https?:\/\//i.test(url) && URL.canParse(url), 'spec.a2a.agent_url', 'must be an http(s) URL');
+  }
+  return causes;
+}
+
+export const tool = defineKind({
+  kind: 'Tool',
+  plural: 'tools',
+  description: 'A capability agents can call: HTTP, MCP, CLI, WebAssembly or A2A, with risk level, runtime policy and auth.',
+  spec,
+  status: statusSchema(PHASES),
+  phases: [...PHASES],
+  normalize(s) {
+    s.type = lower(s.type);
+    setDefault(s, 'type', 'http');
+    trimFields(s, ['endpoint', 'mcp_server_ref', 'mcp_tool_name']);
+    if (s.capabilities !== undefined) s.capabilities = dedupe(s.capabilities);
+    if (Array.isArray(s.operation_classes)) s.operation_classes = dedupe(s.operation_classes.map((o: unknown) => lower(o)));
+    s.risk_level = lower(s.risk_level);
+    setDefault(s, 'risk_level', 'low');
+    const high = s.risk_level === 'high' || s.risk_level === 'critical';
+    if (s.operation_classes === undefined || s.operation_classes === null || (Array.isArray(s.operation_classes) && !s.operation_classes.length)) {
+      s.operation_classes = [high ? 'write' : 'read'];
+    }
+    normalizeTypeBlocks(s);
+    const rt = child(s, 'runtime');
+    if (rt) {
+      normalizeRuntimeShape(rt);
+      setDefault(rt, 'timeout', '30s');
+      setDefault(rt, 'isolation_mode', s.type === 'cli' ? 'container' : high ? 'sandboxed' : 'none');
+      const retry = child(rt, 'retry');
+      if (retry) {
+        positiveOr(retry, 'max_attempts', 1);
+        setDefault(retry, 'backoff', '0s');
+        setDefault(retry, 'max_backoff', '30s');
+        setDefault(retry, 'jitter', 'none');
+      }
+    }
+    if (isObj(s.auth)) normalizeAuth(s.auth);
+    return s;
+  },
+  validate(s) {
+    const causes = typeCauses(s);
+    if (s.type !== 'cli') causes.push(...authCauses(s.auth, 'spec.auth'));
+    causes.push(...resourcesCauses(s.cli?.resources, 'spec.cli.resources'));
+    causes.push(...durationCauses(s, runtimeDurationPaths('runtime')));
+    return causes;
+  },
+});

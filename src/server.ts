@@ -1,0 +1,49 @@
+// Starts the server: opens the data directory, builds the registry and app, listens, and stops
+// gracefully (in-flight requests finish, then the database closes).
+import { createApp } from './api/app';
+import { isLoopback, parseAddr, type ServeConfig } from './config';
+import type { Logger } from './log';
+import { Registry } from './registry/registry';
+import { kinds } from './resources';
+import { openStore } from './store/open-store';
+import { systemClock } from './util/time';
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export function startServer(config: ServeConfig, log: Logger): RunningServer {
+  const { hostname, port } = parseAddr(config.addr)!;
+  const persistent = openStore(config.dataDir, config.secretEncryptionKey);
+  log.info('store opened', { dataDir: config.dataDir, revision: persistent.store.currentRevision(), secretKey: persistent.keySource });
+  const registry = new Registry(kinds, persistent.store, persistent.cipher, systemClock);
+  const app = createApp({ registry, sqlite: persistent.handle.sqlite, log });
+  const server = Bun.serve({
+    hostname,
+    port,
+    // Bodies are limited (and answered 413 in the Status shape) by the API itself.
+    maxRequestBodySize: 1024 * 1024 * 1024,
+    fetch: app.handle,
+  });
+  const url = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${server.port}`;
+  log.info('listening', { url, kinds: kinds.length, swagger: `${url}/swagger` });
+  if (!isLoopback(hostname)) {
+    log.warn('listening beyond loopback with authentication off: anyone who can reach this address can read and change everything');
+  }
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    port: server.port ?? port,
+    stop() {
+      stopping ??= (async () => {
+        log.info('shutting down: finishing in-flight requests');
+        await server.stop(false);
+        persistent.handle.close();
+        log.info('stopped');
+      })();
+      return stopping;
+    },
+  };
+}

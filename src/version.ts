@@ -1,0 +1,4 @@
+// Build identity shown by `orrery version` and the API.
+import pkg from '../package.json' with { type: 'json' };
+
+export const VERSION: string = pkg.version;

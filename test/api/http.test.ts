@@ -1,0 +1,184 @@
+// HTTP conventions shared by every route: bodies, content types, errors, cluster endpoints.
+import { describe, expect, test } from 'bun:test';
+import { kinds } from '../../src/resources';
+import { testApp } from '../support/app';
+
+const agent = (name: string, extra: Record<string, unknown> = {}) => ({ apiVersion: 'orloj.dev/v1', kind: 'Agent', metadata: { name, ...extra }, spec: { model_ref: 'm' } });
+
+describe('request bodies', () => {
+  test('a body over 4 MiB is refused with 413 whether or not Content-Length is sent', async () => {
+    const { app } = testApp();
+    const big = JSON.stringify({ ...agent('big'), spec: { model_ref: 'm', prompt: 'x'.repeat(4 * 1024 * 1024) } });
+    const withLength = await app.handle(new Request('http://localhost/v1/agents', { method: 'POST', body: big, headers: { 'content-type': 'application/json' } }));
+    expect(withLength.status).toBe(413);
+    expect(((await withLength.json()) as any).reason).toBe('RequestEntityTooLarge');
+    const stream = new ReadableStream({
+      start(c) {
+        c.enqueue(new TextEncoder().encode(big));
+        c.close();
+      },
+    });
+    const chunked = await app.handle(new Request('http://localhost/v1/agents', { method: 'POST', body: stream, headers: { 'content-type': 'application/json' } }));
+    expect(chunked.status).toBe(413);
+  });
+
+  test('Content-Type: JSON and the YAML types are accepted, others get 415, missing is sniffed', async () => {
+    const { call } = testApp();
+    for (const [i, type] of ['application/json; charset=utf-8', 'application/yaml', 'application/x-yaml', 'text/yaml'].entries()) {
+      const body = type.includes('json') ? JSON.stringify(agent(`a${i}`)) : `metadata:\n  name: a${i}\nspec:\n  model_ref: m\n`;
+      expect((await call('POST', '/v1/agents', body, { 'content-type': type })).status).toBe(201);
+    }
+    const unsupported = await call('POST', '/v1/agents', 'name=x', { 'content-type': 'application/x-www-form-urlencoded' });
+    expect(unsupported.status).toBe(415);
+    expect(unsupported.json.reason).toBe('UnsupportedMediaType');
+    expect((await call('POST', '/v1/agents', JSON.stringify(agent('sniff-json')))).status).toBe(201);
+    expect((await call('POST', '/v1/agents', 'metadata: {name: sniff-yaml}\nspec: {model_ref: m}\n')).status).toBe(201);
+  });
+
+  test('malformed, empty, multi-document and non-object bodies are 400 with a message', async () => {
+    const { call } = testApp();
+    const bad = await call('POST', '/v1/agents', '{"metadata":', { 'content-type': 'application/json' });
+    expect(bad.status).toBe(400);
+    expect(bad.json.message).toStartWith('request body is not valid JSON');
+    const yaml = await call('POST', '/v1/agents', 'metadata:\n  name: [unclosed\n', { 'content-type': 'application/yaml' });
+    expect(yaml.status).toBe(400);
+    expect(yaml.json.message).toContain('not valid YAML');
+    const empty = await call('POST', '/v1/agents', '', { 'content-type': 'application/json' });
+    expect(empty.status).toBe(400);
+    expect(empty.json.message).toBe('request body is required');
+    const multi = await call('POST', '/v1/agents', 'metadata: {name: a}\n---\nmetadata: {name: b}\n', { 'content-type': 'application/yaml' });
+    expect(multi.status).toBe(400);
+    expect(multi.json.message).toContain('2 YAML documents');
+    const list = await call('POST', '/v1/agents', '[1,2]', { 'content-type': 'application/json' });
+    expect(list.status).toBe(400);
+  });
+
+  test('envelope problems are all listed: apiVersion, kind, name, namespace mismatch, labels', async () => {
+    const { call } = testApp();
+    const r = await call('POST', '/v1/agents?namespace=team', {
+      apiVersion: 'v2',
+      kind: 'Tool',
+      metadata: { name: 'status', namespace: 'other', labels: { a: 1 } },
+      spec: { model_ref: 5 },
+      extra: true,
+    });
+    expect(r.status).toBe(400);
+    expect(r.json.details.causes).toEqual([
+      { field: 'extra', message: 'unknown field' },
+      { field: 'apiVersion', message: 'must be "orloj.dev/v1"' },
+      { field: 'kind', message: 'must be "Agent" for /v1/agents' },
+      { field: 'metadata.name', message: '"status" is reserved for sub-resource routes' },
+      { field: 'metadata.namespace', message: '"other" differs from ?namespace=team' },
+      { field: 'metadata.labels["a"]', message: 'must be a string' },
+      { field: 'spec.model_ref', message: 'expected string' },
+    ]);
+  });
+
+  test('names: 253 characters at most, no whitespace, no leading dot', async () => {
+    const { call } = testApp();
+    expect((await call('POST', '/v1/agents', agent('x'.repeat(253)))).status).toBe(201);
+    for (const name of ['x'.repeat(254), 'a b', '.hidden', 'tab\tname', 'a/b', '']) {
+      const r = await call('POST', '/v1/agents', agent(name));
+      expect(r.status).toBe(400);
+      expect(r.json.details.causes[0].field).toBe('metadata.name');
+    }
+  });
+
+  test('kind is matched case-insensitively and apiVersion/kind may be omitted', async () => {
+    const { call } = testApp();
+    expect((await call('POST', '/v1/agents', { ...agent('a'), kind: 'agent' })).status).toBe(201);
+    expect((await call('POST', '/v1/agents', { metadata: { name: 'b' }, spec: { model_ref: 'm' } })).status).toBe(201);
+  });
+});
+
+describe('routes and errors', () => {
+  test('unknown routes are 404 and wrong methods 405, always in the Status shape', async () => {
+    const { call } = testApp();
+    const nf = await call('GET', '/v1/nothing-here');
+    expect(nf.status).toBe(404);
+    expect(nf.json).toMatchObject({ kind: 'Status', code: 404, reason: 'NotFound' });
+    const patch = await call('PATCH', '/v1/agents/x', {});
+    expect(patch.status).toBe(405);
+    expect(patch.headers.get('allow')).toBe('GET, PUT, DELETE');
+    const del = await call('DELETE', '/v1/agents');
+    expect(del.status).toBe(405);
+    expect(del.json.reason).toBe('MethodNotAllowed');
+  });
+
+  test('the resourceVersion is one global revision across kinds', async () => {
+    const { call } = testApp();
+    expect((await call('POST', '/v1/agents', agent('a'))).json.metadata.resourceVersion).toBe('1');
+    const tool = await call('POST', '/v1/tools', { metadata: { name: 't' }, spec: { type: 'http', endpoint: 'http://127.0.0.1/x' } });
+    expect(tool.json.metadata.resourceVersion).toBe('2');
+    expect((await call('DELETE', '/v1/agents/a')).status).toBe(200);
+    expect((await call('POST', '/v1/agents', agent('b'))).json.metadata.resourceVersion).toBe('4');
+  });
+});
+
+describe('cluster endpoints', () => {
+  test('healthz and readyz', async () => {
+    const { call } = testApp();
+    expect((await call('GET', '/healthz')).json.status).toBe('ok');
+    const ready = await call('GET', '/readyz');
+    expect(ready.status).toBe(200);
+    expect(ready.json).toEqual({ status: 'ok', checks: { database: 'ok', migrations: 'ok' } });
+  });
+
+  test('readyz answers 503 when the database cannot be written', async () => {
+    const { call, handle } = testApp();
+    handle.sqlite.exec('DROP TABLE meta');
+    const r = await call('GET', '/readyz');
+    expect(r.status).toBe(503);
+    expect(r.json.reason).toBe('ServiceUnavailable');
+  });
+
+  test('namespaces lists those in use, default when empty', async () => {
+    const { call } = testApp();
+    expect((await call('GET', '/v1/namespaces')).json).toEqual({ namespaces: ['default'] });
+    await call('POST', '/v1/agents?namespace=zeta', agent('a'));
+    await call('POST', '/v1/tools?namespace=alpha', { metadata: { name: 't' }, spec: { type: 'http', endpoint: 'http://127.0.0.1/x' } });
+    expect((await call('GET', '/v1/namespaces')).json).toEqual({ namespaces: ['alpha', 'zeta'] });
+  });
+
+  test('capabilities: CRUD is on, features that are not built yet are off', async () => {
+    const { call } = testApp();
+    const r = await call('GET', '/v1/capabilities');
+    const byId = Object.fromEntries(r.json.capabilities.map((c: any) => [c.id, c.enabled]));
+    expect(byId['core.api.crud']).toBe(true);
+    expect(byId['core.runtime.message_driven']).toBe(false);
+    expect(typeof r.json.generated_at).toBe('string');
+  });
+
+  test('metrics count requests by route and code, and objects per kind', async () => {
+    const { call } = testApp();
+    await call('POST', '/v1/agents', agent('a'));
+    await call('GET', '/v1/agents/missing');
+    const m = (await call('GET', '/metrics')).text;
+    expect(m).toContain('orrery_http_requests_total{method="POST",route="/v1/agents",code="201"} 1');
+    expect(m).toContain('orrery_http_requests_total{method="GET",route="/v1/agents/:name",code="404"} 1');
+    expect(m).toContain('orrery_http_request_duration_seconds_count{method="POST",route="/v1/agents",code="201"} 1');
+    expect(m).toContain('orrery_objects{kind="Agent"} 1');
+    expect(m).toContain('orrery_objects{kind="Tool"} 0');
+  });
+
+  test('swagger documents every route with request and response schemas, one tag per kind', async () => {
+    const { call, app } = testApp();
+    const ui = await call('GET', '/swagger');
+    expect(ui.status).toBe(200);
+    expect(ui.headers.get('content-type')).toContain('text/html');
+    const doc = (await call('GET', '/swagger/json')).json;
+    expect(doc.components.schemas.Status.properties.causes ?? doc.components.schemas.Status.properties.details).toBeDefined();
+    for (const r of app.routes.routes) {
+      const path = r.path.replace(/:(\w+)/g, '{$1}');
+      const op = doc.paths[path]?.[r.method.toLowerCase()];
+      expect(op, `${r.method} ${r.path}`).toBeDefined();
+      expect(op.tags).toEqual([r.tag]);
+      expect(Object.keys(op.responses).length).toBeGreaterThan(0);
+      if (r.method === 'POST' || r.method === 'PUT') expect(op.requestBody.content['application/json'].schema.$ref).toBeDefined();
+    }
+    for (const k of kinds) {
+      expect(doc.components.schemas[k.kind]).toBeDefined();
+      expect(doc.tags.map((t: any) => t.name)).toContain(k.plural);
+    }
+  });
+});
