@@ -4,6 +4,7 @@ import { Type as t } from '@sinclair/typebox';
 import { defineKind, type Spec, type Status } from '../registry/kind';
 import { child, dedupe, isObj, lower, positiveOr, setDefault, trim } from '../registry/normalize';
 import { durationCauses } from '../registry/validation';
+import { isDuration } from '../util/duration';
 import type { Cause } from '../errors';
 import { Duration, Enum, StringList, StringMap, statusSchema, strict } from './common';
 
@@ -80,7 +81,8 @@ export function normalizeTaskSpec(s: Spec): Spec {
     const attempts = typeof retry?.max_attempts === 'number' && retry.max_attempts > 0 ? retry.max_attempts : 1;
     positiveOr(mr, 'max_attempts', attempts);
     mr.backoff = trim(mr.backoff);
-    setDefault(mr, 'backoff', typeof retry?.backoff === 'string' ? retry.backoff : '0s');
+    // An invalid retry.backoff is reported once, at its own path, not copied here as well.
+    setDefault(mr, 'backoff', isDuration(retry?.backoff) ? retry!.backoff : '0s');
     mr.max_backoff = trim(mr.max_backoff);
     setDefault(mr, 'max_backoff', '24h');
     mr.jitter = lower(mr.jitter);
