@@ -50,3 +50,14 @@ export function positiveOr(obj: Record<string, any>, key: string, value: number)
 export function deepClone<T>(v: T): T {
   return v === undefined ? v : structuredClone(v);
 }
+
+/** Trims the listed string fields that are present. */
+export function trimFields(obj: Record<string, any>, keys: string[]): void {
+  for (const k of keys) if (k in obj) obj[k] = trim(obj[k]);
+}
+
+/** Trims a required string; an empty result is removed so the schema reports "is required". */
+export function trimRequired(obj: Record<string, any>, key: string): void {
+  obj[key] = trim(obj[key]);
+  if (obj[key] === '' || obj[key] === null) delete obj[key];
+}

@@ -2,11 +2,10 @@
 // delegation, review checkpoints). Graph/agent consistency is checked when a task runs, not here.
 import { Type as t } from '@sinclair/typebox';
 import { defineKind } from '../registry/kind';
-import { child, dedupe, isObj, lower, positiveOr, setDefault, trim } from '../registry/normalize';
+import { child, dedupe, isObj, lower, positiveOr, setDefault, trim, trimRequired } from '../registry/normalize';
 import { durationCauses, fieldPath } from '../registry/validation';
 import type { Cause } from '../errors';
 import { Duration, Enum, StringList, StringMap, statusSchema, strict } from './common';
-import { trimRequired } from './tool';
 
 const PHASES = ['Pending', 'Ready', 'Error'] as const;
 const JSON_OPERATORS = ['equals', 'not_equals', 'contains', 'greater_than', 'less_than'] as const;

@@ -1,5 +1,5 @@
-// Schema pieces shared by several kinds: the common status fields, string lists and maps, and
-// the tool-style auth block.
+// Schema pieces shared by every kind: the common status fields, strict objects, enums, string
+// lists and maps, and durations.
 import { Type as t, type TProperties } from '@sinclair/typebox';
 
 export const StringList = (description?: string) => t.Array(t.String(), description ? { description } : {});

@@ -2,7 +2,7 @@
 // tools the controller discovers and turns into Tool resources. Writes need the admin role.
 import { Type as t } from '@sinclair/typebox';
 import { defineKind } from '../registry/kind';
-import { child, dedupe, isObj, lower, positiveOr, setDefault, trim } from '../registry/normalize';
+import { child, dedupe, isObj, lower, positiveOr, setDefault, trim, trimFields, trimRequired } from '../registry/normalize';
 import { durationCauses } from '../registry/validation';
 import type { Cause } from '../errors';
 import { Duration, Enum, StringList, statusSchema, strict } from './common';
@@ -16,9 +16,7 @@ import {
   normalizeRuntimeShape,
   resourcesCauses,
   runtimeDurationPaths,
-  trimFields,
-  trimRequired,
-} from './tool';
+} from './tool-parts';
 
 const PHASES = ['Pending', 'Connecting', 'Ready', 'Error'] as const;
 

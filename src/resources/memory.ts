@@ -2,10 +2,9 @@
 // reachability is the controller's job; apply checks only what a manifest alone can get wrong.
 import { Type as t } from '@sinclair/typebox';
 import { defineKind, type Spec } from '../registry/kind';
-import { isObj, lower } from '../registry/normalize';
+import { isObj, lower, trimFields } from '../registry/normalize';
 import type { Cause } from '../errors';
 import { statusSchema, strict } from './common';
-import { trimFields } from './tool';
 
 const PHASES = ['Pending', 'Ready', 'Error'] as const;
 

@@ -2,9 +2,8 @@
 // that agents name in model_ref.
 import { Type as t } from '@sinclair/typebox';
 import { defineKind } from '../registry/kind';
-import { isObj, lower, setDefault, trim } from '../registry/normalize';
+import { isObj, lower, setDefault, trim, trimFields, trimRequired } from '../registry/normalize';
 import { StringMap, statusSchema, strict } from './common';
-import { trimFields, trimRequired } from './tool';
 
 const PHASES = ['Pending', 'Ready', 'Error'] as const;
 

@@ -1,0 +1,46 @@
+// Flags, their ORLOJ_ environment twins, and the CLI's own commands.
+import { describe, expect, test } from 'bun:test';
+import { join } from 'node:path';
+import { parseAddr, serveConfig } from '../../src/config';
+
+describe('serve configuration', () => {
+  test('defaults, environment twins, and flags winning over the environment', () => {
+    expect(serveConfig([], {})).toEqual({ addr: '127.0.0.1:8080', dataDir: './data', logLevel: 'info', secretEncryptionKey: undefined });
+    const env = { ORLOJ_ADDR: '0.0.0.0:9000', ORLOJ_DATA_DIR: '/var/lib/orrery', ORLOJ_LOG_LEVEL: 'debug' };
+    expect(serveConfig([], env)).toMatchObject({ addr: '0.0.0.0:9000', dataDir: '/var/lib/orrery', logLevel: 'debug' });
+    expect(serveConfig(['--addr', ':7000', '--data-dir=/tmp/x', '--log-level', 'warn'], env)).toMatchObject({ addr: ':7000', dataDir: '/tmp/x', logLevel: 'warn' });
+  });
+
+  test('every problem is named: unknown flags, missing values, bad values', () => {
+    expect(() => serveConfig(['--nope', '1', '--addr', 'localhost', '--log-level', 'loud'], {})).toThrow(
+      'unknown flag --nope; unexpected argument "1"; --addr (ORLOJ_ADDR) must be host:port, :port or [ipv6]:port: "localhost"; --log-level (ORLOJ_LOG_LEVEL) must be one of debug, info, warn, error: "loud"',
+    );
+    expect(() => serveConfig(['--data-dir'], {})).toThrow('flag --data-dir needs a value');
+  });
+
+  test('addresses', () => {
+    expect(parseAddr('127.0.0.1:8080')).toEqual({ hostname: '127.0.0.1', port: 8080 });
+    expect(parseAddr(':8080')).toEqual({ hostname: '0.0.0.0', port: 8080 });
+    expect(parseAddr('[::1]:0')).toEqual({ hostname: '::1', port: 0 });
+    expect(parseAddr('host:99999')).toBeUndefined();
+  });
+});
+
+describe('commands', () => {
+  const main = join(import.meta.dir, '../../src/main.ts');
+  const run = (...args: string[]) => Bun.spawnSync([process.execPath, main, ...args], { env: { PATH: process.env.PATH ?? '' } });
+
+  test('version, help and unknown commands', () => {
+    expect(run('version').stdout.toString()).toMatch(/^orrery \d+\.\d+\.\d+\n$/);
+    const help = run('--help');
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout.toString()).toContain('--data-dir');
+    expect(help.stdout.toString()).toContain('ORLOJ_DATA_DIR');
+    const bad = run('frobnicate');
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr.toString()).toContain('unknown command "frobnicate"');
+    const badFlag = run('serve', '--addr', 'nowhere');
+    expect(badFlag.exitCode).toBe(2);
+    expect(badFlag.stderr.toString()).toContain('--addr (ORLOJ_ADDR)');
+  });
+});
