@@ -50,6 +50,9 @@ test('the compiled executable serves the API on its own and restarts with its da
   expect(read.spec.prompt).toBe('hello');
   expect(read.metadata.resourceVersion).toBe('1');
   expect((await fetch(`${first.url}/swagger/json`)).status).toBe(200);
+  const bundle = await fetch(`${first.url}/swagger/assets/swagger-ui-bundle.js`);
+  expect(bundle.status).toBe(200);
+  expect((await bundle.text()).length).toBeGreaterThan(100_000);
   first.proc.kill('SIGTERM');
   expect(await first.proc.exited).toBe(0);
 

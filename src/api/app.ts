@@ -12,6 +12,7 @@ import { kindModels } from './openapi';
 import { resourceRoutes } from './resource-routes';
 import { RouteTable } from './route-table';
 import { SystemModels, systemRoutes } from './system-routes';
+import { swaggerUi } from './swagger-ui';
 
 export interface AppDeps {
   registry: Registry;
@@ -45,6 +46,7 @@ export function createApp(deps: AppDeps): App {
         },
       }),
     )
+    .use(swaggerUi())
     .model({ ...kindModels(deps.registry.kinds), ...SystemModels })
     .use(systemRoutes({ registry: deps.registry, sqlite: deps.sqlite, metrics, controllers: deps.controllers ?? (() => ({})) }, routes))
     .use(resourceRoutes(deps.registry, routes));

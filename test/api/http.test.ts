@@ -166,6 +166,12 @@ describe('cluster endpoints', () => {
     const ui = await call('GET', '/swagger');
     expect(ui.status).toBe(200);
     expect(ui.headers.get('content-type')).toContain('text/html');
+    expect(ui.text).toContain('/swagger/assets/swagger-ui-bundle.js');
+    expect(ui.text).not.toContain('unpkg.com');
+    const bundle = await app.handle(new Request('http://localhost/swagger/assets/swagger-ui-bundle.js'));
+    expect(bundle.status).toBe(200);
+    expect((await bundle.text()).length).toBeGreaterThan(100_000);
+    expect((await call('GET', '/swagger/assets/nope.js')).status).toBe(404);
     const doc = (await call('GET', '/swagger/json')).json;
     expect(doc.components.schemas.Status.properties.causes ?? doc.components.schemas.Status.properties.details).toBeDefined();
     for (const r of app.routes.routes) {
