@@ -1,0 +1,45 @@
+// Starts `orrery serve` (from source or a compiled binary) as a real process on a free port and
+// waits until /healthz answers.
+import type { Subprocess } from 'bun';
+import { join } from 'node:path';
+
+export interface ServerProcess {
+  proc: Subprocess<'ignore', 'pipe', 'pipe'>;
+  url: string;
+  /** Everything the process wrote to stderr so far. */
+  log(): string;
+}
+
+export async function startServer(dataDir: string, opts: { bin?: string; cwd?: string; env?: Record<string, string> } = {}): Promise<ServerProcess> {
+  const cmd = opts.bin ? [opts.bin] : [process.execPath, join(import.meta.dir, '../../src/main.ts')];
+  const proc = Bun.spawn([...cmd, 'serve', '--addr', '127.0.0.1:0', '--data-dir', dataDir, '--log-level', 'info'], {
+    cwd: opts.cwd,
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: { PATH: process.env.PATH ?? '', ...(opts.env ?? {}) },
+  });
+  let text = '';
+  const reader = proc.stderr.getReader();
+  void (async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      text += new TextDecoder().decode(value);
+    }
+  })();
+  const deadline = Date.now() + 30_000;
+  let url: string | undefined;
+  while (!url) {
+    url = /url="([^"]+)"/.exec(text)?.[1];
+    if (url) break;
+    if (proc.exitCode !== null) throw new Error(`server exited early:\n${text}`);
+    if (Date.now() > deadline) throw new Error(`server did not start in time:\n${text}`);
+    await Bun.sleep(20);
+  }
+  while (!(await fetch(`${url}/healthz`).then((r) => r.ok).catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`healthz never answered:\n${text}`);
+    await Bun.sleep(20);
+  }
+  return { proc, url, log: () => text };
+}
