@@ -10,7 +10,7 @@ const work = mkdtempSync(join(tmpdir(), 'orrery-process-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const agent = (name: string) => JSON.stringify({ metadata: { name }, spec: { model_ref: 'm', prompt: name } });
-const post = (url: string, body: BodyInit) => fetch(`${url}/v1/agents`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+const post = (url: string, body: string) => fetch(`${url}/v1/agents`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
 
 test('every acknowledged write survives SIGKILL', async () => {
   const dir = join(work, 'kill');
