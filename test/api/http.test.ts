@@ -188,3 +188,45 @@ describe('cluster endpoints', () => {
     }
   });
 });
+
+describe('list and precondition details', () => {
+  test('Tasks accept the deprecated offset when after is absent', async () => {
+    const { call } = testApp();
+    for (const n of ['t1', 't2', 't3', 't4', 't5']) await call('POST', '/v1/tasks', { metadata: { name: n }, spec: { system: 's' } });
+    const page = await call('GET', '/v1/tasks?offset=2&limit=2');
+    expect(page.json.items.map((o: any) => o.metadata.name)).toEqual(['t3', 't4']);
+    const withAfter = await call('GET', '/v1/tasks?offset=2&after=default/t1&limit=2');
+    expect(withAfter.json.items.map((o: any) => o.metadata.name)).toEqual(['t2', 't3']);
+    expect((await call('GET', '/v1/tasks?offset=-1')).status).toBe(400);
+    expect((await call('GET', '/v1/agents?limit=0')).status).toBe(400);
+    expect((await call('GET', '/v1/agents?limit=5000')).status).toBe(200);
+  });
+
+  test('apply of a new object accepts resourceVersion "0" and refuses any other', async () => {
+    const { call } = testApp();
+    expect((await call('POST', '/v1/agents', agent('zero', { resourceVersion: '0' }))).status).toBe(201);
+    const r = await call('POST', '/v1/agents', agent('five', { resourceVersion: '5' }));
+    expect(r.status).toBe(409);
+    expect((await call('GET', '/v1/agents/five')).status).toBe(404);
+  });
+
+  test('If-Match * means the current version; header and body must agree', async () => {
+    const { call } = testApp();
+    await call('POST', '/v1/agents', agent('a'));
+    const star = await call('PUT', '/v1/agents/a', { ...agent('a'), spec: { model_ref: 'n' } }, { 'if-match': '*' });
+    expect(star.status).toBe(200);
+    const disagree = await call('PUT', '/v1/agents/a', { ...agent('a', { resourceVersion: '2' }), spec: { model_ref: 'o' } }, { 'if-match': '"1"' });
+    expect(disagree.status).toBe(409);
+    expect(disagree.json.message).toBe('If-Match "1" and metadata.resourceVersion "2" disagree');
+  });
+
+  test('a PUT of an identical object writes nothing and keeps the version', async () => {
+    const { call } = testApp();
+    const created = await call('POST', '/v1/agents', agent('a', { labels: { x: 'y' } }));
+    const same = await call('PUT', '/v1/agents/a', agent('a', { labels: { x: 'y' } }), { 'if-match': '1' });
+    expect(same.status).toBe(200);
+    expect(same.json).toEqual(created.json);
+    const relabel = await call('PUT', '/v1/agents/a', agent('a', { labels: { x: 'z' } }), { 'if-match': '1' });
+    expect(relabel.json.metadata).toMatchObject({ resourceVersion: '2', generation: 1, labels: { x: 'z' } });
+  });
+});
