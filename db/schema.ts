@@ -1,11 +1,11 @@
-// Drizzle schema: one generic table for every kind, the change log carrying the global revision,
-// and a small key/value table for the revision counter and other store-wide settings.
-import { sqliteTable, text, integer, uniqueIndex, index } from 'drizzle-orm/sqlite-core';
+// Drizzle schema: one generic table for every kind, the change log whose newest row carries the
+// global revision, and a small key/value table for store-wide settings.
+import { sqliteTable, text, integer, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 export const resources = sqliteTable(
   'resources',
   {
-    id: integer('id').primaryKey({ autoIncrement: true }),
+    id: integer('id').primaryKey(),
     kind: text('kind').notNull(),
     namespace: text('namespace').notNull(),
     name: text('name').notNull(),
@@ -19,25 +19,21 @@ export const resources = sqliteTable(
     createdAt: text('created_at').notNull(),
     updatedAt: text('updated_at').notNull(),
   },
-  (t) => [
-    uniqueIndex('resources_kind_ns_name').on(t.kind, t.namespace, t.name),
-    index('resources_ns').on(t.namespace),
-  ],
+  // One index serves gets, keyset pages and namespace discovery; every extra index costs a page
+  // write per commit.
+  (t) => [uniqueIndex('resources_kind_ns_name').on(t.kind, t.namespace, t.name)],
 );
 
-export const changes = sqliteTable(
-  'changes',
-  {
-    revision: integer('revision').primaryKey(),
-    kind: text('kind').notNull(),
-    namespace: text('namespace').notNull(),
-    name: text('name').notNull(),
-    type: text('type', { enum: ['added', 'updated', 'deleted'] }).notNull(),
-    object: text('object').notNull(),
-    createdAt: text('created_at').notNull(),
-  },
-  (t) => [index('changes_kind_rev').on(t.kind, t.revision)],
-);
+// The global revision is MAX(revision): retention must always keep the newest row.
+export const changes = sqliteTable('changes', {
+  revision: integer('revision').primaryKey(),
+  kind: text('kind').notNull(),
+  namespace: text('namespace').notNull(),
+  name: text('name').notNull(),
+  type: text('type', { enum: ['added', 'updated', 'deleted'] }).notNull(),
+  object: text('object').notNull(),
+  createdAt: text('created_at').notNull(),
+});
 
 export const meta = sqliteTable('meta', {
   key: text('key').primaryKey(),

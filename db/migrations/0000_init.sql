@@ -8,14 +8,13 @@ CREATE TABLE `changes` (
 	`created_at` text NOT NULL
 );
 --> statement-breakpoint
-CREATE INDEX `changes_kind_rev` ON `changes` (`kind`,`revision`);--> statement-breakpoint
 CREATE TABLE `meta` (
 	`key` text PRIMARY KEY NOT NULL,
 	`value` text NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE `resources` (
-	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`id` integer PRIMARY KEY NOT NULL,
 	`kind` text NOT NULL,
 	`namespace` text NOT NULL,
 	`name` text NOT NULL,
@@ -30,5 +29,4 @@ CREATE TABLE `resources` (
 	`updated_at` text NOT NULL
 );
 --> statement-breakpoint
-CREATE UNIQUE INDEX `resources_kind_ns_name` ON `resources` (`kind`,`namespace`,`name`);--> statement-breakpoint
-CREATE INDEX `resources_ns` ON `resources` (`namespace`);
+CREATE UNIQUE INDEX `resources_kind_ns_name` ON `resources` (`kind`,`namespace`,`name`);

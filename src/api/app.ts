@@ -11,6 +11,7 @@ import { HttpMetrics } from './metrics';
 import { kindModels } from './openapi';
 import { resourceRoutes } from './resource-routes';
 import { RouteTable } from './route-table';
+import { servedRoute } from './routing';
 import { SystemModels, systemRoutes } from './system-routes';
 import { swaggerUi } from './swagger-ui';
 
@@ -59,10 +60,15 @@ export function createApp(deps: AppDeps): App {
     } catch (e) {
       response = statusResponse(toApiError('UNKNOWN', e, request, routes, deps.log));
     }
-    const path = new URL(request.url).pathname;
-    const label = routes.match(path)?.path ?? (path.startsWith('/swagger') ? '/swagger' : 'unmatched');
+    const label = servedRoute.get(request) ?? fallbackLabel(request, routes);
     metrics.observe(request.method, label, response.status, (performance.now() - started) / 1000);
     return response;
   };
   return { handle, routes, metrics };
+}
+
+/** Requests that no table route served: errors before routing, Swagger, unknown paths. */
+function fallbackLabel(request: Request, routes: RouteTable): string {
+  const path = new URL(request.url).pathname;
+  return routes.match(path)?.path ?? (path.startsWith('/swagger') ? '/swagger' : 'unmatched');
 }

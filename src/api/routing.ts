@@ -15,10 +15,16 @@ export function json(body: unknown, status = 200, headers: Record<string, string
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
 }
 
+/** The route pattern that served each request, for metrics labels without re-matching. */
+export const servedRoute = new WeakMap<Request, string>();
+
 export function addRoute(app: Elysia<any, any, any, any, any, any, any>, table: RouteTable, info: RouteInfo, handler: Handler, detail: object): void {
   table.add(info);
   const hook = { parse: 'none' as const, detail: detail as any };
-  const fn = (c: any) => handler({ request: c.request, params: c.params ?? {}, query: c.query ?? {} });
+  const fn = (c: any) => {
+    servedRoute.set(c.request, info.path);
+    return handler({ request: c.request, params: c.params ?? {}, query: c.query ?? {} });
+  };
   const m: Record<Method, 'get' | 'post' | 'put' | 'delete'> = { GET: 'get', POST: 'post', PUT: 'put', DELETE: 'delete' };
   (app as any)[m[info.method]](info.path, fn, hook);
 }

@@ -44,7 +44,9 @@ export function systemRoutes(deps: SystemDeps, table: RouteTable) {
     () => {
       const checks: Record<string, string> = {};
       try {
-        deps.sqlite.transaction(() => deps.sqlite.exec("UPDATE meta SET value = value WHERE key = 'revision'")).immediate();
+        deps.sqlite
+          .transaction(() => deps.sqlite.query("INSERT OR REPLACE INTO meta (key, value) VALUES ('readyz', ?)").run(new Date().toISOString()))
+          .immediate();
         checks.database = 'ok';
       } catch (e) {
         checks.database = `not writable: ${(e as Error).message}`;

@@ -1,6 +1,7 @@
 // Turns TypeBox schema errors into Status causes with dotted field paths, one cause per problem.
 import type { TSchema } from '@sinclair/typebox';
-import { Value, ValueErrorType } from '@sinclair/typebox/value';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { ValueErrorType } from '@sinclair/typebox/value';
 import type { Cause } from '../errors';
 import { isDuration } from '../util/duration';
 
@@ -33,10 +34,25 @@ function describe(e: { type: ValueErrorType; message: string; schema: TSchema; v
   }
 }
 
+// Schemas are compiled once: a compiled check of a valid spec costs a few microseconds, and the
+// slower error walk only runs for invalid input.
+const compiled = new WeakMap<TSchema, TypeCheck<TSchema>>();
+
+function checker(schema: TSchema): TypeCheck<TSchema> {
+  let c = compiled.get(schema);
+  if (!c) {
+    c = TypeCompiler.Compile(schema);
+    compiled.set(schema, c);
+  }
+  return c;
+}
+
 export function schemaCauses(schema: TSchema, value: unknown, prefix: string): Cause[] {
+  const check = checker(schema);
+  if (check.Check(value)) return [];
   const causes: Cause[] = [];
   const seen = new Set<string>();
-  for (const e of Value.Errors(schema, value)) {
+  for (const e of check.Errors(value)) {
     // A union reports the union error and then each branch's errors; the first is the useful one.
     const field = fieldPath(prefix, e.path);
     if (seen.has(field)) continue;

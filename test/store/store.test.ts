@@ -105,3 +105,15 @@ describe('restart on a real database file', () => {
     p.handle.close();
   });
 });
+
+describe('row mapping', () => {
+  test('list rows match what drizzle maps for the same rows, column for column', () => {
+    const dir = tempDir();
+    const { p, registry } = open(dir);
+    const def = registry.byPlural.get('agents')!;
+    registry.apply(def, { metadata: { name: 'a', labels: { x: 'y' } }, spec: { model_ref: 'm' } }, {});
+    const { resources } = require('../../db/schema') as typeof import('../../db/schema');
+    expect(p.store.list({ kind: 'Agent', limit: 10 })).toEqual(p.handle.db.select().from(resources).all());
+    p.handle.close();
+  });
+});
