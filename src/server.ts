@@ -5,7 +5,9 @@ import { isLoopback, parseAddr, type ServeConfig } from './config';
 import type { Logger } from './log';
 import { Registry } from './registry/registry';
 import { kinds } from './resources';
-import { openStore } from './store/open-store';
+import { join } from 'node:path';
+import { Checkpointer } from './store/checkpointer';
+import { DB_FILE, openStore } from './store/open-store';
 import { systemClock } from './util/time';
 
 export interface RunningServer {
@@ -17,6 +19,9 @@ export interface RunningServer {
 export function startServer(config: ServeConfig, log: Logger): RunningServer {
   const { hostname, port } = parseAddr(config.addr)!;
   const persistent = openStore(config.dataDir, config.secretEncryptionKey);
+  const sqlite = persistent.handle.sqlite;
+  sqlite.exec('PRAGMA wal_autocheckpoint = 0');
+  const checkpointer = new Checkpointer(join(config.dataDir, DB_FILE), log, () => sqlite.exec('PRAGMA wal_autocheckpoint = 1000'));
   log.info('store opened', { dataDir: config.dataDir, revision: persistent.store.currentRevision(), secretKey: persistent.keySource });
   const registry = new Registry(kinds, persistent.store, persistent.cipher, systemClock);
   const app = createApp({ registry, sqlite: persistent.handle.sqlite, log });
@@ -40,6 +45,7 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
       stopping ??= (async () => {
         log.info('shutting down: finishing in-flight requests');
         await server.stop(false);
+        await checkpointer.stop();
         persistent.handle.close();
         log.info('stopped');
       })();
