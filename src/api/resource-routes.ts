@@ -32,7 +32,7 @@ function addKind(app: Elysia, table: RouteTable, registry: Registry, def: KindDe
     base,
     'list',
     ({ query }) => {
-      const res = registry.list(def, {
+      const res = registry.listJson(def, {
         namespace: ns(query),
         limit: query.limit,
         after: query.after ?? query.continue,
@@ -40,12 +40,11 @@ function addKind(app: Elysia, table: RouteTable, registry: Registry, def: KindDe
         offset: query.offset,
       });
       const metadata: Record<string, string> = { resourceVersion: String(res.revision) };
-      const body: Record<string, unknown> = { apiVersion: API_VERSION, kind: `${def.kind}List`, metadata, items: res.items };
-      if (res.continue) {
-        metadata.continue = res.continue;
-        body.continue = res.continue;
-      }
-      return json(body);
+      if (res.continue) metadata.continue = res.continue;
+      const tail = res.continue ? `,"continue":${JSON.stringify(res.continue)}` : '';
+      // Items arrive as JSON text (see rowToJson); the envelope is written around them.
+      const body = `{"apiVersion":"${API_VERSION}","kind":"${def.kind}List","metadata":${JSON.stringify(metadata)},"items":[${res.items.join(',')}]${tail}}`;
+      return new Response(body, { headers: { 'content-type': 'application/json' } });
     },
     operation({
       tag,
@@ -86,8 +85,8 @@ function addKind(app: Elysia, table: RouteTable, registry: Registry, def: KindDe
     one,
     'get',
     ({ params, query }) => {
-      const o = registry.get(def, ns(query) ?? 'default', params.name);
-      return json(o, 200, etag(o));
+      const o = registry.getJson(def, ns(query) ?? 'default', params.name);
+      return new Response(o.json, { headers: { 'content-type': 'application/json', ETag: `"${o.resourceVersion}"` } });
     },
     operation({ tag, summary: `Read one ${def.kind}`, parameters: [param.name, param.namespace(true)], ok: { 200: { description: 'The object', schema: def.kind } }, errors: { ...COMMON_ERRORS, 404: 'Not found' } }),
   );

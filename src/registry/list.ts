@@ -15,8 +15,8 @@ export interface ListOptions {
   offset?: string | null;
 }
 
-export interface ListResult {
-  items: StoredObject[];
+export interface ListResult<T = StoredObject> {
+  items: T[];
   continue?: string;
   revision: number;
 }
@@ -43,12 +43,12 @@ export function parseCursor(raw: string | null | undefined, namespace: string | 
   return { namespace: namespace ?? 'default', name: raw };
 }
 
-export function listObjects(
+export function listObjects<T>(
   store: ResourceStore,
   def: KindDefinition,
   opts: ListOptions,
-  decode: (row: ResourceRow) => StoredObject,
-): ListResult {
+  decode: (row: ResourceRow) => T,
+): ListResult<T> {
   const limit = parseLimit(opts.limit);
   const selector = parseSelector(opts.labelSelector);
   let skip = def.kind === 'Task' && !opts.after ? parseOffset(opts.offset) : 0;

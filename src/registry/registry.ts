@@ -5,7 +5,7 @@ import { VersionConflict, type ChangeType, type ResourceRow, type ResourceStore 
 import type { SecretCipher } from '../store/secret-cipher';
 import { deepEqual } from '../util/equal';
 import { rfc3339, type Clock } from '../util/time';
-import { present, rowToObject } from './codec';
+import { present, rowToJson, rowToObject } from './codec';
 import type { KindDefinition, Spec, Status, StoredObject, WriteContext } from './kind';
 import { readManifest, type Manifest, type RequestScope } from './manifest';
 import { isObj } from './normalize';
@@ -129,8 +129,19 @@ export class Registry {
   }
 
   list(def: KindDefinition, opts: ListOptions): ListResult {
-    const res = listObjects(this.store, def, opts, (row) => this.decode(def, row));
-    return { ...res, items: res.items.map((o) => present(def, o)) };
+    return listObjects(this.store, def, opts, (row) => present(def, this.decode(def, row)));
+  }
+
+  /** A page as JSON texts of the redacted objects, for responses. */
+  listJson(def: KindDefinition, opts: ListOptions): ListResult<string> {
+    return listObjects(this.store, def, opts, (row) => rowToJson(def, row, this.cipher));
+  }
+
+  /** One redacted object as JSON text with its version, for responses. */
+  getJson(def: KindDefinition, namespace: string, name: string): { json: string; resourceVersion: string } {
+    const row = this.store.get(def.kind, namespace, name);
+    if (!row) throw new NotFound(def.plural, name);
+    return { json: rowToJson(def, row, this.cipher), resourceVersion: String(row.resourceVersion) };
   }
 
   delete(def: KindDefinition, namespace: string, name: string): StoredObject {
