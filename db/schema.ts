@@ -39,3 +39,18 @@ export const meta = sqliteTable('meta', {
   key: text('key').primaryKey(),
   value: text('value').notNull(),
 });
+
+// Events of the event stream (resource changes, controller and runtime events). The newest row's
+// id is the next id's floor, so retention must always keep the newest row.
+export const events = sqliteTable('events', {
+  id: integer('id').primaryKey(),
+  timestamp: text('timestamp').notNull(),
+  source: text('source').notNull(),
+  type: text('type').notNull(),
+  kind: text('kind').notNull().default(''),
+  name: text('name').notNull().default(''),
+  namespace: text('namespace').notNull().default(''),
+  action: text('action').notNull().default(''),
+  message: text('message').notNull().default(''),
+  data: text('data'),
+});

@@ -2,6 +2,8 @@
 // environment, which wins over defaults.
 import { BadRequest } from './errors';
 import { LOG_LEVELS, type LogLevel } from './log';
+import { parseDuration } from './util/duration';
+import { DEFAULT_WATCH_CONFIG, type WatchConfig } from './watch/service';
 
 export interface FlagSpec {
   name: string;
@@ -14,13 +16,38 @@ export const SERVE_FLAGS: FlagSpec[] = [
   { name: 'addr', description: 'Listen address host:port', default: '127.0.0.1:8080', validate: (v) => (parseAddr(v) ? undefined : 'must be host:port, :port or [ipv6]:port') },
   { name: 'data-dir', description: 'Directory for the SQLite database and generated key files', default: './data' },
   { name: 'log-level', description: `One of ${LOG_LEVELS.join(', ')}`, default: 'info', validate: (v) => (LOG_LEVELS.includes(v as LogLevel) ? undefined : `must be one of ${LOG_LEVELS.join(', ')}`) },
+  { name: 'watch-max-streams', description: 'Concurrent SSE streams before new ones get 503', default: '1000', validate: positiveInt },
+  { name: 'watch-heartbeat-interval', description: 'Keep-alive comment interval on idle streams', default: '15s', validate: positiveDuration },
+  { name: 'watch-buffer-size', description: 'Frames a watcher may fall behind before it is disconnected', default: '1000', validate: positiveInt },
+  { name: 'change-log-retention', description: 'Changes kept for watch resume (count)', default: '100000', validate: positiveInt },
+  { name: 'change-log-retention-age', description: 'Changes kept for watch resume (age); the larger of both is kept', default: '24h', validate: positiveDuration },
+  { name: 'event-retention', description: 'Events kept for replay (count)', default: '100000', validate: positiveInt },
+  { name: 'event-retention-age', description: 'Events kept for replay (age); the larger of both is kept', default: '24h', validate: positiveDuration },
 ];
+
+function positiveInt(v: string): string | undefined {
+  return /^\d+$/.test(v) && Number(v) > 0 ? undefined : 'must be a positive whole number';
+}
+
+function positiveDuration(v: string): string | undefined {
+  const ms = parseDuration(v);
+  return ms !== undefined && ms > 0 ? undefined : 'must be a positive duration such as 15s or 24h';
+}
+
+export interface RetentionConfig {
+  changes: number;
+  changesAgeMs: number;
+  events: number;
+  eventsAgeMs: number;
+}
 
 export interface ServeConfig {
   addr: string;
   dataDir: string;
   logLevel: LogLevel;
   secretEncryptionKey?: string;
+  watch: WatchConfig;
+  retention: RetentionConfig;
 }
 
 export const envName = (flag: string) => `ORLOJ_${flag.toUpperCase().replace(/-/g, '_')}`;
@@ -57,7 +84,24 @@ export function parseFlags(args: string[], specs: FlagSpec[], env: Record<string
 
 export function serveConfig(args: string[], env: Record<string, string | undefined>): ServeConfig {
   const v = parseFlags(args, SERVE_FLAGS, env);
-  return { addr: v['addr'], dataDir: v['data-dir'], logLevel: v['log-level'] as LogLevel, secretEncryptionKey: env.ORLOJ_SECRET_ENCRYPTION_KEY };
+  return {
+    addr: v['addr'],
+    dataDir: v['data-dir'],
+    logLevel: v['log-level'] as LogLevel,
+    secretEncryptionKey: env.ORLOJ_SECRET_ENCRYPTION_KEY,
+    watch: {
+      ...DEFAULT_WATCH_CONFIG,
+      maxStreams: Number(v['watch-max-streams']),
+      heartbeatMs: parseDuration(v['watch-heartbeat-interval'])!,
+      bufferSize: Number(v['watch-buffer-size']),
+    },
+    retention: {
+      changes: Number(v['change-log-retention']),
+      changesAgeMs: parseDuration(v['change-log-retention-age'])!,
+      events: Number(v['event-retention']),
+      eventsAgeMs: parseDuration(v['event-retention-age'])!,
+    },
+  };
 }
 
 export function parseAddr(addr: string): { hostname: string; port: number } | undefined {

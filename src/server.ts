@@ -3,7 +3,8 @@
 import { createApp } from './api/app';
 import { isLoopback, parseAddr, type ServeConfig } from './config';
 import type { Logger } from './log';
-import { Registry } from './registry/registry';
+import { LogRetention } from './controllers/log-retention';
+import { createCore } from './core';
 import { kinds } from './resources';
 import { join } from 'node:path';
 import { Checkpointer } from './store/checkpointer';
@@ -23,8 +24,16 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
   sqlite.exec('PRAGMA wal_autocheckpoint = 0');
   const checkpointer = new Checkpointer(join(config.dataDir, DB_FILE), log, () => sqlite.exec('PRAGMA wal_autocheckpoint = 1000'));
   log.info('store opened', { dataDir: config.dataDir, revision: persistent.store.currentRevision(), secretKey: persistent.keySource });
-  const registry = new Registry(kinds, persistent.store, persistent.cipher, systemClock);
-  const app = createApp({ registry, sqlite: persistent.handle.sqlite, log });
+  const core = createCore({ handle: persistent.handle, store: persistent.store, cipher: persistent.cipher, clock: systemClock, watch: config.watch });
+  const retention = new LogRetention(core.changeLog, core.eventLog, config.retention, systemClock, log);
+  retention.start();
+  const app = createApp({
+    registry: core.registry,
+    watch: core.watch,
+    sqlite: persistent.handle.sqlite,
+    log,
+    controllers: () => ({ 'log-retention': retention.healthy }),
+  });
   const server = Bun.serve({
     hostname,
     port,
@@ -44,6 +53,9 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
     stop() {
       stopping ??= (async () => {
         log.info('shutting down: finishing in-flight requests');
+        // Open watch streams never finish on their own: close them, then wait for the rest.
+        core.stop();
+        retention.stop();
         await server.stop(false);
         await checkpointer.stop();
         persistent.handle.close();

@@ -5,7 +5,10 @@ import { Elysia } from 'elysia';
 import { swagger } from '@elysiajs/swagger';
 import type { Logger } from '../log';
 import type { Registry } from '../registry/registry';
+import type { WatchService } from '../watch/service';
+import { watchRoutes } from './watch-routes';
 import { VERSION } from '../version';
+import { EventSchema } from '../events/event';
 import { errorsPlugin, statusResponse, toApiError } from './errors-plugin';
 import { HttpMetrics } from './metrics';
 import { kindModels } from './openapi';
@@ -17,6 +20,7 @@ import { swaggerUi } from './swagger-ui';
 
 export interface AppDeps {
   registry: Registry;
+  watch: WatchService;
   sqlite: Database;
   log: Logger;
   controllers?: () => Record<string, boolean>;
@@ -43,13 +47,18 @@ export function createApp(deps: AppDeps): App {
             version: VERSION,
             description: 'The orloj.dev/v1 resource API served by Orrery. Errors use the Status body.',
           },
-          tags: [{ name: 'system' }, ...deps.registry.kinds.map((k) => ({ name: k.plural, description: k.description }))],
+          tags: [
+            { name: 'system' },
+            { name: 'events', description: 'The event stream.' },
+            ...deps.registry.kinds.map((k) => ({ name: k.plural, description: k.description })),
+          ],
         },
       }),
     )
     .use(swaggerUi())
-    .model({ ...kindModels(deps.registry.kinds), ...SystemModels })
-    .use(systemRoutes({ registry: deps.registry, sqlite: deps.sqlite, metrics, controllers: deps.controllers ?? (() => ({})) }, routes))
+    .model({ ...kindModels(deps.registry.kinds), ...SystemModels, Event: EventSchema })
+    .use(systemRoutes({ registry: deps.registry, sqlite: deps.sqlite, metrics, watch: deps.watch, controllers: deps.controllers ?? (() => ({})) }, routes))
+    .use(watchRoutes(deps.registry, deps.watch, routes))
     .use(resourceRoutes(deps.registry, routes));
 
   const handle = async (request: Request): Promise<Response> => {

@@ -28,7 +28,7 @@ export class HttpMetrics {
     for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]) s.buckets[i]++;
   }
 
-  render(objects: Record<string, number>, kinds: string[]): string {
+  render(objects: Record<string, number>, kinds: string[], watch: { streams: number; subscribers: number }): string {
     const out: string[] = [];
     out.push('# HELP orrery_http_requests_total HTTP requests by method, route and status code.');
     out.push('# TYPE orrery_http_requests_total counter');
@@ -48,6 +48,12 @@ export class HttpMetrics {
     out.push('# HELP orrery_objects Stored objects per kind.');
     out.push('# TYPE orrery_objects gauge');
     for (const k of kinds) out.push(`orrery_objects{kind="${k}"} ${objects[k] ?? 0}`);
+    out.push('# HELP orrery_watch_streams Open SSE watch streams.');
+    out.push('# TYPE orrery_watch_streams gauge');
+    out.push(`orrery_watch_streams ${watch.streams}`);
+    out.push('# HELP orrery_watch_subscribers Live subscriptions on the broadcast hubs.');
+    out.push('# TYPE orrery_watch_subscribers gauge');
+    out.push(`orrery_watch_subscribers ${watch.subscribers}`);
     return out.join('\n') + '\n';
   }
 }

@@ -5,6 +5,7 @@ import { Type as t } from '@sinclair/typebox';
 import { capabilities } from '../capabilities';
 import { ServiceUnavailable } from '../errors';
 import type { Registry } from '../registry/registry';
+import type { WatchService } from '../watch/service';
 import { migrationsApplied } from '../store/migrate';
 import { VERSION } from '../version';
 import type { HttpMetrics } from './metrics';
@@ -26,6 +27,7 @@ export interface SystemDeps {
   registry: Registry;
   sqlite: Database;
   metrics: HttpMetrics;
+  watch: WatchService;
   /** Names of controllers that must be running for /readyz; each reports its own health. */
   controllers: () => Record<string, boolean>;
 }
@@ -78,7 +80,7 @@ export function systemRoutes(deps: SystemDeps, table: RouteTable) {
     '/metrics',
     'metrics',
     () =>
-      new Response(deps.metrics.render(deps.registry.countByKind(), deps.registry.kinds.map((k) => k.kind)), {
+      new Response(deps.metrics.render(deps.registry.countByKind(), deps.registry.kinds.map((k) => k.kind), { streams: deps.watch.streams, subscribers: deps.watch.subscribers }), {
         headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
       }),
     operation({ tag, summary: 'Prometheus metrics', ok: { 200: { description: 'Prometheus text exposition', content: { 'text/plain': { schema: { type: 'string' } } } } } }),

@@ -10,6 +10,9 @@ import type { KindDefinition, Spec, Status, StoredObject, WriteContext } from '.
 import { readManifest, type Manifest, type RequestScope } from './manifest';
 import { isObj } from './normalize';
 import { listObjects, type ListOptions, type ListResult } from './list';
+import { recordResourceEvent, type WriteAction } from './resource-events';
+import type { EventLog } from '../store/event-log';
+import type { OrreryEvent } from '../events/event';
 import { schemaCauses } from './validation';
 
 export interface CommittedChange {
@@ -18,7 +21,11 @@ export interface CommittedChange {
   def: KindDefinition;
   /** Decoded object; publishers must redact before anything leaves the process. */
   object: StoredObject;
+  /** The resource.* event committed with the change, when an event log is attached. */
+  event?: OrreryEvent;
 }
+
+type TxResult = WriteResult & { revision?: number; type?: ChangeType; event?: OrreryEvent };
 
 export type CommitListener = (change: CommittedChange) => void;
 
@@ -37,6 +44,7 @@ export class Registry {
     private readonly store: ResourceStore,
     private readonly cipher: SecretCipher,
     private readonly clock: Clock,
+    private readonly events?: EventLog,
   ) {
     for (const k of kinds) {
       this.byPlural.set(k.plural, k);
@@ -52,7 +60,7 @@ export class Registry {
   /** POST: create, or replace the spec of an existing object (its status is kept). */
   apply(def: KindDefinition, body: unknown, scope: RequestScope): WriteResult {
     const { manifest, causes } = readManifest(def, body, scope);
-    const result = this.write(() => {
+    const result = this.write(def, 'apply', () => {
       const row = this.store.get(def.kind, manifest.namespace, manifest.name);
       const existing = row ? this.decode(def, row) : undefined;
       const ctx = this.context(manifest, existing);
@@ -77,7 +85,7 @@ export class Registry {
   /** PUT: replace spec and metadata of an existing object; needs a precondition. */
   replace(def: KindDefinition, name: string, body: unknown, scope: RequestScope, ifMatch?: string): StoredObject {
     const { manifest, causes } = readManifest(def, body, { ...scope, urlName: name });
-    const result = this.write(() => {
+    const result = this.write(def, 'replace', () => {
       const row = this.store.get(def.kind, manifest.namespace, name);
       if (!row) throw new NotFound(def.plural, name);
       const existing = this.decode(def, row);
@@ -96,7 +104,7 @@ export class Registry {
     const b = isObj(body) ? body : {};
     if (!isObj(b.status)) causes.push({ field: 'status', message: 'is required and must be an object' });
     const rv = isObj(b.metadata) && b.metadata.resourceVersion != null ? String(b.metadata.resourceVersion) : undefined;
-    const result = this.write(() => {
+    const result = this.write(def, 'status', () => {
       const row = this.store.get(def.kind, namespace, name);
       if (!row) throw new NotFound(def.plural, name);
       const existing = this.decode(def, row);
@@ -145,7 +153,7 @@ export class Registry {
   }
 
   delete(def: KindDefinition, namespace: string, name: string): StoredObject {
-    const result = this.write(() => {
+    const result = this.write(def, 'delete', () => {
       const row = this.store.get(def.kind, namespace, name);
       if (!row) throw new NotFound(def.plural, name);
       const object = this.decode(def, row);
@@ -170,20 +178,28 @@ export class Registry {
 
   // ---- internals -------------------------------------------------------------------------
 
-  private write(fn: () => WriteResult & { revision?: number; type?: ChangeType }): WriteResult {
-    let result: WriteResult & { revision?: number; type?: ChangeType; def?: KindDefinition };
+  private write(def: KindDefinition, action: WriteAction, fn: () => TxResult): WriteResult {
+    let result: TxResult;
     try {
-      result = this.store.transaction(fn);
+      result = this.store.transaction(() => {
+        const r = fn();
+        if (r.type && this.events) r.event = recordResourceEvent(this.events, this.clock.now(), def, action, r.type, r.object);
+        return r;
+      });
     } catch (e) {
       if (e instanceof VersionConflict) throw new Conflict('the object was modified concurrently; read it again and retry');
       throw e;
     }
     if (result.revision !== undefined && result.type) {
-      const def = this.byKind.get(result.object.kind.toLowerCase())!;
-      const change: CommittedChange = { type: result.type, revision: result.revision, def, object: result.object };
+      const change: CommittedChange = { type: result.type, revision: result.revision, def, object: result.object, event: result.event };
       for (const l of [...this.listeners]) l(change);
     }
     return result;
+  }
+
+  /** A stored row as readers see it; used to render logged changes for watchers. */
+  present(def: KindDefinition, row: ResourceRow): StoredObject {
+    return present(def, this.decode(def, row));
   }
 
   private decode(def: KindDefinition, row: ResourceRow): StoredObject {

@@ -45,3 +45,8 @@ export function openDatabase(path: string): OpenDatabase {
     },
   };
 }
+
+/** Rows changed by the connection's last statement. */
+export function deletedRows(handle: OpenDatabase): number {
+  return Number(handle.sqlite.query<{ n: number }, []>('SELECT changes() AS n').get()!.n);
+}

@@ -1,7 +1,7 @@
 // Row-level access to the generic resources table and the changes log. Every write allocates the
 // next global revision (newest change + 1) and appends a change row inside the caller's IMMEDIATE
 // transaction.
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { changes, resources } from '../../db/schema';
 import type { Db, OpenDatabase } from './database';
 
@@ -174,6 +174,18 @@ export class ResourceStore {
     const deleted = this.stmt.delete.get({ id: row.id, expected: row.resourceVersion });
     if (!deleted) throw new VersionConflict();
     return this.record('deleted', { ...deleted, resourceVersion: this.nextRevision() });
+  }
+
+  /** (id, version) of every object of a kind, optionally in one namespace or with one name. */
+  versions(kind: string, namespace?: string, name?: string): { id: number; resourceVersion: number }[] {
+    const conds = [eq(resources.kind, kind)];
+    if (namespace !== undefined) conds.push(eq(resources.namespace, namespace));
+    if (name !== undefined) conds.push(eq(resources.name, name));
+    return this.db.select({ id: resources.id, resourceVersion: resources.resourceVersion }).from(resources).where(and(...conds)).all();
+  }
+
+  rowsByIds(ids: number[]): ResourceRow[] {
+    return ids.length ? this.db.select().from(resources).where(inArray(resources.id, ids)).all() : [];
   }
 
   namespaces(): string[] {

@@ -5,7 +5,21 @@ import { parseAddr, serveConfig } from '../../src/config';
 
 describe('serve configuration', () => {
   test('defaults, environment twins, and flags winning over the environment', () => {
-    expect(serveConfig([], {})).toEqual({ addr: '127.0.0.1:8080', dataDir: './data', logLevel: 'info', secretEncryptionKey: undefined });
+    expect(serveConfig([], {})).toEqual({
+      addr: '127.0.0.1:8080',
+      dataDir: './data',
+      logLevel: 'info',
+      secretEncryptionKey: undefined,
+      watch: { maxStreams: 1000, heartbeatMs: 15_000, bufferSize: 1000, pollMs: 250 },
+      retention: { changes: 100_000, changesAgeMs: 86_400_000, events: 100_000, eventsAgeMs: 86_400_000 },
+    });
+    expect(serveConfig(['--watch-heartbeat-interval', '2s', '--change-log-retention=50'], { ORLOJ_WATCH_MAX_STREAMS: '7' })).toMatchObject({
+      watch: { maxStreams: 7, heartbeatMs: 2000 },
+      retention: { changes: 50 },
+    });
+    expect(() => serveConfig(['--watch-buffer-size', '0', '--event-retention-age', 'soon'], {})).toThrow(
+      '--watch-buffer-size (ORLOJ_WATCH_BUFFER_SIZE) must be a positive whole number: "0"; --event-retention-age (ORLOJ_EVENT_RETENTION_AGE) must be a positive duration such as 15s or 24h: "soon"',
+    );
     const env = { ORLOJ_ADDR: '0.0.0.0:9000', ORLOJ_DATA_DIR: '/var/lib/orrery', ORLOJ_LOG_LEVEL: 'debug' };
     expect(serveConfig([], env)).toMatchObject({ addr: '0.0.0.0:9000', dataDir: '/var/lib/orrery', logLevel: 'debug' });
     expect(serveConfig(['--addr', ':7000', '--data-dir=/tmp/x', '--log-level', 'warn'], env)).toMatchObject({ addr: ':7000', dataDir: '/tmp/x', logLevel: 'warn' });

@@ -2,9 +2,10 @@
 // request helper that returns status, headers, text and parsed JSON.
 import { createApp, type App } from '../../src/api/app';
 import { silentLogger } from '../../src/log';
-import { Registry } from '../../src/registry/registry';
-import { kinds } from '../../src/resources';
+import { createCore } from '../../src/core';
 import { openStore } from '../../src/store/open-store';
+import { systemClock, type Clock } from '../../src/util/time';
+import type { WatchConfig } from '../../src/watch/service';
 import { testRegistry } from './registry';
 
 export function caller(app: App) {
@@ -26,16 +27,16 @@ export function caller(app: App) {
   };
 }
 
-export function testApp() {
-  const r = testRegistry();
-  const app = createApp({ registry: r.registry, sqlite: r.handle.sqlite, log: silentLogger });
+export function testApp(opts: { clock?: Clock; watch?: Partial<WatchConfig> } = {}) {
+  const r = testRegistry(opts.clock, opts.watch);
+  const app = createApp({ registry: r.registry, watch: r.core.watch, sqlite: r.handle.sqlite, log: silentLogger });
   return { ...r, app, call: caller(app) };
 }
 
 /** The real app over a real data directory (database file and generated key file). */
 export function fileApp(dataDir: string) {
   const p = openStore(dataDir, undefined);
-  const registry = new Registry(kinds, p.store, p.cipher, { now: () => new Date() });
-  const app = createApp({ registry, sqlite: p.handle.sqlite, log: silentLogger });
-  return { registry, app, call: caller(app), handle: p.handle, close: () => p.handle.close() };
+  const core = createCore({ handle: p.handle, store: p.store, cipher: p.cipher, clock: systemClock });
+  const app = createApp({ registry: core.registry, watch: core.watch, sqlite: p.handle.sqlite, log: silentLogger });
+  return { registry: core.registry, core, app, call: caller(app), handle: p.handle, close: () => (core.stop(), p.handle.close()) };
 }

@@ -1,0 +1,34 @@
+// Wires the persistent pieces together — registry, change and event logs, feeds and the event
+// publisher — the same way for the server, worker processes and tests.
+import { EventPublisher } from './events/publisher';
+import { Registry } from './registry/registry';
+import { kinds } from './resources';
+import { ChangeLog } from './store/change-log';
+import type { OpenDatabase } from './store/database';
+import { EventLog } from './store/event-log';
+import type { ResourceStore } from './store/resource-store';
+import type { SecretCipher } from './store/secret-cipher';
+import type { Clock } from './util/time';
+import { DEFAULT_WATCH_CONFIG, WatchService, type WatchConfig } from './watch/service';
+
+export interface Core {
+  registry: Registry;
+  changeLog: ChangeLog;
+  eventLog: EventLog;
+  watch: WatchService;
+  events: EventPublisher;
+  stop(): void;
+}
+
+export function createCore(opts: { handle: OpenDatabase; store: ResourceStore; cipher: SecretCipher; clock: Clock; watch?: Partial<WatchConfig> }): Core {
+  const changeLog = new ChangeLog(opts.handle);
+  const eventLog = new EventLog(opts.handle);
+  const registry = new Registry(kinds, opts.store, opts.cipher, opts.clock, eventLog);
+  const watch = new WatchService({ store: opts.store, changeLog, eventLog, reader: registry }, { ...DEFAULT_WATCH_CONFIG, ...opts.watch });
+  registry.onCommit((c) => {
+    watch.changes.committed(c.revision, c.type, c.def, c.object);
+    if (c.event) watch.events.published(c.event);
+  });
+  const events = new EventPublisher(eventLog, opts.clock, (e) => watch.events.published(e));
+  return { registry, changeLog, eventLog, watch, events, stop: () => watch.stop() };
+}

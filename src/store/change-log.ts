@@ -1,0 +1,75 @@
+// Reading the changes log for watch replay, and trimming it by count and age. The newest row is
+// always kept: its revision is the store's current revision.
+import { and, asc, gt, lt, lte, sql } from 'drizzle-orm';
+import { changes } from '../../db/schema';
+import type { ChangeType, ResourceRow } from './resource-store';
+import { deletedRows, type OpenDatabase } from './database';
+
+export interface LoggedChange {
+  revision: number;
+  kind: string;
+  namespace: string;
+  name: string;
+  type: ChangeType;
+  /** The stored row as written by that change (at-rest encoded). */
+  row: ResourceRow;
+}
+
+const ph = (name: string) => sql.placeholder(name);
+
+export class ChangeLog {
+  private readonly stmt;
+
+  constructor(readonly handle: OpenDatabase) {
+    const db = handle.db;
+    this.stmt = {
+      first: db.select({ rev: sql<number | null>`MIN(${changes.revision})` }).from(changes).prepare(),
+      last: db.select({ rev: sql<number>`COALESCE(MAX(${changes.revision}), 0)` }).from(changes).prepare(),
+      after: db
+        .select()
+        .from(changes)
+        .where(and(gt(changes.revision, ph('after')), lte(changes.revision, ph('upTo'))))
+        .orderBy(asc(changes.revision))
+        .limit(ph('limit'))
+        .prepare(),
+    };
+  }
+
+  lastRevision(): number {
+    return Number(this.stmt.last.get()!.rev);
+  }
+
+  /** The oldest revision still held, or undefined when nothing was ever written. */
+  firstRevision(): number | undefined {
+    const v = this.stmt.first.get()?.rev;
+    return v === null || v === undefined ? undefined : Number(v);
+  }
+
+  /** Changes with after < revision ≤ upTo, oldest first. */
+  readAfter(after: number, upTo: number, limit: number): LoggedChange[] {
+    return this.stmt.after.all({ after, upTo, limit }).map((c) => ({
+      revision: c.revision,
+      kind: c.kind,
+      namespace: c.namespace,
+      name: c.name,
+      type: c.type,
+      row: JSON.parse(c.object) as ResourceRow,
+    }));
+  }
+
+  /**
+   * Deletes changes beyond the newest `keep` that are also older than `maxAgeMs`, at most `step`
+   * of the oldest at a time. The newest change is never deleted.
+   */
+  trim(keep: number, maxAgeMs: number, now: Date, step: number): number {
+    const last = this.lastRevision();
+    const first = this.firstRevision() ?? last;
+    const bound = Math.min(last - keep, first + step - 1, last - 1);
+    const cutoff = new Date(now.getTime() - maxAgeMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    this.handle.db
+      .delete(changes)
+      .where(and(lte(changes.revision, bound), lt(changes.createdAt, cutoff)))
+      .run();
+    return deletedRows(this.handle);
+  }
+}

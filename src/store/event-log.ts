@@ -1,0 +1,97 @@
+// The persisted event log: append inside a write transaction, read after an id for replay, and
+// trim by count and age (always keeping the newest row, whose id floors the next one).
+import { and, asc, gt, lt, lte, sql } from 'drizzle-orm';
+import { events } from '../../db/schema';
+import type { NewEvent, OrreryEvent } from '../events/event';
+import { deletedRows, type OpenDatabase } from './database';
+
+type EventRow = typeof events.$inferSelect;
+const ph = (name: string) => sql.placeholder(name);
+
+export function rowToEvent(r: EventRow): OrreryEvent {
+  const e: OrreryEvent = { id: r.id, timestamp: r.timestamp, source: r.source, type: r.type };
+  if (r.kind) e.kind = r.kind;
+  if (r.name) e.name = r.name;
+  if (r.namespace) e.namespace = r.namespace;
+  if (r.action) e.action = r.action;
+  if (r.message) e.message = r.message;
+  if (r.data !== null) e.data = JSON.parse(r.data);
+  return e;
+}
+
+export class EventLog {
+  private readonly stmt;
+
+  constructor(readonly handle: OpenDatabase) {
+    const db = handle.db;
+    this.stmt = {
+      last: db.select({ id: sql<number>`COALESCE(MAX(${events.id}), 0)` }).from(events).prepare(),
+      first: db.select({ id: sql<number | null>`MIN(${events.id})` }).from(events).prepare(),
+      after: db.select().from(events).where(and(gt(events.id, ph('after')), lte(events.id, ph('upTo')))).orderBy(asc(events.id)).limit(ph('limit')).prepare(),
+      insert: db
+        .insert(events)
+        .values({
+          id: ph('id'),
+          timestamp: ph('timestamp'),
+          source: ph('source'),
+          type: ph('type'),
+          kind: ph('kind'),
+          name: ph('name'),
+          namespace: ph('namespace'),
+          action: ph('action'),
+          message: ph('message'),
+          data: ph('data'),
+        } as unknown as typeof events.$inferInsert)
+        .prepare(),
+    };
+  }
+
+  lastId(): number {
+    return Number(this.stmt.last.get()!.id);
+  }
+
+  /** The oldest id still held, or undefined when the log is empty. */
+  firstId(): number | undefined {
+    const v = this.stmt.first.get()?.id;
+    return v === null || v === undefined ? undefined : Number(v);
+  }
+
+  /** Appends inside the caller's write transaction (or alone when none is open). */
+  append(e: NewEvent, now: Date, nano: (d: Date) => string): OrreryEvent {
+    const row = {
+      id: this.lastId() + 1,
+      timestamp: e.timestamp ?? nano(now),
+      source: e.source,
+      type: e.type,
+      kind: e.kind ?? '',
+      name: e.name ?? '',
+      namespace: e.namespace ?? '',
+      action: e.action ?? '',
+      message: e.message ?? '',
+      data: e.data === undefined ? null : JSON.stringify(e.data),
+    };
+    this.stmt.insert.run(row);
+    return rowToEvent(row);
+  }
+
+  /** Events with after < id ≤ upTo, oldest first. */
+  readAfter(after: number, upTo: number, limit: number): OrreryEvent[] {
+    return this.stmt.after.all({ after, upTo, limit }).map(rowToEvent);
+  }
+
+  /**
+   * Deletes events beyond the newest `keep` that are also older than `maxAgeMs`, at most `step`
+   * of the oldest at a time. The newest event is never deleted.
+   */
+  trim(keep: number, maxAgeMs: number, now: Date, nano: (d: Date) => string, step: number): number {
+    const last = this.lastId();
+    const first = this.firstId() ?? last;
+    const bound = Math.min(last - keep, first + step - 1, last - 1);
+    const cutoff = nano(new Date(now.getTime() - maxAgeMs));
+    this.handle.db
+      .delete(events)
+      .where(and(lte(events.id, bound), lt(events.timestamp, cutoff)))
+      .run();
+    return deletedRows(this.handle);
+  }
+}

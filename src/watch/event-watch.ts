@@ -1,0 +1,52 @@
+// One event-stream watch: replay after a resume point from the persisted log, then live events.
+import type { OrreryEvent } from '../events/event';
+import type { EventLog } from '../store/event-log';
+import { eventFrame, type FeedEvent } from './feeds';
+import { errorFrame } from './frames';
+import type { Subscription } from './hub';
+
+export type EventFilter = Partial<Record<'source' | 'type' | 'kind' | 'name' | 'namespace', string>>;
+
+/** Case-insensitive equality on each given field. */
+export function eventMatches(f: EventFilter, e: OrreryEvent): boolean {
+  for (const [k, v] of Object.entries(f)) {
+    if (v === undefined) continue;
+    const have = (e as Record<string, unknown>)[k];
+    if (typeof have !== 'string' || have.toLowerCase() !== v.toLowerCase()) return false;
+  }
+  return true;
+}
+
+const BATCH = 500;
+
+export async function* eventWatch(
+  log: EventLog,
+  filter: EventFilter,
+  sub: Subscription<FeedEvent>,
+  from: number,
+  since: number | undefined,
+): AsyncGenerator<Uint8Array[], void, undefined> {
+  if (since !== undefined && since < from) {
+    const first = log.firstId();
+    if (first !== undefined && since < first - 1) {
+      yield [errorFrame('Expired', `event ${since} is older than the event log keeps (oldest ${first}); watch again without a resume point`)];
+      return;
+    }
+    let cursor = since;
+    while (cursor < from) {
+      const batch = log.readAfter(cursor, from, BATCH);
+      if (!batch.length) break;
+      cursor = batch[batch.length - 1].id;
+      yield batch.filter((e) => eventMatches(filter, e)).map(eventFrame);
+    }
+  }
+  for (;;) {
+    const batch = await sub.next();
+    if ('closed' in batch) return;
+    if ('overflow' in batch) {
+      yield [errorFrame('SlowConsumer', 'the watcher fell too far behind and was disconnected; resume with Last-Event-ID')];
+      return;
+    }
+    yield batch.items.map((e) => e.frame());
+  }
+}

@@ -1,0 +1,88 @@
+// In-memory broadcast hub: publishers push items after commit; every subscriber has a bounded
+// queue. A subscriber whose queue is full is cut off (it learns so on its next read), so a slow
+// reader never slows writers or other subscribers.
+export type Batch<T> = { items: T[] } | { overflow: true } | { closed: true };
+
+export class Subscription<T> {
+  private queue: T[] = [];
+  private overflowed = false;
+  private closed = false;
+  private wake?: () => void;
+
+  constructor(
+    private readonly hub: Hub<T>,
+    readonly match: (item: T) => boolean,
+    private readonly capacity: number,
+  ) {}
+
+  /** Called by the hub; never blocks. */
+  offer(item: T): void {
+    if (this.closed || this.overflowed || !this.match(item)) return;
+    if (this.queue.length >= this.capacity) {
+      this.overflowed = true;
+      this.queue = [];
+      this.hub.remove(this);
+    } else this.queue.push(item);
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  /** Waits for items and takes all that are queued (one batch per wake-up). */
+  async next(): Promise<Batch<T>> {
+    for (;;) {
+      if (this.closed) return { closed: true };
+      if (this.overflowed) return { overflow: true };
+      if (this.queue.length) {
+        const items = this.queue;
+        this.queue = [];
+        return { items };
+      }
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+
+  /** Items queued right now, without waiting. */
+  drain(): T[] {
+    const items = this.queue;
+    this.queue = [];
+    return items;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue = [];
+    this.hub.remove(this);
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+}
+
+export class Hub<T> {
+  private readonly subs = new Set<Subscription<T>>();
+
+  subscribe(match: (item: T) => boolean, capacity: number): Subscription<T> {
+    const s = new Subscription(this, match, capacity);
+    this.subs.add(s);
+    return s;
+  }
+
+  publish(item: T): void {
+    for (const s of this.subs) s.offer(item);
+  }
+
+  remove(s: Subscription<T>): void {
+    this.subs.delete(s);
+  }
+
+  /** Ends every subscription (shutdown): their readers see `closed` and finish. */
+  closeAll(): void {
+    for (const s of [...this.subs]) s.close();
+  }
+
+  get size(): number {
+    return this.subs.size;
+  }
+}

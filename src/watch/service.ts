@@ -1,0 +1,113 @@
+// The watch service: owns the change and event feeds, the cap on concurrent streams, and builds
+// the SSE responses for resource watches and the event stream.
+import { BadRequest, ServiceUnavailable } from '../errors';
+import type { KindDefinition } from '../registry/kind';
+import { parseSelector } from '../registry/selectors';
+import type { ChangeLog } from '../store/change-log';
+import type { EventLog } from '../store/event-log';
+import type { ResourceStore } from '../store/resource-store';
+import { eventWatch, eventMatches, type EventFilter } from './event-watch';
+import { ChangeFeed, EventFeed, type RowReader } from './feeds';
+import { filterMatches, resourceWatch } from './resource-watch';
+import { sseResponse } from './sse';
+
+export interface WatchConfig {
+  maxStreams: number;
+  heartbeatMs: number;
+  /** Frames a subscriber may have queued before it is cut off as too slow. */
+  bufferSize: number;
+  /** How often to look for commits made by other processes on the same database. */
+  pollMs: number;
+}
+
+export const DEFAULT_WATCH_CONFIG: WatchConfig = { maxStreams: 1000, heartbeatMs: 15_000, bufferSize: 1000, pollMs: 250 };
+
+type Query = Record<string, string | undefined>;
+
+function resumePoint(request: Request, query: Query, param: string): number | undefined {
+  const raw = request.headers.get('last-event-id') ?? query[param];
+  if (raw === undefined || raw === null || raw.trim() === '') return undefined;
+  const n = Number(raw.trim());
+  if (!Number.isSafeInteger(n) || n < 0) throw new BadRequest(`${request.headers.has('last-event-id') ? 'Last-Event-ID' : param} must be a non-negative integer, got "${raw}"`);
+  return n;
+}
+
+export class WatchService {
+  readonly changes: ChangeFeed;
+  readonly events: EventFeed;
+  private active = 0;
+  private readonly timer: ReturnType<typeof setInterval>;
+
+  constructor(
+    private readonly deps: { store: ResourceStore; changeLog: ChangeLog; eventLog: EventLog; reader: RowReader },
+    readonly config: WatchConfig = DEFAULT_WATCH_CONFIG,
+  ) {
+    this.changes = new ChangeFeed(deps.changeLog, deps.reader);
+    this.events = new EventFeed(deps.eventLog);
+    this.timer = setInterval(() => this.poll(), config.pollMs);
+    (this.timer as { unref?: () => void }).unref?.();
+  }
+
+  /** Publishes commits other processes made since the last look. */
+  poll(): void {
+    this.changes.catchUp();
+    this.events.catchUp();
+  }
+
+  get streams(): number {
+    return this.active;
+  }
+
+  get subscribers(): number {
+    return this.changes.hub.size + this.events.hub.size;
+  }
+
+  /** Stops polling and ends every open stream. */
+  stop(): void {
+    clearInterval(this.timer);
+    this.changes.hub.closeAll();
+    this.events.hub.closeAll();
+  }
+
+  resourceWatch(def: KindDefinition, request: Request, query: Query): Response {
+    const resumeAfter = resumePoint(request, query, 'resourceVersion');
+    const filter = { namespace: query.namespace?.trim() || undefined, name: query.name?.trim() || undefined, selector: parseSelector(query.labelSelector ?? query.labels) };
+    this.admit();
+    // Catch up, subscribe and read the starting revision in one synchronous step: nothing can be
+    // published in between, so the snapshot/replay and the live part meet exactly.
+    this.changes.catchUp();
+    const sub = this.changes.hub.subscribe((c) => c.def === def && filterMatches(filter, c.namespace, c.name, c.labels), this.config.bufferSize);
+    const from = this.changes.revision;
+    const source = resourceWatch({ store: this.deps.store, log: this.deps.changeLog, reader: this.deps.reader }, def, filter, sub, from, resumeAfter);
+    return this.respond(source, request, () => sub.close());
+  }
+
+  eventWatch(request: Request, query: Query): Response {
+    const since = resumePoint(request, query, 'since');
+    const filter: EventFilter = {};
+    for (const k of ['source', 'type', 'kind', 'name', 'namespace'] as const) if (query[k]?.trim()) filter[k] = query[k]!.trim();
+    this.admit();
+    this.events.catchUp();
+    const sub = this.events.hub.subscribe((e) => eventMatches(filter, e.event), this.config.bufferSize);
+    const from = this.events.lastId;
+    return this.respond(eventWatch(this.deps.eventLog, filter, sub, from, since), request, () => sub.close());
+  }
+
+  private admit(): void {
+    if (this.active >= this.config.maxStreams) {
+      throw new ServiceUnavailable(`too many open watch streams (limit ${this.config.maxStreams}); try again later`);
+    }
+  }
+
+  private respond(source: AsyncIterator<Uint8Array[], void, undefined>, request: Request, unsubscribe: () => void): Response {
+    this.active++;
+    return sseResponse(source, {
+      heartbeatMs: this.config.heartbeatMs,
+      signal: request.signal,
+      onClose: () => {
+        this.active--;
+        unsubscribe();
+      },
+    });
+  }
+}
