@@ -17,7 +17,12 @@ export const SERVE_FLAGS: FlagSpec[] = [
   { name: 'data-dir', description: 'Directory for the SQLite database and generated key files', default: './data' },
   { name: 'log-level', description: `One of ${LOG_LEVELS.join(', ')}`, default: 'info', validate: (v) => (LOG_LEVELS.includes(v as LogLevel) ? undefined : `must be one of ${LOG_LEVELS.join(', ')}`) },
   { name: 'watch-max-streams', description: 'Concurrent SSE streams before new ones get 503', default: '1000', validate: positiveInt },
-  { name: 'watch-heartbeat-interval', description: 'Keep-alive comment interval on idle streams', default: '15s', validate: positiveDuration },
+  {
+    name: 'watch-heartbeat-interval',
+    description: 'Keep-alive comment interval on idle streams (under 255s, the idle limit of connections)',
+    default: '15s',
+    validate: (v) => positiveDuration(v) ?? (parseDuration(v)! < 255_000 ? undefined : 'must be under 255s'),
+  },
   { name: 'watch-buffer-size', description: 'Frames a watcher may fall behind before it is disconnected', default: '1000', validate: positiveInt },
   { name: 'change-log-retention', description: 'Changes kept for watch resume (count)', default: '100000', validate: positiveInt },
   { name: 'change-log-retention-age', description: 'Changes kept for watch resume (age); the larger of both is kept', default: '24h', validate: positiveDuration },

@@ -39,6 +39,9 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
     port,
     // Bodies are limited (and answered 413 in the Status shape) by the API itself.
     maxRequestBodySize: 1024 * 1024 * 1024,
+    // Bun's default closes a connection after 10 s without bytes; watch streams send a heartbeat
+    // every --watch-heartbeat-interval (default 15 s), so allow the most Bun does.
+    idleTimeout: 255,
     fetch: app.handle,
   });
   const url = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${server.port}`;

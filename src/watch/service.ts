@@ -79,7 +79,7 @@ export class WatchService {
     const sub = this.changes.hub.subscribe((c) => c.def === def && filterMatches(filter, c.namespace, c.name, c.labels), this.config.bufferSize);
     const from = this.changes.revision;
     const source = resourceWatch({ store: this.deps.store, log: this.deps.changeLog, reader: this.deps.reader }, def, filter, sub, from, resumeAfter);
-    return this.respond(source, request, () => sub.close());
+    return this.respond(source, request, `watching ${def.plural} from revision ${from}`, () => sub.close());
   }
 
   eventWatch(request: Request, query: Query): Response {
@@ -90,7 +90,7 @@ export class WatchService {
     this.events.catchUp();
     const sub = this.events.hub.subscribe((e) => eventMatches(filter, e.event), this.config.bufferSize);
     const from = this.events.lastId;
-    return this.respond(eventWatch(this.deps.eventLog, filter, sub, from, since), request, () => sub.close());
+    return this.respond(eventWatch(this.deps.eventLog, filter, sub, from, since), request, `watching events from id ${from}`, () => sub.close());
   }
 
   private admit(): void {
@@ -99,9 +99,10 @@ export class WatchService {
     }
   }
 
-  private respond(source: AsyncIterator<Uint8Array[], void, undefined>, request: Request, unsubscribe: () => void): Response {
+  private respond(source: AsyncIterator<Uint8Array[], void, undefined>, request: Request, opening: string, unsubscribe: () => void): Response {
     this.active++;
     return sseResponse(source, {
+      opening,
       heartbeatMs: this.config.heartbeatMs,
       signal: request.signal,
       onClose: () => {

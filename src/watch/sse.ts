@@ -11,7 +11,11 @@ export const SSE_HEADERS = {
   'x-accel-buffering': 'no',
 };
 
-export function sseResponse(source: FrameSource, opts: { heartbeatMs: number; signal: AbortSignal; onClose: () => void }): Response {
+/**
+ * `opening` is written at once, so headers reach the client even when there is nothing to send
+ * yet (an empty collection, a live-only event stream).
+ */
+export function sseResponse(source: FrameSource, opts: { heartbeatMs: number; signal: AbortSignal; onClose: () => void; opening: string }): Response {
   let pending: Promise<IteratorResult<Uint8Array[], void>> | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
@@ -25,6 +29,9 @@ export function sseResponse(source: FrameSource, opts: { heartbeatMs: number; si
   opts.signal.addEventListener('abort', close);
   const stream = new ReadableStream<Uint8Array>(
     {
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(`: ${opts.opening}\n\n`));
+      },
       async pull(controller) {
         for (;;) {
           if (closed) {
