@@ -21,7 +21,10 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
   const { hostname, port } = parseAddr(config.addr)!;
   const persistent = openStore(config.dataDir, config.secretEncryptionKey);
   const sqlite = persistent.handle.sqlite;
-  sqlite.exec('PRAGMA wal_autocheckpoint = 0');
+  // The worker thread copies WAL pages into the database as they come; this connection only
+  // finishes the job every 16,384 pages (64 MiB), which lets the next write start the WAL over.
+  // Without that, a WAL under constant writes never restarts and grows without bound.
+  sqlite.exec('PRAGMA wal_autocheckpoint = 16384');
   const checkpointer = new Checkpointer(join(config.dataDir, DB_FILE), log, () => sqlite.exec('PRAGMA wal_autocheckpoint = 1000'));
   log.info('store opened', { dataDir: config.dataDir, revision: persistent.store.currentRevision(), secretKey: persistent.keySource });
   const core = createCore({ handle: persistent.handle, store: persistent.store, cipher: persistent.cipher, clock: systemClock, watch: config.watch });

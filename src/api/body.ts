@@ -1,6 +1,7 @@
 // Reads request bodies: size limit (413), Content-Type check (415), JSON or single-document YAML.
 import { parseAllDocuments } from 'yaml';
 import { BadRequest, PayloadTooLarge, UnsupportedMediaType } from '../errors';
+import { assertPlainJson } from './plain-json';
 
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const JSON_TYPES = new Set(['application/json', 'application/vnd.api+json']);
@@ -54,14 +55,17 @@ export async function readDocument(request: Request, opts: { required?: boolean;
     throw new BadRequest('request body is required');
   }
   const looksJson = /^\s*[{[]/.test(text);
+  let value: unknown;
   if (type ? JSON_TYPES.has(type) : looksJson) {
     try {
-      return JSON.parse(text);
-    } catch (e) {
-      throw new BadRequest(`request body is not valid JSON: ${(e as Error).message}`);
+      value = JSON.parse(text);
+    } catch {
+      // The parser's message quotes the offending text, which may be a secret value.
+      throw new BadRequest('request body is not valid JSON');
     }
-  }
-  return parseYaml(text);
+  } else value = parseYaml(text);
+  assertPlainJson(value);
+  return value;
 }
 
 export function parseYaml(text: string): unknown {
@@ -74,9 +78,14 @@ export function parseYaml(text: string): unknown {
   const doc = real[0] ?? docs[0];
   if (!doc) throw new BadRequest('request body is required');
   if (doc.errors.length) {
+    // Only the error code and position: messages can quote the document, which may hold secrets.
     const e = doc.errors[0];
     const where = e.linePos?.[0] ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
-    throw new BadRequest(`request body is not valid YAML${where}: ${e.message.split('\n')[0]}`);
+    throw new BadRequest(`request body is not valid YAML${where} (${e.code})`);
   }
-  return doc.toJS({ maxAliasCount: 100 });
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch {
+    throw new BadRequest('request body is not valid YAML: too many or circular aliases');
+  }
 }

@@ -1,6 +1,7 @@
 // Registers a route on the Elysia app and in the RouteTable together, so the 404/405 logic, the
 // metrics labels and the OpenAPI document can never disagree with what is served.
 import type { Elysia } from 'elysia';
+import { BadRequest } from '../errors';
 import type { Method, RouteInfo, RouteTable } from './route-table';
 
 export interface HandlerContext {
@@ -23,7 +24,12 @@ export function addRoute(app: Elysia<any, any, any, any, any, any, any>, table: 
   const hook = { parse: 'none' as const, detail: detail as any };
   const fn = (c: any) => {
     servedRoute.set(c.request, info.path);
-    return handler({ request: c.request, params: c.params ?? {}, query: c.query ?? {} });
+    const params: Record<string, string> = c.params ?? {};
+    for (const [k, v] of Object.entries(params)) {
+      // Elysia yields null for a segment whose percent-encoding is malformed (e.g. %zz).
+      if (typeof v !== 'string') throw new BadRequest(`the URL path segment for ${k} is not valid percent-encoding`);
+    }
+    return handler({ request: c.request, params, query: c.query ?? {} });
   };
   const m: Record<Method, 'get' | 'post' | 'put' | 'delete'> = { GET: 'get', POST: 'post', PUT: 'put', DELETE: 'delete' };
   (app as any)[m[info.method]](info.path, fn, hook);

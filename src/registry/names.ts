@@ -13,8 +13,10 @@ const RESERVED = new Set([
   'messages',
   'metrics',
 ]);
+// Whitespace, C0/C1 controls, and invisible or direction-changing format characters that would
+// make two different names look alike.
 // eslint-disable-next-line no-control-regex
-const BAD_CHARS = /[\s\u0000-\u001f\u007f/]/;
+const BAD_CHARS = /[\s\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff/]/;
 
 export function nameProblems(value: unknown, field: string, isNamespace = false): Cause[] {
   if (typeof value !== 'string' || value.length === 0) return [{ field, message: 'is required' }];

@@ -29,6 +29,8 @@ type TxResult = WriteResult & { revision?: number; type?: ChangeType; event?: Or
 
 export type CommitListener = (change: CommittedChange) => void;
 
+const STATUS_BODY_FIELDS = new Set(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
+
 export interface WriteResult {
   object: StoredObject;
   created: boolean;
@@ -102,8 +104,14 @@ export class Registry {
   replaceStatus(def: KindDefinition, namespace: string, name: string, body: unknown, ifMatch?: string): StoredObject {
     const causes: Cause[] = [];
     const b = isObj(body) ? body : {};
+    if (!isObj(body)) causes.push({ field: '(body)', message: 'must be an object with status' });
+    // A whole object read with GET may be sent back: spec is accepted and ignored here.
+    for (const k of Object.keys(b)) if (!STATUS_BODY_FIELDS.has(k)) causes.push({ field: k, message: 'unknown field' });
     if (!isObj(b.status)) causes.push({ field: 'status', message: 'is required and must be an object' });
-    const rv = isObj(b.metadata) && b.metadata.resourceVersion != null ? String(b.metadata.resourceVersion) : undefined;
+    let rv: string | undefined;
+    const sent = isObj(b.metadata) ? b.metadata.resourceVersion : undefined;
+    if (typeof sent === 'string' || typeof sent === 'number') rv = String(sent).trim() || undefined;
+    else if (sent !== undefined && sent !== null) causes.push({ field: 'metadata.resourceVersion', message: 'must be a string' });
     const result = this.write(def, 'status', () => {
       const row = this.store.get(def.kind, namespace, name);
       if (!row) throw new NotFound(def.plural, name);

@@ -43,10 +43,12 @@ const spec = strict({
   ),
 });
 
+/** Nesting depth, without spreading children into arguments (a schema may hold huge arrays). */
 function schemaDepth(v: unknown): number {
   if (!isObj(v) && !Array.isArray(v)) return 0;
-  const kids = Array.isArray(v) ? v : Object.values(v);
-  return 1 + Math.max(0, ...kids.map(schemaDepth));
+  let deepest = 0;
+  for (const child of Array.isArray(v) ? v : Object.values(v)) deepest = Math.max(deepest, schemaDepth(child));
+  return 1 + deepest;
 }
 
 export const agent = defineKind({
@@ -86,8 +88,9 @@ export const agent = defineKind({
     const schema = s.execution?.output_schema;
     if (schema !== undefined) {
       if (typeof schema.type !== 'string' && !Array.isArray(schema.type)) causes.push({ field: 'spec.execution.output_schema.type', message: 'is required at the schema root' });
-      if (schemaDepth(schema) > 10) causes.push({ field: 'spec.execution.output_schema', message: 'must nest at most 10 levels' });
+      // Size first: the depth walk is cheap only on a schema of sensible size.
       if (JSON.stringify(schema).length > 64 * 1024) causes.push({ field: 'spec.execution.output_schema', message: 'must be at most 64 KiB' });
+      else if (schemaDepth(schema) > 10) causes.push({ field: 'spec.execution.output_schema', message: 'must nest at most 10 levels' });
     }
     causes.push(...durationCauses(s, ['limits.timeout']));
     return causes;

@@ -14,11 +14,12 @@ self.onmessage = (e) => {
       db.exec('PRAGMA busy_timeout = 50');
       return;
     }
-    if (m.checkpoint && db) {
+    if (m.checkpoint) {
+      if (!db) throw new Error('no database open');
       const r = db.query('PRAGMA wal_checkpoint(PASSIVE)').get();
       postMessage({ id: m.id, log: r.log, checkpointed: r.checkpointed, busy: r.busy });
     }
-    if (m.close && db) { db.close(); db = undefined; postMessage({ id: m.id, closed: true }); }
+    if (m.close) { if (db) db.close(); db = undefined; postMessage({ id: m.id, closed: true }); }
   } catch (err) {
     postMessage({ id: m.id, error: String(err && err.message || err) });
   }
@@ -44,13 +45,15 @@ export class Checkpointer {
     this.worker = new Worker(url);
     this.worker.onmessage = (e: MessageEvent) => {
       const m = e.data;
-      if (m.error && !this.failed) {
-        this.failed = true;
-        this.log.warn('background checkpoint failed; falling back to checkpoints on the request thread', { error: m.error });
-        this.onFailure();
-      }
+      if (m.error) this.fail(m.error);
       this.waiting.get(m.id)?.(m);
       this.waiting.delete(m.id);
+    };
+    // A worker that cannot start or crashes must not leave checkpoints (or stop) waiting forever.
+    this.worker.onerror = (e: ErrorEvent) => {
+      this.fail(e.message || 'checkpoint worker failed');
+      for (const resolve of this.waiting.values()) resolve({ error: 'checkpoint worker failed', log: 0, checkpointed: 0, busy: 0 });
+      this.waiting.clear();
     };
     this.worker.postMessage({ open: path });
     this.timer = setInterval(() => {
@@ -63,6 +66,13 @@ export class Checkpointer {
     (this.worker as { unref?: () => void }).unref?.();
   }
 
+  private fail(error: string): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.log.warn('background checkpoint failed; falling back to checkpoints on the request thread', { error });
+    this.onFailure();
+  }
+
   /** Runs one PASSIVE checkpoint now. */
   checkpoint(): Promise<CheckpointResult> {
     return this.send({ checkpoint: true });
@@ -70,7 +80,10 @@ export class Checkpointer {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await this.send({ close: true });
+    // Never let shutdown hang on the worker: give it a moment to close its connection cleanly.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([this.send({ close: true }), new Promise((resolve) => (timer = setTimeout(resolve, 2000)))]);
+    clearTimeout(timer);
     this.worker.terminate();
   }
 

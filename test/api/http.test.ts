@@ -230,3 +230,75 @@ describe('list and precondition details', () => {
     expect(relabel.json.metadata).toMatchObject({ resourceVersion: '2', generation: 1, labels: { x: 'z' } });
   });
 });
+
+describe('hostile input is refused with 400, never stored half or answered 500', () => {
+  test('__proto__ keys are refused wherever they appear', async () => {
+    const { call } = testApp();
+    const labels = await call('POST', '/v1/agents', '{"metadata":{"name":"a","labels":{"__proto__":"x","ok":"y"}},"spec":{"model_ref":"m"}}', { 'content-type': 'application/json' });
+    expect(labels.status).toBe(400);
+    expect(labels.json.details.causes).toEqual([{ field: 'metadata.labels.__proto__', message: 'is not an allowed key' }]);
+    const secret = await call('POST', '/v1/secrets', 'metadata: {name: s}\nspec:\n  stringData:\n    __proto__: hunter2\n', { 'content-type': 'application/yaml' });
+    expect(secret.status).toBe(400);
+    expect(secret.text).not.toContain('hunter2');
+    expect((await call('GET', '/v1/secrets/s')).status).toBe(404);
+  });
+
+  test('YAML 1.1 ordered maps, sets and timestamps are refused rather than emptied', async () => {
+    const { call } = testApp();
+    const omap = await call('POST', '/v1/agent-systems', '%YAML 1.1\n---\nmetadata: {name: y}\nspec: !!omap\n  - agents: [a]\n', { 'content-type': 'application/yaml' });
+    expect(omap.status).toBe(400);
+    expect(omap.json.details.causes[0]).toEqual({ field: 'spec', message: 'is an ordered map (!!omap/!!pairs); only JSON values are accepted' });
+    const set = await call('POST', '/v1/agents', '%YAML 1.1\n---\nmetadata: {name: y}\nspec: {model_ref: m, tools: !!set {a, b}}\n', { 'content-type': 'application/yaml' });
+    expect(set.status).toBe(400);
+    expect((await call('GET', '/v1/agent-systems/y')).status).toBe(404);
+  });
+
+  test('alias bombs, deep nesting and huge schemas get 400', async () => {
+    const { call } = testApp();
+    const bomb = ['a: &a [x,x,x,x,x,x,x,x,x,x]', 'b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]', 'c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]', 'd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]', 'e: [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]'].join('\n');
+    const r1 = await call('POST', '/v1/agents', bomb, { 'content-type': 'application/yaml' });
+    expect(r1.status).toBe(400);
+    const deep = `{"metadata":{"name":"d"},"spec":{"model_ref":"m"},"status":${'{"a":'.repeat(20000)}1${'}'.repeat(20000)}}`;
+    const r2 = await call('POST', '/v1/agents', deep, { 'content-type': 'application/json' });
+    expect(r2.status).toBe(400);
+    expect(r2.json.details.causes[0].message).toBe('nests deeper than 64 levels');
+    const huge = JSON.stringify({ metadata: { name: 'h' }, spec: { model_ref: 'm', execution: { output_schema: { type: 'string', enum: Array.from({ length: 400_000 }, (_, i) => i) } } } });
+    const r3 = await call('POST', '/v1/agents', huge, { 'content-type': 'application/json' });
+    expect(r3.status).toBe(400);
+    expect(r3.json.details.causes).toEqual([{ field: 'spec.execution.output_schema', message: 'must be at most 64 KiB' }]);
+  });
+
+  test('parse errors never quote the body, which may hold a secret', async () => {
+    const { call } = testApp();
+    const json = await call('POST', '/v1/secrets', '{"metadata":{"name":"s"},"spec":{"stringData":{"k": hunter2SECRET}}}', { 'content-type': 'application/json' });
+    expect(json.status).toBe(400);
+    expect(json.text).not.toContain('hunter2SECRET');
+    const yaml = await call('POST', '/v1/secrets', 'metadata: {name: s}\nspec:\n  stringData:\n    k: "hunter2SECRET\n', { 'content-type': 'application/yaml' });
+    expect(yaml.status).toBe(400);
+    expect(yaml.text).not.toContain('hunter2SECRET');
+  });
+
+  test('invisible and control characters are refused in names; malformed URL escapes are 400', async () => {
+    const { call } = testApp();
+    for (const name of ['a\u0085b', 'a\u200bb', 'a\u202eb', 'a\ufeffb']) {
+      const r = await call('POST', '/v1/agents', agent(name));
+      expect(r.status).toBe(400);
+    }
+    const bad = await call('GET', '/v1/agents/%zz');
+    expect(bad.status).toBe(400);
+    expect(bad.json.reason).toBe('BadRequest');
+  });
+
+  test('status writes refuse unknown fields and a non-string resourceVersion, and accept a whole object', async () => {
+    const { call } = testApp();
+    const created = await call('POST', '/v1/agents', agent('a'));
+    const typo = await call('PUT', '/v1/agents/a/status', { statsu: { phase: 'Ready' }, status: {} }, { 'if-match': '1' });
+    expect(typo.status).toBe(400);
+    expect(typo.json.details.causes).toEqual([{ field: 'statsu', message: 'unknown field' }]);
+    const badRv = await call('PUT', '/v1/agents/a/status', { metadata: { resourceVersion: {} }, status: {} });
+    expect(badRv.status).toBe(400);
+    const whole = await call('PUT', '/v1/agents/a/status', { ...created.json, status: { phase: 'Ready' } });
+    expect(whole.status).toBe(200);
+    expect(whole.json.status.phase).toBe('Ready');
+  });
+});
