@@ -13,7 +13,7 @@ const CATALOG: [id: string, description: string, enabled: boolean][] = [
   ['core.api.yaml', 'Manifests accepted as JSON or YAML', true],
   ['core.api.openapi', 'OpenAPI document at /swagger/json and Swagger UI at /swagger', true],
   ['core.secrets.encryption_at_rest', 'Secret values encrypted with AES-256-GCM in the store', true],
-  ['core.api.watch', 'Server-sent event watches with resume', false],
+  ['core.api.watch', 'Server-sent event watches and the event stream, with exact resume', true],
   ['core.auth.native', 'Native users, sessions, roles and API tokens', false],
   ['core.secrets.sealed', 'SealedSecrets unsealed into Secrets by a controller', false],
   ['core.runtime.sequential', 'Tasks run agent pipelines', false],
