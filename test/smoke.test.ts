@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer } from './support/server-process';
+import { SseReader } from './support/sse';
 
 const work = mkdtempSync(join(tmpdir(), 'orrery-smoke-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -35,6 +36,12 @@ test('the compiled executable serves the API on its own and restarts with its da
   const second = await startServer(dataDir, { bin, cwd: work });
   const again = await (await fetch(`${second.url}/v1/agents/smoke-agent`)).json();
   expect(again).toEqual(read);
+  // Watches work from the binary too, and resume across its restart.
+  const watch = new SseReader(await fetch(`${second.url}/v1/agents/watch`, { headers: { 'Last-Event-ID': '0' } }));
+  const [frame] = await watch.waitFor(1);
+  expect(frame).toMatchObject({ event: 'resource', id: '1' });
+  expect(JSON.parse(frame.data!).resource.metadata.name).toBe('smoke-agent');
+  await watch.close();
   second.proc.kill('SIGINT');
   expect(await second.proc.exited).toBe(0);
 }, 120_000);
