@@ -54,3 +54,28 @@ export const events = sqliteTable('events', {
   message: text('message').notNull().default(''),
   data: text('data'),
 });
+
+// Native users. Passwords are argon2id hashes; usernames are stored lower-cased.
+export const authUsers = sqliteTable('auth_users', {
+  username: text('username').primaryKey(),
+  role: text('role').notNull(),
+  passwordHash: text('password_hash').notNull(),
+  createdAt: text('created_at').notNull(),
+  updatedAt: text('updated_at').notNull(),
+});
+
+// Login sessions, keyed by the SHA-256 of the session id (the id itself is never stored).
+export const authSessions = sqliteTable('auth_sessions', {
+  idHash: text('id_hash').primaryKey(),
+  username: text('username').notNull(),
+  expiresAt: integer('expires_at').notNull(),
+  createdAt: text('created_at').notNull(),
+});
+
+// API tokens created through /v1/tokens, keyed by name, stored as SHA-256 of the token.
+export const apiTokens = sqliteTable('api_tokens', {
+  name: text('name').primaryKey(),
+  role: text('role').notNull(),
+  tokenHash: text('token_hash').notNull().unique(),
+  createdAt: text('created_at').notNull(),
+});

@@ -1,6 +1,9 @@
 // Server configuration: every flag has an ORLOJ_<FLAG> environment twin; flags win over the
 // environment, which wins over defaults.
 import { BadRequest } from './errors';
+import { parseCidr } from './auth/client-ip';
+import { parseEnvTokens } from './auth/env-tokens';
+import type { AuthConfig, AuthMode } from './auth/service';
 import { LOG_LEVELS, type LogLevel } from './log';
 import { parseDuration } from './util/duration';
 import { DEFAULT_WATCH_CONFIG, type WatchConfig } from './watch/service';
@@ -16,6 +19,10 @@ export const SERVE_FLAGS: FlagSpec[] = [
   { name: 'addr', description: 'Listen address host:port', default: '127.0.0.1:8080', validate: (v) => (parseAddr(v) ? undefined : 'must be host:port, :port or [ipv6]:port') },
   { name: 'data-dir', description: 'Directory for the SQLite database and generated key files', default: './data' },
   { name: 'log-level', description: `One of ${LOG_LEVELS.join(', ')}`, default: 'info', validate: (v) => (LOG_LEVELS.includes(v as LogLevel) ? undefined : `must be one of ${LOG_LEVELS.join(', ')}`) },
+  { name: 'auth-mode', description: 'off (open unless bearer tokens exist) or native (users, sessions, tokens)', default: 'off', validate: (v) => (v === 'off' || v === 'native' ? undefined : 'must be off or native') },
+  { name: 'auth-session-ttl', description: 'Sliding lifetime of a login session', default: '24h', validate: positiveDuration },
+  { name: 'trusted-proxies', description: 'Comma-separated CIDRs whose X-Forwarded-For/-Proto are believed', default: '', validate: (v) => cidrProblems(v) },
+  { name: 'cors-allowed-origins', description: 'Comma-separated origins allowed from browsers, or *; empty = same origin only', default: '' },
   { name: 'watch-max-streams', description: 'Concurrent SSE streams before new ones get 503', default: '1000', validate: positiveInt },
   {
     name: 'watch-heartbeat-interval',
@@ -29,6 +36,13 @@ export const SERVE_FLAGS: FlagSpec[] = [
   { name: 'event-retention', description: 'Events kept for replay (count)', default: '100000', validate: positiveInt },
   { name: 'event-retention-age', description: 'Events kept for replay (age); the larger of both is kept', default: '24h', validate: positiveDuration },
 ];
+
+function cidrProblems(v: string): string | undefined {
+  const bad = splitList(v).filter((c) => !parseCidr(c));
+  return bad.length ? `has entries that are not IP addresses or CIDRs (${bad.join(', ')})` : undefined;
+}
+
+const splitList = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean);
 
 function positiveInt(v: string): string | undefined {
   return /^\d+$/.test(v) && Number(v) > 0 ? undefined : 'must be a positive whole number';
@@ -47,6 +61,8 @@ export interface RetentionConfig {
 }
 
 export interface ServeConfig {
+  auth: AuthConfig;
+  corsOrigins: string[];
   addr: string;
   dataDir: string;
   logLevel: LogLevel;
@@ -89,7 +105,18 @@ export function parseFlags(args: string[], specs: FlagSpec[], env: Record<string
 
 export function serveConfig(args: string[], env: Record<string, string | undefined>): ServeConfig {
   const v = parseFlags(args, SERVE_FLAGS, env);
+  const { tokens, problems } = parseEnvTokens(env);
+  // A mistyped token list must not leave the server open or half-protected: refuse to start.
+  if (problems.length) throw new BadRequest(problems.join('; '));
   return {
+    auth: {
+      mode: v['auth-mode'] as AuthMode,
+      envTokens: tokens,
+      setupToken: env.ORLOJ_SETUP_TOKEN?.trim() || undefined,
+      sessionTtlMs: parseDuration(v['auth-session-ttl'])!,
+      trustedProxies: splitList(v['trusted-proxies']).map((c) => parseCidr(c)!),
+    },
+    corsOrigins: splitList(v['cors-allowed-origins']),
     addr: v['addr'],
     dataDir: v['data-dir'],
     logLevel: v['log-level'] as LogLevel,

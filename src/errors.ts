@@ -65,7 +65,7 @@ export class BadRequest extends ApiError {
 export class Invalid extends ApiError {
   constructor(kind: string, name: string, readonly causes: Cause[]) {
     const summary = causes.map((c) => `${c.field}: ${c.message}`).join('; ');
-    super(400, 'Invalid', `${kind} "${name}" is invalid: ${summary}`, { kind, name, causes });
+    super(400, 'Invalid', `${kind}${name ? ` "${name}"` : ''} is invalid: ${summary}`, name ? { kind, name, causes } : { kind, causes });
   }
 }
 

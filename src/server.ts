@@ -5,6 +5,8 @@ import { isLoopback, parseAddr, type ServeConfig } from './config';
 import type { Logger } from './log';
 import { LogRetention } from './controllers/log-retention';
 import { createCore } from './core';
+import { AuthService } from './auth/service';
+import { AuthStore } from './auth/store';
 import { kinds } from './resources';
 import { join } from 'node:path';
 import { Checkpointer } from './store/checkpointer';
@@ -30,11 +32,15 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
   const core = createCore({ handle: persistent.handle, store: persistent.store, cipher: persistent.cipher, clock: systemClock, watch: config.watch });
   const retention = new LogRetention(core.changeLog, core.eventLog, config.retention, systemClock, log);
   retention.start();
+  const auth = new AuthService(new AuthStore(persistent.handle), config.auth, systemClock);
   const app = createApp({
     registry: core.registry,
     watch: core.watch,
+    auth,
     sqlite: persistent.handle.sqlite,
     log,
+    clock: systemClock,
+    corsOrigins: config.corsOrigins,
     controllers: () => ({ 'log-retention': retention.healthy }),
   });
   const server = Bun.serve({
@@ -45,13 +51,14 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
     // Bun's default closes a connection after 10 s without bytes; watch streams send a heartbeat
     // every --watch-heartbeat-interval (default 15 s), so allow the most Bun does.
     idleTimeout: 255,
-    fetch: app.handle,
+    fetch: (request, srv) => app.handle(request, srv.requestIP(request)?.address),
   });
   const url = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${server.port}`;
   log.info('listening', { url, kinds: kinds.length, swagger: `${url}/swagger` });
-  if (!isLoopback(hostname)) {
-    log.warn('listening beyond loopback with authentication off: anyone who can reach this address can read and change everything');
+  if (!isLoopback(hostname) && !auth.enforced()) {
+    log.warn('listening beyond loopback with authentication off and no API token: anyone who can reach this address can read and change everything (use --auth-mode native or set ORLOJ_API_TOKEN)');
   }
+  log.info('authentication', { mode: config.auth.mode, envTokens: config.auth.envTokens.length, enforced: auth.enforced() });
   let stopping: Promise<void> | undefined;
   return {
     url,

@@ -17,17 +17,29 @@ import { RouteTable } from './route-table';
 import { servedRoute } from './routing';
 import { SystemModels, systemRoutes } from './system-routes';
 import { swaggerUi } from './swagger-ui';
+import { RateLimiter } from '../auth/rate-limit';
+import type { AuthService } from '../auth/service';
+import type { Clock } from '../util/time';
+import { AuthModels } from './auth-bodies';
+import { authRoutes } from './auth-routes';
+import { Cors } from './cors';
+import { tokenRoutes } from './token-routes';
 
 export interface AppDeps {
   registry: Registry;
   watch: WatchService;
+  auth: AuthService;
   sqlite: Database;
   log: Logger;
+  clock: Clock;
+  /** Origins allowed to call from browsers (default: same origin only). */
+  corsOrigins?: string[];
   controllers?: () => Record<string, boolean>;
 }
 
 export interface App {
-  handle(request: Request): Promise<Response>;
+  /** `peer` is the TCP peer address (Bun's requestIP); rate limits key on it. */
+  handle(request: Request, peer?: string): Promise<Response>;
   routes: RouteTable;
   metrics: HttpMetrics;
 }
@@ -35,6 +47,16 @@ export interface App {
 export function createApp(deps: AppDeps): App {
   const routes = new RouteTable();
   const metrics = new HttpMetrics();
+  const peers = new WeakMap<Request, string>();
+  const cors = new Cors(deps.corsOrigins ?? []);
+  routes.guard = (request, required) => deps.auth.authorize(request, required);
+  const authDeps = {
+    auth: deps.auth,
+    limiter: new RateLimiter(deps.clock),
+    clock: deps.clock,
+    clientIp: (r: Request) => deps.auth.clientIp(r, peers.get(r)),
+    https: (r: Request) => deps.auth.https(r, peers.get(r)),
+  };
   const elysia = new Elysia()
     .use(errorsPlugin(routes, deps.log))
     .use(
@@ -49,6 +71,8 @@ export function createApp(deps: AppDeps): App {
           },
           tags: [
             { name: 'system' },
+            { name: 'auth', description: 'Native users, sessions and passwords.' },
+            { name: 'tokens', description: 'API tokens (admin).' },
             { name: 'events', description: 'The event stream.' },
             ...deps.registry.kinds.map((k) => ({ name: k.plural, description: k.description })),
           ],
@@ -58,14 +82,19 @@ export function createApp(deps: AppDeps): App {
     .use(swaggerUi())
     .model({ ...kindModels(deps.registry.kinds), ...SystemModels, Event: EventSchema })
     .use(systemRoutes({ registry: deps.registry, sqlite: deps.sqlite, metrics, watch: deps.watch, controllers: deps.controllers ?? (() => ({})) }, routes))
+    .model(AuthModels)
+    .use(authRoutes(authDeps, routes))
+    .use(tokenRoutes(deps.auth, deps.clock, routes))
     .use(watchRoutes(deps.registry, deps.watch, routes))
     .use(resourceRoutes(deps.registry, routes));
 
-  const handle = async (request: Request): Promise<Response> => {
+  const handle = async (request: Request, peer?: string): Promise<Response> => {
     const started = performance.now();
+    if (peer) peers.set(request, peer);
     let response: Response;
+    if (request.method === 'OPTIONS') return cors.preflight(request);
     try {
-      response = await elysia.handle(request);
+      response = cors.decorate(request, await elysia.handle(request));
     } catch (e) {
       response = statusResponse(toApiError('UNKNOWN', e, request, routes, deps.log));
     }

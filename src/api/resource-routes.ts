@@ -3,6 +3,10 @@ import { Elysia } from 'elysia';
 import type { KindDefinition, StoredObject } from '../registry/kind';
 import { API_VERSION, parseIfMatch } from '../registry/manifest';
 import type { Registry } from '../registry/registry';
+import { satisfies } from '../auth/roles';
+import type { Identity } from '../auth/service';
+import { Forbidden } from '../errors';
+import { isObj } from '../registry/normalize';
 import { readDocument } from './body';
 import { operation, param } from './openapi';
 import type { RouteTable } from './route-table';
@@ -24,8 +28,16 @@ function addKind(app: Elysia, table: RouteTable, registry: Registry, def: KindDe
   const base = `/v1/${def.plural}`;
   const one = `${base}/:name`;
   const tag = def.plural;
+  // Kinds whose writes need admin (McpServer) say so; status writes keep the controller rule.
+  const writeRole = (method: string, path: string) => (def.writeRole === 'admin' && method !== 'GET' && !path.endsWith('/status') ? 'admin' : undefined);
   const route = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, action: string, handler: (c: HandlerContext) => Response | Promise<Response>, detail: object) =>
-    addRoute(app, table, { method, path, tag, plural: def.plural, action }, handler, detail);
+    addRoute(app, table, { method, path, tag, plural: def.plural, action, required: writeRole(method, path) }, handler, detail);
+  const checkSpecRole = (body: unknown, identity: Identity) => {
+    const spec = isObj(body) ? body.spec : undefined;
+    if (isObj(spec) && def.requiresAdmin?.(spec) && !(identity.role && satisfies(identity.role, 'admin'))) {
+      throw new Forbidden(`writing this ${def.kind} needs the admin role (it runs processes on the host)`);
+    }
+  };
 
   route(
     'GET',
@@ -65,8 +77,9 @@ function addKind(app: Elysia, table: RouteTable, registry: Registry, def: KindDe
     'POST',
     base,
     'apply',
-    async ({ request, query }) => {
+    async ({ request, query, identity }) => {
       const body = await readDocument(request);
+      checkSpecRole(body, identity);
       const { object, created } = registry.apply(def, body, { queryNamespace: ns(query) });
       return json(object, created ? 201 : 200, etag(object));
     },
@@ -96,8 +109,9 @@ function addKind(app: Elysia, table: RouteTable, registry: Registry, def: KindDe
       'PUT',
       one,
       'replace',
-      async ({ request, params, query }) => {
+      async ({ request, params, query, identity }) => {
         const body = await readDocument(request);
+        checkSpecRole(body, identity);
         const o = registry.replace(def, params.name, body, { queryNamespace: ns(query) }, parseIfMatch(request.headers.get('if-match')));
         return json(o, 200, etag(o));
       },

@@ -1,5 +1,8 @@
 // Every route the server answers, with its method, pattern and OpenAPI tag. The 404/405 logic,
 // the metrics route label and (later) the role matrix all read this one table.
+import type { Identity } from '../auth/service';
+import type { Requirement } from '../auth/roles';
+
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 export interface RouteInfo {
@@ -9,7 +12,12 @@ export interface RouteInfo {
   /** Set for routes belonging to a resource kind (its plural). */
   plural?: string;
   action: string;
+  /** Role needed; when absent, src/auth/policy.ts decides from method and path. */
+  required?: Requirement;
 }
+
+/** Checks the caller against a route's requirement (throws 401/403) and returns who it is. */
+export type Guard = (request: Request, required: Requirement) => Identity;
 
 function toRegex(path: string): RegExp {
   const body = path
@@ -21,6 +29,7 @@ function toRegex(path: string): RegExp {
 
 export class RouteTable {
   readonly routes: RouteInfo[] = [];
+  guard?: Guard;
   private readonly patterns = new Map<string, { re: RegExp; methods: Set<string>; literal: number }>();
 
   add(info: RouteInfo): void {

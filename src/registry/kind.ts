@@ -53,6 +53,8 @@ export interface KindStrategy {
   decode?(spec: Spec, cipher: SecretCipher): Spec;
   /** What readers see (Secrets: every value becomes "***"). */
   redact?(spec: Spec): Spec;
+  /** True when writing this (raw, submitted) spec needs the admin role, e.g. host CLI tools. */
+  requiresAdmin?(spec: Spec): boolean;
 }
 
 export interface KindDefinition extends KindStrategy {

@@ -80,7 +80,8 @@ const spec = strict({
 });
 
 /** Creating or changing a host-process CLI tool needs the admin role. */
-export const toolNeedsAdmin = (s: Spec) => s.type === 'cli' && s.runtime?.isolation_mode === 'none';
+/** A CLI tool without isolation runs processes on the host: writing one needs admin. */
+export const toolNeedsAdmin = (s: Spec) => lower(s?.type) === 'cli' && lower(s?.runtime?.isolation_mode) === 'none';
 
 function normalizeTypeBlocks(s: Spec): void {
   if (isObj(s.cli)) {
@@ -142,6 +143,7 @@ export const tool = defineKind({
   plural: 'tools',
   description: 'A capability agents can call: HTTP, MCP, CLI, WebAssembly or A2A, with risk level, runtime policy and auth.',
   spec,
+  requiresAdmin: toolNeedsAdmin,
   status: statusSchema(PHASES),
   phases: [...PHASES],
   normalize(s) {

@@ -180,7 +180,7 @@ describe('cluster endpoints', () => {
       expect(op, `${r.method} ${r.path}`).toBeDefined();
       expect(op.tags).toEqual([r.tag]);
       expect(Object.keys(op.responses).length).toBeGreaterThan(0);
-      if (r.method === 'POST' || r.method === 'PUT') expect(op.requestBody.content['application/json'].schema.$ref).toBeDefined();
+      if ((r.method === 'POST' || r.method === 'PUT') && r.action !== 'logout') expect(op.requestBody.content['application/json'].schema.$ref).toBeDefined();
     }
     for (const k of kinds) {
       expect(doc.components.schemas[k.kind]).toBeDefined();

@@ -6,6 +6,8 @@ import { parseAddr, serveConfig } from '../../src/config';
 describe('serve configuration', () => {
   test('defaults, environment twins, and flags winning over the environment', () => {
     expect(serveConfig([], {})).toEqual({
+      auth: { mode: 'off', envTokens: [], setupToken: undefined, sessionTtlMs: 86_400_000, trustedProxies: [] },
+      corsOrigins: [],
       addr: '127.0.0.1:8080',
       dataDir: './data',
       logLevel: 'info',
@@ -37,6 +39,31 @@ describe('serve configuration', () => {
     expect(parseAddr(':8080')).toEqual({ hostname: '0.0.0.0', port: 8080 });
     expect(parseAddr('[::1]:0')).toEqual({ hostname: '::1', port: 0 });
     expect(parseAddr('host:99999')).toBeUndefined();
+  });
+});
+
+describe('auth configuration', () => {
+  test('tokens from the environment are kept only as digests, with their roles', () => {
+    const c = serveConfig(['--auth-mode', 'native', '--trusted-proxies', '10.0.0.0/8, ::1', '--cors-allowed-origins', 'https://ui.example'], {
+      ORLOJ_API_TOKENS: 'ci:tok-one:writer, tok-two:controller,tok-three',
+      ORLOJ_SETUP_TOKEN: 'boot',
+    });
+    expect(c.auth.mode).toBe('native');
+    expect(c.auth.setupToken).toBe('boot');
+    expect(c.auth.envTokens.map((t) => [t.name, t.role])).toEqual([
+      ['ci', 'writer'],
+      ['env-2', 'controller'],
+      ['env-3', 'reader'],
+    ]);
+    expect(JSON.stringify(c.auth.envTokens)).not.toContain('tok-one');
+    expect(c.auth.trustedProxies).toHaveLength(2);
+    expect(c.corsOrigins).toEqual(['https://ui.example']);
+    expect(serveConfig([], { ORLOJ_API_TOKEN: 'single' }).auth.envTokens.map((t) => t.role)).toEqual(['admin']);
+  });
+
+  test('bad auth settings stop the start with every problem named', () => {
+    expect(() => serveConfig(['--auth-mode', 'sso', '--trusted-proxies', 'nope'], {})).toThrow('--auth-mode (ORLOJ_AUTH_MODE) must be off or native: "sso"; --trusted-proxies (ORLOJ_TRUSTED_PROXIES) has entries that are not IP addresses or CIDRs (nope): "nope"');
+    expect(() => serveConfig([], { ORLOJ_API_TOKENS: 'a:b:root' })).toThrow('ORLOJ_API_TOKENS holds no usable token; ORLOJ_API_TOKENS entry 1 has an unknown role "root"');
   });
 });
 

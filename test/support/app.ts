@@ -2,6 +2,8 @@
 // request helper that returns status, headers, text and parsed JSON.
 import { createApp, type App } from '../../src/api/app';
 import { silentLogger } from '../../src/log';
+import { AuthService, type AuthConfig } from '../../src/auth/service';
+import { AuthStore } from '../../src/auth/store';
 import { createCore } from '../../src/core';
 import { openStore } from '../../src/store/open-store';
 import { systemClock, type Clock } from '../../src/util/time';
@@ -27,16 +29,21 @@ export function caller(app: App) {
   };
 }
 
-export function testApp(opts: { clock?: Clock; watch?: Partial<WatchConfig> } = {}) {
+export function testApp(opts: { clock?: Clock; watch?: Partial<WatchConfig>; auth?: Partial<AuthConfig>; cors?: string[] } = {}) {
   const r = testRegistry(opts.clock, opts.watch);
-  const app = createApp({ registry: r.registry, watch: r.core.watch, sqlite: r.handle.sqlite, log: silentLogger });
-  return { ...r, app, call: caller(app) };
+  const clock = opts.clock ?? systemClock;
+  const auth = new AuthService(new AuthStore(r.handle), { ...OPEN_AUTH, ...opts.auth }, clock);
+  const app = createApp({ registry: r.registry, watch: r.core.watch, auth, sqlite: r.handle.sqlite, log: silentLogger, clock, corsOrigins: opts.cors });
+  return { ...r, app, auth, call: caller(app) };
 }
+
+export const OPEN_AUTH: AuthConfig = { mode: 'off', envTokens: [], sessionTtlMs: 86_400_000, trustedProxies: [] };
 
 /** The real app over a real data directory (database file and generated key file). */
 export function fileApp(dataDir: string) {
   const p = openStore(dataDir, undefined);
   const core = createCore({ handle: p.handle, store: p.store, cipher: p.cipher, clock: systemClock });
-  const app = createApp({ registry: core.registry, watch: core.watch, sqlite: p.handle.sqlite, log: silentLogger });
+  const auth = new AuthService(new AuthStore(p.handle), OPEN_AUTH, systemClock);
+  const app = createApp({ registry: core.registry, watch: core.watch, auth, sqlite: p.handle.sqlite, log: silentLogger, clock: systemClock });
   return { registry: core.registry, core, app, call: caller(app), handle: p.handle, close: () => (core.stop(), p.handle.close()) };
 }

@@ -1,0 +1,45 @@
+// CORS: by default same origin only (no CORS headers at all). Origins listed in
+// --cors-allowed-origins (or "*") are echoed back; every OPTIONS preflight is answered 204
+// before authentication, as browsers send no credentials on preflight.
+const METHODS = 'GET, POST, PUT, DELETE, OPTIONS';
+const HEADERS = 'Authorization, Content-Type, If-Match, Last-Event-ID, X-Request-ID';
+
+export class Cors {
+  private readonly any: boolean;
+  private readonly origins: Set<string>;
+
+  constructor(allowed: string[]) {
+    this.any = allowed.includes('*');
+    this.origins = new Set(allowed.filter((o) => o !== '*').map((o) => o.replace(/\/$/, '').toLowerCase()));
+  }
+
+  private allowed(origin: string | null): origin is string {
+    return !!origin && (this.any || this.origins.has(origin.toLowerCase()));
+  }
+
+  preflight(request: Request): Response {
+    const origin = request.headers.get('origin');
+    const headers: Record<string, string> = { vary: 'Origin' };
+    if (this.allowed(origin)) {
+      Object.assign(headers, {
+        'access-control-allow-origin': origin,
+        'access-control-allow-methods': METHODS,
+        'access-control-allow-headers': HEADERS,
+        'access-control-allow-credentials': 'true',
+        'access-control-max-age': '86400',
+      });
+    }
+    return new Response(null, { status: 204, headers });
+  }
+
+  /** Adds the CORS headers to a response for an allowed origin. */
+  decorate(request: Request, response: Response): Response {
+    const origin = request.headers.get('origin');
+    if (!this.allowed(origin)) return response;
+    response.headers.set('access-control-allow-origin', origin);
+    response.headers.set('access-control-allow-credentials', 'true');
+    response.headers.set('access-control-expose-headers', 'ETag, Retry-After');
+    response.headers.append('vary', 'Origin');
+    return response;
+  }
+}

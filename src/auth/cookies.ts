@@ -1,0 +1,28 @@
+// The session cookie: `__Host-orloj_session` over HTTPS, `orloj_session` otherwise; HttpOnly,
+// SameSite=Lax, Secure over HTTPS, Path=/.
+const PLAIN = 'orloj_session';
+const HOST = '__Host-orloj_session';
+
+export function readSessionCookie(request: Request): string | undefined {
+  const header = request.headers.get('cookie');
+  if (!header) return undefined;
+  const jar = new Map<string, string>();
+  for (const part of header.split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0) jar.set(part.slice(0, i).trim(), part.slice(i + 1).trim());
+  }
+  return jar.get(HOST) || jar.get(PLAIN) || undefined;
+}
+
+export function sessionCookie(id: string, ttlMs: number, https: boolean, now: Date): string {
+  const expires = new Date(now.getTime() + ttlMs).toUTCString();
+  return `${https ? HOST : PLAIN}=${id}; Path=/; HttpOnly; SameSite=Lax${https ? '; Secure' : ''}; Max-Age=${Math.floor(ttlMs / 1000)}; Expires=${expires}`;
+}
+
+/** Both names, expired: logout and password changes end the session whichever name it had. */
+export function clearSessionCookies(https: boolean): string[] {
+  return [
+    `${PLAIN}=; Path=/; HttpOnly; SameSite=Lax${https ? '; Secure' : ''}; Max-Age=0`,
+    `${HOST}=; Path=/; HttpOnly; SameSite=Lax; Secure; Max-Age=0`,
+  ];
+}
