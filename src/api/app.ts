@@ -42,6 +42,8 @@ export interface App {
   handle(request: Request, peer?: string): Promise<Response>;
   routes: RouteTable;
   metrics: HttpMetrics;
+  /** Every method and path the framework serves, to prove the route table misses none. */
+  served(): { method: string; path: string }[];
 }
 
 export function createApp(deps: AppDeps): App {
@@ -102,7 +104,7 @@ export function createApp(deps: AppDeps): App {
     metrics.observe(request.method, label, response.status, (performance.now() - started) / 1000);
     return response;
   };
-  return { handle, routes, metrics };
+  return { handle, routes, metrics, served: () => elysia.routes.map((r) => ({ method: r.method, path: r.path })) };
 }
 
 /** Requests that no table route served: errors before routing, Swagger, unknown paths. */

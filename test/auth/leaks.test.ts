@@ -1,0 +1,89 @@
+// No credential ever leaks: passwords, tokens, session ids and Secret values stay out of response
+// bodies (beyond the one response that hands a generated credential over), log lines, events and
+// the database file. Also CORS and client addresses behind trusted proxies.
+import { afterAll, expect, test } from 'bun:test';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApp } from '../../src/api/app';
+import { parseCidr } from '../../src/auth/client-ip';
+import { AuthService } from '../../src/auth/service';
+import { AuthStore } from '../../src/auth/store';
+import { createCore } from '../../src/core';
+import { createLogger } from '../../src/log';
+import { openStore } from '../../src/store/open-store';
+import { systemClock } from '../../src/util/time';
+import { caller, testApp } from '../support/app';
+
+const dir = mkdtempSync(join(tmpdir(), 'orrery-leaks-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+test('passwords, tokens, session ids and secret values appear nowhere they should not', async () => {
+  const lines: string[] = [];
+  const log = createLogger('debug', (l) => lines.push(l));
+  const p = openStore(dir, undefined);
+  const core = createCore({ handle: p.handle, store: p.store, cipher: p.cipher, clock: systemClock });
+  const auth = new AuthService(new AuthStore(p.handle), { mode: 'native', envTokens: [], sessionTtlMs: 3_600_000, trustedProxies: [] }, systemClock);
+  const app = createApp({ registry: core.registry, watch: core.watch, auth, sqlite: p.handle.sqlite, log, clock: systemClock });
+  const call = caller(app);
+  const PW = 'admin-password-Xq7';
+  const bodies: string[] = [];
+  const keep = (r: { text: string }) => (bodies.push(r.text), r);
+
+  const setup = keep(await call('POST', '/v1/auth/setup', { username: 'root', password: PW }));
+  const session = /orloj_session=([^;]+)/.exec(setup.headers.get('set-cookie')!)![1];
+  const as = { cookie: `orloj_session=${session}` };
+  const user = await call('POST', '/v1/auth/users', { username: 'gen', role: 'reader' }, as);
+  const generated = user.json.password as string;
+  const token = (await call('POST', '/v1/tokens', { name: 'ci', role: 'writer' }, as)).json.token as string;
+  const cli = (await call('POST', '/v1/auth/cli-token', { username: 'root', password: PW })).json.token as string;
+  keep(await call('POST', '/v1/auth/login', { username: 'root', password: PW }));
+  keep(await call('POST', '/v1/auth/login', { username: 'root', password: `${PW}-wrong` }));
+  keep(await call('POST', '/v1/secrets', { metadata: { name: 's' }, spec: { stringData: { v: 'secret-value-Zk9' } } }, { authorization: `Bearer ${token}` }));
+  keep(await call('GET', '/v1/auth/users', undefined, as));
+  keep(await call('GET', '/v1/tokens', undefined, as));
+  keep(await call('GET', '/v1/auth/me', undefined, { authorization: `Bearer ${cli}` }));
+  keep(await call('GET', '/v1/agents', undefined, { authorization: `Bearer ${token}x` }));
+  keep(await call('POST', '/v1/auth/change-password', { current_password: PW, new_password: `${PW}-new` }, as));
+  const events = p.handle.sqlite.query<{ data: string | null; message: string }, []>('SELECT data, message FROM events').all();
+  core.stop();
+  p.handle.close();
+
+  const needles = [PW, `${PW}-new`, generated, token, cli, session, 'secret-value-Zk9', Buffer.from('secret-value-Zk9').toString('base64')];
+  for (const n of needles) {
+    for (const b of bodies) expect(b.includes(n), `a response body holds ${n}`).toBe(false);
+    for (const l of lines) expect(l.includes(n), `a log line holds ${n}`).toBe(false);
+    for (const e of events) expect(`${e.message}${e.data}`.includes(n), `an event holds ${n}`).toBe(false);
+    for (const f of readdirSync(dir)) {
+      expect(readFileSync(join(dir, f)).toString('latin1').includes(n), `${f} holds ${n}`).toBe(false);
+    }
+  }
+});
+
+test('CORS: no headers by default; listed origins are echoed and preflights answered before auth', async () => {
+  const closed = testApp();
+  const plain = await closed.app.handle(new Request('http://localhost/v1/agents', { headers: { origin: 'https://evil.example' } }));
+  expect(plain.headers.get('access-control-allow-origin')).toBeNull();
+  const open = testApp({ cors: ['https://ui.example'], auth: { mode: 'native' } });
+  const pre = await open.app.handle(new Request('http://localhost/v1/agents', { method: 'OPTIONS', headers: { origin: 'https://ui.example', 'access-control-request-method': 'POST' } }));
+  expect(pre.status).toBe(204);
+  expect(pre.headers.get('access-control-allow-origin')).toBe('https://ui.example');
+  expect(pre.headers.get('access-control-allow-headers')).toContain('Authorization');
+  const other = await open.app.handle(new Request('http://localhost/v1/agents', { method: 'OPTIONS', headers: { origin: 'https://evil.example' } }));
+  expect(other.status).toBe(204);
+  expect(other.headers.get('access-control-allow-origin')).toBeNull();
+  const get = await open.app.handle(new Request('http://localhost/healthz', { headers: { origin: 'https://ui.example' } }));
+  expect(get.headers.get('access-control-allow-origin')).toBe('https://ui.example');
+});
+
+test('rate limits key on the peer, and on X-Forwarded-For only from trusted proxies', async () => {
+  const ctx = testApp({ auth: { mode: 'native', trustedProxies: [parseCidr('10.0.0.0/8')!] } });
+  const login = (peer: string, xff?: string) =>
+    ctx.app.handle(new Request('http://localhost/v1/auth/login', { method: 'POST', body: JSON.stringify({ username: 'a', password: 'x'.repeat(12) }), headers: { 'content-type': 'application/json', ...(xff ? { 'x-forwarded-for': xff } : {}) } }), peer);
+  // An untrusted peer cannot dodge the limit by inventing X-Forwarded-For values.
+  const direct: number[] = [];
+  for (let i = 0; i < 21; i++) direct.push((await login('203.0.113.9', `198.51.100.${i}`)).status);
+  expect(direct[20]).toBe(429);
+  // Behind a trusted proxy every client has its own bucket.
+  for (let i = 0; i < 21; i++) expect((await login('10.1.2.3', `198.51.100.${i}`)).status).toBe(409);
+});

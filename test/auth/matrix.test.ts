@@ -1,0 +1,70 @@
+// The role matrix: every served route × every kind of caller → 401, 403 or let through. The
+// expected role per route is restated here from the reference (§3.2), independently of
+// src/auth/policy.ts, so a wrong rule there fails this test.
+import { expect, test } from 'bun:test';
+import { parseEnvTokens } from '../../src/auth/env-tokens';
+import type { Requirement, Role } from '../../src/auth/roles';
+import { testApp } from '../support/app';
+
+const TOKENS = { admin: 'tok-admin-0123456789', writer: 'tok-writer-0123456789', controller: 'tok-controller-0123456789', reader: 'tok-reader-0123456789' };
+const env = { ORLOJ_API_TOKENS: Object.entries(TOKENS).map(([role, tok]) => `${role}:${tok}:${role}`).join(',') };
+
+function expected(method: string, path: string): Requirement {
+  if (['/healthz', '/readyz'].includes(path) || path.startsWith('/swagger') || path.startsWith('/v1/auth/') || path.startsWith('/v1/webhook-deliveries/')) {
+    // Bootstrap routes are public; user administration checks admin itself.
+    if (path.startsWith('/v1/auth/users') || path === '/v1/auth/admin/reset-password') return 'admin';
+    return 'none';
+  }
+  if (path.startsWith('/v1/tokens')) return 'admin';
+  if (method !== 'GET' && path.startsWith('/v1/mcp-servers') && !path.endsWith('/status')) return 'admin';
+  if (method !== 'GET' && path.startsWith('/v1/mcp-servers')) return 'admin';
+  if (method === 'GET') return 'reader';
+  if (path.endsWith('/status')) return 'controller';
+  return 'writer';
+}
+
+const ALLOWED: Record<Role, Requirement[]> = {
+  admin: ['none', 'reader', 'writer', 'controller', 'admin'],
+  writer: ['none', 'reader', 'writer'],
+  controller: ['none', 'reader', 'controller'],
+  reader: ['none', 'reader'],
+};
+
+test('every route × every caller gets exactly the expected 401 / 403 / pass', async () => {
+  const { app } = testApp({ auth: { envTokens: parseEnvTokens(env).tokens } });
+  const table = app.routes.routes;
+  // No served route may be missing from the table (and so from this matrix).
+  const known = new Set(table.map((r) => `${r.method} ${r.path}`));
+  const missing = app.served().filter((r) => !r.path.startsWith('/swagger') && !known.has(`${r.method} ${r.path}`));
+  expect(missing).toEqual([]);
+  expect(table.length).toBeGreaterThan(150);
+
+  const failures: string[] = [];
+  const callers: [string, Record<string, string>, Role | 'anonymous' | 'bad'][] = [
+    ['anonymous', {}, 'anonymous'],
+    ['bad token', { authorization: 'Bearer not-a-token' }, 'bad'],
+    ...(Object.keys(TOKENS) as Role[]).map((r) => [r, { authorization: `Bearer ${TOKENS[r]}` }, r] as [string, Record<string, string>, Role]),
+  ];
+  for (const r of table) {
+    const need = expected(r.method, r.path);
+    expect(r.required, `${r.method} ${r.path}`).toBe(need);
+    const path = r.path.replace(/:(\w+)/g, 'matrix-x');
+    for (const [label, headers, who] of callers) {
+      const init: RequestInit = { method: r.method, headers: { ...headers } };
+      if (r.method === 'POST' || r.method === 'PUT') {
+        init.body = '{}';
+        (init.headers as Record<string, string>)['content-type'] = 'application/json';
+      }
+      const res = await app.handle(new Request(`http://localhost${path}`, init));
+      if (res.headers.get('content-type')?.startsWith('text/event-stream')) await res.body?.cancel();
+      else await res.arrayBuffer();
+      let want: string;
+      if (need === 'none') want = 'pass';
+      else if (who === 'anonymous' || who === 'bad') want = '401';
+      else want = ALLOWED[who].includes(need) ? 'pass' : '403';
+      const got = res.status === 401 ? '401' : res.status === 403 ? '403' : 'pass';
+      if (got !== want) failures.push(`${r.method} ${r.path} as ${label}: want ${want}, got ${res.status}`);
+    }
+  }
+  expect(failures).toEqual([]);
+}, 60_000);
