@@ -15,7 +15,7 @@ const CATALOG: [id: string, description: string, enabled: boolean][] = [
   ['core.secrets.encryption_at_rest', 'Secret values encrypted with AES-256-GCM in the store', true],
   ['core.api.watch', 'Server-sent event watches and the event stream, with exact resume', true],
   ['core.auth.native', 'Native users, sessions, roles and API tokens', true],
-  ['core.secrets.sealed', 'SealedSecrets unsealed into Secrets by a controller', false],
+  ['core.secrets.sealed', 'SealedSecrets unsealed into Secrets by a controller', true],
   ['core.runtime.sequential', 'Tasks run agent pipelines', false],
   ['core.runtime.message_driven', 'Durable message-driven agent graph execution', false],
   ['core.governance.agent_roles', 'Agent roles, tool permissions and policies enforced at run time', false],

@@ -5,6 +5,8 @@ import { isLoopback, parseAddr, type ServeConfig } from './config';
 import type { Logger } from './log';
 import { LogRetention } from './controllers/log-retention';
 import { createCore } from './core';
+import { SealedSecretController } from './controllers/sealed-secrets';
+import { SealingKeys } from './sealing/keys';
 import { AuthService } from './auth/service';
 import { AuthStore } from './auth/store';
 import { kinds } from './resources';
@@ -32,16 +34,21 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
   const core = createCore({ handle: persistent.handle, store: persistent.store, cipher: persistent.cipher, clock: systemClock, watch: config.watch });
   const retention = new LogRetention(core.changeLog, core.eventLog, config.retention, systemClock, log);
   retention.start();
+  const sealing = new SealingKeys(persistent.handle, persistent.cipher, { log });
+  void sealing.ensure(); // never rejects; RSA-4096 is generated off the event loop
+  const sealedSecrets = new SealedSecretController(core, sealing, log);
+  sealedSecrets.start();
   const auth = new AuthService(new AuthStore(persistent.handle), config.auth, systemClock);
   const app = createApp({
     registry: core.registry,
     watch: core.watch,
     auth,
+    sealing,
     sqlite: persistent.handle.sqlite,
     log,
     clock: systemClock,
     corsOrigins: config.corsOrigins,
-    controllers: () => ({ 'log-retention': retention.healthy }),
+    controllers: () => ({ 'log-retention': retention.healthy, 'sealed-secrets': sealedSecrets.healthy }),
   });
   const server = Bun.serve({
     hostname,
@@ -69,6 +76,7 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
         // Open watch streams never finish on their own: close them, then wait for the rest.
         core.stop();
         retention.stop();
+        sealedSecrets.stop();
         await server.stop(false);
         await checkpointer.stop();
         persistent.handle.close();

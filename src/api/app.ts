@@ -24,6 +24,7 @@ import { AuthModels } from './auth-bodies';
 import { authRoutes } from './auth-routes';
 import { Cors } from './cors';
 import { tokenRoutes } from './token-routes';
+import { noSealingKeys, sealingRoutes, type SealingKeySource } from './sealing-routes';
 
 export interface AppDeps {
   registry: Registry;
@@ -32,6 +33,8 @@ export interface AppDeps {
   sqlite: Database;
   log: Logger;
   clock: Clock;
+  /** The sealing keypair behind GET /v1/sealing-key/public (503 when absent). */
+  sealing?: SealingKeySource;
   /** Origins allowed to call from browsers (default: same origin only). */
   corsOrigins?: string[];
   controllers?: () => Record<string, boolean>;
@@ -75,6 +78,7 @@ export function createApp(deps: AppDeps): App {
             { name: 'system' },
             { name: 'auth', description: 'Native users, sessions and passwords.' },
             { name: 'tokens', description: 'API tokens (admin).' },
+            { name: 'sealing', description: 'The public key SealedSecrets are sealed to.' },
             { name: 'events', description: 'The event stream.' },
             ...deps.registry.kinds.map((k) => ({ name: k.plural, description: k.description })),
           ],
@@ -87,6 +91,7 @@ export function createApp(deps: AppDeps): App {
     .model(AuthModels)
     .use(authRoutes(authDeps, routes))
     .use(tokenRoutes(deps.auth, deps.clock, routes))
+    .use(sealingRoutes(deps.sealing ?? noSealingKeys, routes))
     .use(watchRoutes(deps.registry, deps.watch, routes))
     .use(resourceRoutes(deps.registry, routes));
 

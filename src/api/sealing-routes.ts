@@ -43,3 +43,9 @@ export function sealingRoutes(keys: SealingKeySource, table: RouteTable) {
   );
   return app;
 }
+
+/** For apps built without a keypair (e.g. test builders): the route exists and answers 503. */
+export const noSealingKeys: SealingKeySource = {
+  publicKey: () => undefined,
+  unavailableReason: () => 'sealing is not configured on this server',
+};

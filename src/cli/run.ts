@@ -5,6 +5,7 @@ import { createLogger } from '../log';
 import { KeyError } from '../store/secret-cipher';
 import { startServer } from '../server';
 import { VERSION } from '../version';
+import { sealCommand } from './seal';
 
 export function helpText(): string {
   const flags = SERVE_FLAGS.map((f) => `  --${f.name.padEnd(12)} ${f.description} (default ${f.default}; env ${envName(f.name)})`).join('\n');
@@ -12,6 +13,7 @@ export function helpText(): string {
 
 Usage:
   orrery [serve] [flags]   start the API server (the default command)
+  orrery seal [flags]      seal a Secret into a SealedSecret manifest (orrery seal --help)
   orrery version           print the version
   orrery --help            show this help
 
@@ -30,6 +32,7 @@ export async function run(argv: string[], env: Record<string, string | undefined
     process.stdout.write(helpText());
     return 0;
   }
+  if (cmd === 'seal') return sealCommand(rest, env);
   if (cmd === 'version' || cmd === '--version') {
     process.stdout.write(`orrery ${VERSION}\n`);
     return 0;

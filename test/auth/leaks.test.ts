@@ -28,7 +28,7 @@ test('passwords, tokens, session ids and secret values appear nowhere they shoul
   const call = caller(app);
   const PW = 'admin-password-Xq7';
   const bodies: string[] = [];
-  const keep = (r: { text: string }) => (bodies.push(r.text), r);
+  const keep = <R extends { text: string }>(r: R): R => (bodies.push(r.text), r);
 
   const setup = keep(await call('POST', '/v1/auth/setup', { username: 'root', password: PW }));
   const session = /orloj_session=([^;]+)/.exec(setup.headers.get('set-cookie')!)![1];

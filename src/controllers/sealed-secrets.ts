@@ -1,0 +1,167 @@
+// Unseals each SealedSecret into a Secret of the same name that carries an owner annotation;
+// refuses to touch Secrets it does not own and deletes its Secret when the SealedSecret goes.
+import type { Core } from '../core';
+import { ApiError, Conflict, NotFound } from '../errors';
+import type { Logger } from '../log';
+import type { KindDefinition, Status, StoredObject } from '../registry/kind';
+import { isStdBase64 } from '../resources/secret';
+import { SealError, type SealedValue } from '../sealing/crypto';
+import type { SealingKeys } from '../sealing/keys';
+import { WorkQueue, type ReconcileResult, type WorkQueueOptions } from './work-queue';
+
+export const OWNER_ANNOTATION = 'orloj.dev/sealedsecret-owner';
+
+type QueueOptions = Partial<Omit<WorkQueueOptions, 'name' | 'log'>>;
+
+export class SealedSecretController {
+  private readonly queue: WorkQueue;
+  private readonly sealedDef: KindDefinition;
+  private readonly secretDef: KindDefinition;
+  private unsubscribe?: () => void;
+
+  constructor(
+    private readonly core: Core,
+    private readonly keys: SealingKeys,
+    private readonly log: Logger,
+    queue: QueueOptions = {},
+  ) {
+    this.sealedDef = core.registry.byKind.get('sealedsecret')!;
+    this.secretDef = core.registry.byKind.get('secret')!;
+    this.queue = new WorkQueue((key) => this.reconcile(key), { name: 'sealed-secrets', log, ...queue });
+  }
+
+  /** Watches commits, then enqueues every existing SealedSecret so nothing is missed. */
+  start(): void {
+    if (this.unsubscribe) return;
+    this.unsubscribe = this.core.registry.onCommit((c) => {
+      // A Secret change matters too: an edited or deleted generated Secret is put back.
+      if (c.def === this.sealedDef || c.def === this.secretDef) this.queue.add(keyOf(c.object.metadata.namespace, c.object.metadata.name));
+    });
+    let after: string | undefined;
+    do {
+      const page = this.core.registry.list(this.sealedDef, { after, limit: '1000' });
+      for (const o of page.items) this.queue.add(keyOf(o.metadata.namespace, o.metadata.name));
+      after = page.continue;
+    } while (after);
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    this.queue.stop();
+  }
+
+  get healthy(): boolean {
+    return this.unsubscribe !== undefined && !this.queue.isStopped;
+  }
+
+  /** Resolves once every queued reconcile has run (for tests). */
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  /** Enqueues one SealedSecret by hand. */
+  enqueue(namespace: string, name: string): void {
+    this.queue.add(keyOf(namespace, name));
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult> {
+    // On first start the keypair may still be generating; every reconcile waits for it once.
+    await this.keys.ensure();
+    if (this.queue.isStopped) return;
+    const { namespace, name } = parseKey(key);
+    const owner = `${namespace}/${name}`;
+    const sealed = this.find(this.sealedDef, namespace, name);
+    const secret = this.find(this.secretDef, namespace, name);
+    if (!sealed) {
+      if (secret && secret.metadata.annotations?.[OWNER_ANNOTATION] === owner) {
+        this.core.registry.delete(this.secretDef, namespace, name);
+        this.log.info('deleted Secret of a removed SealedSecret', { namespace, name });
+      }
+      return;
+    }
+    try {
+      const data = this.unsealAll(sealed);
+      if (secret && secret.metadata.annotations?.[OWNER_ANNOTATION] !== owner) {
+        return this.setStatus(sealed, 'Error', `refusing to overwrite Secret "${name}" in namespace "${namespace}": it was not created from this SealedSecret (annotation ${OWNER_ANNOTATION} is not "${owner}")`);
+      }
+      this.applySecret(sealed, secret, data);
+      return this.setStatus(sealed, 'Ready');
+    } catch (e) {
+      // Another process changed the object between read and write: retry with backoff.
+      if (e instanceof Conflict) throw e;
+      if (e instanceof SealError || e instanceof ApiError) return this.setStatus(sealed, 'Error', e.message);
+      throw e;
+    }
+  }
+
+  private unsealAll(sealed: StoredObject): Record<string, string> {
+    const { namespace, name } = sealed.metadata;
+    if (this.keys.state !== 'ready') throw new SealError(this.keys.unavailableReason());
+    const data: Record<string, string> = {};
+    const entries = Object.entries<SealedValue>(sealed.spec.encryptedData ?? {});
+    for (const [entryKey, value] of entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      let plain: string;
+      try {
+        plain = this.keys.unseal(namespace, name, entryKey, value);
+      } catch (e) {
+        if (e instanceof SealError) throw new SealError(`cannot unseal entry "${entryKey}": ${e.message}`);
+        throw e;
+      }
+      if (!isStdBase64(plain)) throw new SealError(`entry "${entryKey}" unsealed to a value that is not valid standard base64 (seal the base64 form of the value)`);
+      data[entryKey] = plain;
+    }
+    return data;
+  }
+
+  private applySecret(sealed: StoredObject, existing: StoredObject | undefined, data: Record<string, string>): void {
+    const { namespace, name } = sealed.metadata;
+    const template = sealed.spec.template ?? {};
+    const manifest = {
+      apiVersion: 'orloj.dev/v1',
+      kind: 'Secret',
+      metadata: {
+        name,
+        namespace,
+        labels: { ...(template.labels ?? {}) },
+        annotations: { ...(template.annotations ?? {}), [OWNER_ANNOTATION]: `${namespace}/${name}` },
+        // Create only when absent ("0"), update only the version we checked the owner of.
+        resourceVersion: existing ? existing.metadata.resourceVersion : '0',
+      },
+      spec: { data },
+    };
+    const result = this.core.registry.apply(this.secretDef, manifest, { queryNamespace: namespace });
+    if (result.created) this.log.info('created Secret from SealedSecret', { namespace, name });
+  }
+
+  /** Writes phase/lastError/observedGeneration only when one of them changes. */
+  private setStatus(sealed: StoredObject, phase: 'Ready' | 'Error', lastError?: string): ReconcileResult {
+    const current: Status = sealed.status ?? {};
+    const generation = sealed.metadata.generation;
+    if (current.phase === phase && current.lastError === lastError && current.observedGeneration === generation) return;
+    const status: Status = { ...current, phase, observedGeneration: generation };
+    if (lastError === undefined) delete status.lastError;
+    else status.lastError = lastError;
+    const { namespace, name } = sealed.metadata;
+    if (phase === 'Error') this.log.warn('SealedSecret not unsealed', { namespace, name, error: lastError });
+    // Version-checked: a concurrent change from another process fails here and is retried.
+    this.core.registry.replaceStatus(this.sealedDef, namespace, name, { status }, sealed.metadata.resourceVersion);
+  }
+
+  private find(def: KindDefinition, namespace: string, name: string): StoredObject | undefined {
+    try {
+      return this.core.registry.getDecoded(def, namespace, name);
+    } catch (e) {
+      if (e instanceof NotFound) return undefined;
+      throw e;
+    }
+  }
+}
+
+const keyOf = (namespace: string, name: string) => `${namespace}/${name}`;
+
+/** Namespaces cannot contain "/", so the first slash splits the key. */
+function parseKey(key: string): { namespace: string; name: string } {
+  const i = key.indexOf('/');
+  return { namespace: key.slice(0, i), name: key.slice(i + 1) };
+}
