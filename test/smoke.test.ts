@@ -44,4 +44,23 @@ test('the compiled executable serves the API on its own and restarts with its da
   await watch.close();
   second.proc.kill('SIGINT');
   expect(await second.proc.exited).toBe(0);
+
+  // Auth works from the binary: with a bearer token configured, no credential means 401.
+  const locked = await startServer(join(work, 'locked'), { bin, cwd: work, env: { ORLOJ_API_TOKENS: 'ops:smoke-token-123:writer' } });
+  expect((await fetch(`${locked.url}/v1/agents`)).status).toBe(401);
+  expect((await fetch(`${locked.url}/v1/agents`, { headers: { authorization: 'Bearer smoke-token-123' } })).status).toBe(200);
+  // The sealing key (RSA-4096) is generated in the background on first start: 503 until then.
+  let key: any;
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline; await Bun.sleep(100)) {
+    const r = await fetch(`${locked.url}/v1/sealing-key/public`, { headers: { authorization: 'Bearer smoke-token-123' } });
+    if (r.status === 200) {
+      key = await r.json();
+      break;
+    }
+    expect(r.status).toBe(503);
+  }
+  expect(key).toMatchObject({ algorithm: 'rsa-oaep-sha256+aes-256-gcm', keyId: expect.stringMatching(/^[0-9a-f]{32}$/) });
+  expect(key.publicKeyPEM).toStartWith('-----BEGIN PUBLIC KEY-----');
+  locked.proc.kill('SIGTERM');
+  expect(await locked.proc.exited).toBe(0);
 }, 120_000);
