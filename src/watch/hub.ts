@@ -15,14 +15,19 @@ export class Subscription<T> {
     private readonly capacity: number,
   ) {}
 
-  /** Called by the hub; never blocks. */
-  offer(item: T): void {
-    if (this.closed || this.overflowed || !this.match(item)) return;
+  /** Called by the hub; never blocks. Returns true when the reader should be woken. */
+  offer(item: T): boolean {
+    if (this.closed || this.overflowed || !this.match(item)) return false;
     if (this.queue.length >= this.capacity) {
       this.overflowed = true;
       this.queue = [];
       this.hub.remove(this);
     } else this.queue.push(item);
+    return true;
+  }
+
+  /** Wakes a waiting reader, which then takes everything queued in one batch. */
+  notify(): void {
     const w = this.wake;
     this.wake = undefined;
     w?.();
@@ -54,14 +59,14 @@ export class Subscription<T> {
     this.closed = true;
     this.queue = [];
     this.hub.remove(this);
-    const w = this.wake;
-    this.wake = undefined;
-    w?.();
+    this.notify();
   }
 }
 
 export class Hub<T> {
   private readonly subs = new Set<Subscription<T>>();
+  private readonly pending = new Set<Subscription<T>>();
+  private flushScheduled = false;
 
   subscribe(match: (item: T) => boolean, capacity: number): Subscription<T> {
     const s = new Subscription(this, match, capacity);
@@ -69,12 +74,33 @@ export class Hub<T> {
     return s;
   }
 
+  /**
+   * Queues the item for every matching subscriber. Readers are woken once per turn of the event
+   * loop, so the changes committed by several requests in one turn go out as one write each.
+   */
   publish(item: T): void {
-    for (const s of this.subs) s.offer(item);
+    for (const s of this.subs) if (s.offer(item)) this.pending.add(s);
+    if (this.pending.size && !this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const subs = [...this.pending];
+    this.pending.clear();
+    for (const s of subs) s.notify();
   }
 
   remove(s: Subscription<T>): void {
     this.subs.delete(s);
+    // A removed subscriber (overflowed or closed) still needs waking to see why.
+    this.pending.add(s);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
   }
 
   /** Ends every subscription (shutdown): their readers see `closed` and finish. */

@@ -53,7 +53,8 @@ export function sseResponse(source: FrameSource, opts: { heartbeatMs: number; si
             return;
           }
           if (r.value.length) {
-            for (const chunk of r.value) controller.enqueue(chunk);
+            // One chunk per batch: each chunk costs a socket write, which dominated fan-out.
+            controller.enqueue(r.value.length === 1 ? r.value[0] : concat(r.value));
             return;
           }
         }
@@ -65,4 +66,16 @@ export function sseResponse(source: FrameSource, opts: { heartbeatMs: number; si
     { highWaterMark: 0 },
   );
   return new Response(stream, { headers: SSE_HEADERS });
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  let size = 0;
+  for (const c of chunks) size += c.byteLength;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
 }
