@@ -2,6 +2,7 @@
 import { parseAllDocuments } from 'yaml';
 import { BadRequest, PayloadTooLarge, UnsupportedMediaType } from '../errors';
 import { assertPlainJson } from './plain-json';
+import { concatBytes } from '../util/bytes';
 
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const JSON_TYPES = new Set(['application/json', 'application/vnd.api+json']);
@@ -29,14 +30,7 @@ export async function readRaw(request: Request, limit = MAX_BODY_BYTES): Promise
     }
     chunks.push(value);
   }
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
+  return concatBytes(chunks);
 }
 
 function mediaType(request: Request): string | undefined {

@@ -2,18 +2,11 @@
 // always kept: its revision is the store's current revision.
 import { and, asc, gt, lt, lte, sql } from 'drizzle-orm';
 import { changes } from '../../db/schema';
-import type { ChangeType, ResourceRow } from './resource-store';
+import type { ChangeRecord, ResourceRow } from './resource-store';
 import { deletedRows, type OpenDatabase } from './database';
 
-export interface LoggedChange {
-  revision: number;
-  kind: string;
-  namespace: string;
-  name: string;
-  type: ChangeType;
-  /** The stored row as written by that change (at-rest encoded). */
-  row: ResourceRow;
-}
+/** A change as logged: its row is the stored row as that change wrote it (at-rest encoded). */
+export type LoggedChange = ChangeRecord;
 
 const ph = (name: string) => sql.placeholder(name);
 

@@ -2,8 +2,8 @@
 import type { OrreryEvent } from '../events/event';
 import type { EventLog } from '../store/event-log';
 import { eventFrame, type FeedEvent } from './feeds';
-import { errorFrame } from './frames';
-import type { Subscription } from './hub';
+import { errorFrame, slowConsumer } from './frames';
+import { liveFrames, type Subscription } from './hub';
 
 export type EventFilter = Partial<Record<'source' | 'type' | 'kind' | 'name' | 'namespace', string>>;
 
@@ -40,13 +40,5 @@ export async function* eventWatch(
       yield batch.filter((e) => eventMatches(filter, e)).map(eventFrame);
     }
   }
-  for (;;) {
-    const batch = await sub.next();
-    if ('closed' in batch) return;
-    if ('overflow' in batch) {
-      yield [errorFrame('SlowConsumer', 'the watcher fell too far behind and was disconnected; resume with Last-Event-ID')];
-      return;
-    }
-    yield batch.items.map((e) => e.frame());
-  }
+  yield* liveFrames(sub, slowConsumer);
 }

@@ -12,6 +12,8 @@ export function errorFrame(reason: string, message: string): Uint8Array {
   return frame('error', undefined, JSON.stringify({ reason, message }));
 }
 
+export const slowConsumer = () => errorFrame('SlowConsumer', 'the watcher fell too far behind and was disconnected; resume with Last-Event-ID');
+
 /** Memoizes a frame so a change is serialized once however many watchers receive it. */
 export function lazyFrame(build: () => Uint8Array): () => Uint8Array {
   let cached: Uint8Array | undefined;

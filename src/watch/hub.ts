@@ -112,3 +112,16 @@ export class Hub<T> {
     return this.subs.size;
   }
 }
+
+/** The live part of a watch: every batch as frames, until the stream closes or falls behind. */
+export async function* liveFrames<T extends { frame: () => Uint8Array }>(sub: Subscription<T>, slowConsumerFrame: () => Uint8Array): AsyncGenerator<Uint8Array[], void, undefined> {
+  for (;;) {
+    const batch = await sub.next();
+    if ('closed' in batch) return;
+    if ('overflow' in batch) {
+      yield [slowConsumerFrame()];
+      return;
+    }
+    yield batch.items.map((i) => i.frame());
+  }
+}

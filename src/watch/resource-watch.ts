@@ -6,8 +6,8 @@ import { matches, type Selector } from '../registry/selectors';
 import type { ChangeLog } from '../store/change-log';
 import type { ResourceStore } from '../store/resource-store';
 import { changeFrame, type FeedChange, type RowReader } from './feeds';
-import { errorFrame } from './frames';
-import type { Subscription } from './hub';
+import { errorFrame, slowConsumer } from './frames';
+import { liveFrames, type Subscription } from './hub';
 
 export interface ResourceFilter {
   namespace?: string;
@@ -50,15 +50,7 @@ export async function* resourceWatch(
     }
     yield* replay(deps, def, filter, resumeAfter, from);
   }
-  for (;;) {
-    const batch = await sub.next();
-    if ('closed' in batch) return;
-    if ('overflow' in batch) {
-      yield [errorFrame('SlowConsumer', 'the watcher fell too far behind and was disconnected; resume with Last-Event-ID')];
-      return;
-    }
-    yield batch.items.map((c) => c.frame());
-  }
+  yield* liveFrames(sub, slowConsumer);
 }
 
 /** Current objects with resourceVersion ≤ upTo as "added", oldest version first, so each frame's

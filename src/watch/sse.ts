@@ -1,5 +1,6 @@
 // Turns an async source of SSE frames into a streaming Response: heartbeat comments while idle,
 // proxy-friendly headers, and one cleanup however the stream ends (client gone, source done).
+import { concatBytes } from '../util/bytes';
 import { HEARTBEAT } from './frames';
 
 export type FrameSource = AsyncIterator<Uint8Array[], void, undefined>;
@@ -54,7 +55,7 @@ export function sseResponse(source: FrameSource, opts: { heartbeatMs: number; si
           }
           if (r.value.length) {
             // One chunk per batch: each chunk costs a socket write, which dominated fan-out.
-            controller.enqueue(r.value.length === 1 ? r.value[0] : concat(r.value));
+            controller.enqueue(concatBytes(r.value));
             return;
           }
         }
@@ -68,14 +69,3 @@ export function sseResponse(source: FrameSource, opts: { heartbeatMs: number; si
   return new Response(stream, { headers: SSE_HEADERS });
 }
 
-function concat(chunks: Uint8Array[]): Uint8Array {
-  let size = 0;
-  for (const c of chunks) size += c.byteLength;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
-}
