@@ -1,0 +1,128 @@
+// Task claims, leases and fencing over the registry's version-checked status writes, so the same
+// logic works on any store: a claim or renewal is a compare-and-swap on the task's
+// resourceVersion, and a worker that lost its lease can no longer write the task's progress.
+import { ApiError } from '../errors';
+import type { KindDefinition, Status, StoredObject } from '../registry/kind';
+import type { Registry } from '../registry/registry';
+import { rfc3339, type Clock } from '../util/time';
+
+export interface WorkerProfile {
+  id: string;
+  region?: string;
+  gpu?: boolean;
+  /** Empty means any model. */
+  models?: string[];
+}
+
+const HISTORY_CAP = 200;
+const time = (v: unknown) => (typeof v === 'string' ? Date.parse(v) : NaN);
+
+/** Whether a task's requirements fit a worker (region, GPU, model). */
+export function fits(task: StoredObject, w: WorkerProfile): boolean {
+  const r = task.spec.requirements ?? {};
+  if (r.region && (w.region ?? '').toLowerCase() !== String(r.region).toLowerCase()) return false;
+  if (r.gpu === true && !w.gpu) return false;
+  if (r.model && w.models?.length && !w.models.some((m) => m.toLowerCase() === String(r.model).toLowerCase())) return false;
+  return true;
+}
+
+export function claimable(task: StoredObject, workerId: string, now: number): boolean {
+  if (task.spec.mode === 'template') return false;
+  const s = task.status ?? {};
+  const phase = s.phase || 'Pending';
+  if (phase === 'Pending') return !s.nextAttemptAt || time(s.nextAttemptAt) <= now;
+  if (phase === 'Running') {
+    if (!s.claimedBy) return true;
+    // A worker never takes over its own task; another may once the lease has lapsed.
+    return s.claimedBy !== workerId && !(time(s.leaseUntil) > now);
+  }
+  return false;
+}
+
+export function pushHistory(status: Status, type: string, worker: string, message: string, now: Date): void {
+  const history = Array.isArray(status.history) ? status.history : [];
+  history.push({ timestamp: rfc3339(now), type, worker, message });
+  status.history = history.slice(-HISTORY_CAP);
+}
+
+export class TaskLeases {
+  private readonly def: KindDefinition;
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly clock: Clock,
+    readonly leaseMs = 30_000,
+  ) {
+    this.def = registry.byPlural.get('tasks')!;
+  }
+
+  /** Claims the oldest due task that fits the worker, or returns undefined. */
+  claimNextDue(worker: WorkerProfile): StoredObject | undefined {
+    const now = this.clock.now();
+    const candidates = this.registry
+      .list(this.def, {})
+      .items.filter((t) => claimable(t, worker.id, now.getTime()) && fits(t, worker))
+      .sort((a, b) => Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion));
+    for (const task of candidates) {
+      const s: Status = structuredClone(task.status ?? {});
+      const previous = s.claimedBy as string | undefined;
+      const takeover = s.phase === 'Running' && !!previous;
+      if (s.phase !== 'Running') s.attempts = (Number(s.attempts) || 0) + 1;
+      s.phase = 'Running';
+      s.claimedBy = worker.id;
+      s.assignedWorker = worker.id;
+      s.leaseUntil = rfc3339(new Date(now.getTime() + this.leaseMs));
+      s.lastHeartbeat = rfc3339(now);
+      s.startedAt ??= rfc3339(now);
+      delete s.nextAttemptAt;
+      delete s.completedAt;
+      if (takeover) {
+        s.lastError = `worker lease expired; task reassigned from ${previous} to ${worker.id}`;
+        pushHistory(s, 'takeover', worker.id, s.lastError, now);
+      } else pushHistory(s, 'claim', worker.id, `claimed by ${worker.id} (attempt ${s.attempts})`, now);
+      const written = this.cas(task, s);
+      if (written) return written;
+    }
+    return undefined;
+  }
+
+  /** Extends the lease while the worker still owns the task; false once it lost it. */
+  renew(namespace: string, name: string, workerId: string): boolean {
+    return !!this.fenced(namespace, name, workerId, (s, now) => {
+      s.leaseUntil = rfc3339(new Date(now.getTime() + this.leaseMs));
+      s.lastHeartbeat = rfc3339(now);
+      return s;
+    });
+  }
+
+  /**
+   * Writes the task's status through `mutate` only while `workerId` holds an unexpired lease.
+   * Returns the stored task, or undefined when the worker was fenced out (or the task is gone).
+   */
+  fenced(namespace: string, name: string, workerId: string, mutate: (s: Status, now: Date) => Status): StoredObject | undefined {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      let task: StoredObject;
+      try {
+        task = this.registry.getDecoded(this.def, namespace, name);
+      } catch {
+        return undefined;
+      }
+      const now = this.clock.now();
+      const s = task.status ?? {};
+      if (s.phase !== 'Running' || s.claimedBy !== workerId || !(time(s.leaseUntil) > now.getTime())) return undefined;
+      const written = this.cas(task, mutate(structuredClone(s), now));
+      if (written) return written;
+    }
+    return undefined;
+  }
+
+  /** Version-checked status write; undefined when someone else wrote first. */
+  private cas(task: StoredObject, status: Status): StoredObject | undefined {
+    try {
+      return this.registry.replaceStatus(this.def, task.metadata.namespace, task.metadata.name, { status }, task.metadata.resourceVersion);
+    } catch (e) {
+      if (e instanceof ApiError && (e.code === 409 || e.code === 404)) return undefined;
+      throw e;
+    }
+  }
+}
