@@ -1,0 +1,123 @@
+// Worker resources for task execution: a process registers its Worker and heartbeats through
+// the status path; a health check marks workers silent for 20 s NotReady (and Ready again when
+// they come back), publishing worker.ready / worker.not_ready events.
+import type { EventPublisher } from '../events/publisher';
+import type { KindDefinition, StoredObject } from '../registry/kind';
+import type { Registry } from '../registry/registry';
+import { rfc3339, type Clock } from '../util/time';
+import type { WorkerProfile } from './leases';
+
+export const STALE_AFTER_MS = 20_000;
+
+export interface WorkerConfig extends WorkerProfile {
+  namespace?: string;
+  maxConcurrentTasks: number;
+}
+
+export class WorkerHeartbeat {
+  private readonly def: KindDefinition;
+  private timer?: ReturnType<typeof setInterval>;
+  /** Tasks this worker is running now (reported in status.currentTasks). */
+  current = 0;
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly clock: Clock,
+    readonly config: WorkerConfig,
+  ) {
+    this.def = registry.byPlural.get('workers')!;
+  }
+
+  private get ns(): string {
+    return this.config.namespace ?? 'default';
+  }
+
+  /** Registers (or updates) the Worker resource and sends the first heartbeat. */
+  register(): StoredObject {
+    const c = this.config;
+    this.registry.apply(
+      this.def,
+      {
+        metadata: { name: c.id, labels: { 'orloj.dev/worker': 'true' } },
+        spec: {
+          ...(c.region ? { region: c.region } : {}),
+          capabilities: { gpu: !!c.gpu, supported_models: c.models ?? [] },
+          max_concurrent_tasks: c.maxConcurrentTasks,
+        },
+      },
+      { queryNamespace: this.ns },
+    );
+    return this.beat();
+  }
+
+  /** Writes lastHeartbeat and currentTasks; the phase is the health check's to change. */
+  beat(): StoredObject {
+    const current = this.registry.getDecoded(this.def, this.ns, this.config.id);
+    return this.registry.replaceStatus(
+      this.def,
+      this.ns,
+      this.config.id,
+      { status: { ...current.status, lastHeartbeat: rfc3339(this.clock.now()), currentTasks: this.current } },
+      current.metadata.resourceVersion,
+    );
+  }
+
+  start(intervalMs = 10_000): void {
+    this.register();
+    this.timer = setInterval(() => {
+      try {
+        this.beat();
+      } catch {
+        // The Worker was deleted under us: register again.
+        this.register();
+      }
+    }, intervalMs);
+    (this.timer as { unref?: () => void }).unref?.();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
+
+/** Flips Worker phases by heartbeat age; run it periodically. */
+export class WorkerHealth {
+  private readonly def: KindDefinition;
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly events: EventPublisher,
+    private readonly clock: Clock,
+  ) {
+    this.def = registry.byPlural.get('workers')!;
+  }
+
+  checkOnce(): void {
+    const now = this.clock.now().getTime();
+    for (const w of this.registry.list(this.def, {}).items) {
+      const beat = Date.parse(w.status?.lastHeartbeat ?? '');
+      const fresh = Number.isFinite(beat) && now - beat <= STALE_AFTER_MS;
+      const phase = w.status?.phase;
+      const want = fresh ? 'Ready' : 'NotReady';
+      if (phase === want) continue;
+      const lastError = fresh ? undefined : Number.isFinite(beat) ? `no heartbeat for ${Math.round((now - beat) / 1000)}s` : 'no heartbeat';
+      const status = { ...w.status, phase: want, ...(lastError ? { lastError } : {}) };
+      if (!lastError) delete status.lastError;
+      try {
+        this.registry.replaceStatus(this.def, w.metadata.namespace, w.metadata.name, { status }, w.metadata.resourceVersion);
+      } catch {
+        continue; // it just heartbeated: next round decides
+      }
+      this.events.publish({
+        source: 'worker-controller',
+        type: fresh ? 'worker.ready' : 'worker.not_ready',
+        kind: 'Worker',
+        name: w.metadata.name,
+        namespace: w.metadata.namespace,
+        message: fresh ? `worker ${w.metadata.name} is ready` : `worker ${w.metadata.name} is not ready: ${lastError}`,
+        data: { phase: want, lastHeartbeat: w.status?.lastHeartbeat, lastError },
+      });
+    }
+  }
+}
