@@ -4,7 +4,7 @@ import type { Subprocess } from 'bun';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, procKiB, runLoad, sequential, sleep, spawnServer, stopProcess, type LoadResult, type Op } from './load';
+import { freePort, procKiB, runLoad, sequential, sleep, spawnServer, stopProcess, type LoadResult, type Op, describeMachine } from './load';
 
 const ROOT = join(import.meta.dir, '..', '..');
 const BUN = process.execPath;
@@ -274,9 +274,7 @@ const watchdog = setTimeout(() => {
 }, ms(opts['max-time']));
 
 try {
-  const cpu = /model name\s*:\s*(.*)/.exec(await Bun.file('/proc/cpuinfo').text())?.[1] ?? '?';
-  const mem = /MemTotal:\s+(\d+)/.exec(await Bun.file('/proc/meminfo').text())?.[1] ?? '0';
-  const machine = `${cpu}, ${navigator.hardwareConcurrency} CPUs, ${(Number(mem) / 1048576).toFixed(1)} GiB RAM, Bun ${Bun.version}`;
+  const machine = await describeMachine();
   const sections: string[] = [`Machine: ${machine}; command: \`${['bun scripts/bench/crud.ts', ...process.argv.slice(2)].join(' ')}\``];
   console.error(`bench dir ${tmpRoot}; ${machine}; ${CONNS} connections; ${DURATION / 1000} s per phase`);
   if (!skip.has('cold')) {

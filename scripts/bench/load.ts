@@ -217,3 +217,10 @@ export async function spawnServer(cmd: string[], timeoutMs = 20_000): Promise<{ 
   }
   return { proc, url, log: () => text };
 }
+
+/** One line describing the machine for reports: CPU model, cores, memory, Bun version. */
+export async function describeMachine(): Promise<string> {
+  const cpu = /model name\s*:\s*(.*)/.exec(await Bun.file('/proc/cpuinfo').text())?.[1] ?? '?';
+  const mem = /MemTotal:\s+(\d+)/.exec(await Bun.file('/proc/meminfo').text())?.[1] ?? '0';
+  return `${cpu}, ${navigator.hardwareConcurrency} CPUs, ${(Number(mem) / 1048576).toFixed(1)} GiB RAM, Bun ${Bun.version}`;
+}

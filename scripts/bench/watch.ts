@@ -5,7 +5,7 @@ import type { Subprocess } from 'bun';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cpuMs, freePort, machineTicks, percentile, procKiB, sleep, stopProcess } from './load';
+import { cpuMs, freePort, machineTicks, percentile, procKiB, sleep, stopProcess, describeMachine } from './load';
 import { fanout, now, spawnWatcherProcess, type Child, type PhaseReport } from './sse-client';
 
 const ROOT = join(import.meta.dir, '..', '..');
@@ -257,9 +257,7 @@ const watchdog = setTimeout(() => {
 }, ms(opts['max-time']));
 
 try {
-  const cpu = /model name\s*:\s*(.*)/.exec(await Bun.file('/proc/cpuinfo').text())?.[1] ?? '?';
-  const mem = /MemTotal:\s+(\d+)/.exec(await Bun.file('/proc/meminfo').text())?.[1] ?? '0';
-  const machine = `${cpu}, ${navigator.hardwareConcurrency} CPUs, ${(Number(mem) / 1048576).toFixed(1)} GiB RAM, Bun ${Bun.version}`;
+  const machine = await describeMachine();
   console.error(`bench dir ${tmpRoot}; ${machine}`);
   await startServer();
   for (let i = 0; i < AGENTS; i++) {
