@@ -78,4 +78,7 @@ export const apiTokens = sqliteTable('api_tokens', {
   role: text('role').notNull(),
   tokenHash: text('token_hash').notNull().unique(),
   createdAt: text('created_at').notNull(),
+  /** The user a token was issued to (cli-token); empty for tokens an admin created. Deleting
+   *  the user or changing their password revokes their tokens. */
+  owner: text('owner').notNull().default(''),
 });

@@ -77,7 +77,12 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
         core.stop();
         retention.stop();
         sealedSecrets.stop();
-        await server.stop(false);
+        // A client that stopped reading can hold its stream open: after a grace period, close
+        // whatever is left.
+        let grace: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([server.stop(false), new Promise((resolve) => (grace = setTimeout(resolve, 5_000)))]);
+        clearTimeout(grace);
+        await server.stop(true);
         await checkpointer.stop();
         persistent.handle.close();
         log.info('stopped');

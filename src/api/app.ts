@@ -17,7 +17,7 @@ import { RouteTable } from './route-table';
 import { servedRoute } from './routing';
 import { SystemModels, systemRoutes } from './system-routes';
 import { swaggerUi } from './swagger-ui';
-import { RateLimiter } from '../auth/rate-limit';
+import { RateLimiter, rateKey } from '../auth/rate-limit';
 import type { AuthService } from '../auth/service';
 import type { Clock } from '../util/time';
 import { AuthModels } from './auth-bodies';
@@ -59,7 +59,7 @@ export function createApp(deps: AppDeps): App {
     auth: deps.auth,
     limiter: new RateLimiter(deps.clock),
     clock: deps.clock,
-    clientIp: (r: Request) => deps.auth.clientIp(r, peers.get(r)),
+    clientIp: (r: Request) => rateKey(deps.auth.clientIp(r, peers.get(r))),
     https: (r: Request) => deps.auth.https(r, peers.get(r)),
   };
   const elysia = new Elysia()
@@ -97,9 +97,12 @@ export function createApp(deps: AppDeps): App {
 
   const handle = async (request: Request, peer?: string): Promise<Response> => {
     const started = performance.now();
-    if (peer) peers.set(request, peer);
     let response: Response;
     if (request.method === 'OPTIONS') return cors.preflight(request);
+    // HEAD would make the framework read a whole body for its length, and watch bodies never end.
+    if (request.method === 'HEAD') return statusResponse(toApiError('NOT_FOUND', undefined, request, routes, deps.log));
+    request = withRoutableHost(request);
+    if (peer) peers.set(request, peer);
     try {
       response = cors.decorate(request, await elysia.handle(request));
     } catch (e) {
@@ -110,6 +113,19 @@ export function createApp(deps: AppDeps): App {
     return response;
   };
   return { handle, routes, metrics, served: () => elysia.routes.map((r) => ({ method: r.method, path: r.path })) };
+}
+
+/**
+ * Elysia finds the path by searching for "/" from the 12th character of the URL, which misroutes
+ * hosts shorter than four characters (e.g. `Host: api`). Such requests get a neutral host; the
+ * API never uses the host itself.
+ */
+function withRoutableHost(request: Request): Request {
+  const slash = request.url.indexOf('/', request.url.indexOf('//') + 2);
+  if (slash >= 11 || slash < 0) return request;
+  const url = new URL(request.url);
+  url.host = 'orrery.invalid';
+  return new Request(url.toString(), request);
 }
 
 /** Requests that no table route served: errors before routing, Swagger, unknown paths. */

@@ -54,7 +54,7 @@ export function authRoutes(deps: AuthRouteDeps, table: RouteTable) {
   const limit = (request: Request) => deps.limiter.take(deps.clientIp(request));
   const withSession = (body: unknown, status: number, request: Request, username: string): Response => {
     const id = auth.store.createSession(username, auth.config.sessionTtlMs, clock.now());
-    return json(body, status, { 'set-cookie': sessionCookie(id, auth.config.sessionTtlMs, deps.https(request), clock.now()) });
+    return json(body, status, { 'set-cookie': sessionCookie(id, deps.https(request)) });
   };
   const route = (method: 'GET' | 'POST' | 'DELETE', path: string, action: string, handler: (c: HandlerContext) => Response | Promise<Response>, detail: object, required?: 'admin') =>
     addRoute(app, table, { method, path, tag, action, required }, handler, detail);
@@ -151,7 +151,7 @@ export function authRoutes(deps: AuthRouteDeps, table: RouteTable) {
     limit(request);
     const b = await readBody(request, AuthBodies.LoginRequest, 'login request');
     const user = await verify(auth, b.username, b.password);
-    const { token, view } = auth.store.createToken(`cli-${user.username}-${clock.now().getTime()}`, user.role, clock.now());
+    const { token, view } = auth.store.createToken(`cli-${user.username}-${clock.now().getTime()}`, user.role, clock.now(), user.username);
     return json({ name: view.name, role: view.role, token, username: user.username, created_at: view.created_at }, 201);
   }, operation({ tag, summary: "Trade username and password for an API token with the user's role (shown once)", body: 'LoginRequest', ok: { 201: ok('CliToken') }, errors: { 401: 'Bad credentials', 429: 'Too many attempts' } }));
 

@@ -14,7 +14,13 @@ export class Cors {
   }
 
   private allowed(origin: string | null): origin is string {
-    return !!origin && (this.any || this.origins.has(origin.toLowerCase()));
+    // "null" is what sandboxed frames and file: pages send: never trust it.
+    return !!origin && origin !== 'null' && (this.any || this.origins.has(origin.toLowerCase()));
+  }
+
+  /** Credentials (cookies) only for origins named explicitly, never through "*". */
+  private credentials(origin: string): boolean {
+    return this.origins.has(origin.toLowerCase());
   }
 
   preflight(request: Request): Response {
@@ -25,9 +31,9 @@ export class Cors {
         'access-control-allow-origin': origin,
         'access-control-allow-methods': METHODS,
         'access-control-allow-headers': HEADERS,
-        'access-control-allow-credentials': 'true',
         'access-control-max-age': '86400',
       });
+      if (this.credentials(origin)) headers['access-control-allow-credentials'] = 'true';
     }
     return new Response(null, { status: 204, headers });
   }
@@ -37,7 +43,7 @@ export class Cors {
     const origin = request.headers.get('origin');
     if (!this.allowed(origin)) return response;
     response.headers.set('access-control-allow-origin', origin);
-    response.headers.set('access-control-allow-credentials', 'true');
+    if (this.credentials(origin)) response.headers.set('access-control-allow-credentials', 'true');
     response.headers.set('access-control-expose-headers', 'ETag, Retry-After');
     response.headers.append('vary', 'Origin');
     return response;

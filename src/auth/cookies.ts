@@ -14,9 +14,12 @@ export function readSessionCookie(request: Request): string | undefined {
   return jar.get(HOST) || jar.get(PLAIN) || undefined;
 }
 
-export function sessionCookie(id: string, ttlMs: number, https: boolean, now: Date): string {
-  const expires = new Date(now.getTime() + ttlMs).toUTCString();
-  return `${https ? HOST : PLAIN}=${id}; Path=/; HttpOnly; SameSite=Lax${https ? '; Secure' : ''}; Max-Age=${Math.floor(ttlMs / 1000)}; Expires=${expires}`;
+/**
+ * A browser-session cookie (no Max-Age): the server enforces the sliding TTL, so an active user
+ * is never logged out by a client-side expiry fixed at login.
+ */
+export function sessionCookie(id: string, https: boolean): string {
+  return `${https ? HOST : PLAIN}=${id}; Path=/; HttpOnly; SameSite=Lax${https ? '; Secure' : ''}`;
 }
 
 /** Both names, expired: logout and password changes end the session whichever name it had. */

@@ -32,3 +32,13 @@ export class RateLimiter {
     for (const [k, b] of this.buckets) if (now - b.at > 10 * 60_000) this.buckets.delete(k);
   }
 }
+
+/** IPv6 clients usually hold a whole /64: limit per /64, or one client gets 2^64 buckets. */
+export function rateKey(ip: string): string {
+  if (!ip.includes(':') || /^::ffff:\d/i.test(ip)) return ip;
+  const [head, tail = ''] = ip.toLowerCase().split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = ip.includes('::') ? [...h, ...Array(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t] : h;
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}

@@ -79,18 +79,25 @@ export class AuthStore {
         if (others === 0) throw new Conflict(`"${username}" is the last administrator and cannot be deleted`);
       }
       this.db.delete(authSessions).where(eq(authSessions.username, username)).run();
+      this.db.delete(apiTokens).where(eq(apiTokens.owner, username)).run();
       this.db.delete(authUsers).where(eq(authUsers.username, username)).run();
     });
+    this.tokenCountCache = undefined;
   }
 
-  /** Sets a new password hash and ends the user's sessions (except `keepSessionHash`). */
+  /**
+   * Sets a new password hash and ends the user's sessions (except `keepSessionHash`) and the API
+   * tokens issued to them with their old password.
+   */
   setPassword(username: string, passwordHash: string, now: Date, keepSessionHash?: string): void {
     this.tx(() => {
       if (!this.findUser(username)) throw new NotFound('users', username);
       this.db.update(authUsers).set({ passwordHash, updatedAt: nano(now) }).where(eq(authUsers.username, username)).run();
       const mine = eq(authSessions.username, username);
       this.db.delete(authSessions).where(keepSessionHash ? and(mine, ne(authSessions.idHash, keepSessionHash)) : mine).run();
+      this.db.delete(apiTokens).where(eq(apiTokens.owner, username)).run();
     });
+    this.tokenCountCache = undefined;
   }
 
   private insertUser(username: string, role: Role, passwordHash: string, now: Date): UserView {
@@ -131,13 +138,13 @@ export class AuthStore {
 
   // ---- API tokens -------------------------------------------------------------------------
 
-  /** Returns the token (shown once). */
-  createToken(name: string, role: Role, now: Date): { token: string; view: TokenView } {
+  /** Returns the token (shown once). `owner` ties it to a user (see the owner column). */
+  createToken(name: string, role: Role, now: Date, owner = ''): { token: string; view: TokenView } {
     const token = randomToken();
     const view = this.tx(() => {
       if (this.db.select().from(apiTokens).where(eq(apiTokens.name, name)).get()) throw new AlreadyExists('tokens', name);
       const at = nano(now);
-      this.db.insert(apiTokens).values({ name, role, tokenHash: sha256Hex(token), createdAt: at }).run();
+      this.db.insert(apiTokens).values({ name, role, tokenHash: sha256Hex(token), createdAt: at, owner }).run();
       return { name, role, created_at: at };
     });
     this.tokenCountCache = undefined;

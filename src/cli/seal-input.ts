@@ -1,5 +1,6 @@
 // What `orrery seal` seals: a Secret manifest (data and/or stringData) or --from-literal pairs,
 // read into base64 entries plus the metadata to copy. Errors name keys, never values.
+import { safeAnnotations } from '../sealing/unsafe-annotations';
 import { parseAllDocuments } from 'yaml';
 import { isStdBase64 } from '../resources/secret';
 
@@ -64,11 +65,13 @@ export function manifestInput(text: string, source: string): SealInput {
     if (!v) throw new UsageError(`${source}: stringData.${k} is empty; Secret values must not be empty`);
     data[k] = b64(v);
   }
+  const { kept, dropped } = safeAnnotations(metaMap(md.annotations, `${source}: metadata.annotations`));
+  for (const k of dropped) process.stderr.write(`orrery seal: dropped annotation ${k} from ${source}: it holds the Secret in plaintext\n`);
   return {
     name: typeof md.name === 'string' && md.name.trim() ? md.name.trim() : undefined,
     namespace: typeof md.namespace === 'string' && md.namespace.trim() ? md.namespace.trim() : undefined,
     labels: metaMap(md.labels, `${source}: metadata.labels`),
-    annotations: metaMap(md.annotations, `${source}: metadata.annotations`),
+    annotations: kept,
     data,
   };
 }

@@ -1,5 +1,6 @@
 // Unseals each SealedSecret into a Secret of the same name that carries an owner annotation;
 // refuses to touch Secrets it does not own and deletes its Secret when the SealedSecret goes.
+import { safeAnnotations } from '../sealing/unsafe-annotations';
 import type { Core } from '../core';
 import { ApiError, Conflict, NotFound } from '../errors';
 import type { Logger } from '../log';
@@ -124,7 +125,7 @@ export class SealedSecretController {
         name,
         namespace,
         labels: { ...(template.labels ?? {}) },
-        annotations: { ...(template.annotations ?? {}), [OWNER_ANNOTATION]: `${namespace}/${name}` },
+        annotations: { ...(safeAnnotations(template.annotations).kept ?? {}), [OWNER_ANNOTATION]: `${namespace}/${name}` },
         // Create only when absent ("0"), update only the version we checked the owner of.
         resourceVersion: existing ? existing.metadata.resourceVersion : '0',
       },

@@ -165,7 +165,7 @@ export class Registry {
       const row = this.store.get(def.kind, namespace, name);
       if (!row) throw new NotFound(def.plural, name);
       const object = this.decode(def, row);
-      const change = this.store.delete(row);
+      const change = this.store.delete(row, rfc3339(this.clock.now()));
       return { object, created: false, revision: change.revision, type: 'deleted' as const };
     });
     return present(def, result.object);

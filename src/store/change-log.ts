@@ -1,6 +1,6 @@
 // Reading the changes log for watch replay, and trimming it by count and age. The newest row is
 // always kept: its revision is the store's current revision.
-import { and, asc, gt, lt, lte, sql } from 'drizzle-orm';
+import { and, asc, gt, gte, lte, sql } from 'drizzle-orm';
 import { changes } from '../../db/schema';
 import type { ChangeRecord, ResourceRow } from './resource-store';
 import { deletedRows, type OpenDatabase } from './database';
@@ -57,12 +57,13 @@ export class ChangeLog {
   trim(keep: number, maxAgeMs: number, now: Date, step: number): number {
     const last = this.lastRevision();
     const first = this.firstRevision() ?? last;
-    const bound = Math.min(last - keep, first + step - 1, last - 1);
     const cutoff = new Date(now.getTime() - maxAgeMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
-    this.handle.db
-      .delete(changes)
-      .where(and(lte(changes.revision, bound), lt(changes.createdAt, cutoff)))
-      .run();
+    // Only a contiguous prefix may go: stop below the first change that is still young, so the
+    // log never gets a hole that a resuming watcher would silently skip.
+    const young = this.handle.db.select({ rev: sql<number | null>`MIN(${changes.revision})` }).from(changes).where(gte(changes.createdAt, cutoff)).get()?.rev;
+    const bound = Math.min(last - keep, first + step - 1, last - 1, young === null || young === undefined ? Infinity : Number(young) - 1);
+    if (bound < first) return 0;
+    this.handle.db.delete(changes).where(lte(changes.revision, bound)).run();
     return deletedRows(this.handle);
   }
 }

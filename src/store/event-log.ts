@@ -1,6 +1,6 @@
 // The persisted event log: append inside a write transaction, read after an id for replay, and
 // trim by count and age (always keeping the newest row, whose id floors the next one).
-import { and, asc, gt, lt, lte, sql } from 'drizzle-orm';
+import { and, asc, gt, gte, lte, sql } from 'drizzle-orm';
 import { events } from '../../db/schema';
 import type { NewEvent, OrreryEvent } from '../events/event';
 import { deletedRows, type OpenDatabase } from './database';
@@ -86,12 +86,12 @@ export class EventLog {
   trim(keep: number, maxAgeMs: number, now: Date, nano: (d: Date) => string, step: number): number {
     const last = this.lastId();
     const first = this.firstId() ?? last;
-    const bound = Math.min(last - keep, first + step - 1, last - 1);
     const cutoff = nano(new Date(now.getTime() - maxAgeMs));
-    this.handle.db
-      .delete(events)
-      .where(and(lte(events.id, bound), lt(events.timestamp, cutoff)))
-      .run();
+    // A contiguous prefix only (see ChangeLog.trim).
+    const young = this.handle.db.select({ id: sql<number | null>`MIN(${events.id})` }).from(events).where(gte(events.timestamp, cutoff)).get()?.id;
+    const bound = Math.min(last - keep, first + step - 1, last - 1, young === null || young === undefined ? Infinity : Number(young) - 1);
+    if (bound < first) return 0;
+    this.handle.db.delete(events).where(lte(events.id, bound)).run();
     return deletedRows(this.handle);
   }
 }

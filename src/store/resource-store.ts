@@ -169,11 +169,12 @@ export class ResourceStore {
     return this.record('updated', stored);
   }
 
-  /** Deletes a row if its version is unchanged; call inside transaction(). */
-  delete(row: ResourceRow): ChangeRecord {
+  /** Deletes a row if its version is unchanged; call inside transaction(). `at` stamps the
+   *  change (retention ages changes by it). */
+  delete(row: ResourceRow, at: string): ChangeRecord {
     const deleted = this.stmt.delete.get({ id: row.id, expected: row.resourceVersion });
     if (!deleted) throw new VersionConflict();
-    return this.record('deleted', { ...deleted, resourceVersion: this.nextRevision() });
+    return this.record('deleted', { ...deleted, resourceVersion: this.nextRevision(), updatedAt: at });
   }
 
   /** (id, version) of every object of a kind, optionally in one namespace or with one name. */

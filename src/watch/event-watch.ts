@@ -2,7 +2,7 @@
 import type { OrreryEvent } from '../events/event';
 import type { EventLog } from '../store/event-log';
 import { eventFrame, type FeedEvent } from './feeds';
-import { errorFrame, slowConsumer } from './frames';
+import { bookmark, errorFrame, nextTurn, slowConsumer } from './frames';
 import { liveFrames, type Subscription } from './hub';
 
 export type EventFilter = Partial<Record<'source' | 'type' | 'kind' | 'name' | 'namespace', string>>;
@@ -34,11 +34,18 @@ export async function* eventWatch(
     }
     let cursor = since;
     while (cursor < from) {
+      const oldest = log.firstId();
+      if (oldest !== undefined && oldest > cursor + 1) {
+        yield [errorFrame('Expired', `events after ${cursor} were trimmed while replaying; watch again`)];
+        return;
+      }
       const batch = log.readAfter(cursor, from, BATCH);
       if (!batch.length) break;
       cursor = batch[batch.length - 1].id;
       yield batch.filter((e) => eventMatches(filter, e)).map(eventFrame);
+      await nextTurn();
     }
   }
+  yield [bookmark(from)];
   yield* liveFrames(sub, slowConsumer);
 }

@@ -8,6 +8,14 @@ export function frame(event: string, id: number | undefined, data: string): Uint
 
 export const HEARTBEAT = encoder.encode(': keep-alive\n\n');
 
+/** An id-only frame: moves the client's Last-Event-ID forward without dispatching an event. */
+export function bookmark(id: number): Uint8Array {
+  return encoder.encode(`id: ${id}\n\n`);
+}
+
+/** Yields to the event loop (a macrotask), so long replays never starve other requests. */
+export const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export function errorFrame(reason: string, message: string): Uint8Array {
   return frame('error', undefined, JSON.stringify({ reason, message }));
 }

@@ -6,7 +6,7 @@ import { matches, type Selector } from '../registry/selectors';
 import type { ChangeLog } from '../store/change-log';
 import type { ResourceStore } from '../store/resource-store';
 import { changeFrame, type FeedChange, type RowReader } from './feeds';
-import { errorFrame, slowConsumer } from './frames';
+import { bookmark, errorFrame, nextTurn, slowConsumer } from './frames';
 import { liveFrames, type Subscription } from './hub';
 
 export interface ResourceFilter {
@@ -48,8 +48,11 @@ export async function* resourceWatch(
       yield [errorFrame('Expired', `revision ${resumeAfter} is newer than this server's history (${from}); list again`)];
       return;
     }
-    yield* replay(deps, def, filter, resumeAfter, from);
+    if (!(yield* replay(deps, def, filter, resumeAfter, from))) return;
   }
+  // A bookmark: everything up to `from` has been sent, so `from` is a resume point even when no
+  // frame matched the filter.
+  yield [bookmark(from)];
   yield* liveFrames(sub, slowConsumer);
 }
 
@@ -67,15 +70,24 @@ async function* snapshot(deps: ResourceWatchDeps, def: KindDefinition, f: Resour
       frames.push(changeFrame('added', row.resourceVersion, deps.reader.present(def, row)));
     }
     yield frames;
+    await nextTurn();
   }
 }
 
-/** Every logged change of this kind in (after, upTo], in revision order. */
-async function* replay(deps: ResourceWatchDeps, def: KindDefinition, f: ResourceFilter, after: number, upTo: number): AsyncGenerator<Uint8Array[]> {
+/**
+ * Every logged change of this kind in (after, upTo], in revision order. Returns false (after an
+ * Expired frame) if retention removed changes the replay had not reached yet.
+ */
+async function* replay(deps: ResourceWatchDeps, def: KindDefinition, f: ResourceFilter, after: number, upTo: number): AsyncGenerator<Uint8Array[], boolean> {
   let cursor = after;
   while (cursor < upTo) {
+    const first = deps.log.firstRevision();
+    if (first !== undefined && first > cursor + 1) {
+      yield [errorFrame('Expired', `changes after revision ${cursor} were trimmed while replaying; list again`)];
+      return false;
+    }
     const batch = deps.log.readAfter(cursor, upTo, BATCH);
-    if (!batch.length) return;
+    if (!batch.length) return true;
     const frames: Uint8Array[] = [];
     for (const c of batch) {
       cursor = c.revision;
@@ -83,5 +95,8 @@ async function* replay(deps: ResourceWatchDeps, def: KindDefinition, f: Resource
       frames.push(changeFrame(c.type, c.revision, deps.reader.present(def, { ...c.row, resourceVersion: c.revision })));
     }
     yield frames;
+    // Long replays must not hold the event loop: other requests run between batches.
+    await nextTurn();
   }
+  return true;
 }

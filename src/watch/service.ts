@@ -29,7 +29,9 @@ function resumePoint(request: Request, query: Query, param: string): number | un
   if (raw === undefined || raw === null || raw.trim() === '') return undefined;
   const n = Number(raw.trim());
   if (!Number.isSafeInteger(n) || n < 0) throw new BadRequest(`${request.headers.has('last-event-id') ? 'Last-Event-ID' : param} must be a non-negative integer, got "${raw}"`);
-  return n;
+  // resourceVersion 0: the client has seen nothing, so it gets the current objects (exact even
+  // after the change log was trimmed), as with no resume point. Event ids are taken as given.
+  return n === 0 && param === 'resourceVersion' ? undefined : n;
 }
 
 export class WatchService {

@@ -62,3 +62,18 @@ test('a watch sees writes committed by another process on the same database', as
     expect(await p.proc.exited).toBe(0);
   }
 });
+
+test('a watcher that stopped reading does not hold up a graceful stop', async () => {
+  const srv = await startServer(join(work, 'stalled'));
+  const big = 'x'.repeat(2000);
+  for (let i = 0; i < 4000; i += 50) {
+    await Promise.all(Array.from({ length: 50 }, (_, j) => fetch(`${srv.url}/v1/agents`, { method: 'POST', body: JSON.stringify({ metadata: { name: `a${i + j}` }, spec: { model_ref: 'm', prompt: big } }), headers: { 'content-type': 'application/json' } })));
+  }
+  // Start a full replay (about 10 MB) and never read it.
+  const res = await fetch(`${srv.url}/v1/agents/watch`, { headers: { 'Last-Event-ID': '1' } });
+  expect(res.status).toBe(200);
+  // Without the grace period this never exits and the test times out.
+  srv.proc.kill('SIGTERM');
+  expect(await srv.proc.exited).toBe(0);
+  await res.body?.cancel().catch(() => {});
+});

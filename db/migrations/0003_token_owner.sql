@@ -1,0 +1,1 @@
+ALTER TABLE `api_tokens` ADD `owner` text DEFAULT '' NOT NULL;
