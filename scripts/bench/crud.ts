@@ -4,7 +4,7 @@ import type { Subprocess } from 'bun';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, procKiB, runLoad, sequential, sleep, spawnServer, stopProcess, type LoadResult, type Op, describeMachine } from './load';
+import { freePort, procKiB, runLoad, sequential, sleep, spawnServer, stopProcess, type LoadResult, type Op, describeMachine, startWatchdog } from './load';
 
 const ROOT = join(import.meta.dir, '..', '..');
 const BUN = process.execPath;
@@ -268,10 +268,7 @@ async function scale(): Promise<string> {
   ].join('\n');
 }
 
-const watchdog = setTimeout(() => {
-  console.error(`benchmark exceeded --max-time ${opts['max-time']}; stopping`);
-  void cleanup().then(() => process.exit(1));
-}, ms(opts['max-time']));
+const watchdog = startWatchdog(ms(opts['max-time']), opts['max-time'], cleanup);
 
 try {
   const machine = await describeMachine();

@@ -224,3 +224,11 @@ export async function describeMachine(): Promise<string> {
   const mem = /MemTotal:\s+(\d+)/.exec(await Bun.file('/proc/meminfo').text())?.[1] ?? '0';
   return `${cpu}, ${navigator.hardwareConcurrency} CPUs, ${(Number(mem) / 1048576).toFixed(1)} GiB RAM, Bun ${Bun.version}`;
 }
+
+/** Ends the run (after cleanup) if it exceeds maxMs: benchmarks always stop by themselves. */
+export function startWatchdog(maxMs: number, label: string, cleanup: () => Promise<void>): ReturnType<typeof setTimeout> {
+  return setTimeout(() => {
+    console.error(`benchmark exceeded --max-time ${label}; stopping`);
+    void cleanup().then(() => process.exit(1));
+  }, maxMs);
+}

@@ -5,7 +5,7 @@ import type { Subprocess } from 'bun';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cpuMs, freePort, machineTicks, percentile, procKiB, sleep, stopProcess, describeMachine } from './load';
+import { cpuMs, freePort, machineTicks, percentile, procKiB, sleep, stopProcess, describeMachine, startWatchdog } from './load';
 import { fanout, now, spawnWatcherProcess, type Child, type PhaseReport } from './sse-client';
 
 const ROOT = join(import.meta.dir, '..', '..');
@@ -251,10 +251,7 @@ async function phase(name: string, o: { durationMs: number; rate?: number; concu
 }
 
 // ---- main -----------------------------------------------------------------------------------
-const watchdog = setTimeout(() => {
-  console.error(`benchmark exceeded --max-time ${opts['max-time']}; stopping`);
-  void cleanup().then(() => process.exit(1));
-}, ms(opts['max-time']));
+const watchdog = startWatchdog(ms(opts['max-time']), opts['max-time'], cleanup);
 
 try {
   const machine = await describeMachine();

@@ -1,19 +1,11 @@
 // Auth injection: each profile sends the right header; OAuth2 tokens are fetched once, cached,
 // refreshed after expiry (injected clock) and after a 401; secret problems fail closed.
-import { afterEach, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import { pickValue, splitSecretRef } from '../../../src/runtime/tools/auth';
 import { createToolRuntime } from '../../../src/runtime/tools/runtime';
-import { httpTool, json, okEnvelope, secretsFrom, settableClock, toolServer } from './helpers';
+import { httpTool, json, okEnvelope, secretsFrom, settableClock, toolServer, serverPool } from './helpers';
 
-const servers: { stop(): void }[] = [];
-afterEach(() => {
-  for (const s of servers.splice(0)) s.stop();
-});
-const serve = (...a: Parameters<typeof toolServer>) => {
-  const s = toolServer(...a);
-  servers.push(s);
-  return s;
-};
+const serve = serverPool();
 const ok = () => json(okEnvelope('r', { result: 'ok' }));
 
 describe('auth profiles', () => {

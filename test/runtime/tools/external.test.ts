@@ -1,17 +1,9 @@
 // The external transport: the full v1 request envelope goes out, a v1 response must come back.
-import { afterEach, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import { createToolRuntime } from '../../../src/runtime/tools/runtime';
-import { fixedClock, json, noSecrets, okEnvelope, recordingSleep, secretsFrom, toolServer } from './helpers';
+import { fixedClock, json, noSecrets, okEnvelope, recordingSleep, secretsFrom, toolServer, serverPool } from './helpers';
 
-const servers: { stop(): void }[] = [];
-afterEach(() => {
-  for (const s of servers.splice(0)) s.stop();
-});
-const serve = (...a: Parameters<typeof toolServer>) => {
-  const s = toolServer(...a);
-  servers.push(s);
-  return s;
-};
+const serve = serverPool();
 
 describe('external tools', () => {
   test('sends the whole v1 request envelope and reads the response envelope', async () => {

@@ -1,5 +1,6 @@
 // Test helpers for the tool runtime: real Bun.serve tool servers on port 0 that record what they
 // receive, a recording sleep, a settable clock and an in-memory secrets lookup.
+import { afterEach } from 'bun:test';
 import type { Clock } from '../../../src/util/time';
 import type { SecretLookup, ToolRef } from '../../../src/runtime/tools/types';
 
@@ -70,4 +71,17 @@ export function gate() {
   let open!: () => void;
   const promise = new Promise<void>((resolve) => (open = resolve));
   return { promise, open };
+}
+
+/** A toolServer starter whose servers are all stopped after each test of the calling file. */
+export function serverPool(): (...a: Parameters<typeof toolServer>) => ReturnType<typeof toolServer> {
+  const servers: { stop(): void }[] = [];
+  afterEach(() => {
+    for (const s of servers.splice(0)) s.stop();
+  });
+  return (...a) => {
+    const s = toolServer(...a);
+    servers.push(s);
+    return s;
+  };
 }

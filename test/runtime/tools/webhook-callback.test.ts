@@ -1,20 +1,12 @@
 // webhook-callback tools: an immediate 200, a 202 answered later through a real callback route
 // backed by the CallbackBroker, a 202 answered by polling, and a callback that never comes.
-import { afterEach, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import { CallbackBroker } from '../../../src/runtime/tools/callback-broker';
 import { createToolRuntime } from '../../../src/runtime/tools/runtime';
 import { CALLBACK_PATH } from '../../../src/runtime/tools/webhook-callback';
-import { json, noSecrets, okEnvelope, recordingSleep, toolServer } from './helpers';
+import { json, noSecrets, okEnvelope, recordingSleep, toolServer, serverPool } from './helpers';
 
-const servers: { stop(): void }[] = [];
-afterEach(() => {
-  for (const s of servers.splice(0)) s.stop();
-});
-const serve = (...a: Parameters<typeof toolServer>) => {
-  const s = toolServer(...a);
-  servers.push(s);
-  return s;
-};
+const serve = serverPool();
 
 /** Stands in for the server route documented in docs/tools.md, mapping outcomes to statuses. */
 function callbackRoute(broker: CallbackBroker) {
