@@ -78,6 +78,26 @@ export function parseAnthropicResponse(body: any, model: string): ProviderResult
   };
 }
 
+/**
+ * Anthropic has no stable structured-output field, so the schema travels as an instruction in the
+ * system text; the agent loop validates the answer either way.
+ */
+export function schemaInstruction(schema: Record<string, unknown>): string {
+  return `When you give your final answer, reply with only a JSON value (no prose, no code fence) that matches this JSON Schema:\n${JSON.stringify(schema)}`;
+}
+
+/**
+ * The API rejects a history holding tool_use/tool_result blocks when the request defines no tools,
+ * which happens once an agent's tools are withdrawn after use. The tools named in the history are
+ * then declared with a bare schema and disabled with tool_choice none.
+ */
+export function historyOnlyTools(request: ModelRequest): { tools: Block[]; tool_choice: Block } | undefined {
+  if (request.tools?.length) return undefined;
+  const names = new Set(request.messages.flatMap((m) => (m.tool_calls ?? []).map((c) => c.name)));
+  if (!names.size) return undefined;
+  return { tools: [...names].map((name) => ({ name, input_schema: { type: 'object' } })), tool_choice: { type: 'none' } };
+}
+
 export const anthropicProvider: ModelProvider = {
   name: 'anthropic',
   async complete(endpoint, request, ctx) {
@@ -85,14 +105,15 @@ export const anthropicProvider: ModelProvider = {
       throw new ModelError({ code: 'auth_failed', provider: 'anthropic', retryable: false, message: 'anthropic: endpoint has no API key (set auth.secretRef)' });
     }
     const base = (endpoint.base_url || DEFAULT_ANTHROPIC_BASE_URL).replace(/\/+$/, '');
-    const { system, messages } = anthropicMessages(request);
+    const { system: prompt, messages } = anthropicMessages(request);
+    const system = request.outputSchema ? [prompt, schemaInstruction(request.outputSchema)].filter(Boolean).join('\n\n') : prompt;
     const tools = request.tools?.map((t) => ({ name: t.name, ...(t.description ? { description: t.description } : {}), input_schema: t.parameters }));
     const body = {
       model: ctx.model,
       max_tokens: request.maxTokens ?? intOption(ctx.options, 'max_tokens') ?? DEFAULT_ANTHROPIC_MAX_TOKENS,
       ...(system ? { system } : {}),
       messages,
-      ...(tools?.length ? { tools } : {}),
+      ...(tools?.length ? { tools } : historyOnlyTools(request)),
       ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
     };
     const headers = { 'x-api-key': endpoint.apiKey, 'anthropic-version': ctx.options.anthropic_version || DEFAULT_ANTHROPIC_VERSION };

@@ -10,6 +10,8 @@ export interface HttpSettings {
   endpoint?: string;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** Sent as `Idempotency-Key` so a provider (or a proxy) can drop a repeated request. */
+  requestId?: string;
   /** Values that must never appear in an error (the API key). */
   secrets: string[];
   egress: EgressOptions;
@@ -50,6 +52,11 @@ function retryAfterMs(header: string | null, clock: Clock): number | undefined {
   return Number.isNaN(at) ? undefined : Math.max(0, at - clock.now().getTime());
 }
 
+/** Header values must be printable ASCII; anything else is percent-encoded rather than rejected by fetch. */
+function headerSafe(value: string): string {
+  return /^[\x20-\x7e]*$/.test(value) ? value : encodeURIComponent(value);
+}
+
 export function createPostJson(s: HttpSettings) {
   const fail = (code: ModelErrorCode, message: string, extra: { status?: number; retryAfterMs?: number; retryable?: boolean } = {}) =>
     new ModelError({
@@ -78,7 +85,12 @@ export function createPostJson(s: HttpSettings) {
     try {
       res = await s.fetch(req.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json', ...req.headers },
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          ...(s.requestId ? { 'idempotency-key': headerSafe(s.requestId) } : {}),
+          ...req.headers,
+        },
         body: JSON.stringify(req.body),
         signal,
         // A redirect could point anywhere, including a metadata address: never follow one.

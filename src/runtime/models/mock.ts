@@ -1,5 +1,7 @@
 // Provider `mock`: offline and deterministic (same request → same reply), for the quickstart and
-// tests. Tool selection follows the original's mock: keyword match first, else the first tool once.
+// tests. Tool selection follows the original's mock: keyword match first, else the first tool once;
+// with an output schema the answer is the schema's minimal JSON instance.
+import { minimalInstance } from './mock-json';
 import type { ChatMessage, ModelProvider, ModelRequest, ProviderResult, ToolCall, ToolDefinition } from './types';
 
 /** Checked in this order against the prompt + last user message and the offered tool names. */
@@ -50,7 +52,9 @@ export function mockComplete(request: ModelRequest, model: string, options: Reco
     const call: ToolCall = { id: `mock_call_${priorCalls + 1}`, name: tool.name, arguments: mockArguments(tool, user || 'mock input') };
     return { content: `[mock:${model}] calling ${tool.name}`, toolCalls: [call], finishReason: 'tool_calls', model };
   }
+  // An explicit mock_response wins; otherwise a schema-bound answer is the schema's minimal instance.
   if (options.mock_response) return { content: options.mock_response, toolCalls: [], finishReason: 'stop', model };
+  if (request.outputSchema) return { content: JSON.stringify(minimalInstance(request.outputSchema)), toolCalls: [], finishReason: 'stop', model };
   const parts = [`[mock:${model}]`, user.trim() ? `re: "${clip(user, 160)}"` : 'hello'];
   const persona = system.trim().split('\n')[0];
   if (persona) parts.push(`| system: "${clip(persona, 80)}"`);

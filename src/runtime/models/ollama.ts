@@ -62,6 +62,8 @@ export const ollamaProvider: ModelProvider = {
       messages: ollamaMessages(request),
       stream: false,
       ...(tools ? { tools } : {}),
+      // Ollama's structured outputs: `format` takes a JSON Schema.
+      ...(request.outputSchema ? { format: request.outputSchema } : {}),
       ...(Object.keys(modelOptions).length ? { options: modelOptions } : {}),
       ...(ctx.options.keep_alive ? { keep_alive: ctx.options.keep_alive } : {}),
     };

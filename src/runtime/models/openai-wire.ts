@@ -55,6 +55,8 @@ export function openAIBody(
     ...(tools ? { tools, tool_choice: 'auto' } : {}),
     ...(maxTokens !== undefined ? { [maxTokensField]: maxTokens } : {}),
     ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+    // strict:false: strict mode rejects common schemas (optional properties, open objects).
+    ...(request.outputSchema ? { response_format: { type: 'json_schema', json_schema: { name: 'output', schema: request.outputSchema, strict: false } } } : {}),
   };
 }
 

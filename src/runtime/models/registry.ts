@@ -60,6 +60,7 @@ export class ModelGateway {
       endpoint: endpoint.name,
       timeoutMs,
       signal: request.signal,
+      requestId: request.requestId,
       secrets,
       egress: this.opts.egress ?? {},
       allowPrivate: endpoint.allowPrivate ?? false,

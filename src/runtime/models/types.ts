@@ -43,6 +43,10 @@ export interface ModelRequest {
   maxTokens?: number;
   temperature?: number;
   signal?: AbortSignal;
+  /** Sent as the `Idempotency-Key` header on every provider request (same key for every fallback endpoint). */
+  requestId?: string;
+  /** JSON Schema the final text answer must match; each provider maps it to its structured-output form. */
+  outputSchema?: Record<string, unknown>;
 }
 
 /** Normalised finish reasons; unknown provider values pass through unchanged. */

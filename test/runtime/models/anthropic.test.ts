@@ -131,3 +131,43 @@ test('max_tokens stop reason maps to length', async () => {
   const res = await gateway.complete(endpoint(), { messages: [{ role: 'user', content: 'x' }] });
   expect(res.finishReason).toBe('length');
 });
+
+test('outputSchema: no new wire field, the schema instruction is appended to the system text', async () => {
+  const schema = { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'] };
+  const instruction = `When you give your final answer, reply with only a JSON value (no prose, no code fence) that matches this JSON Schema:\n${JSON.stringify(schema)}`;
+  server.script({ json: anthropicAnswer([{ type: 'text', text: '{"ok":true}' }]) }, { json: anthropicAnswer([{ type: 'text', text: '{"ok":true}' }]) });
+  await gateway.complete(endpoint(), { messages: [{ role: 'system', content: 'Be exact.' }, { role: 'user', content: 'ok?' }], outputSchema: schema, requestId: 'r/s01' });
+  await gateway.complete(endpoint(), { messages: [{ role: 'user', content: 'ok?' }], outputSchema: schema });
+  expect(server.requests[0].headers['idempotency-key']).toBe('r/s01');
+  expect(server.requests[0].body).toEqual({
+    model: 'claude-test',
+    max_tokens: 1024,
+    system: `Be exact.\n\n${instruction}`,
+    messages: [{ role: 'user', content: 'ok?' }],
+  });
+  expect(server.requests[1].body).toEqual({ model: 'claude-test', max_tokens: 1024, system: instruction, messages: [{ role: 'user', content: 'ok?' }] });
+});
+
+test('a tool history with no tools offered declares the history tools and disables them (the API requires tools then)', async () => {
+  server.script({ json: anthropicAnswer([{ type: 'text', text: 'Leases last 30s.' }]) });
+  const history: ChatMessage[] = [
+    { role: 'user', content: 'How long is a lease?' },
+    { role: 'assistant', content: '', tool_calls: [{ id: 'toolu_01', name: 'doc.search', arguments: { q: 'leases' } }] },
+    { role: 'tool', tool_call_id: 'toolu_01', content: 'lease=30s' },
+  ];
+  const res = await gateway.complete(endpoint(), { messages: history });
+  expect(res.content).toBe('Leases last 30s.');
+  const alias = server.requests[0].body.messages[1].content[0].name;
+  expect(alias).toMatch(/^doc_search_[0-9a-f]{8}$/);
+  expect(server.requests[0].body).toEqual({
+    model: 'claude-test',
+    max_tokens: 1024,
+    messages: [
+      { role: 'user', content: 'How long is a lease?' },
+      { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_01', name: alias, input: { q: 'leases' } }] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_01', content: 'lease=30s' }] },
+    ],
+    tools: [{ name: alias, input_schema: { type: 'object' } }],
+    tool_choice: { type: 'none' },
+  });
+});

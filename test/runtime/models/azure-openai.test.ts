@@ -57,3 +57,15 @@ test('a missing key or base_url fails without a request', async () => {
   expect([noKey.code, noKey.retryable, noBase.code, noBase.retryable]).toEqual(['auth_failed', false, 'invalid_config', false]);
   expect(server.requests).toHaveLength(0);
 });
+
+test('outputSchema is sent as response_format; requestId as Idempotency-Key', async () => {
+  server.script({ json: openaiAnswer('{"n":1}') });
+  const schema = { type: 'object', properties: { n: { type: 'integer' } } };
+  await gateway.complete(endpoint(), { messages: [{ role: 'user', content: 'n?' }], outputSchema: schema, requestId: 'run-9/s01' });
+  expect(server.requests[0].headers['idempotency-key']).toBe('run-9/s01');
+  expect(server.requests[0].body).toEqual({
+    model: 'gpt4o-prod',
+    messages: [{ role: 'user', content: 'n?' }],
+    response_format: { type: 'json_schema', json_schema: { name: 'output', schema, strict: false } },
+  });
+});

@@ -80,6 +80,13 @@ for (const [name, wire] of Object.entries(wires)) {
       });
     }
 
+    test('every request carries the Idempotency-Key, the same on the fallback endpoint', async () => {
+      primary.script({ status: 500, json: wire.error('down') });
+      secondary.script({ json: wire.answer('ok') });
+      await gateway.completeWithFallback(both(), { messages, requestId: 'msg-7/m01/s04' });
+      expect([...primary.requests, ...secondary.requests].map((r) => r.headers['idempotency-key'])).toEqual(['msg-7/m01/s04', 'msg-7/m01/s04']);
+    });
+
     test('400 is not retryable and the fallback is never tried', async () => {
       primary.script({ status: 400, json: wire.error('messages: bad shape') });
       const err = await gateway.completeWithFallback(both(), { messages }).catch((e) => e);

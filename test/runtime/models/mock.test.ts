@@ -1,6 +1,6 @@
 // The mock provider: offline, deterministic, readable answers, the original's tool-selection rule,
 // and estimated usage.
-import { expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import { createModelGateway, type ChatMessage, type EndpointConfig, type ModelRequest } from '../../../src/runtime/models';
 
 // Any network use would throw: the mock must answer without it.
@@ -86,4 +86,52 @@ test('options: mock_tool_calls "false" never calls tools; mock_response fixes th
 test('an aborted signal is honoured even offline', async () => {
   const err = await offline.complete(endpoint, { messages: [{ role: 'user', content: 'q' }], signal: AbortSignal.abort() }).catch((e) => e);
   expect([err.code, err.retryable]).toEqual(['aborted', false]);
+});
+
+describe('output schema', () => {
+  const schema = {
+    type: 'object',
+    properties: {
+      title: { type: 'string', minLength: 6 },
+      code: { type: 'string', maxLength: 2 },
+      score: { type: 'number', minimum: 3.5 },
+      count: { type: 'integer', exclusiveMinimum: 2 },
+      below: { type: 'integer', maximum: -4 },
+      done: { type: 'boolean' },
+      level: { enum: ['high', 'low'] },
+      kind: { const: 'report' },
+      tags: { type: 'array', items: { type: 'string' }, minItems: 2 },
+      either: { anyOf: [{ type: 'null' }, { type: 'string' }] },
+      nested: { type: 'object', properties: { a: { type: 'string' }, b: { type: 'string' } }, required: ['a'] },
+      optional: { type: 'string' },
+    },
+    required: ['title', 'code', 'score', 'count', 'below', 'done', 'level', 'tags', 'either', 'nested'],
+  };
+
+  test('answers with the minimal instance: required properties plus const ones', async () => {
+    const res = await offline.complete(endpoint, { messages: [{ role: 'user', content: 'report' }], outputSchema: schema });
+    expect(JSON.parse(res.content)).toEqual({
+      title: 'mockxx',
+      code: 'mo',
+      score: 3.5,
+      count: 3,
+      below: -4,
+      done: false,
+      level: 'high',
+      kind: 'report',
+      tags: ['mock', 'mock'],
+      either: null,
+      nested: { a: 'mock' },
+    });
+    expect(res.finishReason).toBe('stop');
+  });
+
+  test('a tool call still comes first; mock_response still wins over the schema', async () => {
+    const withTool = await offline.complete(endpoint, { messages: [{ role: 'user', content: 'go' }], tools: [tool('lookup')], outputSchema: schema });
+    expect(withTool.toolCalls.map((c) => c.name)).toEqual(['lookup']);
+    const fixed = await offline.complete({ ...endpoint, options: { mock_response: 'not json' } }, { messages: [{ role: 'user', content: 'go' }], outputSchema: schema });
+    expect(fixed.content).toBe('not json');
+    const scalar = await offline.complete(endpoint, { messages: [{ role: 'user', content: 'go' }], outputSchema: { type: ['null', 'integer'], minimum: 7 } });
+    expect(scalar.content).toBe('7');
+  });
 });

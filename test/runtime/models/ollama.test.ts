@@ -75,3 +75,17 @@ test('an Ollama error body ({"error": …}) becomes the message; 404 model not f
     'ollama: model request failed status=404: model "llama-test" not found, try pulling it first',
   ]);
 });
+
+test('outputSchema is sent as format; requestId as Idempotency-Key', async () => {
+  const schema = { type: 'object', properties: { sum: { type: 'number' } }, required: ['sum'] };
+  server.script({ json: ollamaAnswer('{"sum":5}') });
+  await gateway.complete(endpoint(), { messages: [{ role: 'user', content: 'add' }], outputSchema: schema, requestId: 'r/s02' });
+  expect(server.requests[0].headers['idempotency-key']).toBe('r/s02');
+  expect(server.requests[0].body).toEqual({
+    model: 'llama-test',
+    messages: [{ role: 'user', content: 'add' }],
+    stream: false,
+    format: schema,
+    keep_alive: '5m',
+  });
+});

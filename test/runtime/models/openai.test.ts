@@ -123,6 +123,36 @@ describe('openai', () => {
   });
 });
 
+describe('openai output schema and idempotency key', () => {
+  const schema = { type: 'object', properties: { verdict: { type: 'string' } }, required: ['verdict'] };
+
+  test('outputSchema becomes response_format json_schema; requestId the Idempotency-Key header', async () => {
+    server.script({ json: openaiAnswer('{"verdict":"ok"}') });
+    await gateway.complete(endpoint(), { messages: [{ role: 'user', content: 'judge' }], outputSchema: schema, requestId: 'msg-1/m01/s03' });
+    const req = server.requests[0];
+    expect(req.headers['idempotency-key']).toBe('msg-1/m01/s03');
+    expect(req.body).toEqual({
+      model: 'gpt-test',
+      messages: [{ role: 'user', content: 'judge' }],
+      response_format: { type: 'json_schema', json_schema: { name: 'output', schema, strict: false } },
+    });
+  });
+
+  test('without them: no response_format and no Idempotency-Key header', async () => {
+    server.script({ json: openaiAnswer('plain') });
+    await gateway.complete(endpoint(), { messages: [{ role: 'user', content: 'x' }] });
+    expect(server.requests[0].headers['idempotency-key']).toBeUndefined();
+    expect(server.requests[0].body).toEqual({ model: 'gpt-test', messages: [{ role: 'user', content: 'x' }] });
+  });
+
+  test('a request id outside printable ASCII is percent-encoded instead of failing the request', async () => {
+    server.script({ json: openaiAnswer('ok') });
+    const res = await gateway.complete(endpoint(), { messages: [{ role: 'user', content: 'x' }], requestId: 'tâche/s01' });
+    expect(res.content).toBe('ok');
+    expect(server.requests[0].headers['idempotency-key']).toBe('t%C3%A2che%2Fs01');
+  });
+});
+
 describe('openai-compatible', () => {
   test('no key: no Authorization header; max_tokens field; provider alias openai_compatible', async () => {
     server.script({ json: openaiAnswer('local answer') });

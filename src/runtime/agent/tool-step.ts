@@ -1,0 +1,92 @@
+// Running the tool calls of one model reply: permission, contract order, duplicates (short-circuit
+// or deny), the journaled invocation, its trace row, and the tool message that answers each call.
+import type { ToolCall } from '../models';
+import type { ToolRef } from '../tools';
+import { toolErrorMessage, toolResultMessage } from './conversation';
+import { journaledToolCall, type ToolCallRecord } from './journal';
+import type { Completion, RunState } from './state';
+import { callKey, toolInput } from './tool-calls';
+
+function permissionDenied(run: RunState, step: number, tool: string, detail: string, extra: Record<string, unknown> = {}): never {
+  run.trace.add(
+    {
+      type: 'tool_permission_denied',
+      step,
+      tool,
+      error_code: 'permission_denied',
+      error_reason: 'tool_permission_denied',
+      retryable: false,
+      ...extra,
+      message: detail,
+    },
+    run.at,
+  );
+  return run.fail({
+    code: 'tool_permission_denied',
+    reason: 'tool_permission_denied',
+    retryable: false,
+    message: `tool permission denied: agent=${run.input.agent} step=${step} tool=${tool}: ${detail}`,
+  });
+}
+
+function succeeded(run: RunState, call: ToolCall, text: string): Completion | undefined {
+  run.toolCalls++;
+  run.pendingToolError = undefined;
+  run.messages.push(toolResultMessage(call, text));
+  return run.settings.stopOnFirstTool ? { output: text, reason: 'stop_on_first_tool' } : undefined;
+}
+
+function recordOutcome(run: RunState, step: number, call: ToolCall, key: string, record: ToolCallRecord): Completion | undefined {
+  const r = record.result;
+  run.at = record.at;
+  const row = { step, tool: call.name, ...r.trace, latency_ms: r.latencyMs };
+  if (r.status === 'ok') {
+    run.trace.add({ type: 'tool_call', ...row, message: 'success' }, record.at);
+    run.succeeded.add(call.name);
+    run.cache.set(key, { text: r.text, requestId: r.requestId });
+    run.contract.succeeded(call.name);
+    return succeeded(run, call, r.text);
+  }
+  if (r.status === 'denied' || r.error?.code === 'permission_denied') permissionDenied(run, step, call.name, r.text, { ...r.trace, latency_ms: r.latencyMs });
+  run.trace.add({ type: 'tool_error', ...row, message: r.text }, record.at);
+  if (r.error?.code === 'approval_pending') {
+    // Waiting for a human is not something the model can fix: stop and let the engine pause the task.
+    run.fail({ code: 'tool_approval_required', reason: r.error.reason, retryable: false, message: `tool approval required: agent=${run.input.agent} step=${step} tool=${call.name}` });
+  }
+  run.messages.push(toolErrorMessage(call, r.text));
+  run.pendingToolError = {
+    code: 'tool_error',
+    reason: r.error?.reason ?? r.trace.error_reason ?? 'tool_backend_failure',
+    retryable: r.error?.retryable ?? r.trace.retryable ?? false,
+    message: r.text,
+  };
+  return undefined;
+}
+
+async function runCall(run: RunState, step: number, n: number, call: ToolCall): Promise<Completion | undefined> {
+  const tool: ToolRef | undefined = run.toolsByName.get(call.name);
+  if (!tool) permissionDenied(run, step, call.name, `the agent has no tool named ${call.name}`);
+
+  const order = run.contract.checkCall(call.name);
+  if (!order.ok) run.violation(step, order.reason, call.name);
+  const duplicate = run.contract.checkDuplicate(call.name, run.succeeded.has(call.name));
+  if (!duplicate.ok) run.violation(step, duplicate.reason, call.name);
+
+  const key = callKey(call.name, call.arguments);
+  const cached = run.cache.get(key);
+  if (cached) {
+    run.trace.add({ type: 'tool_call', step, tool: call.name, tool_request_id: cached.requestId, message: 'short_circuit' }, run.at);
+    return succeeded(run, call, cached.text);
+  }
+  const record = await journaledToolCall(run.input, step, n, tool!, toolInput(call.arguments), run.signal);
+  return recordOutcome(run, step, call, key, record);
+}
+
+/** Runs the calls in order; every call gets a tool message unless the run stops first. */
+export async function runToolCalls(run: RunState, step: number, calls: ToolCall[]): Promise<Completion | undefined> {
+  for (let i = 0; i < calls.length; i++) {
+    const done = await runCall(run, step, i + 1, calls[i]);
+    if (done) return done;
+  }
+  return undefined;
+}
