@@ -1,6 +1,6 @@
 // Drizzle schema: one generic table for every kind, the change log whose newest row carries the
 // global revision, and a small key/value table for store-wide settings.
-import { sqliteTable, text, integer, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { sqliteTable, text, integer, uniqueIndex, primaryKey, index } from 'drizzle-orm/sqlite-core';
 
 export const resources = sqliteTable(
   'resources',
@@ -82,3 +82,30 @@ export const apiTokens = sqliteTable('api_tokens', {
    *  the user or changing their password revokes their tokens. */
   owner: text('owner').notNull().default(''),
 });
+
+// Write-once results of completed model and tool calls, keyed by task uid and a step key
+// (message, message attempt, step, call). A worker that resumes a task after a crash or a lease
+// takeover replays these instead of calling the model or tool again. Rows go when the task ends.
+export const taskJournal = sqliteTable(
+  'task_journal',
+  {
+    taskUid: text('task_uid').notNull(),
+    key: text('key').notNull(),
+    value: text('value').notNull(),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.taskUid, t.key] })],
+);
+
+// Log lines of tasks and agents (GET /v1/tasks/{name}/logs, /v1/agents/{name}/logs), newest kept.
+export const objectLogs = sqliteTable(
+  'object_logs',
+  {
+    id: integer('id').primaryKey(),
+    kind: text('kind').notNull(),
+    namespace: text('namespace').notNull(),
+    name: text('name').notNull(),
+    line: text('line').notNull(),
+  },
+  (t) => [index('object_logs_owner').on(t.kind, t.namespace, t.name, t.id)],
+);

@@ -6,6 +6,7 @@ import { kinds } from './resources';
 import { ChangeLog } from './store/change-log';
 import type { OpenDatabase } from './store/database';
 import { EventLog } from './store/event-log';
+import type { ObjectLogs } from './store/object-logs';
 import type { ResourceStore } from './store/resource-store';
 import type { SecretCipher } from './store/secret-cipher';
 import type { Clock } from './util/time';
@@ -31,4 +32,11 @@ export function createCore(opts: { handle: OpenDatabase; store: ResourceStore; c
   });
   const events = new EventPublisher(eventLog, opts.clock, (e) => watch.events.published(e));
   return { registry, changeLog, eventLog, watch, events, stop: () => watch.stop() };
+}
+
+/** Drops the log lines of a Task or Agent when it is deleted, so a new object of the same name starts clean. */
+export function dropLogsOnDelete(registry: Registry, logs: ObjectLogs): () => void {
+  return registry.onCommit((c) => {
+    if (c.type === 'deleted' && (c.def.kind === 'Task' || c.def.kind === 'Agent')) logs.deleteOwner(c.def.kind, c.object.metadata.namespace, c.object.metadata.name);
+  });
 }

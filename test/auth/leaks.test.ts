@@ -13,7 +13,7 @@ import { createCore } from '../../src/core';
 import { createLogger } from '../../src/log';
 import { openStore } from '../../src/store/open-store';
 import { systemClock } from '../../src/util/time';
-import { caller, testApp } from '../support/app';
+import { caller, objectLogs, testApp } from '../support/app';
 
 const dir = mkdtempSync(join(tmpdir(), 'orrery-leaks-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -24,7 +24,8 @@ test('passwords, tokens, session ids and secret values appear nowhere they shoul
   const p = openStore(dir, undefined);
   const core = createCore({ handle: p.handle, store: p.store, cipher: p.cipher, clock: systemClock });
   const auth = new AuthService(new AuthStore(p.handle), { mode: 'native', envTokens: [], sessionTtlMs: 3_600_000, trustedProxies: [] }, systemClock);
-  const app = createApp({ registry: core.registry, watch: core.watch, auth, sqlite: p.handle.sqlite, log, clock: systemClock });
+  const logs = objectLogs(core, p.handle, systemClock);
+  const app = createApp({ registry: core.registry, watch: core.watch, auth, sqlite: p.handle.sqlite, log, clock: systemClock, events: core.events, logs });
   const call = caller(app);
   const PW = 'admin-password-Xq7';
   const bodies: string[] = [];

@@ -1,0 +1,65 @@
+// The step journal on SQLite: write-once results of completed model and tool calls per task, so a
+// task resumed after a crash or a takeover replays them instead of calling again.
+import { and, eq, sql } from 'drizzle-orm';
+import { taskJournal } from '../../db/schema';
+import type { StepJournal } from '../runtime/engine/types';
+import type { Clock } from '../util/time';
+import type { OpenDatabase } from './database';
+
+const ph = (name: string) => sql.placeholder(name);
+
+export class TaskJournalStore {
+  private readonly stmt;
+
+  constructor(
+    handle: OpenDatabase,
+    private readonly clock: Clock,
+  ) {
+    const db = handle.db;
+    this.stmt = {
+      get: db
+        .select({ value: taskJournal.value })
+        .from(taskJournal)
+        .where(and(eq(taskJournal.taskUid, ph('uid')), eq(taskJournal.key, ph('key'))))
+        .prepare(),
+      insert: db
+        .insert(taskJournal)
+        .values({ taskUid: ph('uid'), key: ph('key'), value: ph('value'), createdAt: ph('at') } as unknown as typeof taskJournal.$inferInsert)
+        .onConflictDoNothing()
+        .prepare(),
+      drop: db.delete(taskJournal).where(eq(taskJournal.taskUid, ph('uid'))).prepare(),
+      count: db.select({ n: sql<number>`count(*)` }).from(taskJournal).where(eq(taskJournal.taskUid, ph('uid'))).prepare(),
+    };
+  }
+
+  get(uid: string, key: string): string | undefined {
+    return this.stmt.get.get({ uid, key })?.value;
+  }
+
+  /** Stores `value` unless the key already holds one; returns what the key holds afterwards. */
+  putIfAbsent(uid: string, key: string, value: string): string {
+    this.stmt.insert.run({ uid, key, value, at: this.clock.now().toISOString() });
+    return this.get(uid, key) ?? value;
+  }
+
+  count(uid: string): number {
+    return Number(this.stmt.count.get({ uid })?.n ?? 0);
+  }
+
+  /** Forgets a task's steps (it ended or was deleted). */
+  drop(uid: string): void {
+    this.stmt.drop.run({ uid });
+  }
+
+  /** The StepJournal port for one task. */
+  forTask(uid: string): StepJournal {
+    return {
+      once: async <T>(key: string, fn: () => Promise<T>): Promise<T> => {
+        const recorded = this.get(uid, key);
+        if (recorded !== undefined) return JSON.parse(recorded) as T;
+        const value = await fn();
+        return JSON.parse(this.putIfAbsent(uid, key, JSON.stringify(value ?? null))) as T;
+      },
+    };
+  }
+}
