@@ -7,6 +7,7 @@ import type { AuthConfig, AuthMode } from './auth/service';
 import { LOG_LEVELS, type LogLevel } from './log';
 import { parseDuration } from './util/duration';
 import { DEFAULT_WATCH_CONFIG, type WatchConfig } from './watch/service';
+import { EMBEDDED_WORKER_FLAG, engineConfig, engineFlags, parseBool, type EngineConfig } from './engine-config';
 
 export interface FlagSpec {
   name: string;
@@ -35,6 +36,8 @@ export const SERVE_FLAGS: FlagSpec[] = [
   { name: 'change-log-retention-age', description: 'Changes kept for watch resume (age); the larger of both is kept', default: '24h', validate: positiveDuration },
   { name: 'event-retention', description: 'Events kept for replay (count)', default: '100000', validate: positiveInt },
   { name: 'event-retention-age', description: 'Events kept for replay (age); the larger of both is kept', default: '24h', validate: positiveDuration },
+  EMBEDDED_WORKER_FLAG,
+  ...engineFlags('embedded-worker'),
 ];
 
 function cidrProblems(v: string): string | undefined {
@@ -69,6 +72,8 @@ export interface ServeConfig {
   secretEncryptionKey?: string;
   watch: WatchConfig;
   retention: RetentionConfig;
+  embeddedWorker: boolean;
+  engine: EngineConfig;
 }
 
 export const envName = (flag: string) => `ORLOJ_${flag.toUpperCase().replace(/-/g, '_')}`;
@@ -106,6 +111,8 @@ export function parseFlags(args: string[], specs: FlagSpec[], env: Record<string
 export function serveConfig(args: string[], env: Record<string, string | undefined>): ServeConfig {
   const v = parseFlags(args, SERVE_FLAGS, env);
   const { tokens, problems } = parseEnvTokens(env);
+  const engine = engineConfig(v);
+  problems.push(...engine.problems);
   // A mistyped token list must not leave the server open or half-protected: refuse to start.
   if (problems.length) throw new BadRequest(problems.join('; '));
   return {
@@ -133,6 +140,8 @@ export function serveConfig(args: string[], env: Record<string, string | undefin
       events: Number(v['event-retention']),
       eventsAgeMs: parseDuration(v['event-retention-age'])!,
     },
+    embeddedWorker: parseBool(v['embedded-worker']),
+    engine: engine.config,
   };
 }
 

@@ -4,7 +4,7 @@ import { createApp } from './api/app';
 import { isLoopback, parseAddr, type ServeConfig } from './config';
 import type { Logger } from './log';
 import { LogRetention } from './controllers/log-retention';
-import { createCore } from './core';
+import { createCore, dropLogsOnDelete } from './core';
 import { SealedSecretController } from './controllers/sealed-secrets';
 import { SealingKeys } from './sealing/keys';
 import { AuthService } from './auth/service';
@@ -12,12 +12,17 @@ import { AuthStore } from './auth/store';
 import { kinds } from './resources';
 import { join } from 'node:path';
 import { Checkpointer } from './store/checkpointer';
+import { startEngine } from './runtime/engine';
+import { CallbackBroker } from './runtime/tools';
+import { ObjectLogs } from './store/object-logs';
 import { DB_FILE, openStore } from './store/open-store';
 import { systemClock } from './util/time';
 
 export interface RunningServer {
   url: string;
   port: number;
+  /** Task and agent log lines, shared by the API and the engine. */
+  logs: ObjectLogs;
   stop(): Promise<void>;
 }
 
@@ -39,6 +44,9 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
   const sealedSecrets = new SealedSecretController(core, sealing, log);
   sealedSecrets.start();
   const auth = new AuthService(new AuthStore(persistent.handle), config.auth, systemClock);
+  const logs = new ObjectLogs(persistent.handle, systemClock);
+  const callbacks = new CallbackBroker();
+  dropLogsOnDelete(core.registry, logs);
   const app = createApp({
     registry: core.registry,
     watch: core.watch,
@@ -47,6 +55,9 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
     sqlite: persistent.handle.sqlite,
     log,
     clock: systemClock,
+    events: core.events,
+    logs,
+    callbacks,
     corsOrigins: config.corsOrigins,
     controllers: () => ({ 'log-retention': retention.healthy, 'sealed-secrets': sealedSecrets.healthy }),
   });
@@ -61,6 +72,10 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
     fetch: (request, srv) => app.handle(request, srv.requestIP(request)?.address),
   });
   const url = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${server.port}`;
+  const engine = config.embeddedWorker
+    ? startEngine({ core, handle: persistent.handle, clock: systemClock, log, config: config.engine, logs, health: true, callbacks: { broker: callbacks, callbackBaseUrl: url } })
+    : undefined;
+  if (!engine) log.info('embedded worker off: tasks wait for an `orrery worker` process');
   log.info('listening', { url, kinds: kinds.length, swagger: `${url}/swagger` });
   if (!isLoopback(hostname) && !auth.enforced()) {
     log.warn('listening beyond loopback with authentication off and no API token: anyone who can reach this address can read and change everything (use --auth-mode native or set ORLOJ_API_TOKEN)');
@@ -70,10 +85,13 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
   return {
     url,
     port: server.port ?? port,
+    logs,
     stop() {
       stopping ??= (async () => {
         log.info('shutting down: finishing in-flight requests');
         // Open watch streams never finish on their own: close them, then wait for the rest.
+        // Running tasks hand their leases back, so the next start (or another worker) resumes them.
+        await engine?.stop();
         core.stop();
         retention.stop();
         sealedSecrets.stop();

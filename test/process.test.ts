@@ -4,7 +4,7 @@ import { afterAll, expect, test } from 'bun:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer } from './support/server-process';
+import { NO_WORKER, startServer } from './support/server-process';
 
 const work = mkdtempSync(join(tmpdir(), 'orrery-process-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -14,7 +14,7 @@ const post = (url: string, body: string) => fetch(`${url}/v1/agents`, { method: 
 
 test('every acknowledged write survives SIGKILL', async () => {
   const dir = join(work, 'kill');
-  const first = await startServer(dir);
+  const first = await startServer(dir, NO_WORKER);
   const acked: string[] = [];
   for (let i = 0; i < 50; i++) {
     const r = await post(first.url, agent(`a${String(i).padStart(2, '0')}`));
@@ -22,7 +22,7 @@ test('every acknowledged write survives SIGKILL', async () => {
   }
   first.proc.kill('SIGKILL');
   await first.proc.exited;
-  const second = await startServer(dir);
+  const second = await startServer(dir, NO_WORKER);
   const list: any = await (await fetch(`${second.url}/v1/agents`)).json();
   expect(list.items.map((o: any) => o.metadata.name)).toEqual(acked);
   expect(list.metadata.resourceVersion).toBe('50');
@@ -31,7 +31,7 @@ test('every acknowledged write survives SIGKILL', async () => {
 });
 
 test('SIGTERM lets an in-flight request finish, then exits 0', async () => {
-  const srv = await startServer(join(work, 'term'));
+  const srv = await startServer(join(work, 'term'), NO_WORKER);
   let push!: (chunk: string | null) => void;
   const body = new ReadableStream<Uint8Array>({
     start(c) {
@@ -50,7 +50,7 @@ test('SIGTERM lets an in-flight request finish, then exits 0', async () => {
   expect(res.status).toBe(201);
   expect(await srv.proc.exited).toBe(0);
   expect(srv.log()).toContain('shutting down');
-  const again = await startServer(join(work, 'term'));
+  const again = await startServer(join(work, 'term'), NO_WORKER);
   expect((await fetch(`${again.url}/v1/agents/late`)).status).toBe(200);
   again.proc.kill('SIGTERM');
   await again.proc.exited;

@@ -4,7 +4,7 @@ import { afterAll, expect, test } from 'bun:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer } from './support/server-process';
+import { NO_WORKER, startServer } from './support/server-process';
 import { SseReader } from './support/sse';
 
 const work = mkdtempSync(join(tmpdir(), 'orrery-smoke-'));
@@ -19,7 +19,7 @@ test('the compiled executable serves the API on its own and restarts with its da
   expect(version.stdout.toString()).toMatch(/^orrery \d+\.\d+\.\d+/);
 
   const dataDir = join(work, 'data');
-  const first = await startServer(dataDir, { bin, cwd: work });
+  const first = await startServer(dataDir, { bin, cwd: work, ...NO_WORKER });
   const manifest = 'apiVersion: orloj.dev/v1\nkind: Agent\nmetadata:\n  name: smoke-agent\nspec:\n  model_ref: mock-default\n  prompt: hello\n';
   const applied = await fetch(`${first.url}/v1/agents`, { method: 'POST', body: manifest, headers: { 'content-type': 'application/yaml' } });
   expect(applied.status).toBe(201);
@@ -33,7 +33,7 @@ test('the compiled executable serves the API on its own and restarts with its da
   first.proc.kill('SIGTERM');
   expect(await first.proc.exited).toBe(0);
 
-  const second = await startServer(dataDir, { bin, cwd: work });
+  const second = await startServer(dataDir, { bin, cwd: work, ...NO_WORKER });
   const again = await (await fetch(`${second.url}/v1/agents/smoke-agent`)).json();
   expect(again).toEqual(read);
   // Watches work from the binary too, and resume across its restart.

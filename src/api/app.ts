@@ -25,6 +25,11 @@ import { authRoutes } from './auth-routes';
 import { Cors } from './cors';
 import { tokenRoutes } from './token-routes';
 import { noSealingKeys, sealingRoutes, type SealingKeySource } from './sealing-routes';
+import type { EventPublisher } from '../events/publisher';
+import type { ObjectLogs } from '../store/object-logs';
+import { TaskModels, taskRoutes } from './task-routes';
+import { CallbackBroker } from '../runtime/tools';
+import { ToolCallbackModels, toolCallbackRoutes } from './tool-callback-routes';
 
 export interface AppDeps {
   registry: Registry;
@@ -33,6 +38,12 @@ export interface AppDeps {
   sqlite: Database;
   log: Logger;
   clock: Clock;
+  /** Publishes runtime events (task.cancelled); core.events. */
+  events: EventPublisher;
+  /** Task and agent log lines; the engine appends to the same instance. */
+  logs: ObjectLogs;
+  /** Where webhook-callback tool results are delivered; the engine waits on the same broker. */
+  callbacks?: CallbackBroker;
   /** The sealing keypair behind GET /v1/sealing-key/public (503 when absent). */
   sealing?: SealingKeySource;
   /** Origins allowed to call from browsers (default: same origin only). */
@@ -93,6 +104,10 @@ export function createApp(deps: AppDeps): App {
     .use(tokenRoutes(deps.auth, deps.clock, routes))
     .use(sealingRoutes(deps.sealing ?? noSealingKeys, routes))
     .use(watchRoutes(deps.registry, deps.watch, routes))
+    .model(TaskModels)
+    .use(taskRoutes({ registry: deps.registry, events: deps.events, logs: deps.logs, clock: deps.clock }, routes))
+    .model(ToolCallbackModels)
+    .use(toolCallbackRoutes(deps.callbacks ?? new CallbackBroker(), routes))
     .use(resourceRoutes(deps.registry, routes));
 
   const handle = async (request: Request, peer?: string): Promise<Response> => {

@@ -6,13 +6,15 @@ import { KeyError } from '../store/secret-cipher';
 import { startServer } from '../server';
 import { VERSION } from '../version';
 import { sealCommand } from './seal';
+import { workerCommand } from './worker';
 
 export function helpText(): string {
-  const flags = SERVE_FLAGS.map((f) => `  --${f.name.padEnd(12)} ${f.description} (default ${f.default}; env ${envName(f.name)})`).join('\n');
+  const flags = SERVE_FLAGS.map((f) => `  --${f.name.padEnd(24)} ${f.description} (default ${f.default}; env ${envName(f.name)})`).join('\n');
   return `orrery ${VERSION}: run multi-agent AI systems on one machine (orloj.dev/v1 API)
 
 Usage:
   orrery [serve] [flags]   start the API server (the default command)
+  orrery worker [flags]    run tasks from a server's data directory (orrery worker --help)
   orrery seal [flags]      seal a Secret into a SealedSecret manifest (orrery seal --help)
   orrery version           print the version
   orrery --help            show this help
@@ -33,6 +35,7 @@ export async function run(argv: string[], env: Record<string, string | undefined
     return 0;
   }
   if (cmd === 'seal') return sealCommand(rest, env);
+  if (cmd === 'worker') return workerCommand(rest, env);
   if (cmd === 'version' || cmd === '--version') {
     process.stdout.write(`orrery ${VERSION}\n`);
     return 0;

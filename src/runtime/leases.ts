@@ -26,16 +26,14 @@ export function fits(task: StoredObject, w: WorkerProfile): boolean {
   return true;
 }
 
-export function claimable(task: StoredObject, workerId: string, now: number): boolean {
+export function claimable(task: StoredObject, now: number): boolean {
   if (task.spec.mode === 'template') return false;
   const s = task.status ?? {};
   const phase = s.phase || 'Pending';
   if (phase === 'Pending') return !s.nextAttemptAt || time(s.nextAttemptAt) <= now;
-  if (phase === 'Running') {
-    if (!s.claimedBy) return true;
-    // A worker never takes over its own task; another may once the lease has lapsed.
-    return s.claimedBy !== workerId && !(time(s.leaseUntil) > now);
-  }
+  // Once the lease has lapsed anyone may take over, the same worker id too (a restarted process);
+  // the caller skips the tasks it is running right now.
+  if (phase === 'Running') return !s.claimedBy || !(time(s.leaseUntil) > now);
   return false;
 }
 
@@ -57,12 +55,19 @@ export class TaskLeases {
   }
 
   /** Claims the oldest due task that fits the worker, or returns undefined. */
-  claimNextDue(worker: WorkerProfile): StoredObject | undefined {
+  claimNextDue(worker: WorkerProfile, skip: ReadonlySet<string> = new Set()): StoredObject | undefined {
     const now = this.clock.now();
-    const candidates = this.registry
-      .list(this.def, {})
-      .items.filter((t) => claimable(t, worker.id, now.getTime()) && fits(t, worker))
-      .sort((a, b) => Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion));
+    const candidates: StoredObject[] = [];
+    let after: string | undefined;
+    do {
+      const page = this.registry.list(this.def, { after });
+      for (const t of page.items) {
+        if (skip.has(`${t.metadata.namespace}/${t.metadata.name}`)) continue;
+        if (claimable(t, now.getTime()) && fits(t, worker)) candidates.push(t);
+      }
+      after = page.continue;
+    } while (after);
+    candidates.sort((a, b) => Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion));
     for (const task of candidates) {
       const s: Status = structuredClone(task.status ?? {});
       const previous = s.claimedBy as string | undefined;
@@ -77,7 +82,7 @@ export class TaskLeases {
       delete s.nextAttemptAt;
       delete s.completedAt;
       if (takeover) {
-        s.lastError = `worker lease expired; task reassigned from ${previous} to ${worker.id}`;
+        s.lastError = previous === worker.id ? `worker lease expired; task resumed by ${worker.id}` : `worker lease expired; task reassigned from ${previous} to ${worker.id}`;
         pushHistory(s, 'takeover', worker.id, s.lastError, now);
       } else pushHistory(s, 'claim', worker.id, `claimed by ${worker.id} (attempt ${s.attempts})`, now);
       const written = this.cas(task, s);
@@ -97,9 +102,10 @@ export class TaskLeases {
 
   /**
    * Writes the task's status through `mutate` only while `workerId` holds an unexpired lease.
-   * Returns the stored task, or undefined when the worker was fenced out (or the task is gone).
+   * Returns the stored task (unchanged when `mutate` returns undefined), or undefined when the
+   * worker was fenced out (or the task is gone). `mutate` may run again after a conflict.
    */
-  fenced(namespace: string, name: string, workerId: string, mutate: (s: Status, now: Date) => Status): StoredObject | undefined {
+  fenced(namespace: string, name: string, workerId: string, mutate: (s: Status, now: Date) => Status | undefined): StoredObject | undefined {
     for (let attempt = 0; attempt < 5; attempt++) {
       let task: StoredObject;
       try {
@@ -110,7 +116,10 @@ export class TaskLeases {
       const now = this.clock.now();
       const s = task.status ?? {};
       if (s.phase !== 'Running' || s.claimedBy !== workerId || !(time(s.leaseUntil) > now.getTime())) return undefined;
-      const written = this.cas(task, mutate(structuredClone(s), now));
+      const next = mutate(structuredClone(s), now);
+      // Nothing to change: the task as it is (still owned).
+      if (!next) return task;
+      const written = this.cas(task, next);
       if (written) return written;
     }
     return undefined;

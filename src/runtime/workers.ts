@@ -12,6 +12,17 @@ export const STALE_AFTER_MS = 20_000;
 export interface WorkerConfig extends WorkerProfile {
   namespace?: string;
   maxConcurrentTasks: number;
+  /** Heartbeat period (default 10s). */
+  heartbeatMs?: number;
+}
+
+const STOPPED = 'worker stopped';
+
+/** A heartbeat after a clean stop lifts the stop marker; the health check then says Ready. */
+function restarted(status: Record<string, any>): Record<string, any> {
+  if (status.lastError !== STOPPED) return status;
+  const { lastError: _e, ...rest } = status;
+  return rest;
 }
 
 export class WorkerHeartbeat {
@@ -57,12 +68,12 @@ export class WorkerHeartbeat {
       this.def,
       this.ns,
       this.config.id,
-      { status: { ...current.status, lastHeartbeat: rfc3339(this.clock.now()), currentTasks: this.current } },
+      { status: { ...restarted(current.status ?? {}), lastHeartbeat: rfc3339(this.clock.now()), currentTasks: this.current } },
       current.metadata.resourceVersion,
     );
   }
 
-  start(intervalMs = 10_000): void {
+  start(intervalMs = this.config.heartbeatMs ?? 10_000): void {
     this.register();
     this.timer = setInterval(() => {
       try {
@@ -75,9 +86,17 @@ export class WorkerHeartbeat {
     (this.timer as { unref?: () => void }).unref?.();
   }
 
+  /** Stops heartbeating and says so in the Worker's status, so nothing waits 20 s to notice. */
   stop(): void {
     clearInterval(this.timer);
     this.timer = undefined;
+    try {
+      const current = this.registry.getDecoded(this.def, this.ns, this.config.id);
+      const status = { ...current.status, phase: 'NotReady', lastError: STOPPED, currentTasks: 0 };
+      this.registry.replaceStatus(this.def, this.ns, this.config.id, { status }, current.metadata.resourceVersion);
+    } catch {
+      // Deleted or changed meanwhile: the health check will decide.
+    }
   }
 }
 
@@ -99,6 +118,8 @@ export class WorkerHealth {
       const beat = Date.parse(w.status?.lastHeartbeat ?? '');
       const fresh = Number.isFinite(beat) && now - beat <= STALE_AFTER_MS;
       const phase = w.status?.phase;
+      // A worker that stopped cleanly stays NotReady until it heartbeats again.
+      if (phase === 'NotReady' && w.status?.lastError === STOPPED) continue;
       const want = fresh ? 'Ready' : 'NotReady';
       if (phase === want) continue;
       const lastError = fresh ? undefined : Number.isFinite(beat) ? `no heartbeat for ${Math.round((now - beat) / 1000)}s` : 'no heartbeat';

@@ -10,7 +10,7 @@ const TOKENS = { admin: 'tok-admin-0123456789', writer: 'tok-writer-0123456789',
 const env = { ORLOJ_API_TOKENS: Object.entries(TOKENS).map(([role, tok]) => `${role}:${tok}:${role}`).join(',') };
 
 function expected(method: string, path: string): Requirement {
-  if (['/healthz', '/readyz'].includes(path) || path.startsWith('/swagger') || path.startsWith('/v1/auth/') || path.startsWith('/v1/webhook-deliveries/')) {
+  if (['/healthz', '/readyz'].includes(path) || path.startsWith('/swagger') || path.startsWith('/v1/auth/') || path.startsWith('/v1/webhook-deliveries/') || path === '/v1/tool-callbacks') {
     // Bootstrap routes are public; user administration checks admin itself.
     if (path.startsWith('/v1/auth/users') || path === '/v1/auth/admin/reset-password') return 'admin';
     return 'none';
@@ -68,3 +68,15 @@ test('every route × every caller gets exactly the expected 401 / 403 / pass', a
   }
   expect(failures).toEqual([]);
 }, 60_000);
+
+test('the task observability and cancel endpoints are in the matrix: reads need reader, cancel needs writer', () => {
+  const { app } = testApp();
+  const rows = app.routes.routes.filter((r) => /\/:name\/(messages|metrics|logs|cancel)$/.test(r.path)).map((r) => [r.method, r.path, r.required, expected(r.method, r.path)]);
+  expect(rows.sort()).toEqual([
+    ['GET', '/v1/agents/:name/logs', 'reader', 'reader'],
+    ['GET', '/v1/tasks/:name/logs', 'reader', 'reader'],
+    ['GET', '/v1/tasks/:name/messages', 'reader', 'reader'],
+    ['GET', '/v1/tasks/:name/metrics', 'reader', 'reader'],
+    ['POST', '/v1/tasks/:name/cancel', 'writer', 'writer'],
+  ]);
+});

@@ -14,7 +14,17 @@ describe('serve configuration', () => {
       secretEncryptionKey: undefined,
       watch: { maxStreams: 1000, heartbeatMs: 15_000, bufferSize: 1000, pollMs: 250 },
       retention: { changes: 100_000, changesAgeMs: 86_400_000, events: 100_000, eventsAgeMs: 86_400_000 },
+      embeddedWorker: true,
+      engine: { workerId: 'embedded-worker', region: undefined, gpu: false, models: [], maxConcurrentTasks: 4, leaseMs: 30_000, heartbeatMs: 10_000, egressPrivate: 'allow' },
     });
+    expect(serveConfig(['--embedded-worker=false', '--worker-models', 'llama3, qwen', '--worker-gpu', 'yes'], { ORLOJ_MAX_CONCURRENT_TASKS: '9' })).toMatchObject({
+      embeddedWorker: false,
+      engine: { models: ['llama3', 'qwen'], gpu: true, maxConcurrentTasks: 9 },
+    });
+    expect(() => serveConfig(['--task-heartbeat-interval', '30s', '--embedded-worker', 'maybe'], {})).toThrow(
+      '--embedded-worker (ORLOJ_EMBEDDED_WORKER) must be true or false: "maybe"',
+    );
+    expect(() => serveConfig(['--task-heartbeat-interval', '30s'], {})).toThrow('--task-heartbeat-interval (30s) must be shorter than --task-lease-duration (30s)');
     expect(serveConfig(['--watch-heartbeat-interval', '2s', '--change-log-retention=50'], { ORLOJ_WATCH_MAX_STREAMS: '7' })).toMatchObject({
       watch: { maxStreams: 7, heartbeatMs: 2000 },
       retention: { changes: 50 },

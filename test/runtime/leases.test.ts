@@ -75,7 +75,8 @@ describe('leases', () => {
     advance(25_000);
     expect(leases.claimNextDue({ id: 'new' })).toBeUndefined();
     advance(10_000);
-    expect(leases.claimNextDue({ id: 'old' })).toBeUndefined();
+    // The owner skips what it runs right now; anyone else may take the lapsed lease.
+    expect(leases.claimNextDue({ id: 'old' }, new Set(['default/t']))).toBeUndefined();
     const taken = leases.claimNextDue({ id: 'new' })!;
     expect(taken.status).toMatchObject({ claimedBy: 'new', attempts: 1, lastError: 'worker lease expired; task reassigned from old to new' });
     expect(taken.status.history.map((h: any) => h.type)).toEqual(['claim', 'takeover']);
@@ -85,6 +86,18 @@ describe('leases', () => {
     const ok = leases.fenced('default', 't', 'new', (s) => ({ ...s, output: { result: 'fresh' } }));
     expect(ok?.status.output).toEqual({ result: 'fresh' });
     expect(get('t').status.output).toEqual({ result: 'fresh' });
+  });
+
+  test('a restarted worker with the same id resumes its own task once the lease lapsed', () => {
+    const { add, leases, advance } = setup();
+    add('t');
+    leases.claimNextDue({ id: 'embedded' });
+    advance(29_000);
+    expect(leases.claimNextDue({ id: 'embedded' })).toBeUndefined();
+    advance(2_000);
+    const resumed = leases.claimNextDue({ id: 'embedded' })!;
+    expect(resumed.status).toMatchObject({ claimedBy: 'embedded', attempts: 1, lastError: 'worker lease expired; task resumed by embedded' });
+    expect(resumed.status.history.map((h: any) => h.type)).toEqual(['claim', 'takeover']);
   });
 
   test('four worker processes racing on one database claim every task exactly once', async () => {

@@ -4,7 +4,10 @@ import { createApp, type App } from '../../src/api/app';
 import { silentLogger } from '../../src/log';
 import { AuthService, type AuthConfig } from '../../src/auth/service';
 import { AuthStore } from '../../src/auth/store';
-import { createCore } from '../../src/core';
+import { createCore, dropLogsOnDelete, type Core } from '../../src/core';
+import type { OpenDatabase } from '../../src/store/database';
+import { ObjectLogs } from '../../src/store/object-logs';
+import type { CallbackBroker } from '../../src/runtime/tools';
 import { openStore } from '../../src/store/open-store';
 import { systemClock, type Clock } from '../../src/util/time';
 import type { WatchConfig } from '../../src/watch/service';
@@ -29,12 +32,20 @@ export function caller(app: App) {
   };
 }
 
-export function testApp(opts: { clock?: Clock; watch?: Partial<WatchConfig>; auth?: Partial<AuthConfig>; cors?: string[] } = {}) {
+export function testApp(opts: { clock?: Clock; watch?: Partial<WatchConfig>; auth?: Partial<AuthConfig>; cors?: string[]; callbacks?: CallbackBroker } = {}) {
   const r = testRegistry(opts.clock, opts.watch);
   const clock = opts.clock ?? systemClock;
   const auth = new AuthService(new AuthStore(r.handle), { ...OPEN_AUTH, ...opts.auth }, clock);
-  const app = createApp({ registry: r.registry, watch: r.core.watch, auth, sqlite: r.handle.sqlite, log: silentLogger, clock, corsOrigins: opts.cors });
-  return { ...r, app, auth, call: caller(app) };
+  const logs = objectLogs(r.core, r.handle, clock);
+  const app = createApp({ registry: r.registry, watch: r.core.watch, auth, sqlite: r.handle.sqlite, log: silentLogger, clock, events: r.core.events, logs, corsOrigins: opts.cors, callbacks: opts.callbacks });
+  return { ...r, app, auth, logs, call: caller(app) };
+}
+
+/** The ObjectLogs the app and the engine share, dropping lines of deleted owners as the server does. */
+export function objectLogs(core: Core, handle: OpenDatabase, clock: Clock): ObjectLogs {
+  const logs = new ObjectLogs(handle, clock);
+  dropLogsOnDelete(core.registry, logs);
+  return logs;
 }
 
 export const OPEN_AUTH: AuthConfig = { mode: 'off', envTokens: [], sessionTtlMs: 86_400_000, trustedProxies: [] };
@@ -44,6 +55,7 @@ export function fileApp(dataDir: string) {
   const p = openStore(dataDir, undefined);
   const core = createCore({ handle: p.handle, store: p.store, cipher: p.cipher, clock: systemClock });
   const auth = new AuthService(new AuthStore(p.handle), OPEN_AUTH, systemClock);
-  const app = createApp({ registry: core.registry, watch: core.watch, auth, sqlite: p.handle.sqlite, log: silentLogger, clock: systemClock });
-  return { registry: core.registry, core, app, call: caller(app), handle: p.handle, close: () => (core.stop(), p.handle.close()) };
+  const logs = objectLogs(core, p.handle, systemClock);
+  const app = createApp({ registry: core.registry, watch: core.watch, auth, sqlite: p.handle.sqlite, log: silentLogger, clock: systemClock, events: core.events, logs });
+  return { registry: core.registry, core, app, logs, call: caller(app), handle: p.handle, close: () => (core.stop(), p.handle.close()) };
 }

@@ -3,6 +3,9 @@
 import type { Subprocess } from 'bun';
 import { join } from 'node:path';
 
+/** For tests that count revisions exactly: no embedded worker writing its Worker resource. */
+export const NO_WORKER = { env: { ORLOJ_EMBEDDED_WORKER: 'false' } };
+
 export interface ServerProcess {
   proc: Subprocess<'ignore', 'pipe', 'pipe'>;
   url: string;

@@ -4,7 +4,7 @@ import { afterAll, expect, test } from 'bun:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer } from '../support/server-process';
+import { NO_WORKER, startServer } from '../support/server-process';
 import { json, SseReader } from '../support/sse';
 
 const work = mkdtempSync(join(tmpdir(), 'orrery-watch-restart-'));
@@ -15,7 +15,7 @@ const apply = (url: string, name: string, model: string) =>
 
 test('a client that resumes after a restart receives exactly the 500 changes it missed, in order', async () => {
   const dir = join(work, 'restart');
-  const first = await startServer(dir);
+  const first = await startServer(dir, NO_WORKER);
   await apply(first.url, 'seed', 'm');
   const w = new SseReader(await fetch(`${first.url}/v1/agents/watch`));
   const [seed] = await w.waitFor(1);
@@ -24,7 +24,7 @@ test('a client that resumes after a restart receives exactly the 500 changes it 
   first.proc.kill('SIGTERM');
   expect(await first.proc.exited).toBe(0);
 
-  const second = await startServer(dir);
+  const second = await startServer(dir, NO_WORKER);
   const again = new SseReader(await fetch(`${second.url}/v1/agents/watch`, { headers: { 'Last-Event-ID': seed.id! } }));
   const events = new SseReader(await fetch(`${second.url}/v1/events/watch?since=490`));
   const frames = await again.waitFor(500);
@@ -45,8 +45,8 @@ test('a client that resumes after a restart receives exactly the 500 changes it 
 
 test('a watch sees writes committed by another process on the same database', async () => {
   const dir = join(work, 'two-processes');
-  const a = await startServer(dir);
-  const b = await startServer(dir);
+  const a = await startServer(dir, NO_WORKER);
+  const b = await startServer(dir, NO_WORKER);
   // An empty collection: the stream must still open at once (headers flushed, no data yet).
   const w = new SseReader(await fetch(`${a.url}/v1/agents/watch`));
   const ev = new SseReader(await fetch(`${a.url}/v1/events/watch`));
@@ -64,7 +64,7 @@ test('a watch sees writes committed by another process on the same database', as
 });
 
 test('a watcher that stopped reading does not hold up a graceful stop', async () => {
-  const srv = await startServer(join(work, 'stalled'));
+  const srv = await startServer(join(work, 'stalled'), NO_WORKER);
   const big = 'x'.repeat(2000);
   for (let i = 0; i < 4000; i += 50) {
     await Promise.all(Array.from({ length: 50 }, (_, j) => fetch(`${srv.url}/v1/agents`, { method: 'POST', body: JSON.stringify({ metadata: { name: `a${i + j}` }, spec: { model_ref: 'm', prompt: big } }), headers: { 'content-type': 'application/json' } })));

@@ -1,0 +1,78 @@
+// `orrery worker --data-dir DIR`: a worker-only process on the same database as a server (SQLite
+// lets several processes on one machine share it). It claims and runs tasks; no HTTP listener.
+import { ApiError } from '../errors';
+import { parseFlags, envName, type FlagSpec } from '../config';
+import { engineConfig, engineFlags, workerDefaultId } from '../engine-config';
+import { createCore } from '../core';
+import { createLogger, LOG_LEVELS, type LogLevel } from '../log';
+import { startEngine } from '../runtime/engine';
+import { ObjectLogs } from '../store/object-logs';
+import { openStore } from '../store/open-store';
+import { KeyError } from '../store/secret-cipher';
+import { systemClock } from '../util/time';
+
+export const WORKER_FLAGS: FlagSpec[] = [
+  { name: 'data-dir', description: 'Data directory of the server whose tasks to run', default: './data' },
+  { name: 'log-level', description: `One of ${LOG_LEVELS.join(', ')}`, default: 'info', validate: (v) => (LOG_LEVELS.includes(v as LogLevel) ? undefined : `must be one of ${LOG_LEVELS.join(', ')}`) },
+  ...engineFlags(workerDefaultId()),
+];
+
+export function workerHelp(): string {
+  const flags = WORKER_FLAGS.map((f) => `  --${f.name.padEnd(24)} ${f.description} (default ${f.default || '""'}; env ${envName(f.name)})`).join('\n');
+  return `Usage: orrery worker [flags]
+
+Runs tasks from a data directory shared with \`orrery serve\` (same machine). Start the server with
+--embedded-worker=false to leave all tasks to workers, or keep both.
+
+Flags:
+${flags}
+`;
+}
+
+export async function workerCommand(args: string[], env: Record<string, string | undefined>): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(workerHelp());
+    return 0;
+  }
+  let values: Record<string, string>;
+  let engine;
+  try {
+    values = parseFlags(args, WORKER_FLAGS, env);
+    engine = engineConfig(values);
+    if (engine.problems.length) throw new Error(engine.problems.join('; '));
+  } catch (e) {
+    process.stderr.write(`orrery worker: ${e instanceof ApiError ? e.message : (e as Error).message}\n`);
+    return 2;
+  }
+  const log = createLogger(values['log-level'] as LogLevel);
+  let persistent;
+  try {
+    persistent = openStore(values['data-dir'], env.ORLOJ_SECRET_ENCRYPTION_KEY);
+  } catch (e) {
+    log.error(e instanceof KeyError ? e.message : `cannot start: ${(e as Error).message}`);
+    return 1;
+  }
+  const core = createCore({ handle: persistent.handle, store: persistent.store, cipher: persistent.cipher, clock: systemClock });
+  const running = startEngine({
+    core,
+    handle: persistent.handle,
+    clock: systemClock,
+    log,
+    config: engine.config,
+    logs: new ObjectLogs(persistent.handle, systemClock),
+    env,
+  });
+  log.info('worker running', { dataDir: values['data-dir'], worker: engine.config.workerId });
+  await new Promise<void>((resolve) => {
+    const onSignal = (sig: string) => {
+      log.info(`received ${sig}: handing tasks back`);
+      void running.stop().then(resolve);
+    };
+    process.once('SIGINT', () => onSignal('SIGINT'));
+    process.once('SIGTERM', () => onSignal('SIGTERM'));
+  });
+  core.stop();
+  persistent.handle.close();
+  log.info('stopped');
+  return 0;
+}

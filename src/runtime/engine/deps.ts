@@ -1,0 +1,34 @@
+// What the engine is built from, injected so tests, the server and worker processes wire it the
+// same way (and a PostgreSQL store can replace the SQLite pieces behind the same interfaces).
+import type { EventPublisher } from '../../events/publisher';
+import type { Logger } from '../../log';
+import type { Registry } from '../../registry/registry';
+import type { TaskJournalStore } from '../../store/task-journal';
+import type { Clock } from '../../util/time';
+import type { TaskLeases } from '../leases';
+import type { ModelGateway } from '../models';
+import type { ToolRuntime } from '../tools';
+import type { Resolver } from './resolve';
+
+/** Where task and agent log lines go (GET /v1/tasks/{name}/logs, /v1/agents/{name}/logs). */
+export interface LogSink {
+  append(kind: 'Task' | 'Agent', namespace: string, name: string, message: string): void;
+}
+
+export interface EngineDeps {
+  registry: Registry;
+  leases: TaskLeases;
+  resolver: Resolver;
+  journal: TaskJournalStore;
+  events: EventPublisher;
+  logs: LogSink;
+  gateway: ModelGateway;
+  tools: ToolRuntime;
+  clock: Clock;
+  log: Logger;
+  workerId: string;
+  /** Lease renewal period while a task runs. */
+  heartbeatMs: number;
+  /** Messages of one task processed at once (fan-out branches). */
+  branchConcurrency: number;
+}

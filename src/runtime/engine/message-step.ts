@@ -1,0 +1,200 @@
+// One message, start to finish: begin the attempt (through the join or delegation gate), run the
+// target agent under the task's policies and budgets, then record the hand-offs — or the retry, or
+// the dead letter — in one fenced write together with the message's own new phase.
+import type { Status } from '../../registry/kind';
+import { redactSecrets } from '../models/redact';
+import { runAgent } from '../agent';
+import { settleIfQuiet, endAttempt, outputOnSuccess, type Ending } from './endings';
+import { agentTokenBudget, checkAgent, taskTokenBudget } from './governance';
+import { downstreamJoins, joinSpec } from './graph';
+import { agentInputs } from './inputs';
+import { arrive, gateActivatedBy, gateInputs, sourceOf, type GateKind } from './joins';
+import { addIdempotency, addMessages, addTokens, addTrace, findMessage, isTerminal, newMessage, setOutput, type TaskCtx } from './records';
+import { classify, messageRetryDelay, messageRetryPolicy, taskRetryPolicy } from './retry';
+import { route } from './routing';
+import type { RunScope } from './scope';
+import type { AgentRunResult, RunError, TaskMessage, TraceRow } from './types';
+
+type Begin = { kind: 'run'; message: TaskMessage; gate: Record<string, string> } | { kind: 'done' };
+
+/** Which gate a message passes: kickoffs and releases skip joins (the kickoff never counts as a source). */
+function gateFor(scope: RunScope, m: TaskMessage): { kind: GateKind; node: string } | undefined {
+  if (m.type === 'delegation_return') return { kind: 'delegation_states', node: m.to_agent };
+  if (m.type === 'task_handoff' && joinSpec(scope.system, m.to_agent).enabled) return { kind: 'join_states', node: m.to_agent };
+  return undefined;
+}
+
+function begin(scope: RunScope, s: Status, ctx: TaskCtx, id: string, now: Date): Begin | false {
+  const m = findMessage(s, id);
+  if (!m || isTerminal(m)) return false;
+  if (m.phase === 'RetryPending' && Date.parse(m.next_attempt_at ?? '') > now.getTime()) return false;
+  const me = scope.deps.workerId;
+  const base = { timestamp: ctx.now, agent: m.to_agent, message_id: m.message_id, branch_id: m.branch_id };
+  const resumed = m.phase === 'Running';
+  if (!resumed) {
+    m.phase = 'Running';
+    m.attempts += 1;
+    delete m.next_attempt_at;
+    addTrace(s, ctx.attempt, [{ ...base, type: 'agent_message_received', message: `attempt ${m.attempts}/${m.max_attempts} from ${m.from_agent}` }]);
+  } else if (m.worker !== me) {
+    addTrace(s, ctx.attempt, [{ ...base, type: 'agent_message_resumed', message: `resumed by ${me} (was ${m.worker ?? 'unknown'})` }]);
+  }
+  m.worker = me;
+  // A message that already fired its gate (a resumed one, or a release) runs with the gate's inputs.
+  const firedJoin = gateActivatedBy(s, 'join_states', m.message_id);
+  if (firedJoin) return { kind: 'run', message: m, gate: gateInputs(firedJoin, 'inbox.join') };
+  const firedDelegation = gateActivatedBy(s, 'delegation_states', m.message_id);
+  if (firedDelegation) return { kind: 'run', message: m, gate: gateInputs(firedDelegation, 'inbox.delegation') };
+  const gate = gateFor(scope, m);
+  if (!gate || resumed) return { kind: 'run', message: m, gate: {} };
+  const spec = gate.kind === 'join_states' ? joinSpec(scope.system, gate.node) : { mode: 'wait_for_all' as const, expected: 1, required: 1, onFailure: 'deadletter' as const };
+  const { state, result } = arrive(s, gate.kind, ctx.attempt, gate.node, spec, sourceOf(m, ctx.now), ctx.now);
+  if (result === 'activate') return { kind: 'run', message: m, gate: gateInputs(state, gate.kind === 'join_states' ? 'inbox.join' : 'inbox.delegation') };
+  m.phase = 'Succeeded';
+  m.processed_at = ctx.now;
+  addIdempotency(s, m, 'completed', me, now);
+  const type = result === 'wait' ? 'agent_message_join_wait' : 'agent_message_processed';
+  addTrace(s, ctx.attempt, [{ ...base, type, message: `status=${result === 'wait' ? 'join_wait' : result === 'skip_node' ? 'join_skipped' : 'join_already_activated'} received=${state.sources.length}/${state.expected} required=${state.quorum_required}` }]);
+  scope.ending(settleIfQuiet(s, ctx, me));
+  return { kind: 'done' };
+}
+
+function agentRows(result: AgentRunResult, m: TaskMessage): TraceRow[] {
+  return result.trace.map((row) => ({ ...row, agent: row.agent ?? m.to_agent, message_id: m.message_id, branch_id: m.branch_id }));
+}
+
+/** Runs the agent a message is addressed to; policy and budget refusals come back as errors. */
+async function execute(scope: RunScope, m: TaskMessage, gate: Record<string, string>): Promise<AgentRunResult> {
+  const { deps } = scope;
+  const task = scope.task();
+  const ns = task.metadata.namespace;
+  const started = deps.clock.now().getTime();
+  const refuse = (error: RunError): AgentRunResult => ({ output: '', steps: 0, toolCalls: 0, tokens: { input: 0, output: 0, total: 0, source: 'estimated' }, trace: [], durationMs: 0, error });
+  const { agent, problems } = deps.resolver.agent(ns, m.to_agent);
+  if (!agent) return refuse({ code: 'validation', message: problems.join('; '), retryable: false });
+  const matched = scope.policies;
+  const check = checkAgent(matched, { agent: agent.name, models: agent.endpoints.map((e) => e.default_model), tools: agent.spec.tools ?? [] });
+  if (check.violations.length) return refuse({ code: 'policy_violation', message: check.violations.map((v) => v.message).join('; '), retryable: false });
+  const endpoints = agent.endpoints.filter((_, i) => check.allowedModelIndexes.includes(i));
+  const out = task.status?.output ?? {};
+  const budgets: number[] = [];
+  const taskBudget = taskTokenBudget(matched);
+  if (taskBudget !== undefined) budgets.push(taskBudget - (Number(out.tokens_used_total) || 0));
+  const agentBudget = agentTokenBudget(matched, agent.name);
+  if (agentBudget !== undefined) budgets.push(agentBudget - (Number(out[`agent.${agent.name}.tokens_used`]) || 0));
+  const tokenBudget = budgets.length ? Math.min(...budgets) : undefined;
+  if (tokenBudget !== undefined && tokenBudget <= 0) return refuse({ code: 'token_budget_exceeded', message: `token budget exhausted before ${agent.name} ran`, retryable: false });
+  const model = endpoints[0]?.default_model;
+  deps.logs.append('Task', ns, task.metadata.name, `agent start: ${agent.name} model=${model} message=${m.message_id} attempt=${m.attempts}`);
+  const result = await runAgent({
+    namespace: ns,
+    agent: agent.name,
+    spec: agent.spec,
+    endpoints,
+    tools: agent.tools,
+    input: agentInputs(task.spec.input, m, gate),
+    gateway: deps.gateway,
+    toolRuntime: deps.tools,
+    secrets: deps.resolver.secrets(ns),
+    journal: scope.journal,
+    runId: `${m.message_id}/r${m.attempts}`,
+    taskId: `${ns}/${task.metadata.name}`,
+    traceId: m.trace_id,
+    signal: scope.signal,
+    clock: deps.clock,
+    tokenBudget,
+  });
+  const line = `agent end: ${agent.name} steps=${result.steps} tool_calls=${result.toolCalls} tokens=${result.tokens.total} usage_source=${result.tokens.source} duration_ms=${Math.max(result.durationMs, deps.clock.now().getTime() - started)}${result.error ? ` error=${result.error.code}: ${result.error.message}` : ''}`;
+  deps.logs.append('Task', ns, task.metadata.name, line);
+  deps.logs.append('Agent', ns, agent.name, `task ${ns}/${task.metadata.name} message ${m.message_id}: ${line}`);
+  scope.secrets.push(...endpoints.flatMap((e) => (e.apiKey ? [e.apiKey] : [])));
+  return result;
+}
+
+function recordTokens(s: Status, m: TaskMessage, result: AgentRunResult): void {
+  if (!result.tokens.total) return;
+  addTokens(s, result.tokens.total, result.tokens.source !== 'provider');
+  const key = `agent.${m.to_agent}.tokens_used`;
+  setOutput(s, { [key]: (Number(s.output?.[key]) || 0) + result.tokens.total });
+}
+
+function succeed(scope: RunScope, s: Status, ctx: TaskCtx, m: TaskMessage, result: AgentRunResult, now: Date): void {
+  const me = scope.deps.workerId;
+  const base = { timestamp: ctx.now, agent: m.to_agent, message_id: m.message_id, branch_id: m.branch_id };
+  const { next, notes } = route(s, ctx, scope.system, m, result.output, Number(scope.task().spec.max_turns) || 0);
+  m.phase = 'Succeeded';
+  m.processed_at = ctx.now;
+  delete m.last_error;
+  addIdempotency(s, m, 'completed', me, now);
+  const handoffs: TraceRow[] = next.map((x) => ({ ...base, type: 'agent_message', message: `${x.from_agent} -> ${x.to_agent} id=${x.message_id}` }));
+  const status = next.length ? `forwarded to=${next.map((x) => x.to_agent).join(',')}` : 'succeeded';
+  addTrace(s, ctx.attempt, [...agentRows(result, m), ...notes, { ...base, type: 'agent_message_processed', message: `status=${status}`, tokens: result.tokens.total }, ...handoffs], scope.secrets);
+  setOutput(s, { last_agent: m.to_agent, last_output: result.output, last_steps: result.steps, last_tool_calls: result.toolCalls, last_tokens_used: result.tokens.total });
+  if (!next.length) outputOnSuccess(s, m.to_agent, result.output);
+  addMessages(s, next);
+  scope.ending(settleIfQuiet(s, ctx, me));
+}
+
+function fail(scope: RunScope, s: Status, ctx: TaskCtx, m: TaskMessage, result: AgentRunResult, now: Date): void {
+  const me = scope.deps.workerId;
+  const error = result.error!;
+  const task = scope.task();
+  const policy = messageRetryPolicy(task.spec);
+  const { retryable, reason } = classify(error, policy);
+  const text = redactSecrets(`${error.code}: ${error.message}`, scope.secrets);
+  const base = { timestamp: ctx.now, agent: m.to_agent, message_id: m.message_id, branch_id: m.branch_id, error_code: error.code, error_reason: reason, retryable };
+  const rows = agentRows(result, m);
+  m.last_error = text;
+  if (retryable && m.attempts < m.max_attempts) {
+    const at = new Date(now.getTime() + messageRetryDelay(policy, m.attempts, m.idempotency_key)).toISOString();
+    m.phase = 'RetryPending';
+    m.next_attempt_at = at;
+    addTrace(s, ctx.attempt, [...rows, { ...base, type: 'agent_message_retry_scheduled', message: `attempt ${m.attempts}/${m.max_attempts} failed (${text}); next at ${at}` }], scope.secrets);
+    return;
+  }
+  m.phase = 'DeadLetter';
+  m.processed_at = ctx.now;
+  addIdempotency(s, m, 'deadletter', me, now);
+  const dead: TraceRow[] = [...(retryable ? [] : [{ ...base, type: 'agent_message_non_retryable', message: text }]), { ...base, type: 'agent_message_deadletter', message: `dead-lettered after ${m.attempts} attempts: ${text}` }];
+  addTrace(s, ctx.attempt, [...rows, ...dead], scope.secrets);
+  // A failed branch feeding joins that tolerate failures is reported to them instead of ending the task.
+  const joins = downstreamJoins(scope.system, m.to_agent).map((node) => ({ node, spec: joinSpec(scope.system, node) }));
+  if (joins.length && joins.every((j) => j.spec.onFailure !== 'deadletter')) {
+    const releases: TaskMessage[] = [];
+    for (const j of joins) {
+      const { state, result: r } = arrive(s, 'join_states', ctx.attempt, j.node, j.spec, sourceOf(m, ctx.now, text), ctx.now);
+      if (r !== 'activate') continue;
+      const id = `${ctx.namespace}/${ctx.name}/a${String(ctx.attempt).padStart(3, '0')}/release/join/${j.node.toLowerCase()}/r${state.round}`;
+      state.activated_by = id;
+      releases.push(newMessage(ctx, { id, from: 'system', to: j.node, type: 'join_release', content: '', branch: m.branch_id, round: state.round }));
+    }
+    addMessages(s, releases);
+    scope.ending(settleIfQuiet(s, ctx, me));
+    return;
+  }
+  const why = `message ${m.message_id} dead-lettered after ${m.attempts} attempt${m.attempts === 1 ? '' : 's'}: ${text}`;
+  scope.ending(endAttempt(s, ctx, me, why, retryable, taskRetryPolicy(task.spec), now.getTime()));
+}
+
+/** Processes one message of the running task; returns when its outcome is recorded (or fenced out). */
+export async function processMessage(scope: RunScope, id: string): Promise<void> {
+  let began: Begin | undefined;
+  const written = await scope.write((s, now, ctx) => {
+    const b = begin(scope, s, ctx, id, now);
+    if (!b) return false;
+    began = b;
+  });
+  if (!written || !began || began.kind !== 'run') return;
+  const m = began.message;
+  const result = await execute(scope, m, began.gate);
+  if (scope.signal.aborted) return;
+  await scope.write((s, now, ctx) => {
+    const current = findMessage(s, id);
+    if (!current || current.phase !== 'Running') return false;
+    recordTokens(s, current, result);
+    if (result.error) fail(scope, s, ctx, current, result, now);
+    else succeed(scope, s, ctx, current, result, now);
+  });
+}
+
+export type { Ending };

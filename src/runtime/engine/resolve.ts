@@ -1,0 +1,139 @@
+// Looks up what a task run needs from the store: the AgentSystem, its Agents, their model
+// endpoints (with API keys from Secrets or ORLOJ_SECRET_* variables) and Tools, and AgentPolicies.
+import type { KindDefinition, StoredObject } from '../../registry/kind';
+import type { Registry } from '../../registry/registry';
+import type { EndpointConfig } from '../models';
+import type { SecretLookup, ToolRef } from '../tools';
+import { pickValue, splitSecretRef } from '../tools/auth';
+
+export interface ResolvedAgent {
+  name: string;
+  namespace: string;
+  spec: Record<string, any>;
+  endpoints: EndpointConfig[];
+  tools: ToolRef[];
+}
+
+/** `name` or `namespace/name` → both parts, defaulting the namespace. */
+export function splitRef(ref: string, namespace: string): { namespace: string; name: string } {
+  const i = ref.indexOf('/');
+  return i < 0 ? { namespace, name: ref.trim() } : { namespace: ref.slice(0, i).trim(), name: ref.slice(i + 1).trim() };
+}
+
+const envKey = (ref: string) => ref.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+
+export class Resolver {
+  private readonly defs: Record<'system' | 'agent' | 'endpoint' | 'tool' | 'secret' | 'policy', KindDefinition>;
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly env: Record<string, string | undefined> = process.env,
+  ) {
+    const by = (plural: string) => registry.byPlural.get(plural)!;
+    this.defs = {
+      system: by('agent-systems'),
+      agent: by('agents'),
+      endpoint: by('model-endpoints'),
+      tool: by('tools'),
+      secret: by('secrets'),
+      policy: by('agent-policies'),
+    };
+  }
+
+  private find(def: KindDefinition, namespace: string, name: string): StoredObject | undefined {
+    try {
+      return this.registry.getDecoded(def, namespace, name);
+    } catch {
+      return undefined;
+    }
+  }
+
+  system(namespace: string, ref: string): StoredObject | undefined {
+    const r = splitRef(ref, namespace);
+    return this.find(this.defs.system, r.namespace, r.name);
+  }
+
+  agentObject(namespace: string, name: string): StoredObject | undefined {
+    return this.find(this.defs.agent, namespace, name);
+  }
+
+  endpointObject(namespace: string, ref: string): StoredObject | undefined {
+    const r = splitRef(ref, namespace);
+    return this.find(this.defs.endpoint, r.namespace, r.name);
+  }
+
+  toolObject(namespace: string, ref: string): StoredObject | undefined {
+    const r = splitRef(ref, namespace);
+    return this.find(this.defs.tool, r.namespace, r.name);
+  }
+
+  policies(namespace: string): StoredObject[] {
+    return this.registry.list(this.defs.policy, { namespace }).items.map((p) => this.find(this.defs.policy, namespace, p.metadata.name) ?? p);
+  }
+
+  /** A Secret's decoded key → value map; undefined when it does not exist. */
+  readonly secrets = (namespace: string): SecretLookup =>
+    async (ref: string) => this.secretData(namespace, ref);
+
+  secretData(namespace: string, ref: string): Record<string, string> | undefined {
+    const r = splitRef(ref, namespace);
+    const secret = this.find(this.defs.secret, r.namespace, r.name);
+    if (!secret) return undefined;
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries<string>(secret.spec.data ?? {})) out[k] = Buffer.from(String(v), 'base64').toString('utf8').trim();
+    return out;
+  }
+
+  /** The API key behind auth.secretRef: the Secret first, then ORLOJ_SECRET_<NAME> and the raw name. */
+  apiKey(namespace: string, secretRef: string): string | undefined {
+    const { ref, key } = splitSecretRef(secretRef);
+    const data = this.secretData(namespace, ref);
+    const fromSecret = data ? pickValue(data, key ?? 'value') ?? pickValue(data) : undefined;
+    if (fromSecret) return fromSecret;
+    for (const name of [`ORLOJ_SECRET_${envKey(ref)}`, envKey(ref), ref]) {
+      const v = this.env[name]?.trim();
+      if (v) return v;
+    }
+    return undefined;
+  }
+
+  endpointConfig(namespace: string, ref: string): EndpointConfig | undefined {
+    const obj = this.endpointObject(namespace, ref);
+    if (!obj) return undefined;
+    const s = obj.spec;
+    const secretRef: string | undefined = s.auth?.secretRef;
+    const apiKey = secretRef ? this.apiKey(obj.metadata.namespace, secretRef) : undefined;
+    return {
+      provider: s.provider,
+      base_url: s.base_url,
+      default_model: s.default_model,
+      options: s.options ?? {},
+      auth: s.auth,
+      allowPrivate: s.allowPrivate,
+      name: `${obj.metadata.namespace}/${obj.metadata.name}`,
+      ...(apiKey ? { apiKey } : {}),
+    };
+  }
+
+  /** Everything one agent run needs, or the list of what is missing. */
+  agent(namespace: string, name: string): { agent?: ResolvedAgent; problems: string[] } {
+    const obj = this.agentObject(namespace, name);
+    if (!obj) return { problems: [`agent ${name} not found in namespace ${namespace}`] };
+    const spec = obj.spec;
+    const problems: string[] = [];
+    const endpoints: EndpointConfig[] = [];
+    for (const [i, ref] of [spec.model_ref, ...(spec.fallback_model_refs ?? [])].entries()) {
+      const ep = this.endpointConfig(namespace, ref);
+      if (ep) endpoints.push(ep);
+      else problems.push(`agent ${name}: ${i === 0 ? 'model_ref' : 'fallback_model_refs'} ${ref} does not name a ModelEndpoint`);
+    }
+    const tools: ToolRef[] = [];
+    for (const ref of spec.tools ?? []) {
+      const tool = this.toolObject(namespace, ref);
+      if (tool) tools.push({ name: tool.metadata.name, namespace: tool.metadata.namespace, spec: tool.spec });
+      else problems.push(`agent ${name}: tool ${ref} not found`);
+    }
+    if (problems.length) return { problems };
+    return { agent: { name: obj.metadata.name, namespace, spec, endpoints, tools }, problems };
+  }
+}

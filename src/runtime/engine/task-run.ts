@@ -1,0 +1,264 @@
+// Drives one claimed task while this worker holds its lease: validates the system, kicks off the
+// entry agents, processes messages (fan-out branches concurrently) until none is left in flight,
+// and reports how the attempt ended. Every write is serialized here and fenced by the lease.
+import type { Status, StoredObject } from '../../registry/kind';
+import { rfc3339 } from '../../util/time';
+import type { EngineDeps } from './deps';
+import { attemptMessages, endAttempt, settleIfQuiet, type Ending } from './endings';
+import { matchPolicies } from './governance';
+import { entryAgents, validateSystem } from './graph';
+import { kickoffContent } from './inputs';
+import { processMessage } from './message-step';
+import { addHistory, addMessages, addTrace, isTerminal, messagesOf, newMessage, setOutput, type TaskCtx } from './records';
+import { messageRetryPolicy, taskRetryPolicy } from './retry';
+import type { Mutation, RunScope } from './scope';
+import type { StepJournal } from './types';
+
+const pad3 = (n: number) => String(n).padStart(3, '0');
+
+export class TaskRun implements RunScope {
+  readonly secrets: string[] = [];
+  readonly journal: StepJournal;
+  system: Record<string, any> = {};
+  policies: RunScope['policies'] = [];
+  private readonly controller = new AbortController();
+  private latest: StoredObject;
+  private chain: Promise<unknown> = Promise.resolve();
+  private pendingEnding?: Ending;
+  private finished = false;
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private wakeUp?: () => void;
+  private releaseLease = false;
+
+  constructor(
+    readonly deps: EngineDeps,
+    claimed: StoredObject,
+  ) {
+    this.latest = claimed;
+    this.journal = deps.journal.forTask(claimed.metadata.uid);
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  get key(): string {
+    return `${this.latest.metadata.namespace}/${this.latest.metadata.name}`;
+  }
+
+  task(): StoredObject {
+    return this.latest;
+  }
+
+  ending(e: Ending | undefined): void {
+    if (e) this.pendingEnding = e;
+  }
+
+  /** Aborts in-flight model and tool calls; `release` hands the lease back (graceful stop). */
+  stop(reason: string, release = false): void {
+    this.releaseLease ||= release;
+    if (!this.controller.signal.aborted) this.controller.abort(new Error(reason));
+    this.wake();
+  }
+
+  /** A change to the task seen on the change feed (another process or the API wrote it). */
+  observe(task: StoredObject | undefined): void {
+    const s = task?.status ?? {};
+    if (!task) {
+      this.deps.journal.drop(this.latest.metadata.uid);
+      this.stop('task deleted');
+    }
+    else if (task.metadata.uid !== this.latest.metadata.uid) this.stop('task replaced');
+    else if (s.phase !== 'Running' || s.claimedBy !== this.deps.workerId) this.stop(s.lastError === 'cancelled' ? 'cancelled' : 'task no longer owned');
+  }
+
+  private wake(): void {
+    const w = this.wakeUp;
+    this.wakeUp = undefined;
+    w?.();
+  }
+
+  private ctx(now: Date, s: Status): TaskCtx {
+    const t = this.latest;
+    return {
+      namespace: t.metadata.namespace,
+      name: t.metadata.name,
+      attempt: Number(s.attempts) || 1,
+      system: t.spec.system,
+      maxAttempts: messageRetryPolicy(t.spec).maxAttempts,
+      now: now.toISOString(),
+    };
+  }
+
+  write(mutate: Mutation): Promise<StoredObject | undefined> {
+    const step = async () => {
+      if (this.finished) return undefined;
+      const { namespace, name } = this.latest.metadata;
+      let changed = false;
+      let ending: Ending | undefined;
+      const stored = this.deps.leases.fenced(namespace, name, this.deps.workerId, (s, now) => {
+        this.pendingEnding = undefined;
+        changed = mutate(s, now, this.ctx(now, s)) !== false;
+        ending = this.pendingEnding;
+        if (!changed) return undefined;
+        if (s.phase === 'Running') {
+          s.leaseUntil = rfc3339(new Date(now.getTime() + this.deps.leases.leaseMs));
+          s.lastHeartbeat = rfc3339(now);
+        }
+        return s;
+      });
+      if (!stored) {
+        this.stop('lease lost');
+        return undefined;
+      }
+      this.latest = stored;
+      if (ending) this.ended(ending);
+      return changed ? stored : undefined;
+    };
+    const next = this.chain.then(step, step);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Publishes what the committed ending means: events, logs, journal cleanup, stop. */
+  private ended(e: Ending): void {
+    const { deps } = this;
+    const t = this.latest;
+    const { namespace, name } = t.metadata;
+    this.finished = true;
+    deps.journal.drop(t.metadata.uid);
+    const s = t.status ?? {};
+    const type = e.phase === 'Succeeded' ? 'task.succeeded' : e.phase === 'Pending' ? 'task.retry_scheduled' : e.phase === 'Failed' ? 'task.failed' : 'task.deadletter';
+    const message =
+      e.phase === 'Succeeded'
+        ? `task transitioned Running->Succeeded tokens_used_total=${s.output?.tokens_used_total ?? 0}`
+        : e.phase === 'Pending'
+          ? `task attempt ${s.attempts} failed; retry scheduled for ${e.at}: ${e.error}`
+          : `task transitioned Running->${e.phase} reason=${e.error}`;
+    deps.logs.append('Task', namespace, name, message);
+    deps.events.publish({
+      source: 'task-controller',
+      type,
+      kind: 'Task',
+      name,
+      namespace,
+      message,
+      data: { phase: s.phase, attempts: s.attempts, claimedBy: deps.workerId, lastError: s.lastError },
+    });
+    if (e.phase !== 'Succeeded') this.stop('task ended');
+    this.wake();
+  }
+
+  async run(): Promise<void> {
+    const beat = setInterval(() => void this.write(() => undefined), this.deps.heartbeatMs);
+    try {
+      if (await this.prepare()) await this.loop();
+    } catch (e) {
+      this.deps.log.error('task run failed', { task: this.key, error: String((e as Error)?.message ?? e) });
+    } finally {
+      clearInterval(beat);
+      await Promise.allSettled([...this.inFlight.values()]);
+      if (this.signal.aborted && !this.finished) {
+        const reason = (this.signal.reason as Error | undefined)?.message ?? 'stopped';
+        this.deps.log.info('task run stopped', { task: this.key, worker: this.deps.workerId, reason });
+      }
+      if (this.releaseLease && !this.finished) {
+        const { namespace, name } = this.latest.metadata;
+        this.deps.leases.fenced(namespace, name, this.deps.workerId, (s, now) => ({ ...s, leaseUntil: rfc3339(new Date(now.getTime() - 1000)) }));
+      }
+    }
+  }
+
+  /** Loads and checks the system; kicks the attempt off once. False when the task ended here. */
+  private async prepare(): Promise<boolean> {
+    const { deps } = this;
+    const t = this.latest;
+    const ns = t.metadata.namespace;
+    const problems: string[] = [];
+    const system = deps.resolver.system(ns, t.spec.system ?? '');
+    if (!system) problems.push(`spec.system: AgentSystem ${t.spec.system} not found in namespace ${ns}`);
+    else {
+      for (const p of validateSystem(system.spec, t)) problems.push(`AgentSystem ${system.metadata.name} ${p.field}: ${p.message}`);
+      for (const agent of system.spec.agents ?? []) problems.push(...deps.resolver.agent(ns, agent).problems);
+    }
+    if (problems.length) {
+      const error = `invalid task: ${problems.join('; ')}`;
+      await this.write((s, now, ctx) => {
+        addTrace(s, ctx.attempt, [{ timestamp: ctx.now, type: 'task_validation_error', message: error, retryable: false }]);
+        this.ending(endAttempt(s, ctx, deps.workerId, error, false, taskRetryPolicy(t.spec), now.getTime()));
+      });
+      return false;
+    }
+    this.system = system!.spec;
+    this.policies = matchPolicies(deps.resolver.policies(ns), { namespace: ns, task: t.metadata.name, system: system!.metadata.name });
+    const entries = entryAgents(this.system);
+    let kicked = false;
+    await this.write((s, _now, ctx) => {
+      if (attemptMessages(s, ctx.attempt).length) return false;
+      const content = kickoffContent(t.spec.input ?? {}, ctx.name, ctx.attempt);
+      const starts = entries.map((to, i) => newMessage(ctx, { from: 'system', to, type: 'task_start', content, branch: `b${pad3(i + 1)}` }));
+      addMessages(s, starts);
+      addTrace(s, ctx.attempt, starts.map((m) => ({ timestamp: ctx.now, type: 'task_runtime_kickoff', agent: m.to_agent, message_id: m.message_id, branch_id: m.branch_id, message: `kickoff to ${m.to_agent}` })));
+      addHistory(s, 'runtime_kickoff', deps.workerId, `attempt ${ctx.attempt}: kickoff to ${entries.join(', ')}`, ctx.now);
+      setOutput(s, { 'runtime.mode': 'message-driven', 'runtime.entry_agent': entries.join(','), system: system!.metadata.name });
+      kicked = true;
+    });
+    if (kicked) {
+      const message = `task transitioned Pending->Running system=${system!.metadata.name} attempt=${this.latest.status?.attempts} entry=${entries.join(',')}`;
+      deps.logs.append('Task', ns, t.metadata.name, message);
+      deps.events.publish({ source: 'task-controller', type: 'task.runtime_kickoff', kind: 'Task', name: t.metadata.name, namespace: ns, message, data: { phase: 'Running', attempts: this.latest.status?.attempts, claimedBy: deps.workerId } });
+    }
+    return !this.finished && !this.signal.aborted;
+  }
+
+  private idle(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.wake(), Math.max(1, Math.min(ms, 60_000)));
+      this.wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      if (this.signal.aborted || this.finished) this.wake();
+    });
+  }
+
+  private async loop(): Promise<void> {
+    const { deps } = this;
+    while (!this.signal.aborted && !this.finished) {
+      const s = this.latest.status ?? {};
+      if (s.phase !== 'Running') return;
+      const attempt = Number(s.attempts) || 1;
+      const now = deps.clock.now().getTime();
+      let nextDue = Infinity;
+      let open = 0;
+      for (const m of messagesOf(s)) {
+        if (m.attempt !== attempt || isTerminal(m)) continue;
+        open++;
+        if (this.inFlight.has(m.message_id)) continue;
+        if (m.phase === 'RetryPending') {
+          const due = Date.parse(m.next_attempt_at ?? '');
+          if (due > now) {
+            nextDue = Math.min(nextDue, due);
+            continue;
+          }
+        }
+        if (this.inFlight.size >= deps.branchConcurrency) break;
+        const id = m.message_id;
+        const p = processMessage(this, id)
+          .catch((e) => deps.log.error('message processing failed', { task: this.key, message: id, error: String((e as Error)?.message ?? e) }))
+          .finally(() => {
+            this.inFlight.delete(id);
+            this.wake();
+          });
+        this.inFlight.set(id, p);
+      }
+      if (open === 0 && this.inFlight.size === 0) {
+        // Everything is terminal but the task is still Running (e.g. resumed right before its
+        // last write): settle it now.
+        await this.write((st, _now, ctx) => this.ending(settleIfQuiet(st, ctx, deps.workerId)));
+        continue;
+      }
+      await this.idle(nextDue - now);
+    }
+  }
+}

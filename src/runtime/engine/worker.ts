@@ -1,0 +1,143 @@
+// The task worker: claims due tasks that fit it (up to --max-concurrent-tasks), runs each with a
+// TaskRun, notices cancellation, deletion and takeovers on the change feed (which also carries
+// other processes' writes), and hands its leases back when it stops.
+import type { StoredObject } from '../../registry/kind';
+import type { WatchService } from '../../watch/service';
+import type { Subscription } from '../../watch/hub';
+import type { FeedChange } from '../../watch/feeds';
+import type { WorkerProfile } from '../leases';
+import type { WorkerHeartbeat } from '../workers';
+import type { EngineDeps } from './deps';
+import { TaskRun } from './task-run';
+
+export interface TaskWorkerOptions {
+  profile: WorkerProfile;
+  maxConcurrentTasks: number;
+  /** How often due tasks are looked for without a wake-up (retry times, lapsed leases). */
+  pollMs?: number;
+  heartbeat?: WorkerHeartbeat;
+}
+
+export class TaskWorker {
+  private readonly runs = new Map<string, { run: TaskRun; done: Promise<void> }>();
+  private timer?: ReturnType<typeof setInterval>;
+  private sub?: Subscription<FeedChange>;
+  private stopped = false;
+  private ticking = false;
+  private again = false;
+
+  constructor(
+    private readonly deps: EngineDeps,
+    private readonly watch: WatchService,
+    private readonly opts: TaskWorkerOptions,
+  ) {}
+
+  get running(): number {
+    return this.runs.size;
+  }
+
+  start(): void {
+    this.opts.heartbeat?.start();
+    this.subscribe();
+    this.timer = setInterval(() => this.tick(), this.opts.pollMs ?? 1000);
+    (this.timer as { unref?: () => void }).unref?.();
+    this.deps.log.info('task worker started', { worker: this.deps.workerId, maxConcurrentTasks: this.opts.maxConcurrentTasks });
+    this.tick();
+  }
+
+  private subscribe(): void {
+    this.sub = this.watch.changes.hub.subscribe((c) => c.def.kind === 'Task', 100_000);
+    void this.follow(this.sub);
+  }
+
+  private async follow(sub: Subscription<FeedChange>): Promise<void> {
+    for (;;) {
+      const batch = await sub.next();
+      if ('closed' in batch) return;
+      if ('overflow' in batch) {
+        // Fell behind: look at every running task once and carry on with a fresh subscription.
+        for (const { run } of this.runs.values()) run.observe(this.read(run.key));
+        if (!this.stopped) this.subscribe();
+        return;
+      }
+      let wake = false;
+      for (const c of batch.items) {
+        const key = `${c.namespace}/${c.name}`;
+        const active = this.runs.get(key);
+        if (active) active.run.observe(c.type === 'deleted' ? undefined : this.read(key));
+        else wake = true;
+      }
+      if (wake) this.tick();
+    }
+  }
+
+  private read(key: string) {
+    const [namespace, name] = key.split('/');
+    try {
+      return this.deps.registry.getDecoded(this.deps.registry.byPlural.get('tasks')!, namespace, name);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Claims while there is room; re-entrant calls coalesce into one more pass. */
+  tick(): void {
+    if (this.stopped) return;
+    if (this.ticking) {
+      this.again = true;
+      return;
+    }
+    this.ticking = true;
+    try {
+      do {
+        this.again = false;
+        while (this.runs.size < this.opts.maxConcurrentTasks) {
+          const task = this.deps.leases.claimNextDue(this.opts.profile, new Set(this.runs.keys()));
+          if (!task) break;
+          this.launch(task);
+        }
+      } while (this.again && this.runs.size < this.opts.maxConcurrentTasks);
+    } catch (e) {
+      this.deps.log.error('task claim failed', { error: String((e as Error)?.message ?? e) });
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private launch(task: StoredObject): void {
+    const { deps } = this;
+    const { namespace, name } = task.metadata;
+    const s = task.status ?? {};
+    const last = Array.isArray(s.history) ? s.history[s.history.length - 1] : undefined;
+    const message = `task ${last?.type === 'takeover' ? 'taken over' : 'claimed'} by worker=${deps.workerId} attempt=${s.attempts} lease=${s.leaseUntil}`;
+    deps.logs.append('Task', namespace, name, message);
+    deps.events.publish({
+      source: 'task-controller',
+      type: 'task.claimed',
+      kind: 'Task',
+      name,
+      namespace,
+      message,
+      data: { phase: s.phase, attempts: s.attempts, assignedWorker: s.assignedWorker, claimedBy: s.claimedBy, lastError: s.lastError },
+    });
+    const run = new TaskRun(deps, task);
+    const key = run.key;
+    const done = run.run().finally(() => {
+      this.runs.delete(key);
+      if (this.opts.heartbeat) this.opts.heartbeat.current = this.runs.size;
+      this.tick();
+    });
+    this.runs.set(key, { run, done });
+    if (this.opts.heartbeat) this.opts.heartbeat.current = this.runs.size;
+  }
+
+  /** Stops claiming, aborts what runs and hands the leases back so a restart resumes at once. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    this.sub?.close();
+    for (const { run } of this.runs.values()) run.stop('worker stopping', true);
+    await Promise.allSettled([...this.runs.values()].map((r) => r.done));
+    this.opts.heartbeat?.stop();
+  }
+}

@@ -1,0 +1,125 @@
+// Engine test harness: the real core on in-memory SQLite with the real engine started on it, and a
+// fake OpenAI-compatible model server (Bun.serve, port 0) whose answers a test computes per request.
+import { startEngine, type RunningEngine } from '../../../src/runtime/engine';
+import type { EngineConfig } from '../../../src/engine-config';
+import { createLogger } from '../../../src/log';
+import type { StoredObject } from '../../../src/registry/kind';
+import { ObjectLogs } from '../../../src/store/object-logs';
+import { systemClock } from '../../../src/util/time';
+import { testRegistry } from '../../support/registry';
+
+export interface ModelCall {
+  agent: string;
+  system: string;
+  user: string;
+  body: any;
+  key: string;
+  aborted: boolean;
+}
+
+/** A reply: text, a JSON body with a status (errors), or `hang` (answers only when aborted). */
+export type ModelReply = string | { status: number; json?: unknown } | { toolCalls: { name: string; arguments: unknown }[] } | 'hang';
+
+export function fakeModel(answer: (call: ModelCall) => ModelReply | Promise<ModelReply>) {
+  const calls: ModelCall[] = [];
+  const server = Bun.serve({
+    port: 0,
+    hostname: '127.0.0.1',
+    async fetch(req) {
+      const body = (await req.json()) as any;
+      const messages: any[] = body.messages ?? [];
+      const system = messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n');
+      const call: ModelCall = {
+        agent: /agent:(\S+)/.exec(system)?.[1] ?? '',
+        system,
+        user: messages.filter((m) => m.role === 'user').map((m) => m.content).join('\n'),
+        body,
+        key: req.headers.get('idempotency-key') ?? '',
+        aborted: false,
+      };
+      calls.push(call);
+      const reply = await answer(call);
+      if (reply === 'hang') {
+        return new Promise<Response>((resolve) => {
+          req.signal.addEventListener('abort', () => {
+            call.aborted = true;
+            resolve(new Response('gone', { status: 499 }));
+          });
+        });
+      }
+      if (typeof reply === 'object' && 'status' in reply) return Response.json(reply.json ?? { error: { message: `scripted ${reply.status}` } }, { status: reply.status });
+      const message =
+        typeof reply === 'string'
+          ? { role: 'assistant', content: reply }
+          : {
+              role: 'assistant',
+              content: null,
+              tool_calls: reply.toolCalls.map((c, i) => ({ id: `call_${i + 1}`, type: 'function', function: { name: c.name, arguments: JSON.stringify(c.arguments) } })),
+            };
+      return Response.json({
+        id: 'chatcmpl-test',
+        object: 'chat.completion',
+        model: body.model,
+        choices: [{ index: 0, message, finish_reason: typeof reply === 'string' ? 'stop' : 'tool_calls' }],
+        usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
+      });
+    },
+  });
+  return { url: `http://127.0.0.1:${server.port}/v1`, calls, stop: () => server.stop(true), byAgent: (a: string) => calls.filter((c) => c.agent === a) };
+}
+
+export interface Harness {
+  r: ReturnType<typeof testRegistry>;
+  engine: RunningEngine;
+  logs: ObjectLogs;
+  apply(kind: string, name: string, spec: Record<string, unknown>): StoredObject;
+  task(name: string): StoredObject;
+  /** Waits (bounded) until the task reaches a terminal phase and returns it. */
+  settled(name: string, timeoutMs?: number): Promise<StoredObject>;
+  waitFor(check: () => boolean, what: string, timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const TERMINAL = new Set(['Succeeded', 'Failed', 'DeadLetter']);
+
+export function startHarness(config: Partial<EngineConfig> = {}, env: Record<string, string> = {}): Harness {
+  const r = testRegistry(systemClock, { pollMs: 50 });
+  const logs = new ObjectLogs(r.handle, systemClock);
+  const engine = startEngine({
+    core: r.core,
+    handle: r.handle,
+    clock: systemClock,
+    log: createLogger('error'),
+    logs,
+    env,
+    config: { workerId: 'w1', gpu: false, models: [], maxConcurrentTasks: 4, leaseMs: 30_000, heartbeatMs: 10_000, egressPrivate: 'allow', ...config },
+  });
+  const plural: Record<string, string> = { Agent: 'agents', AgentSystem: 'agent-systems', ModelEndpoint: 'model-endpoints', Task: 'tasks', Tool: 'tools', AgentPolicy: 'agent-policies', Secret: 'secrets' };
+  const task = (name: string) => r.registry.getDecoded(r.kind('tasks'), 'default', name);
+  const waitFor = async (check: () => boolean, what: string, timeoutMs = 15_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!check()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await Bun.sleep(5);
+    }
+  };
+  return {
+    r,
+    engine,
+    logs,
+    apply: (kind, name, spec) => r.registry.apply(r.kind(plural[kind]), { metadata: { name }, spec }, {}).object,
+    task,
+    waitFor,
+    async settled(name, timeoutMs) {
+      await waitFor(() => TERMINAL.has(task(name).status?.phase), `task ${name} to finish`, timeoutMs);
+      return task(name);
+    },
+    async close() {
+      await engine.stop();
+      r.close();
+    },
+  };
+}
+
+/** An agent whose prompt names it, so the fake model can tell agents apart. */
+export const agentSpec = (name: string, endpoint: string, extra: Record<string, unknown> = {}) => ({ model_ref: endpoint, prompt: `agent:${name} You are ${name}.`, ...extra });

@@ -1,0 +1,125 @@
+// The engine end to end on every graph shape: pipeline, fan-out/fan-in (wait_for_all, quorum),
+// loops bounded by max_turns, conditional routing and delegation, against a fake model over HTTP.
+import { afterEach, describe, expect, test } from 'bun:test';
+import { agentSpec, fakeModel, startHarness, type Harness } from './harness';
+
+let h: Harness | undefined;
+let model: ReturnType<typeof fakeModel> | undefined;
+afterEach(async () => {
+  await h?.close();
+  model?.stop();
+  h = model = undefined;
+});
+
+function setup(answer: Parameters<typeof fakeModel>[0], agents: string[], graph: Record<string, unknown>, task: Record<string, unknown> = {}) {
+  model = fakeModel(answer);
+  h = startHarness();
+  h.apply('ModelEndpoint', 'fake', { provider: 'openai-compatible', base_url: model.url, default_model: 'fake-1' });
+  for (const a of agents) h.apply('Agent', a, agentSpec(a, 'fake'));
+  h.apply('AgentSystem', 'sys', { agents, graph });
+  h.apply('Task', 't', { system: 'sys', input: { topic: 'the moon' }, ...task });
+  return h;
+}
+
+const phases = (t: any) => (t.status.messages as any[]).map((m) => `${m.from_agent}->${m.to_agent}:${m.phase}`);
+
+describe('engine topologies', () => {
+  test('mock pipeline: each agent once, in order, the last answer in output.result', async () => {
+    h = startHarness();
+    h.apply('ModelEndpoint', 'mock', { provider: 'mock', default_model: 'mock-1' });
+    for (const a of ['planner', 'writer']) h.apply('Agent', a, agentSpec(a, 'mock'));
+    h.apply('AgentSystem', 'sys', { agents: ['planner', 'writer'], graph: { planner: { edges: [{ to: 'writer' }] } } });
+    h.apply('Task', 't', { system: 'sys', input: { topic: 'tides' } });
+    const t = await h.settled('t');
+    expect(t.status!.phase).toBe('Succeeded');
+    expect(phases(t)).toEqual(['system->planner:Succeeded', 'planner->writer:Succeeded']);
+    expect(t.status!.messages[1].message_id).toBe('default/t/a001/b001/h002/planner/writer');
+    expect(t.status!.output.result_agent).toBe('writer');
+    expect(t.status!.output.result).toStartWith('[mock:mock-1]');
+    expect(t.status!.output.result).toBe(t.status!.output.last_output);
+    expect(Number(t.status!.output.tokens_used_total)).toBeGreaterThan(0);
+    expect(t.status!.history.map((x: any) => x.type)).toEqual(['claim', 'runtime_kickoff', 'succeeded']);
+    expect(t.status!.claimedBy).toBeUndefined();
+    const types = new Set((t.status!.trace as any[]).map((r) => r.type));
+    for (const ty of ['task_runtime_kickoff', 'agent_message_received', 'model_call', 'agent_message_processed', 'agent_message', 'task_summary']) expect(types.has(ty)).toBe(true);
+    expect(h.logs.read('Task', 'default', 't').some((l) => l.includes('agent end: writer'))).toBe(true);
+    expect(h.logs.read('Agent', 'default', 'planner').length).toBe(1);
+    const events = h.r.core.eventLog.readAfter(0, h.r.core.eventLog.lastId(), 1000).map((e) => e.type);
+    expect(events).toContain('task.claimed');
+    expect(events).toContain('task.runtime_kickoff');
+    expect(events).toContain('task.succeeded');
+  });
+
+  test('fan-out then wait_for_all: the join runs once with every payload', async () => {
+    setup((c) => (c.agent === 'judge' ? `verdict from ${[...new Set(c.user.match(/finding of probe-\d/g))].sort().join('+')}` : `finding of ${c.agent}`), ['splitter', 'probe-1', 'probe-2', 'probe-3', 'judge'], {
+      splitter: { edges: [{ to: 'probe-1' }, { to: 'probe-2' }, { to: 'probe-3' }] },
+      'probe-1': { next: 'judge' },
+      'probe-2': { next: 'judge' },
+      'probe-3': { next: 'judge' },
+    });
+    const t = await h!.settled('t');
+    expect(t.status!.phase).toBe('Succeeded');
+    expect(model!.byAgent('judge').length).toBe(1);
+    expect(t.status!.output.result).toBe('verdict from finding of probe-1+finding of probe-2+finding of probe-3');
+    const branches = (t.status!.messages as any[]).filter((m) => m.from_agent === 'splitter').map((m) => m.branch_id).sort();
+    expect(branches).toEqual(['b001.001', 'b001.002', 'b001.003']);
+    expect(t.status!.join_states).toHaveLength(1);
+    expect(t.status!.join_states[0]).toMatchObject({ node: 'judge', mode: 'wait_for_all', expected: 3, quorum_required: 3, activated: true, closed: true });
+    expect(t.status!.join_states[0].sources).toHaveLength(3);
+  });
+
+  test('quorum: the join fires at the quorum and later arrivals do not run it again', async () => {
+    setup((c) => `${c.agent} ok`, ['splitter', 'p1', 'p2', 'p3', 'judge'], {
+      splitter: { edges: [{ to: 'p1' }, { to: 'p2' }, { to: 'p3' }] },
+      p1: { next: 'judge' },
+      p2: { next: 'judge' },
+      p3: { next: 'judge' },
+      judge: { join: { mode: 'quorum', quorum_percent: 60 } },
+    });
+    const t = await h!.settled('t');
+    expect(t.status!.phase).toBe('Succeeded');
+    expect(model!.byAgent('judge').length).toBe(1);
+    expect(t.status!.join_states[0]).toMatchObject({ mode: 'quorum', expected: 3, quorum_required: 2, activated: true });
+    const late = (t.status!.trace as any[]).filter((r) => r.message?.includes('join_already_activated'));
+    expect(late).toHaveLength(1);
+  });
+
+  test('a loop stops at max_turns', async () => {
+    setup((c) => `${c.agent} turn`, ['planner', 'critic'], { planner: { edges: [{ to: 'critic' }] }, critic: { edges: [{ to: 'planner' }] } }, { max_turns: 5 });
+    const t = await h!.settled('t');
+    expect(t.status!.phase).toBe('Succeeded');
+    expect(phases(t)).toEqual(['system->planner:Succeeded', 'planner->critic:Succeeded', 'critic->planner:Succeeded', 'planner->critic:Succeeded', 'critic->planner:Succeeded']);
+    expect(model!.calls.length).toBe(5);
+    expect((t.status!.trace as any[]).filter((r) => r.type === 'agent_message_turn_limit')).toHaveLength(1);
+  });
+
+  test('conditional edges: JSON path, substring and the default edge', async () => {
+    setup((c) => (c.agent === 'triage' ? '{"queue":"billing","score":7}' : `${c.agent} handled`), ['triage', 'billing', 'tech', 'general', 'vip'], {
+      triage: {
+        edges: [
+          { to: 'billing', condition: { output_json_path: '$.queue', equals: 'billing' } },
+          { to: 'tech', condition: { output_contains: 'TECH' } },
+          { to: 'vip', condition: { output_json_path: '$.score', greater_than: '5' } },
+          { to: 'general', condition: { default: true } },
+        ],
+      },
+    });
+    const t = await h!.settled('t');
+    expect(t.status!.phase).toBe('Succeeded');
+    expect(model!.calls.map((c) => c.agent).sort()).toEqual(['billing', 'triage', 'vip']);
+  });
+
+  test('delegation: delegates run, the delegator reviews their work, then its edges fire', async () => {
+    setup((c) => (c.agent === 'editor' && c.user.includes('fact-checker') ? 'approved draft' : `${c.agent} work`), ['editor', 'fact-checker', 'copy-editor', 'publisher'], {
+      editor: { delegates: [{ to: 'fact-checker' }, { to: 'copy-editor' }], delegate_join: { mode: 'wait_for_all' }, edges: [{ to: 'publisher' }] },
+    });
+    const t = await h!.settled('t');
+    expect(t.status!.phase).toBe('Succeeded');
+    expect(model!.calls.map((c) => c.agent)).toEqual(['editor', expect.any(String), expect.any(String), 'editor', 'publisher']);
+    expect(model!.byAgent('publisher')[0].user).toContain('approved draft');
+    const returns = (t.status!.messages as any[]).filter((m) => m.type === 'delegation_return');
+    expect(returns.map((m) => m.from_agent).sort()).toEqual(['copy-editor', 'fact-checker']);
+    expect(t.status!.delegation_states[0]).toMatchObject({ node: 'editor', expected: 2, activated: true });
+    expect(t.status!.output.result_agent).toBe('publisher');
+  });
+});
