@@ -1,5 +1,6 @@
 // Capability flags served at GET /v1/capabilities: each says whether a feature really works in
-// this build. Later features flip their flag here when they land.
+// this build. Later features flip their flag here when they land; tool types follow the runtime.
+import { SUPPORTED_TOOL_TYPES } from './runtime/tools';
 export interface Capability {
   id: string;
   enabled: boolean;
@@ -16,8 +17,20 @@ const CATALOG: [id: string, description: string, enabled: boolean][] = [
   ['core.api.watch', 'Server-sent event watches and the event stream, with exact resume', true],
   ['core.auth.native', 'Native users, sessions, roles and API tokens', true],
   ['core.secrets.sealed', 'SealedSecrets unsealed into Secrets by a controller', true],
-  ['core.runtime.sequential', 'Tasks run agent pipelines', false],
-  ['core.runtime.message_driven', 'Durable message-driven agent graph execution', false],
+  ['core.runtime.sequential', 'Tasks run agent pipelines (by the one message-driven engine)', true],
+  ['core.runtime.message_driven', 'Durable message-driven agent graph execution: fan-out, joins, loops, conditions, delegation', true],
+  ['core.runtime.cancel', 'POST /v1/tasks/{name}/cancel stops a task and aborts its in-flight calls', true],
+  ['core.governance.agent_policies', 'AgentPolicy allowed models, blocked tools and token budgets enforced at run time', true],
+  ['runtime.models.openai', 'Model providers openai and openai-compatible', true],
+  ['runtime.models.azure_openai', 'Model provider azure-openai', true],
+  ['runtime.models.anthropic', 'Model provider anthropic', true],
+  ['runtime.models.ollama', 'Model provider ollama', true],
+  ['runtime.models.mock', 'Offline, deterministic mock model provider', true],
+  ...(['http', 'external', 'webhook-callback', 'mcp', 'cli', 'wasm', 'grpc'] as const).map((type): [string, string, boolean] => {
+    const on = (SUPPORTED_TOOL_TYPES as readonly string[]).includes(type);
+    return [`runtime.tools.${type.replace(/-/g, '_')}`, `Tool type ${type}${on ? '' : ' (calls answer tool_unsupported in this build)'}`, on];
+  }),
+  ['runtime.tools.isolation', 'Tool isolation sandboxed, container, kubernetes (calls answer isolation_unavailable)', false],
   ['core.governance.agent_roles', 'Agent roles, tool permissions and policies enforced at run time', false],
   ['core.ui.baseline', 'Built-in web UI', false],
 ];

@@ -1,7 +1,8 @@
 // Smoke test of the single executable: compile it, start it alone on a free port with an empty
-// data directory, apply a YAML manifest, read it back, stop it with SIGTERM, start it again.
+// data directory, apply a YAML manifest, read it back, stop it with SIGTERM, start it again; then
+// run the pipeline blueprint on its embedded worker.
 import { afterAll, expect, test } from 'bun:test';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NO_WORKER, startServer } from './support/server-process';
@@ -63,4 +64,27 @@ test('the compiled executable serves the API on its own and restarts with its da
   expect(key.publicKeyPEM).toStartWith('-----BEGIN PUBLIC KEY-----');
   locked.proc.kill('SIGTERM');
   expect(await locked.proc.exited).toBe(0);
+
+  // The binary runs tasks: the pipeline blueprint end to end, offline, with the mock provider.
+  const engine = await startServer(join(work, 'engine'), { bin, cwd: work });
+  const dir = join(import.meta.dir, '../examples/blueprints/pipeline');
+  for (const file of readdirSync(dir).sort()) {
+    const text = readFileSync(join(dir, file), 'utf8');
+    const plural = { ModelEndpoint: 'model-endpoints', Agent: 'agents', AgentSystem: 'agent-systems', Task: 'tasks' }[/^kind:\s*(\S+)/m.exec(text)![1]]!;
+    const r = await fetch(`${engine.url}/v1/${plural}`, { method: 'POST', body: text, headers: { 'content-type': 'application/yaml' } });
+    expect(r.status, `${file}: ${await r.clone().text()}`).toBe(201);
+  }
+  let task: any;
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline; await Bun.sleep(50)) {
+    task = await (await fetch(`${engine.url}/v1/tasks/pipeline-brief`)).json();
+    if (['Succeeded', 'Failed', 'DeadLetter'].includes(task.status?.phase)) break;
+  }
+  expect(task.status.phase).toBe('Succeeded');
+  expect(task.status.output.result).toStartWith('[mock:mock-1]');
+  const messages: any = await (await fetch(`${engine.url}/v1/tasks/pipeline-brief/messages`)).json();
+  expect(messages.lifecycle_counts.succeeded).toBe(3);
+  const metrics: any = await (await fetch(`${engine.url}/v1/tasks/pipeline-brief/metrics`)).json();
+  expect(metrics.per_edge.map((e: any) => `${e.from_agent}->${e.to_agent}`)).toEqual(['pipeline-planner->pipeline-researcher', 'pipeline-researcher->pipeline-writer', 'system->pipeline-planner']);
+  engine.proc.kill('SIGTERM');
+  expect(await engine.proc.exited).toBe(0);
 }, 120_000);

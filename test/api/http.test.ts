@@ -142,12 +142,17 @@ describe('cluster endpoints', () => {
     expect((await call('GET', '/v1/namespaces')).json).toEqual({ namespaces: ['alpha', 'zeta'] });
   });
 
-  test('capabilities: CRUD is on, features that are not built yet are off', async () => {
+  test('capabilities: what is built is on, what is not (MCP, roles, isolation) is off', async () => {
     const { call } = testApp();
     const r = await call('GET', '/v1/capabilities');
     const byId = Object.fromEntries(r.json.capabilities.map((c: any) => [c.id, c.enabled]));
     expect(byId['core.api.crud']).toBe(true);
-    expect(byId['core.runtime.message_driven']).toBe(false);
+    expect(byId['core.runtime.message_driven']).toBe(true);
+    expect(byId['runtime.tools.http']).toBe(true);
+    expect(byId['runtime.tools.webhook_callback']).toBe(true);
+    expect(byId['runtime.tools.mcp']).toBe(false);
+    expect(byId['runtime.tools.isolation']).toBe(false);
+    expect(byId['core.governance.agent_roles']).toBe(false);
     expect(typeof r.json.generated_at).toBe('string');
   });
 

@@ -188,6 +188,8 @@ export async function processMessage(scope: RunScope, id: string): Promise<void>
   const m = began.message;
   const result = await execute(scope, m, began.gate);
   if (scope.signal.aborted) return;
+  // A model may repeat a key it was given: the answer is scrubbed before it is handed on or kept.
+  result.output = redactSecrets(result.output, scope.secrets);
   await scope.write((s, now, ctx) => {
     const current = findMessage(s, id);
     if (!current || current.phase !== 'Running') return false;

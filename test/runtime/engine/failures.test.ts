@@ -143,7 +143,33 @@ describe('governance', () => {
     expect(t.status!.lastError).toContain('policy p disallows model fake-1 for agent a');
   });
 
-  test('blocked_tools and the token budget are enforced', async () => {
+  test('blocked_tools refuses an agent that declares the tool', async () => {
+    const { h, model } = world(() => 'x', []);
+    h.apply('Tool', 'shell', { type: 'http', endpoint: 'http://127.0.0.1:9/never' });
+    h.apply('Agent', 'a', agentSpec('a', 'fake', { tools: ['shell'] }));
+    h.apply('AgentSystem', 'solo', { agents: ['a'] });
+    h.apply('AgentPolicy', 'no-shell', { apply_mode: 'scoped', target_tasks: ['t'], blocked_tools: ['shell'] });
+    h.apply('Task', 't', { system: 'solo' });
+    const t = await h.settled('t');
+    expect(t.status!.phase).toBe('Failed');
+    expect(model.calls.length).toBe(0);
+    expect(t.status!.lastError).toContain('policy_violation: policy no-shell blocks tool shell for agent a');
+    expect(trace(t, 'agent_message_non_retryable')[0]).toMatchObject({ error_code: 'policy_violation', retryable: false });
+  });
+
+  test('a contract profile violation is non-retryable and ends the task Failed', async () => {
+    const { h } = world(() => 'done without tools', []);
+    h.apply('Tool', 'lookup', { type: 'http', endpoint: 'http://127.0.0.1:9/never' });
+    h.apply('Agent', 'a', agentSpec('a', 'fake', { tools: ['lookup'], limits: { max_steps: 2 }, execution: { profile: 'contract', tool_sequence: ['lookup'] } }));
+    h.apply('AgentSystem', 'solo', { agents: ['a'] });
+    h.apply('Task', 't', { system: 'solo', message_retry: { max_attempts: 3 } });
+    const t = await h.settled('t');
+    expect(t.status!.phase).toBe('Failed');
+    expect(t.status!.messages[0].attempts).toBe(1);
+    expect(t.status!.lastError).toContain('contract_violation');
+  });
+
+  test('the token budget is enforced', async () => {
     const { h } = world(() => 'an answer', ['a', 'b'], { a: { next: 'b' } });
     h.apply('AgentPolicy', 'budget', { apply_mode: 'scoped', target_systems: ['sys'], max_tokens_per_run: 20 });
     h.apply('Task', 't', { system: 'sys' });
