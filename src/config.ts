@@ -23,6 +23,7 @@ export const SERVE_FLAGS: FlagSpec[] = [
   { name: 'auth-mode', description: 'off (open unless bearer tokens exist) or native (users, sessions, tokens)', default: 'off', validate: (v) => (v === 'off' || v === 'native' ? undefined : 'must be off or native') },
   { name: 'auth-session-ttl', description: 'Sliding lifetime of a login session', default: '24h', validate: positiveDuration },
   { name: 'trusted-proxies', description: 'Comma-separated CIDRs whose X-Forwarded-For/-Proto are believed', default: '', validate: (v) => cidrProblems(v) },
+  { name: 'public-url', description: 'URL others reach this server at (webhook-callback tools call back here); default: the listen address', default: '', validate: (v) => (v === '' || /^https?:\/\/[^/]+/.test(v) ? undefined : 'must be an http(s) URL such as https://orrery.example:8080') },
   { name: 'cors-allowed-origins', description: 'Comma-separated origins allowed from browsers, or *; empty = same origin only', default: '' },
   { name: 'watch-max-streams', description: 'Concurrent SSE streams before new ones get 503', default: '1000', validate: positiveInt },
   {
@@ -67,6 +68,7 @@ export interface ServeConfig {
   auth: AuthConfig;
   corsOrigins: string[];
   addr: string;
+  publicUrl: string;
   dataDir: string;
   logLevel: LogLevel;
   secretEncryptionKey?: string;
@@ -125,6 +127,7 @@ export function serveConfig(args: string[], env: Record<string, string | undefin
     },
     corsOrigins: splitList(v['cors-allowed-origins']),
     addr: v['addr'],
+    publicUrl: v['public-url'].replace(/\/+$/, ''),
     dataDir: v['data-dir'],
     logLevel: v['log-level'] as LogLevel,
     secretEncryptionKey: env.ORLOJ_SECRET_ENCRYPTION_KEY,

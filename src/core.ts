@@ -9,6 +9,7 @@ import { EventLog } from './store/event-log';
 import type { ObjectLogs } from './store/object-logs';
 import type { ResourceStore } from './store/resource-store';
 import type { SecretCipher } from './store/secret-cipher';
+import type { TaskJournalStore } from './store/task-journal';
 import type { Clock } from './util/time';
 import { DEFAULT_WATCH_CONFIG, WatchService, type WatchConfig } from './watch/service';
 
@@ -38,5 +39,18 @@ export function createCore(opts: { handle: OpenDatabase; store: ResourceStore; c
 export function dropLogsOnDelete(registry: Registry, logs: ObjectLogs): () => void {
   return registry.onCommit((c) => {
     if (c.type === 'deleted' && (c.def.kind === 'Task' || c.def.kind === 'Agent')) logs.deleteOwner(c.def.kind, c.object.metadata.namespace, c.object.metadata.name);
+  });
+}
+
+const FINISHED = new Set(['Succeeded', 'Failed', 'DeadLetter']);
+
+/**
+ * A task's step journal is only needed while it can still run: it goes when the task is deleted
+ * or ends, whoever ended it (the engine, a cancel through the API).
+ */
+export function dropJournalWhenDone(registry: Registry, journal: TaskJournalStore): () => void {
+  return registry.onCommit((c) => {
+    if (c.def.kind !== 'Task') return;
+    if (c.type === 'deleted' || FINISHED.has(c.object.status?.phase)) journal.drop(c.object.metadata.uid);
   });
 }

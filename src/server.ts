@@ -4,7 +4,8 @@ import { createApp } from './api/app';
 import { isLoopback, parseAddr, type ServeConfig } from './config';
 import type { Logger } from './log';
 import { LogRetention } from './controllers/log-retention';
-import { createCore, dropLogsOnDelete } from './core';
+import { createCore, dropJournalWhenDone, dropLogsOnDelete } from './core';
+import { TaskJournalStore } from './store/task-journal';
 import { SealedSecretController } from './controllers/sealed-secrets';
 import { SealingKeys } from './sealing/keys';
 import { AuthService } from './auth/service';
@@ -13,6 +14,7 @@ import { kinds } from './resources';
 import { join } from 'node:path';
 import { Checkpointer } from './store/checkpointer';
 import { startEngine } from './runtime/engine';
+import { startWorkerHealth } from './runtime/workers';
 import { CallbackBroker } from './runtime/tools';
 import { ObjectLogs } from './store/object-logs';
 import { DB_FILE, openStore } from './store/open-store';
@@ -47,6 +49,7 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
   const logs = new ObjectLogs(persistent.handle, systemClock);
   const callbacks = new CallbackBroker();
   dropLogsOnDelete(core.registry, logs);
+  dropJournalWhenDone(core.registry, new TaskJournalStore(persistent.handle, systemClock));
   const app = createApp({
     registry: core.registry,
     watch: core.watch,
@@ -72,8 +75,11 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
     fetch: (request, srv) => app.handle(request, srv.requestIP(request)?.address),
   });
   const url = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${server.port}`;
+  // Worker phases are the server's to keep, whether it runs tasks itself or leaves them to workers.
+  const stopHealth = startWorkerHealth(core.registry, core.events, systemClock, log);
+  const callbackBaseUrl = config.publicUrl || url.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//[::1]:');
   const engine = config.embeddedWorker
-    ? startEngine({ core, handle: persistent.handle, clock: systemClock, log, config: config.engine, logs, health: true, callbacks: { broker: callbacks, callbackBaseUrl: url } })
+    ? startEngine({ core, handle: persistent.handle, clock: systemClock, log, config: config.engine, logs, callbacks: { broker: callbacks, callbackBaseUrl } })
     : undefined;
   if (!engine) log.info('embedded worker off: tasks wait for an `orrery worker` process');
   log.info('listening', { url, kinds: kinds.length, swagger: `${url}/swagger` });
@@ -92,6 +98,7 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
         // Open watch streams never finish on their own: close them, then wait for the rest.
         // Running tasks hand their leases back, so the next start (or another worker) resumes them.
         await engine?.stop();
+        stopHealth();
         core.stop();
         retention.stop();
         sealedSecrets.stop();

@@ -148,6 +148,11 @@ export class Registry {
     return listObjects(this.store, def, opts, (row) => present(def, this.decode(def, row)));
   }
 
+  /** Decoded objects of a kind in the given status phases (an empty phase counts as ''), oldest first. */
+  listByPhase(def: KindDefinition, phases: string[]): StoredObject[] {
+    return this.store.listByPhase(def.kind, phases).map((row) => this.decode(def, row));
+  }
+
   /** A page as JSON texts of the redacted objects, for responses. */
   listJson(def: KindDefinition, opts: ListOptions): ListResult<string> {
     return listObjects(this.store, def, opts, (row) => rowToJson(def, row, this.cipher));

@@ -146,6 +146,7 @@ const status = statusSchema(PHASES, {
   assignedWorker: t.Optional(t.String({ description: 'Worker the scheduler assigned (placement hint).' })),
   claimedBy: t.Optional(t.String({ description: 'Worker holding the lease.' })),
   leaseUntil: t.Optional(t.String({ description: 'RFC 3339 lease expiry.' })),
+  leaseToken: t.Optional(t.String({ description: 'Minted at each claim; writes by the lease holder must present it (fencing).' })),
   lastHeartbeat: t.Optional(t.String({ description: 'RFC 3339 time of the last lease renewal.' })),
   trace: t.Optional(Entries('Execution trace events.')),
   history: t.Optional(Entries('Lifecycle history (claims, retries, assignments).')),

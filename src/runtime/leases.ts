@@ -6,6 +6,15 @@ import type { KindDefinition, Status, StoredObject } from '../registry/kind';
 import type { Registry } from '../registry/registry';
 import { rfc3339, type Clock } from '../util/time';
 
+/**
+ * Who holds a lease: the worker id and the token minted at claim time. The token tells apart two
+ * processes that (by mistake) share a worker id; a bare id checks the owner only.
+ */
+export type LeaseHolder = string | { id: string; token?: string };
+
+const holderId = (h: LeaseHolder) => (typeof h === 'string' ? h : h.id);
+const holds = (s: Status, h: LeaseHolder) => s.claimedBy === holderId(h) && (typeof h === 'string' || !h.token || s.leaseToken === h.token);
+
 export interface WorkerProfile {
   id: string;
   region?: string;
@@ -57,17 +66,10 @@ export class TaskLeases {
   /** Claims the oldest due task that fits the worker, or returns undefined. */
   claimNextDue(worker: WorkerProfile, skip: ReadonlySet<string> = new Set()): StoredObject | undefined {
     const now = this.clock.now();
-    const candidates: StoredObject[] = [];
-    let after: string | undefined;
-    do {
-      const page = this.registry.list(this.def, { after });
-      for (const t of page.items) {
-        if (skip.has(`${t.metadata.namespace}/${t.metadata.name}`)) continue;
-        if (claimable(t, now.getTime()) && fits(t, worker)) candidates.push(t);
-      }
-      after = page.continue;
-    } while (after);
-    candidates.sort((a, b) => Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion));
+    // Finished tasks are never read: only Pending (or phase-less) and Running ones, oldest first.
+    const candidates = this.registry
+      .listByPhase(this.def, ['', 'Pending', 'Running'])
+      .filter((t) => !skip.has(`${t.metadata.namespace}/${t.metadata.name}`) && claimable(t, now.getTime()) && fits(t, worker));
     for (const task of candidates) {
       const s: Status = structuredClone(task.status ?? {});
       const previous = s.claimedBy as string | undefined;
@@ -75,6 +77,7 @@ export class TaskLeases {
       if (s.phase !== 'Running') s.attempts = (Number(s.attempts) || 0) + 1;
       s.phase = 'Running';
       s.claimedBy = worker.id;
+      s.leaseToken = crypto.randomUUID();
       s.assignedWorker = worker.id;
       s.leaseUntil = rfc3339(new Date(now.getTime() + this.leaseMs));
       s.lastHeartbeat = rfc3339(now);
@@ -92,8 +95,8 @@ export class TaskLeases {
   }
 
   /** Extends the lease while the worker still owns the task; false once it lost it. */
-  renew(namespace: string, name: string, workerId: string): boolean {
-    return !!this.fenced(namespace, name, workerId, (s, now) => {
+  renew(namespace: string, name: string, holder: LeaseHolder): boolean {
+    return !!this.fenced(namespace, name, holder, (s, now) => {
       s.leaseUntil = rfc3339(new Date(now.getTime() + this.leaseMs));
       s.lastHeartbeat = rfc3339(now);
       return s;
@@ -101,11 +104,11 @@ export class TaskLeases {
   }
 
   /**
-   * Writes the task's status through `mutate` only while `workerId` holds an unexpired lease.
+   * Writes the task's status through `mutate` only while `holder` holds an unexpired lease.
    * Returns the stored task (unchanged when `mutate` returns undefined), or undefined when the
    * worker was fenced out (or the task is gone). `mutate` may run again after a conflict.
    */
-  fenced(namespace: string, name: string, workerId: string, mutate: (s: Status, now: Date) => Status | undefined): StoredObject | undefined {
+  fenced(namespace: string, name: string, holder: LeaseHolder, mutate: (s: Status, now: Date) => Status | undefined): StoredObject | undefined {
     for (let attempt = 0; attempt < 5; attempt++) {
       let task: StoredObject;
       try {
@@ -115,7 +118,7 @@ export class TaskLeases {
       }
       const now = this.clock.now();
       const s = task.status ?? {};
-      if (s.phase !== 'Running' || s.claimedBy !== workerId || !(time(s.leaseUntil) > now.getTime())) return undefined;
+      if (s.phase !== 'Running' || !holds(s, holder) || !(time(s.leaseUntil) > now.getTime())) return undefined;
       const next = mutate(structuredClone(s), now);
       // Nothing to change: the task as it is (still owned).
       if (!next) return task;

@@ -2,6 +2,7 @@
 // the status path; a health check marks workers silent for 20 s NotReady (and Ready again when
 // they come back), publishing worker.ready / worker.not_ready events.
 import type { EventPublisher } from '../events/publisher';
+import type { Logger } from '../log';
 import type { KindDefinition, StoredObject } from '../registry/kind';
 import type { Registry } from '../registry/registry';
 import { rfc3339, type Clock } from '../util/time';
@@ -79,8 +80,12 @@ export class WorkerHeartbeat {
       try {
         this.beat();
       } catch {
-        // The Worker was deleted under us: register again.
-        this.register();
+        // The Worker was deleted (or changed) under us: register again, next period if that fails too.
+        try {
+          this.register();
+        } catch {
+          /* next period */
+        }
       }
     }, intervalMs);
     (this.timer as { unref?: () => void }).unref?.();
@@ -141,4 +146,20 @@ export class WorkerHealth {
       });
     }
   }
+}
+
+/** Runs the health check every 5 s (the server does this whether or not it runs tasks itself). */
+export function startWorkerHealth(registry: Registry, events: EventPublisher, clock: Clock, log: Logger): () => void {
+  const health = new WorkerHealth(registry, events, clock);
+  const check = () => {
+    try {
+      health.checkOnce();
+    } catch (e) {
+      log.warn('worker health check failed', { error: String((e as Error)?.message ?? e) });
+    }
+  };
+  check();
+  const timer = setInterval(check, 5_000);
+  (timer as { unref?: () => void }).unref?.();
+  return () => clearInterval(timer);
 }

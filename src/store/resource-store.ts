@@ -139,6 +139,19 @@ export class ResourceStore {
     return (stmt.values(args) as unknown[][]).map(toRow);
   }
 
+  /**
+   * Rows of a kind whose status.phase is one of `phases`, oldest revision first: the claim
+   * candidates of a task worker without reading every finished task. The phase test runs inside
+   * SQLite (json_extract); a PostgreSQL store answers the same question with jsonb.
+   */
+  listByPhase(kind: string, phases: string[]): ResourceRow[] {
+    const marks = phases.map(() => '?').join(', ');
+    const query = this.handle.sqlite.query(
+      `SELECT * FROM resources WHERE kind = ? AND coalesce(json_extract(status, '$.phase'), '') IN (${marks}) ORDER BY resource_version`,
+    );
+    return (query.values(kind, ...phases) as unknown[][]).map(toRow);
+  }
+
   currentRevision(): number {
     return Number(this.stmt.revision.get()!.value);
   }

@@ -9,6 +9,7 @@ describe('serve configuration', () => {
       auth: { mode: 'off', envTokens: [], setupToken: undefined, sessionTtlMs: 86_400_000, trustedProxies: [] },
       corsOrigins: [],
       addr: '127.0.0.1:8080',
+      publicUrl: '',
       dataDir: './data',
       logLevel: 'info',
       secretEncryptionKey: undefined,
@@ -24,6 +25,8 @@ describe('serve configuration', () => {
     expect(() => serveConfig(['--task-heartbeat-interval', '30s', '--embedded-worker', 'maybe'], {})).toThrow(
       '--embedded-worker (ORLOJ_EMBEDDED_WORKER) must be true or false: "maybe"',
     );
+    expect(serveConfig(['--public-url', 'https://orrery.lan:8443/'], {}).publicUrl).toBe('https://orrery.lan:8443');
+    expect(() => serveConfig(['--public-url', 'orrery.lan'], {})).toThrow('--public-url (ORLOJ_PUBLIC_URL) must be an http(s) URL such as https://orrery.example:8080: "orrery.lan"');
     expect(() => serveConfig(['--task-heartbeat-interval', '30s'], {})).toThrow('--task-heartbeat-interval (30s) must be shorter than --task-lease-duration (30s)');
     expect(serveConfig(['--watch-heartbeat-interval', '2s', '--change-log-retention=50'], { ORLOJ_WATCH_MAX_STREAMS: '7' })).toMatchObject({
       watch: { maxStreams: 7, heartbeatMs: 2000 },

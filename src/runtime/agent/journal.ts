@@ -1,6 +1,6 @@
 // Durable calls: every model and tool call runs through the step journal under a fixed key, so a
 // resumed run replays completed calls; also the key/request-id formats and abort-aware waiting.
-import type { ModelRequest, ModelResponse, ToolCall as ModelToolCall, TokenUsage, FinishReason } from '../models';
+import type { ModelRequest, ModelResponse } from '../models';
 import type { ToolRef, ToolResult } from '../tools';
 import type { AgentRunInput } from '../engine/types';
 
@@ -26,17 +26,7 @@ export interface FailedAttempt {
 /** What the journal stores for a model call: plain JSON only, with the time the call finished. */
 export interface ModelCallRecord {
   at: string;
-  response: {
-    content: string;
-    toolCalls: ModelToolCall[];
-    usage: TokenUsage;
-    finishReason: FinishReason;
-    model: string;
-    provider: string;
-    endpoint?: string;
-    latencyMs: number;
-    failedAttempts?: FailedAttempt[];
-  };
+  response: ModelResponse & { failedAttempts?: FailedAttempt[] };
 }
 
 /** What the journal stores for a tool call; `output` is dropped (the model only ever sees `text`). */

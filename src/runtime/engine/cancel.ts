@@ -25,6 +25,7 @@ export function cancelledStatus(task: StoredObject, worker: string, now: Date): 
   s.completedAt = at;
   delete s.claimedBy;
   delete s.leaseUntil;
+  delete s.leaseToken;
   delete s.nextAttemptAt;
   if (Array.isArray(s.messages)) {
     for (const m of s.messages) {

@@ -1,8 +1,8 @@
 // How a task attempt ends, as mutations of its status: success once no message is left in flight
 // (after releasing joins that can no longer fill), failure or dead letter, or a task-level retry.
 import type { Status } from '../../registry/kind';
-import { closeStale, release, releasable } from './joins';
-import { addHistory, addMessages, addTrace, isTerminal, messagesOf, newMessage, setOutput, type TaskCtx } from './records';
+import { closeStale, release, releasable, type GateKind, type GateState } from './joins';
+import { addHistory, addMessages, addTrace, hopOf, isTerminal, messagesOf, newMessage, setOutput, type TaskCtx } from './records';
 import type { TaskRetryPolicy } from './retry';
 import { taskRetryDelay } from './retry';
 import type { TaskMessage } from './types';
@@ -14,6 +14,7 @@ export const attemptMessages = (s: Status, attempt: number): TaskMessage[] => me
 function clearClaim(s: Status): void {
   delete s.claimedBy;
   delete s.leaseUntil;
+  delete s.leaseToken;
 }
 
 /**
@@ -25,22 +26,10 @@ export function settleIfQuiet(s: Status, ctx: TaskCtx, worker: string): Ending |
   const releases: TaskMessage[] = [];
   for (const kind of ['join_states', 'delegation_states'] as const) {
     for (const g of releasable(s, kind, ctx.attempt)) {
-      const id = `${ctx.namespace}/${ctx.name}/a${String(ctx.attempt).padStart(3, '0')}/release/${kind === 'join_states' ? 'join' : 'delegation'}/${g.node.toLowerCase()}/r${g.round}`;
-      release(g, id, ctx.now);
-      const last = g.sources[g.sources.length - 1];
-      releases.push(
-        newMessage(ctx, {
-          id,
-          from: 'system',
-          to: g.node,
-          type: kind === 'join_states' ? 'join_release' : 'delegation_release',
-          content: last?.payload ?? '',
-          branch: last?.branch_id ?? 'b001',
-          round: g.round,
-        }),
-      );
+      const m = releaseMessage(ctx, kind, g);
+      release(g, m.message_id, ctx.now);
+      releases.push(m);
     }
-    closeStale(s, kind, ctx.attempt);
   }
   if (releases.length) {
     addMessages(s, releases);
@@ -51,6 +40,9 @@ export function settleIfQuiet(s: Status, ctx: TaskCtx, worker: string): Ending |
     );
     return undefined;
   }
+  // Nothing runs any more: gates still open can never fire.
+  closeStale(s, 'join_states', ctx.attempt);
+  closeStale(s, 'delegation_states', ctx.attempt);
   s.phase = 'Succeeded';
   s.completedAt = ctx.now;
   delete s.lastError;
@@ -81,7 +73,7 @@ export function endAttempt(s: Status, ctx: TaskCtx, worker: string, error: strin
     s.phase = 'Pending';
     s.nextAttemptAt = at;
     s.lastError = `${error} (retry scheduled for ${at})`;
-    const { result: _r, ...rest } = s.output ?? {};
+    const { result: _r, result_agent: _a, ...rest } = s.output ?? {};
     s.output = rest;
     addHistory(s, 'retry_scheduled', worker, `attempt ${attempts} of ${retry.maxAttempts} failed; next attempt at ${at}`, ctx.now);
     return { phase: 'Pending', error, at };
@@ -90,6 +82,26 @@ export function endAttempt(s: Status, ctx: TaskCtx, worker: string, error: strin
   s.completedAt = ctx.now;
   addHistory(s, retryable ? 'deadletter' : 'failed', worker, error, ctx.now);
   return { phase: s.phase as 'Failed' | 'DeadLetter', error };
+}
+
+/**
+ * The message that runs a gate's node when the gate fires without a message of its own (released
+ * at quiescence, or filled by a failed branch): one hop after its latest source, on that branch.
+ */
+export function releaseMessage(ctx: TaskCtx, kind: GateKind, g: GateState): TaskMessage {
+  const last = g.sources[g.sources.length - 1];
+  const hop = Math.max(1, ...g.sources.map((x) => hopOf(x.message_id))) + 1;
+  return newMessage(ctx, {
+    from: 'system',
+    to: g.node,
+    type: kind === 'join_states' ? 'join_release' : 'delegation_release',
+    content: last?.payload ?? '',
+    branch: last?.branch_id ?? 'b001',
+    hop,
+    suffix: `/release-r${g.round}`,
+    round: g.round,
+    delegateOf: kind === 'join_states' ? g.delegate_of : undefined,
+  });
 }
 
 export function outputOnSuccess(s: Status, agent: string, text: string): void {

@@ -1,6 +1,6 @@
 // Builds and starts the task engine for a process: gateway, tool runtime, leases, journal and the
-// worker (registered as a Worker resource), plus the worker health check when asked.
-import type { Core } from '../../core';
+// worker (registered as a Worker resource).
+import { dropJournalWhenDone, type Core } from '../../core';
 import type { EngineConfig } from '../../engine-config';
 import type { Logger } from '../../log';
 import type { OpenDatabase } from '../../store/database';
@@ -9,7 +9,7 @@ import type { Clock } from '../../util/time';
 import { TaskLeases } from '../leases';
 import { createModelGateway } from '../models';
 import { createToolRuntime, type CallbackBroker } from '../tools';
-import { WorkerHealth, WorkerHeartbeat } from '../workers';
+import { WorkerHeartbeat } from '../workers';
 import type { EngineDeps, LogSink } from './deps';
 import { Resolver } from './resolve';
 import { TaskWorker } from './worker';
@@ -23,8 +23,6 @@ export interface EngineOptions {
   logs: LogSink;
   /** Webhook-callback tools: the broker the callback route delivers to, and this server's URL. */
   callbacks?: { broker: CallbackBroker; callbackBaseUrl?: string };
-  /** Run the Worker health check (the server does; a worker-only process leaves it to the server). */
-  health?: boolean;
   env?: Record<string, string | undefined>;
 }
 
@@ -51,29 +49,16 @@ export function startEngine(o: EngineOptions): RunningEngine {
     heartbeatMs: c.heartbeatMs,
     branchConcurrency: 16,
   };
+  // Also in a worker-only process: the tasks it ends or sees deleted leave no journal behind.
+  dropJournalWhenDone(o.core.registry, deps.journal);
   const profile = { id: c.workerId, region: c.region, gpu: c.gpu, models: c.models };
   const heartbeat = new WorkerHeartbeat(o.core.registry, o.clock, { ...profile, maxConcurrentTasks: c.maxConcurrentTasks, heartbeatMs: c.heartbeatMs });
   const worker = new TaskWorker(deps, o.core.watch, { profile, maxConcurrentTasks: c.maxConcurrentTasks, heartbeat });
   worker.start();
-  let healthTimer: ReturnType<typeof setInterval> | undefined;
-  if (o.health) {
-    const health = new WorkerHealth(o.core.registry, o.core.events, o.clock);
-    const check = () => {
-      try {
-        health.checkOnce();
-      } catch (e) {
-        o.log.warn('worker health check failed', { error: String((e as Error)?.message ?? e) });
-      }
-    };
-    check();
-    healthTimer = setInterval(check, 5_000);
-    (healthTimer as { unref?: () => void }).unref?.();
-  }
   return {
     worker,
     deps,
     async stop() {
-      clearInterval(healthTimer);
       await worker.stop();
     },
   };

@@ -20,6 +20,8 @@ export interface GateSource {
   payload: string;
   failed?: boolean;
   error?: string;
+  /** What the gate counts once: the predecessor (joins) or the dispatched delegate branch. */
+  key?: string;
 }
 
 export interface GateState {
@@ -35,8 +37,13 @@ export interface GateState {
   activated_by?: string;
   closed: boolean;
   sources: GateSource[];
-  /** Delegation gates: the delegator's own delegator, restored when its edges fire (nesting). */
+  /**
+   * The delegator the gate's node works for: restored when the node continues (a delegation gate:
+   * its delegator's own delegator; a join inside a delegate branch: that branch's delegator).
+   */
   delegate_of?: string;
+  /** Delegation gates: the branches dispatched, one source each. */
+  branches?: string[];
 }
 
 export type GateKind = 'join_states' | 'delegation_states';
@@ -58,10 +65,9 @@ export function findGate(s: Status, kind: GateKind, attempt: number, node: strin
   return states(s, kind).find((g) => g.attempt === attempt && same(g.node, node) && g.round === round);
 }
 
+/** Starts a new round of a node's gate (a delegation gate opens one per dispatch). */
 export function openGate(s: Status, kind: GateKind, attempt: number, node: string, spec: GateSpec): GateState {
   const all = states(s, kind).filter((g) => g.attempt === attempt && same(g.node, node));
-  const open = all.find((g) => !g.closed);
-  if (open) return open;
   const state: GateState = {
     attempt,
     node,
@@ -76,8 +82,21 @@ export function openGate(s: Status, kind: GateKind, attempt: number, node: strin
   };
   const list = states(s, kind);
   list.push(state);
-  s[kind] = list.slice(-CAPS.joins);
+  // Finished rounds go first when the list is full; a round still collecting is kept.
+  let excess = list.length - CAPS.joins;
+  s[kind] = excess > 0 ? list.filter((g) => !(excess > 0 && g.closed && excess-- > 0)) : list;
   return state;
+}
+
+/**
+ * The round an arrival belongs to: the oldest open round that has not heard from this source yet
+ * (a predecessor, or a dispatched delegate branch). A predecessor that comes round a loop again
+ * before the others arrived starts the next round instead of filling this one twice.
+ */
+function roundFor(s: Status, kind: GateKind, attempt: number, node: string, key: string): GateState | undefined {
+  return states(s, kind)
+    .filter((g) => g.attempt === attempt && same(g.node, node) && !g.closed && !g.sources.some((x) => (x.key ?? x.from_agent) === key))
+    .sort((a, b) => a.round - b.round)[0];
 }
 
 const successes = (g: GateState) => g.sources.filter((x) => !x.failed);
@@ -100,9 +119,13 @@ export function arrive(
   spec: GateSpec,
   source: GateSource,
   now: string,
-): { state: GateState; result: GateResult } {
-  const g = openGate(s, kind, attempt, node, spec);
-  if (!g.sources.some((x) => x.message_id === source.message_id)) g.sources.push(source);
+): { state?: GateState; result: GateResult } {
+  const key = source.key ?? source.from_agent;
+  const found = roundFor(s, kind, attempt, node, key);
+  // Delegation rounds open at dispatch: a second answer from one delegate branch changes nothing.
+  if (!found && kind === 'delegation_states') return { result: 'already_activated' };
+  const g = found ?? openGate(s, kind, attempt, node, spec);
+  g.sources.push(source);
   const allIn = g.sources.length >= g.expected;
   if (g.activated) {
     g.closed = allIn;
@@ -157,9 +180,20 @@ export function gateInputs(g: GateState, prefix: 'inbox.join' | 'inbox.delegatio
   };
 }
 
+/** The dispatched delegate branch a return belongs to (its branch or an ancestor of it), as the gate's source key. */
+export function delegateKey(s: Status, attempt: number, node: string, branch: string): string {
+  for (const g of states(s, 'delegation_states')) {
+    if (g.attempt !== attempt || !same(g.node, node) || g.closed) continue;
+    const hit = g.branches?.find((b) => branch === b || branch.startsWith(`${b}.`));
+    if (hit) return hit;
+  }
+  return branch;
+}
+
 /** A message arriving at a gate; a failed branch is reported by the agent that failed. */
-export function sourceOf(m: TaskMessage, now: string, failure?: string): GateSource {
+export function sourceOf(m: TaskMessage, now: string, failure?: string, key?: string): GateSource {
   return {
+    ...(key ? { key } : {}),
     message_id: m.message_id,
     from_agent: failure ? m.to_agent : m.from_agent,
     branch_id: m.branch_id,

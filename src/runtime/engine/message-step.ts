@@ -4,12 +4,12 @@
 import type { Status } from '../../registry/kind';
 import { redactSecrets } from '../models/redact';
 import { runAgent } from '../agent';
-import { settleIfQuiet, endAttempt, outputOnSuccess, type Ending } from './endings';
+import { settleIfQuiet, endAttempt, outputOnSuccess, releaseMessage, type Ending } from './endings';
 import { agentTokenBudget, checkAgent, taskTokenBudget } from './governance';
-import { downstreamJoins, joinSpec } from './graph';
+import { delegateJoinSpec, joinSpec, routesOf } from './graph';
 import { agentInputs } from './inputs';
-import { arrive, gateActivatedBy, gateInputs, sourceOf, type GateKind } from './joins';
-import { addIdempotency, addMessages, addTokens, addTrace, findMessage, isTerminal, newMessage, setOutput, type TaskCtx } from './records';
+import { arrive, delegateKey, gateActivatedBy, gateInputs, sourceOf, type GateKind, type GateSpec } from './joins';
+import { addIdempotency, addMessages, addTokens, addTrace, findMessage, isTerminal, setOutput, type TaskCtx } from './records';
 import { classify, messageRetryDelay, messageRetryPolicy, taskRetryPolicy } from './retry';
 import { route } from './routing';
 import type { RunScope } from './scope';
@@ -47,14 +47,18 @@ function begin(scope: RunScope, s: Status, ctx: TaskCtx, id: string, now: Date):
   if (firedDelegation) return { kind: 'run', message: m, gate: gateInputs(firedDelegation, 'inbox.delegation') };
   const gate = gateFor(scope, m);
   if (!gate || resumed) return { kind: 'run', message: m, gate: {} };
-  const spec = gate.kind === 'join_states' ? joinSpec(scope.system, gate.node) : { mode: 'wait_for_all' as const, expected: 1, required: 1, onFailure: 'deadletter' as const };
-  const { state, result } = arrive(s, gate.kind, ctx.attempt, gate.node, spec, sourceOf(m, ctx.now), ctx.now);
-  if (result === 'activate') return { kind: 'run', message: m, gate: gateInputs(state, gate.kind === 'join_states' ? 'inbox.join' : 'inbox.delegation') };
+  const delegation = gate.kind === 'delegation_states';
+  const spec = delegation ? delegateJoinSpec(scope.system, gate.node, 1) : joinSpec(scope.system, gate.node);
+  const key = delegation ? delegateKey(s, ctx.attempt, gate.node, m.branch_id) : undefined;
+  const { state, result } = arrive(s, gate.kind, ctx.attempt, gate.node, spec, sourceOf(m, ctx.now, undefined, key), ctx.now);
+  if (state && !delegation && m.delegate_of) state.delegate_of ??= m.delegate_of;
+  if (state && result === 'activate') return { kind: 'run', message: m, gate: gateInputs(state, delegation ? 'inbox.delegation' : 'inbox.join') };
   m.phase = 'Succeeded';
   m.processed_at = ctx.now;
   addIdempotency(s, m, 'completed', me, now);
   const type = result === 'wait' ? 'agent_message_join_wait' : 'agent_message_processed';
-  addTrace(s, ctx.attempt, [{ ...base, type, message: `status=${result === 'wait' ? 'join_wait' : result === 'skip_node' ? 'join_skipped' : 'join_already_activated'} received=${state.sources.length}/${state.expected} required=${state.quorum_required}` }]);
+  const counts = state ? ` received=${state.sources.length}/${state.expected} required=${state.quorum_required}` : '';
+  addTrace(s, ctx.attempt, [{ ...base, type, message: `status=${result === 'wait' ? 'join_wait' : result === 'skip_node' ? 'join_skipped' : 'join_already_activated'}${counts}` }]);
   scope.ending(settleIfQuiet(s, ctx, me));
   return { kind: 'done' };
 }
@@ -107,7 +111,7 @@ async function execute(scope: RunScope, m: TaskMessage, gate: Record<string, str
   const line = `agent end: ${agent.name} steps=${result.steps} tool_calls=${result.toolCalls} tokens=${result.tokens.total} usage_source=${result.tokens.source} duration_ms=${Math.max(result.durationMs, deps.clock.now().getTime() - started)}${result.error ? ` error=${result.error.code}: ${result.error.message}` : ''}`;
   deps.logs.append('Task', ns, task.metadata.name, line);
   deps.logs.append('Agent', ns, agent.name, `task ${ns}/${task.metadata.name} message ${m.message_id}: ${line}`);
-  scope.secrets.push(...endpoints.flatMap((e) => (e.apiKey ? [e.apiKey] : [])));
+  for (const e of endpoints) if (e.apiKey) scope.secrets.add(e.apiKey);
   return result;
 }
 
@@ -128,7 +132,7 @@ function succeed(scope: RunScope, s: Status, ctx: TaskCtx, m: TaskMessage, resul
   addIdempotency(s, m, 'completed', me, now);
   const handoffs: TraceRow[] = next.map((x) => ({ ...base, type: 'agent_message', message: `${x.from_agent} -> ${x.to_agent} id=${x.message_id}` }));
   const status = next.length ? `forwarded to=${next.map((x) => x.to_agent).join(',')}` : 'succeeded';
-  addTrace(s, ctx.attempt, [...agentRows(result, m), ...notes, { ...base, type: 'agent_message_processed', message: `status=${status}`, tokens: result.tokens.total }, ...handoffs], scope.secrets);
+  addTrace(s, ctx.attempt, [...agentRows(result, m), ...notes, { ...base, type: 'agent_message_processed', message: `status=${status}`, tokens: result.tokens.total }, ...handoffs], [...scope.secrets]);
   setOutput(s, { last_agent: m.to_agent, last_output: result.output, last_steps: result.steps, last_tool_calls: result.toolCalls, last_tokens_used: result.tokens.total });
   if (!next.length) outputOnSuccess(s, m.to_agent, result.output);
   addMessages(s, next);
@@ -141,7 +145,7 @@ function fail(scope: RunScope, s: Status, ctx: TaskCtx, m: TaskMessage, result: 
   const task = scope.task();
   const policy = messageRetryPolicy(task.spec);
   const { retryable, reason } = classify(error, policy);
-  const text = redactSecrets(`${error.code}: ${error.message}`, scope.secrets);
+  const text = redactSecrets(`${error.code}: ${error.message}`, [...scope.secrets]);
   const base = { timestamp: ctx.now, agent: m.to_agent, message_id: m.message_id, branch_id: m.branch_id, error_code: error.code, error_reason: reason, retryable };
   const rows = agentRows(result, m);
   m.last_error = text;
@@ -149,26 +153,15 @@ function fail(scope: RunScope, s: Status, ctx: TaskCtx, m: TaskMessage, result: 
     const at = new Date(now.getTime() + messageRetryDelay(policy, m.attempts, m.idempotency_key)).toISOString();
     m.phase = 'RetryPending';
     m.next_attempt_at = at;
-    addTrace(s, ctx.attempt, [...rows, { ...base, type: 'agent_message_retry_scheduled', message: `attempt ${m.attempts}/${m.max_attempts} failed (${text}); next at ${at}` }], scope.secrets);
+    addTrace(s, ctx.attempt, [...rows, { ...base, type: 'agent_message_retry_scheduled', message: `attempt ${m.attempts}/${m.max_attempts} failed (${text}); next at ${at}` }], [...scope.secrets]);
     return;
   }
   m.phase = 'DeadLetter';
   m.processed_at = ctx.now;
   addIdempotency(s, m, 'deadletter', me, now);
   const dead: TraceRow[] = [...(retryable ? [] : [{ ...base, type: 'agent_message_non_retryable', message: text }]), { ...base, type: 'agent_message_deadletter', message: `dead-lettered after ${m.attempts} attempts: ${text}` }];
-  addTrace(s, ctx.attempt, [...rows, ...dead], scope.secrets);
-  // A failed branch feeding joins that tolerate failures is reported to them instead of ending the task.
-  const joins = downstreamJoins(scope.system, m.to_agent).map((node) => ({ node, spec: joinSpec(scope.system, node) }));
-  if (joins.length && joins.every((j) => j.spec.onFailure !== 'deadletter')) {
-    const releases: TaskMessage[] = [];
-    for (const j of joins) {
-      const { state, result: r } = arrive(s, 'join_states', ctx.attempt, j.node, j.spec, sourceOf(m, ctx.now, text), ctx.now);
-      if (r !== 'activate') continue;
-      const id = `${ctx.namespace}/${ctx.name}/a${String(ctx.attempt).padStart(3, '0')}/release/join/${j.node.toLowerCase()}/r${state.round}`;
-      state.activated_by = id;
-      releases.push(newMessage(ctx, { id, from: 'system', to: j.node, type: 'join_release', content: '', branch: m.branch_id, round: state.round }));
-    }
-    addMessages(s, releases);
+  addTrace(s, ctx.attempt, [...rows, ...dead], [...scope.secrets]);
+  if (reportFailure(scope, s, ctx, m, text)) {
     scope.ending(settleIfQuiet(s, ctx, me));
     return;
   }
@@ -176,20 +169,51 @@ function fail(scope: RunScope, s: Status, ctx: TaskCtx, m: TaskMessage, result: 
   scope.ending(endAttempt(s, ctx, me, why, retryable, taskRetryPolicy(task.spec), now.getTime()));
 }
 
-/** Processes one message of the running task; returns when its outcome is recorded (or fenced out). */
-export async function processMessage(scope: RunScope, id: string): Promise<void> {
+/**
+ * A failed branch is handed to the gates that tolerate failures instead of ending the attempt:
+ * the joins right after the failed agent (every one of its routes must lead to such a join), or
+ * the delegation gate of the delegator it worked for. Returns false when nothing takes it.
+ */
+function reportFailure(scope: RunScope, s: Status, ctx: TaskCtx, m: TaskMessage, text: string): boolean {
+  const targets: { kind: GateKind; node: string; spec: GateSpec; key?: string }[] = [];
+  const routes = routesOf(scope.system, m.to_agent);
+  const joins = routes.map((r) => ({ node: r.to, spec: joinSpec(scope.system, r.to) })).filter((j) => j.spec.enabled && j.spec.onFailure !== 'deadletter');
+  if (routes.length && joins.length === routes.length) targets.push(...joins.map((j) => ({ kind: 'join_states' as const, ...j })));
+  else if (!routes.length && m.delegate_of) {
+    const spec = delegateJoinSpec(scope.system, m.delegate_of, 1);
+    if (spec.onFailure !== 'deadletter') targets.push({ kind: 'delegation_states', node: m.delegate_of, spec, key: delegateKey(s, ctx.attempt, m.delegate_of, m.branch_id) });
+  }
+  if (!targets.length) return false;
+  const releases: TaskMessage[] = [];
+  for (const t of targets) {
+    const { state, result } = arrive(s, t.kind, ctx.attempt, t.node, t.spec, sourceOf(m, ctx.now, text, t.key), ctx.now);
+    if (!state || result !== 'activate') continue;
+    const release = releaseMessage(ctx, t.kind, state);
+    state.activated_by = release.message_id;
+    releases.push(release);
+  }
+  addMessages(s, releases);
+  return true;
+}
+
+/**
+ * Processes one message of the running task; resolves when its outcome is recorded (or fenced
+ * out). False when the message could not even begin, so the caller backs off instead of spinning.
+ */
+export async function processMessage(scope: RunScope, id: string): Promise<boolean> {
   let began: Begin | undefined;
   const written = await scope.write((s, now, ctx) => {
     const b = begin(scope, s, ctx, id, now);
     if (!b) return false;
     began = b;
   });
-  if (!written || !began || began.kind !== 'run') return;
+  if (!written || !began) return false;
+  if (began.kind !== 'run') return true;
   const m = began.message;
   const result = await execute(scope, m, began.gate);
-  if (scope.signal.aborted) return;
+  if (scope.signal.aborted) return true;
   // A model may repeat a key it was given: the answer is scrubbed before it is handed on or kept.
-  result.output = redactSecrets(result.output, scope.secrets);
+  result.output = redactSecrets(result.output, [...scope.secrets]);
   await scope.write((s, now, ctx) => {
     const current = findMessage(s, id);
     if (!current || current.phase !== 'Running') return false;
@@ -197,6 +221,7 @@ export async function processMessage(scope: RunScope, id: string): Promise<void>
     if (result.error) fail(scope, s, ctx, current, result, now);
     else succeed(scope, s, ctx, current, result, now);
   });
+  return true;
 }
 
 export type { Ending };

@@ -15,7 +15,7 @@ export function messageId(ns: string, task: string, attempt: number, branch: str
 
 export const traceId = (ns: string, task: string, attempt: number) => `${ns}/${task}/a${pad(attempt, 3)}`;
 
-/** Hop number of a message id (kickoffs are hop 1). */
+/** Hop number of a message id: kickoffs are hop 1, each hand-off one more (the turns taken). */
 export function hopOf(id: string): number {
   const m = /\/h(\d+)\//.exec(id);
   return m ? Number(m[1]) : 1;
@@ -31,8 +31,10 @@ export interface NewMessage {
   parent?: TaskMessage;
   delegateOf?: string;
   round?: number;
-  /** Overrides the derived id (join releases). */
-  id?: string;
+  /** Hop (turn) number; default: the parent's plus one, or 1 for a kickoff. */
+  hop?: number;
+  /** Appended to the derived id (join releases name their round). */
+  suffix?: string;
 }
 
 export interface TaskCtx {
@@ -45,8 +47,8 @@ export interface TaskCtx {
 }
 
 export function newMessage(ctx: TaskCtx, m: NewMessage): TaskMessage {
-  const hop = m.parent ? hopOf(m.parent.message_id) + 1 : 1;
-  const id = m.id ?? messageId(ctx.namespace, ctx.name, ctx.attempt, m.branch, hop, m.from, m.to);
+  const hop = m.hop ?? (m.parent ? hopOf(m.parent.message_id) + 1 : 1);
+  const id = messageId(ctx.namespace, ctx.name, ctx.attempt, m.branch, hop, m.from, m.to) + (m.suffix ?? '');
   return {
     timestamp: ctx.now,
     message_id: id,
@@ -59,7 +61,7 @@ export function newMessage(ctx: TaskCtx, m: NewMessage): TaskMessage {
     branch_id: m.branch,
     ...(m.parentBranch ? { parent_branch_id: m.parentBranch } : {}),
     type: m.type,
-    content: m.content,
+    content: m.content.length > CAPS.output ? `${m.content.slice(0, CAPS.output)}…[truncated]` : m.content,
     trace_id: traceId(ctx.namespace, ctx.name, ctx.attempt),
     ...(m.parent ? { parent_id: m.parent.message_id } : {}),
     phase: 'Queued',
@@ -77,9 +79,14 @@ export function findMessage(s: Status, id: string): TaskMessage | undefined {
   return messagesOf(s).find((m) => m.message_id === id);
 }
 
-/** Adds messages, dropping the oldest finished ones beyond the cap (never one still in flight). */
+/**
+ * Adds messages, dropping the oldest finished ones beyond the cap (never one still in flight).
+ * An id that already exists is not added twice: a message is processed once.
+ */
 export function addMessages(s: Status, added: TaskMessage[]): void {
-  const all = [...messagesOf(s), ...added];
+  const known = new Set(messagesOf(s).map((m) => m.message_id));
+  const fresh = added.filter((m) => !known.has(m.message_id) && known.add(m.message_id));
+  const all = [...messagesOf(s), ...fresh];
   let excess = all.length - CAPS.messages;
   s.messages = excess > 0 ? all.filter((m) => !(excess > 0 && isTerminal(m) && excess-- > 0)) : all;
 }

@@ -84,17 +84,19 @@ export class Resolver {
     return out;
   }
 
-  /** The API key behind auth.secretRef: the Secret first, then ORLOJ_SECRET_<NAME> and the raw name. */
+  /**
+   * The API key behind auth.secretRef (`[ns/]name[:key]`): the Secret first (the named key, or
+   * value/token/apiKey/… when none is named), then the variable ORLOJ_SECRET_<NAME>. Only that
+   * prefix is read, and never the at-rest key, so a manifest cannot name a server setting.
+   */
   apiKey(namespace: string, secretRef: string): string | undefined {
     const { ref, key } = splitSecretRef(secretRef);
     const data = this.secretData(namespace, ref);
-    const fromSecret = data ? pickValue(data, key ?? 'value') ?? pickValue(data) : undefined;
+    const fromSecret = data ? pickValue(data, key) : undefined;
     if (fromSecret) return fromSecret;
-    for (const name of [`ORLOJ_SECRET_${envKey(ref)}`, envKey(ref), ref]) {
-      const v = this.env[name]?.trim();
-      if (v) return v;
-    }
-    return undefined;
+    const name = envKey(ref);
+    if (name === 'ENCRYPTION_KEY') return undefined;
+    return this.env[`ORLOJ_SECRET_${name}`]?.trim() || undefined;
   }
 
   endpointConfig(namespace: string, ref: string): EndpointConfig | undefined {

@@ -1,10 +1,10 @@
 // Where a finished message's output goes next: delegates first (dispatch), then the node's edges
 // filtered by their conditions, back to the delegator at the end of a delegate branch, and nowhere
-// once the branch has used its max_turns.
+// once the path has taken max_turns turns (its hop number, which survives trimmed records).
 import type { Status } from '../../registry/kind';
 import { delegateJoinSpec, delegatesOf, routesOf, selectRoutes } from './graph';
 import { gateActivatedBy, openGate } from './joins';
-import { messagesOf, newMessage, type TaskCtx } from './records';
+import { hopOf, newMessage, type TaskCtx } from './records';
 import type { TaskMessage, TraceRow } from './types';
 
 export interface RouteDecision {
@@ -13,11 +13,6 @@ export interface RouteDecision {
 }
 
 const pad3 = (n: number) => String(n).padStart(3, '0');
-
-/** Messages on this branch or the branches it came from (the turns taken on this path). */
-function turnsOnPath(s: Status, m: TaskMessage): number {
-  return messagesOf(s).filter((x) => x.attempt === m.attempt && (m.branch_id === x.branch_id || m.branch_id.startsWith(`${x.branch_id}.`))).length;
-}
 
 export function route(s: Status, ctx: TaskCtx, system: Record<string, any>, m: TaskMessage, output: string, maxTurns: number): RouteDecision {
   const node = m.to_agent;
@@ -39,20 +34,24 @@ export function route(s: Status, ctx: TaskCtx, system: Record<string, any>, m: T
       }),
     );
 
+  // The turn limit bounds every way of going on, delegation included.
+  const turn = hopOf(m.message_id);
+  if (maxTurns > 0 && turn >= maxTurns) {
+    notes.push({ ...base, type: 'agent_message_turn_limit', message: `turn limit reached: turn ${turn} of max_turns ${maxTurns} on branch ${m.branch_id}` });
+    return { next: [], notes };
+  }
+
   if (!reviewing) {
     const delegates = selectRoutes(delegatesOf(system, node), output).fired;
     if (delegates.length) {
       const spec = delegateJoinSpec(system, node, delegates.length);
       const gate = openGate(s, 'delegation_states', ctx.attempt, node, spec);
       if (m.delegate_of) gate.delegate_of = m.delegate_of;
+      const next = fan(delegates.map((r) => r.to), 'task_handoff', node);
+      gate.branches = next.map((x) => x.branch_id);
       notes.push({ ...base, type: 'agent_delegation_dispatch', message: `${node} delegated to ${delegates.map((r) => r.to).join(', ')}` });
-      return { next: fan(delegates.map((r) => r.to), 'task_handoff', node), notes };
+      return { next, notes };
     }
-  }
-
-  if (maxTurns > 0 && turnsOnPath(s, m) >= maxTurns) {
-    notes.push({ ...base, type: 'agent_message_turn_limit', message: `turn limit reached: ${maxTurns} turns on branch ${m.branch_id}` });
-    return { next: [], notes };
   }
 
   // After reviewing its delegates' work, a delegator continues as the delegate it may itself be.

@@ -19,7 +19,7 @@ export interface RunScope {
   journal: StepJournal;
   signal: AbortSignal;
   /** API keys seen by this run, scrubbed from everything recorded. */
-  secrets: string[];
+  secrets: Set<string>;
   task(): StoredObject;
   /** A fenced, serialized write; resolves to the stored task, or undefined when nothing was written. */
   write(mutate: Mutation): Promise<StoredObject | undefined>;

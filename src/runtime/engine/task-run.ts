@@ -17,7 +17,7 @@ import type { StepJournal } from './types';
 const pad3 = (n: number) => String(n).padStart(3, '0');
 
 export class TaskRun implements RunScope {
-  readonly secrets: string[] = [];
+  readonly secrets = new Set<string>();
   readonly journal: StepJournal;
   system: Record<string, any> = {};
   policies: RunScope['policies'] = [];
@@ -29,12 +29,19 @@ export class TaskRun implements RunScope {
   private readonly inFlight = new Map<string, Promise<void>>();
   private wakeUp?: () => void;
   private releaseLease = false;
+  /** Messages that made no progress, and when to try them again (doubling back-off). */
+  private readonly stalled = new Map<string, { until: number; backoffMs: number }>();
+  private lastWrite = 0;
+
+  /** This run's lease: the worker id and the token minted when the task was claimed. */
+  private readonly holder: { id: string; token?: string };
 
   constructor(
     readonly deps: EngineDeps,
     claimed: StoredObject,
   ) {
     this.latest = claimed;
+    this.holder = { id: deps.workerId, token: claimed.status?.leaseToken };
     this.journal = deps.journal.forTask(claimed.metadata.uid);
   }
 
@@ -69,13 +76,16 @@ export class TaskRun implements RunScope {
       this.stop('task deleted');
     }
     else if (task.metadata.uid !== this.latest.metadata.uid) this.stop('task replaced');
-    else if (s.phase !== 'Running' || s.claimedBy !== this.deps.workerId) this.stop(s.lastError === 'cancelled' ? 'cancelled' : 'task no longer owned');
+    else if (s.phase !== 'Running' || s.claimedBy !== this.holder.id || (this.holder.token && s.leaseToken !== this.holder.token)) {
+      this.stop(s.lastError === 'cancelled' ? 'cancelled' : 'task no longer owned');
+    }
   }
 
+  /** Wakes the loop on a later turn of the event loop, so it can never starve timers and I/O. */
   private wake(): void {
     const w = this.wakeUp;
     this.wakeUp = undefined;
-    w?.();
+    if (w) setImmediate(w);
   }
 
   private ctx(now: Date, s: Status): TaskCtx {
@@ -96,7 +106,7 @@ export class TaskRun implements RunScope {
       const { namespace, name } = this.latest.metadata;
       let changed = false;
       let ending: Ending | undefined;
-      const stored = this.deps.leases.fenced(namespace, name, this.deps.workerId, (s, now) => {
+      const stored = this.deps.leases.fenced(namespace, name, this.holder, (s, now) => {
         this.pendingEnding = undefined;
         changed = mutate(s, now, this.ctx(now, s)) !== false;
         ending = this.pendingEnding;
@@ -112,6 +122,7 @@ export class TaskRun implements RunScope {
         return undefined;
       }
       this.latest = stored;
+      if (changed) this.lastWrite = this.deps.clock.now().getTime();
       if (ending) this.ended(ending);
       return changed ? stored : undefined;
     };
@@ -150,7 +161,11 @@ export class TaskRun implements RunScope {
   }
 
   async run(): Promise<void> {
-    const beat = setInterval(() => void this.write(() => undefined), this.deps.heartbeatMs);
+    // Renew the lease unless a write renewed it during the last period.
+    const beat = setInterval(() => {
+      if (this.deps.clock.now().getTime() - this.lastWrite < this.deps.heartbeatMs / 2) return;
+      this.write(() => undefined).catch((e) => this.deps.log.error('lease renewal failed', { task: this.key, error: String((e as Error)?.message ?? e) }));
+    }, this.deps.heartbeatMs);
     try {
       if (await this.prepare()) await this.loop();
     } catch (e) {
@@ -164,7 +179,11 @@ export class TaskRun implements RunScope {
       }
       if (this.releaseLease && !this.finished) {
         const { namespace, name } = this.latest.metadata;
-        this.deps.leases.fenced(namespace, name, this.deps.workerId, (s, now) => ({ ...s, leaseUntil: rfc3339(new Date(now.getTime() - 1000)) }));
+        try {
+          this.deps.leases.fenced(namespace, name, this.holder, (s, now) => ({ ...s, leaseUntil: rfc3339(new Date(now.getTime() - 1000)) }));
+        } catch (e) {
+          this.deps.log.warn('could not hand the lease back', { task: this.key, error: String((e as Error)?.message ?? e) });
+        }
       }
     }
   }
@@ -192,8 +211,7 @@ export class TaskRun implements RunScope {
     this.system = system!.spec;
     this.policies = matchPolicies(deps.resolver.policies(ns), { namespace: ns, task: t.metadata.name, system: system!.metadata.name });
     const entries = entryAgents(this.system);
-    let kicked = false;
-    await this.write((s, _now, ctx) => {
+    const kicked = await this.write((s, _now, ctx) => {
       if (attemptMessages(s, ctx.attempt).length) return false;
       const content = kickoffContent(t.spec.input ?? {}, ctx.name, ctx.attempt);
       const starts = entries.map((to, i) => newMessage(ctx, { from: 'system', to, type: 'task_start', content, branch: `b${pad3(i + 1)}` }));
@@ -201,7 +219,6 @@ export class TaskRun implements RunScope {
       addTrace(s, ctx.attempt, starts.map((m) => ({ timestamp: ctx.now, type: 'task_runtime_kickoff', agent: m.to_agent, message_id: m.message_id, branch_id: m.branch_id, message: `kickoff to ${m.to_agent}` })));
       addHistory(s, 'runtime_kickoff', deps.workerId, `attempt ${ctx.attempt}: kickoff to ${entries.join(', ')}`, ctx.now);
       setOutput(s, { 'runtime.mode': 'message-driven', 'runtime.entry_agent': entries.join(','), system: system!.metadata.name });
-      kicked = true;
     });
     if (kicked) {
       const message = `task transitioned Pending->Running system=${system!.metadata.name} attempt=${this.latest.status?.attempts} entry=${entries.join(',')}`;
@@ -222,6 +239,16 @@ export class TaskRun implements RunScope {
     });
   }
 
+  /** A message that could not begin (or threw) waits 100 ms, then twice as long each time, up to 30 s. */
+  private progress(id: string, progressed: boolean): void {
+    if (progressed) {
+      this.stalled.delete(id);
+      return;
+    }
+    const backoffMs = Math.min((this.stalled.get(id)?.backoffMs ?? 50) * 2, 30_000);
+    this.stalled.set(id, { until: this.deps.clock.now().getTime() + backoffMs, backoffMs });
+  }
+
   private async loop(): Promise<void> {
     const { deps } = this;
     while (!this.signal.aborted && !this.finished) {
@@ -235,17 +262,19 @@ export class TaskRun implements RunScope {
         if (m.attempt !== attempt || isTerminal(m)) continue;
         open++;
         if (this.inFlight.has(m.message_id)) continue;
-        if (m.phase === 'RetryPending') {
-          const due = Date.parse(m.next_attempt_at ?? '');
-          if (due > now) {
-            nextDue = Math.min(nextDue, due);
-            continue;
-          }
+        const due = Math.max(m.phase === 'RetryPending' ? Date.parse(m.next_attempt_at ?? '') || 0 : 0, this.stalled.get(m.message_id)?.until ?? 0);
+        if (due > now) {
+          nextDue = Math.min(nextDue, due);
+          continue;
         }
         if (this.inFlight.size >= deps.branchConcurrency) break;
         const id = m.message_id;
         const p = processMessage(this, id)
-          .catch((e) => deps.log.error('message processing failed', { task: this.key, message: id, error: String((e as Error)?.message ?? e) }))
+          .catch((e) => {
+            deps.log.error('message processing failed', { task: this.key, message: id, error: String((e as Error)?.message ?? e) });
+            return false;
+          })
+          .then((progressed) => this.progress(id, progressed))
           .finally(() => {
             this.inFlight.delete(id);
             this.wake();

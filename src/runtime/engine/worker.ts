@@ -51,6 +51,17 @@ export class TaskWorker {
   }
 
   private async follow(sub: Subscription<FeedChange>): Promise<void> {
+    try {
+      await this.followChanges(sub);
+    } catch (e) {
+      // A failure here must not end the process: look again with a fresh subscription.
+      this.deps.log.error('task change feed failed', { error: String((e as Error)?.message ?? e) });
+      sub.close();
+      if (!this.stopped) this.subscribe();
+    }
+  }
+
+  private async followChanges(sub: Subscription<FeedChange>): Promise<void> {
     for (;;) {
       const batch = await sub.next();
       if ('closed' in batch) return;
@@ -64,8 +75,10 @@ export class TaskWorker {
       for (const c of batch.items) {
         const key = `${c.namespace}/${c.name}`;
         const active = this.runs.get(key);
-        if (active) active.run.observe(c.type === 'deleted' ? undefined : this.read(key));
-        else wake = true;
+        if (!active) wake = true;
+        else if (c.type === 'deleted') active.run.observe(undefined);
+        // The run's own writes need no second look; anyone else's (cancel, takeover) do.
+        else if (String(c.revision) !== active.run.task().metadata.resourceVersion) active.run.observe(this.read(key));
       }
       if (wake) this.tick();
     }
