@@ -46,6 +46,7 @@ function recordModelCall(run: RunState, step: number, record: ModelCallRecord): 
   const message = [res.content.trim(), calls].filter(Boolean).join('\n');
   run.trace.add({ type: 'model_call', step, model: res.model, ...tokens, latency_ms: res.latencyMs, ...(message ? { message } : {}) }, record.at);
   run.modelSucceeded = true;
+  run.lastModelError = undefined;
   const budget = run.input.tokenBudget;
   if (run.tokens.exceeds(budget)) {
     run.fail({ code: 'token_budget_exceeded', reason: 'token_budget_exceeded', retryable: false, message: `token budget exceeded: used ${run.tokens.total} of ${budget}` });
@@ -116,6 +117,9 @@ async function runStep(run: RunState, step: number): Promise<Completion | undefi
 /** max_steps reached without a final answer. */
 function exhausted(run: RunState): Completion {
   if (!run.modelSucceeded) run.fail(modelFailure(run.lastModelError, (s) => run.trace.clean(s)));
+  // The steps ran out on a provider failure that may pass (429, 5xx): the message is retried, not
+  // finished with whatever half-way text came before.
+  if (run.lastModelError?.retryable) run.fail(modelFailure(run.lastModelError, (s) => run.trace.clean(s)));
   if (run.settings.outputSchema && run.validAnswer === undefined) {
     const problems = run.schemaProblems ?? ['no answer matching the output schema was given'];
     run.fail({ code: 'output_schema_violation', reason: 'output_schema_violation', retryable: false, message: `output does not match execution.output_schema: ${problems.join('; ')}` });

@@ -93,6 +93,17 @@ describe('model errors', () => {
     expect(res.error).toEqual({ code: 'model_error', reason: 'server_error', retryable: true, message: 'model execution failed: openai: model request failed status=503: two' });
   });
 
+  test('steps that run out on a retryable failure after earlier progress: retryable model_error, not the half-way text', async () => {
+    const model = srv.model().script(
+      { json: openaiAnswer('Let me look that up.', { toolCalls: [{ id: 'c1', name: 'lookup', arguments: '{}' }] }) },
+      { status: 429, json: { error: { message: 'slow down' } } },
+    );
+    const tools = srv.tool(echoHandler(() => 'found it'));
+    const res = await runAgent(agentInput({ endpoints: [endpoints.openai(model)], tools: [tool('lookup', tools.url)], spec: { model_ref: 'gpt', limits: { max_steps: 2 } } }));
+    expect(res.error).toEqual({ code: 'model_error', reason: 'rate_limited', retryable: true, message: 'model execution failed: openai: model request failed status=429: slow down' });
+    expect(res.output).toBe('');
+  });
+
   test('a 500 on the primary endpoint falls back within the step; the row notes it; both see the same key', async () => {
     const primary = srv.model().script({ status: 500, json: { error: { message: 'down' } } });
     const secondary = srv.model().script({ json: openaiAnswer('From the fallback.', { model: 'gpt-backup' }) });
