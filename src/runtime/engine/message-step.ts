@@ -15,6 +15,9 @@ import { route } from './routing';
 import type { RunScope } from './scope';
 import type { AgentRunResult, RunError, TaskMessage, TraceRow } from './types';
 
+/** Times a message may be resumed after its run stopped before that counts as a failed attempt. */
+export const MAX_RESUMES = 3;
+
 type Begin = { kind: 'run'; message: TaskMessage; gate: Record<string, string> } | { kind: 'done' };
 
 /** Which gate a message passes: kickoffs and releases skip joins (the kickoff never counts as a source). */
@@ -35,9 +38,19 @@ function begin(scope: RunScope, s: Status, ctx: TaskCtx, id: string, now: Date):
     m.phase = 'Running';
     m.attempts += 1;
     delete m.next_attempt_at;
+    delete m.resumes;
     addTrace(s, ctx.attempt, [{ ...base, type: 'agent_message_received', message: `attempt ${m.attempts}/${m.max_attempts} from ${m.from_agent}` }]);
-  } else if (m.worker !== me) {
-    addTrace(s, ctx.attempt, [{ ...base, type: 'agent_message_resumed', message: `resumed by ${me} (was ${m.worker ?? 'unknown'})` }]);
+  } else {
+    // Left Running by a run that stopped (a crash, a lost lease, a restart). Resuming is free,
+    // but a message that keeps taking its worker down must not do so forever.
+    m.resumes = (m.resumes ?? 0) + 1;
+    addTrace(s, ctx.attempt, [{ ...base, type: 'agent_message_resumed', message: `resumed by ${me} (was ${m.worker ?? 'unknown'}); resume ${m.resumes} of ${MAX_RESUMES}` }]);
+    if (m.resumes > MAX_RESUMES) {
+      const error: RunError = { code: 'worker_lost', reason: 'worker_lost', retryable: true, message: `the worker stopped ${m.resumes} times while running this message` };
+      m.worker = me;
+      fail(scope, s, ctx, m, notRun(error), now);
+      return { kind: 'done' };
+    }
   }
   m.worker = me;
   // A message that already fired its gate (a resumed one, or a release) runs with the gate's inputs.
@@ -63,6 +76,9 @@ function begin(scope: RunScope, s: Status, ctx: TaskCtx, id: string, now: Date):
   return { kind: 'done' };
 }
 
+/** The result of an agent run that never started (refused, or lost with its worker). */
+const notRun = (error: RunError): AgentRunResult => ({ output: '', steps: 0, toolCalls: 0, tokens: { input: 0, output: 0, total: 0, source: 'estimated' }, trace: [], durationMs: 0, error });
+
 function agentRows(result: AgentRunResult, m: TaskMessage): TraceRow[] {
   return result.trace.map((row) => ({ ...row, agent: row.agent ?? m.to_agent, message_id: m.message_id, branch_id: m.branch_id }));
 }
@@ -73,12 +89,11 @@ async function execute(scope: RunScope, m: TaskMessage, gate: Record<string, str
   const task = scope.task();
   const ns = task.metadata.namespace;
   const started = deps.clock.now().getTime();
-  const refuse = (error: RunError): AgentRunResult => ({ output: '', steps: 0, toolCalls: 0, tokens: { input: 0, output: 0, total: 0, source: 'estimated' }, trace: [], durationMs: 0, error });
   const { agent, problems } = deps.resolver.agent(ns, m.to_agent);
-  if (!agent) return refuse({ code: 'validation', message: problems.join('; '), retryable: false });
+  if (!agent) return notRun({ code: 'validation', message: problems.join('; '), retryable: false });
   const matched = scope.policies;
   const check = checkAgent(matched, { agent: agent.name, models: agent.endpoints.map((e) => e.default_model), tools: agent.spec.tools ?? [] });
-  if (check.violations.length) return refuse({ code: 'policy_violation', message: check.violations.map((v) => v.message).join('; '), retryable: false });
+  if (check.violations.length) return notRun({ code: 'policy_violation', message: check.violations.map((v) => v.message).join('; '), retryable: false });
   const endpoints = agent.endpoints.filter((_, i) => check.allowedModelIndexes.includes(i));
   const out = task.status?.output ?? {};
   const budgets: number[] = [];
@@ -87,7 +102,7 @@ async function execute(scope: RunScope, m: TaskMessage, gate: Record<string, str
   const agentBudget = agentTokenBudget(matched, agent.name);
   if (agentBudget !== undefined) budgets.push(agentBudget - (Number(out[`agent.${agent.name}.tokens_used`]) || 0));
   const tokenBudget = budgets.length ? Math.min(...budgets) : undefined;
-  if (tokenBudget !== undefined && tokenBudget <= 0) return refuse({ code: 'token_budget_exceeded', message: `token budget exhausted before ${agent.name} ran`, retryable: false });
+  if (tokenBudget !== undefined && tokenBudget <= 0) return notRun({ code: 'token_budget_exceeded', message: `token budget exhausted before ${agent.name} ran`, retryable: false });
   const model = endpoints[0]?.default_model;
   deps.logs.append('Task', ns, task.metadata.name, `agent start: ${agent.name} model=${model} message=${m.message_id} attempt=${m.attempts}`);
   const result = await runAgent({

@@ -33,6 +33,8 @@ export interface TaskMessage {
   delegate_of?: string;
   /** Loop iteration of the target node (joins keep one state per round). */
   round?: number;
+  /** Times this attempt was resumed after the run holding it stopped. */
+  resumes?: number;
 }
 
 /** One row of Task.status.trace. Only the fields that apply are set. */

@@ -3,6 +3,7 @@
 // task-level retry, and cancellation that aborts the in-flight model call.
 import { afterEach, describe, expect, test } from 'bun:test';
 import { cancelTask } from '../../../src/runtime/engine/cancel';
+import { MAX_RESUMES } from '../../../src/runtime/engine/message-step';
 import { systemClock } from '../../../src/util/time';
 import { agentSpec, fakeModel, startHarness, type Harness } from './harness';
 
@@ -103,6 +104,24 @@ describe('retries and endings', () => {
     expect(t.status!.phase).toBe('Succeeded');
     expect(t.status!.output.result).toBe('from backup');
     expect(model.calls.length).toBe(1);
+  });
+});
+
+describe('resumed messages', () => {
+  test('a message left Running by stopped runs more than MAX_RESUMES times counts as a failed attempt', async () => {
+    const { h, model } = world(() => 'fine', ['a']);
+    const task = h.apply('Task', 't', { system: 'sys' });
+    const now = new Date();
+    const id = 'default/t/a001/b001/h001/system/a';
+    const kickoff = { timestamp: now.toISOString(), message_id: id, idempotency_key: id, task_id: 'default/t', attempt: 1, system: 'sys', from_agent: 'system', to_agent: 'a', branch_id: 'b001', type: 'task_start', content: 'go', trace_id: 'default/t/a001', phase: 'Running', attempts: 1, max_attempts: 1, worker: 'crashed', resumes: MAX_RESUMES };
+    // As a worker that died mid-message leaves it: Running, lease lapsed.
+    h.r.registry.replaceStatus(h.r.kind('tasks'), 'default', 't', { status: { phase: 'Running', attempts: 1, claimedBy: 'crashed', leaseUntil: new Date(now.getTime() - 1000).toISOString(), messages: [kickoff] } }, task.metadata.resourceVersion);
+    const t = await h.settled('t');
+    expect(t.status!.phase).toBe('DeadLetter');
+    expect(model.calls.length).toBe(0);
+    expect(t.status!.messages[0]).toMatchObject({ phase: 'DeadLetter', resumes: MAX_RESUMES + 1 });
+    expect(t.status!.lastError).toContain('worker_lost: the worker stopped 4 times while running this message');
+    expect(trace(t, 'agent_message_resumed')[0].message).toBe('resumed by w1 (was crashed); resume 4 of 3');
   });
 });
 
