@@ -1,5 +1,5 @@
 // Prometheus metrics: request counts and latency histograms by route and code, plus object counts
-// per kind read at scrape time.
+// per kind and per status phase read at scrape time.
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 interface Series {
@@ -28,7 +28,12 @@ export class HttpMetrics {
     for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]) s.buckets[i]++;
   }
 
-  render(objects: Record<string, number>, kinds: string[], watch: { streams: number; subscribers: number }): string {
+  render(
+    objects: Record<string, number>,
+    kinds: string[],
+    watch: { streams: number; subscribers: number },
+    phases: { kind: string; phase: string; count: number }[] = [],
+  ): string {
     const out: string[] = [];
     out.push('# HELP orrery_http_requests_total HTTP requests by method, route and status code.');
     out.push('# TYPE orrery_http_requests_total counter');
@@ -48,6 +53,9 @@ export class HttpMetrics {
     out.push('# HELP orrery_objects Stored objects per kind.');
     out.push('# TYPE orrery_objects gauge');
     for (const k of kinds) out.push(`orrery_objects{kind="${k}"} ${objects[k] ?? 0}`);
+    out.push('# HELP orrery_objects_by_phase Stored objects per kind and status phase (tasks running, dead-lettered; workers ready …).');
+    out.push('# TYPE orrery_objects_by_phase gauge');
+    for (const p of phases) out.push(`orrery_objects_by_phase{kind="${esc(p.kind)}",phase="${esc(p.phase)}"} ${p.count}`);
     out.push('# HELP orrery_watch_streams Open SSE watch streams.');
     out.push('# TYPE orrery_watch_streams gauge');
     out.push(`orrery_watch_streams ${watch.streams}`);

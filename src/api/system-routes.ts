@@ -80,7 +80,7 @@ export function systemRoutes(deps: SystemDeps, table: RouteTable) {
     '/metrics',
     'metrics',
     () =>
-      new Response(deps.metrics.render(deps.registry.countByKind(), deps.registry.kinds.map((k) => k.kind), { streams: deps.watch.streams, subscribers: deps.watch.subscribers }), {
+      new Response(deps.metrics.render(deps.registry.countByKind(), deps.registry.kinds.map((k) => k.kind), { streams: deps.watch.streams, subscribers: deps.watch.subscribers }, deps.registry.countByPhase()), {
         headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
       }),
     operation({ tag, summary: 'Prometheus metrics', ok: { 200: { description: 'Prometheus text exposition', content: { 'text/plain': { schema: { type: 'string' } } } } } }),

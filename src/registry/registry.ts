@@ -189,6 +189,10 @@ export class Registry {
     return this.store.countByKind();
   }
 
+  countByPhase(): { kind: string; phase: string; count: number }[] {
+    return this.store.countByPhase();
+  }
+
   // ---- internals -------------------------------------------------------------------------
 
   private write(def: KindDefinition, action: WriteAction, fn: () => TxResult): WriteResult {

@@ -220,6 +220,14 @@ export class ResourceStore {
     return Object.fromEntries(rows.map((r) => [r.kind, Number(r.n)]));
   }
 
+  /** Objects per kind and status.phase (phase '' when unset), for the metrics endpoint. */
+  countByPhase(): { kind: string; phase: string; count: number }[] {
+    const rows = this.handle.sqlite
+      .query("SELECT kind, coalesce(json_extract(status, '$.phase'), '') AS phase, count(*) AS n FROM resources GROUP BY kind, phase ORDER BY kind, phase")
+      .all() as { kind: string; phase: string; n: number }[];
+    return rows.map((r) => ({ kind: r.kind, phase: String(r.phase), count: Number(r.n) }));
+  }
+
   /** Only inside the write transaction, which holds the lock until the change row is added. */
   private nextRevision(): number {
     return this.currentRevision() + 1;

@@ -163,6 +163,7 @@ describe('cluster endpoints', () => {
     const m = (await call('GET', '/metrics')).text;
     expect(m).toContain('orrery_http_requests_total{method="POST",route="/v1/agents",code="201"} 1');
     expect(m).toContain('orrery_http_requests_total{method="GET",route="/v1/agents/:name",code="404"} 1');
+    expect(m).toContain('orrery_objects_by_phase{kind="Agent",phase="Pending"} 1');
     expect(m).toContain('orrery_http_request_duration_seconds_count{method="POST",route="/v1/agents",code="201"} 1');
     expect(m).toContain('orrery_objects{kind="Agent"} 1');
     expect(m).toContain('orrery_objects{kind="Tool"} 0');
