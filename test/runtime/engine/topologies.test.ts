@@ -123,3 +123,43 @@ describe('engine topologies', () => {
     expect(t.status!.output.result_agent).toBe('publisher');
   });
 });
+
+describe('engine over every provider wire', () => {
+  test('an Anthropic agent with a tool hands off to an Ollama agent; usage comes from the providers', async () => {
+    const { startFakeServer, anthropicAnswer, ollamaAnswer } = await import('../models/fake-model-server');
+    const anthropic = startFakeServer().script(
+      { json: anthropicAnswer([{ type: 'tool_use', id: 'tu_1', name: 'lookup', input: { q: 'tides' } }]) },
+      { json: anthropicAnswer([{ type: 'text', text: 'The tide follows the moon.' }]) },
+    );
+    const ollama = startFakeServer().script({ json: ollamaAnswer('Summary: the moon pulls the sea.') });
+    const tool = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => Response.json({ facts: ['lunar'] }) });
+    h = startHarness({}, { ORLOJ_SECRET_ANTHROPIC_KEY: 'sk-ant-test' });
+    try {
+      h.apply('ModelEndpoint', 'claude', { provider: 'anthropic', base_url: anthropic.url, default_model: 'claude-test', auth: { secretRef: 'anthropic-key' } });
+      h.apply('ModelEndpoint', 'local', { provider: 'ollama', base_url: ollama.url, default_model: 'llama-test' });
+      h.apply('Tool', 'lookup', { type: 'http', endpoint: `http://127.0.0.1:${tool.port}/lookup` });
+      h.apply('Agent', 'researcher', { model_ref: 'claude', prompt: 'Research.', tools: ['lookup'] });
+      h.apply('Agent', 'writer', { model_ref: 'local', prompt: 'Write.' });
+      h.apply('AgentSystem', 'sys', { agents: ['researcher', 'writer'], graph: { researcher: { next: 'writer' } } });
+      h.apply('Task', 't', { system: 'sys', input: { topic: 'tides' } });
+      const t: any = await h.settled('t');
+      expect(t.status.phase).toBe('Succeeded');
+      expect(t.status.output.result).toBe('Summary: the moon pulls the sea.');
+      expect(anthropic.requests.map((r) => [r.path, r.headers['x-api-key']])).toEqual([
+        ['/messages', 'sk-ant-test'],
+        ['/messages', 'sk-ant-test'],
+      ]);
+      expect(anthropic.requests[1].body.messages.at(-1).content[0]).toMatchObject({ type: 'tool_result', tool_use_id: 'tu_1' });
+      expect(ollama.requests[0].path).toBe('/api/chat');
+      expect(JSON.stringify(ollama.requests[0].body.messages)).toContain('The tide follows the moon.');
+      const calls = (t.status.trace as any[]).filter((r) => r.type === 'tool_call');
+      expect(calls).toHaveLength(1);
+      expect(calls[0]).toMatchObject({ tool: 'lookup', tool_contract_version: 'v1', tool_attempt: 1 });
+      expect((t.status.trace as any[]).filter((r) => r.type === 'model_call').map((r) => r.token_usage_source)).toEqual(['provider', 'provider', 'provider']);
+    } finally {
+      anthropic.stop();
+      ollama.stop();
+      tool.stop(true);
+    }
+  });
+});
