@@ -57,7 +57,7 @@ export class RunState {
     readonly signal: AbortSignal,
   ) {
     const secrets = input.endpoints.map((e) => e.apiKey).filter((k): k is string => !!k);
-    this.trace = new TraceRecorder(input.agent, secrets);
+    this.trace = new TraceRecorder(input.agent, secrets, input.onRow);
     this.contract = new ContractState(settings);
     this.toolsByName = new Map(input.tools.map((t) => [t.name, t]));
     this.messages = openingMessages(settings.prompt, input.input);

@@ -15,6 +15,7 @@ export class TraceRecorder {
   constructor(
     private readonly agent: string,
     private readonly secrets: readonly string[],
+    private readonly onRow?: (row: TraceRow) => void,
   ) {}
 
   /** Redacted and clipped text for a trace row or an error message. */
@@ -36,7 +37,9 @@ export class TraceRecorder {
       this.dropped++;
       return;
     }
-    this.rows.push(this.build(row, at));
+    const built = this.build(row, at);
+    this.rows.push(built);
+    this.onRow?.(built);
   }
 
   /** The closing row; it notes how many rows the cap dropped. */

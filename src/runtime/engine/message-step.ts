@@ -122,12 +122,36 @@ async function execute(scope: RunScope, m: TaskMessage, gate: Record<string, str
     signal: scope.signal,
     clock: deps.clock,
     tokenBudget,
+    onRow: (row) => progress(scope, m, row),
   });
   const line = `agent end: ${agent.name} steps=${result.steps} tool_calls=${result.toolCalls} tokens=${result.tokens.total} usage_source=${result.tokens.source} duration_ms=${Math.max(result.durationMs, deps.clock.now().getTime() - started)}${result.error ? ` error=${result.error.code}: ${result.error.message}` : ''}`;
   deps.logs.append('Task', ns, task.metadata.name, line);
   deps.logs.append('Agent', ns, agent.name, `task ${ns}/${task.metadata.name} message ${m.message_id}: ${line}`);
   for (const e of endpoints) if (e.apiKey) scope.secrets.add(e.apiKey);
   return result;
+}
+
+const PROGRESS_ROWS = new Set(['model_call', 'model_error', 'tool_call', 'tool_error', 'tool_permission_denied']);
+
+/**
+ * Live output of a long agent turn, before its message is recorded: each model and tool call goes
+ * to the task's log and, as a task.agent_step event, to the event stream.
+ */
+function progress(scope: RunScope, m: TaskMessage, row: TraceRow): void {
+  if (!PROGRESS_ROWS.has(row.type)) return;
+  const { namespace, name } = scope.task().metadata;
+  const detail = [row.tool && `tool=${row.tool}`, row.tokens !== undefined && `tokens=${row.tokens}`, row.latency_ms !== undefined && `latency_ms=${row.latency_ms}`, row.error_code && `error=${row.error_code}`].filter(Boolean).join(' ');
+  const message = `agent step: ${m.to_agent} step=${row.step ?? 0} ${row.type}${detail ? ` ${detail}` : ''}`;
+  scope.deps.logs.append('Task', namespace, name, message);
+  scope.deps.events.publish({
+    source: 'task-runtime',
+    type: 'task.agent_step',
+    kind: 'Task',
+    name,
+    namespace,
+    message,
+    data: { agent: m.to_agent, message_id: m.message_id, step: row.step, type: row.type, tool: row.tool, tokens: row.tokens, latency_ms: row.latency_ms, error_code: row.error_code },
+  });
 }
 
 function recordTokens(s: Status, m: TaskMessage, result: AgentRunResult): void {

@@ -130,6 +130,8 @@ export interface AgentRunInput {
   clock: Clock;
   /** Tokens this run may still use (task and agent budgets); undefined = unlimited. */
   tokenBudget?: number;
+  /** Sees each trace row as it is recorded (live progress); rows are still returned at the end. */
+  onRow?: (row: TraceRow) => void;
 }
 
 export interface AgentRunResult {

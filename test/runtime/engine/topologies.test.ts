@@ -48,6 +48,9 @@ describe('engine topologies', () => {
     expect(events).toContain('task.claimed');
     expect(events).toContain('task.runtime_kickoff');
     expect(events).toContain('task.succeeded');
+    // Live progress while agents run: one step event and log line per model call.
+    expect(events.filter((e) => e === 'task.agent_step')).toHaveLength(2);
+    expect(h.logs.read('Task', 'default', 't').filter((l) => /agent step: (planner|writer) step=1 model_call tokens=\d+ latency_ms=\d+$/.test(l))).toHaveLength(2);
   });
 
   test('fan-out then wait_for_all: the join runs once with every payload', async () => {
