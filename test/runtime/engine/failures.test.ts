@@ -5,26 +5,9 @@ import { afterEach, describe, expect, test } from 'bun:test';
 import { cancelTask } from '../../../src/runtime/engine/cancel';
 import { MAX_RESUMES } from '../../../src/runtime/engine/message-step';
 import { systemClock } from '../../../src/util/time';
-import { agentSpec, fakeModel, startHarness, type Harness } from './harness';
+import { agentSpec, worldPerTest } from './harness';
 
-let h: Harness | undefined;
-let models: ReturnType<typeof fakeModel>[] = [];
-afterEach(async () => {
-  await h?.close();
-  for (const m of models) m.stop();
-  h = undefined;
-  models = [];
-});
-
-function world(answer: Parameters<typeof fakeModel>[0], agents: string[], graph: Record<string, unknown> = {}, agentExtra: Record<string, unknown> = {}) {
-  const model = fakeModel(answer);
-  models.push(model);
-  h = startHarness();
-  h.apply('ModelEndpoint', 'fake', { provider: 'openai-compatible', base_url: model.url, default_model: 'fake-1' });
-  for (const a of agents) h.apply('Agent', a, agentSpec(a, 'fake', agentExtra));
-  h.apply('AgentSystem', 'sys', { agents, graph });
-  return { h, model };
-}
+const { world, extraModel } = worldPerTest();
 
 const trace = (t: any, type: string) => (t.status.trace as any[]).filter((r) => r.type === type);
 
@@ -93,8 +76,7 @@ describe('retries and endings', () => {
   });
 
   test('a fallback endpoint answers when the primary returns 500', async () => {
-    const backup = fakeModel(() => 'from backup');
-    models.push(backup);
+    const backup = extraModel(() => 'from backup');
     const { h, model } = world(() => ({ status: 500 }), []);
     h.apply('ModelEndpoint', 'backup', { provider: 'openai-compatible', base_url: backup.url, default_model: 'backup-1' });
     h.apply('Agent', 'a', agentSpec('a', 'fake', { fallback_model_refs: ['backup'] }));

@@ -1,5 +1,6 @@
 // Engine test harness: the real core on in-memory SQLite with the real engine started on it, and a
 // fake OpenAI-compatible model server (Bun.serve, port 0) whose answers a test computes per request.
+import { afterEach } from 'bun:test';
 import { startEngine, type RunningEngine } from '../../../src/runtime/engine';
 import type { EngineConfig } from '../../../src/engine-config';
 import { createLogger } from '../../../src/log';
@@ -123,3 +124,32 @@ export function startHarness(config: Partial<EngineConfig> = {}, env: Record<str
 
 /** An agent whose prompt names it, so the fake model can tell agents apart. */
 export const agentSpec = (name: string, endpoint: string, extra: Record<string, unknown> = {}) => ({ model_ref: endpoint, prompt: `agent:${name} You are ${name}.`, ...extra });
+
+/**
+ * A harness with a fake openai-compatible model per test, torn down after each: `world` applies
+ * the endpoint, one agent per name and the system `sys`; `extraModel` starts another fake model.
+ */
+export function worldPerTest() {
+  let current: Harness | undefined;
+  let models: ReturnType<typeof fakeModel>[] = [];
+  afterEach(async () => {
+    await current?.close();
+    for (const m of models) m.stop();
+    current = undefined;
+    models = [];
+  });
+  const extraModel = (answer: Parameters<typeof fakeModel>[0]) => {
+    const m = fakeModel(answer);
+    models.push(m);
+    return m;
+  };
+  const world = (answer: Parameters<typeof fakeModel>[0], agents: string[], graph: Record<string, unknown> = {}, agentExtra: Record<string, unknown> = {}) => {
+    const model = extraModel(answer);
+    const h = (current = startHarness());
+    h.apply('ModelEndpoint', 'fake', { provider: 'openai-compatible', base_url: model.url, default_model: 'fake-1' });
+    for (const a of agents) h.apply('Agent', a, agentSpec(a, 'fake', agentExtra));
+    h.apply('AgentSystem', 'sys', { agents, graph });
+    return { h, model };
+  };
+  return { world, extraModel };
+}

@@ -1,5 +1,5 @@
-// Review findings for the durable engine, each a failing demonstration of a defect (see the review
-// report). They are expected to FAIL until the engine is fixed; each test is bounded in time.
+// Regression tests for defects a review of the engine found: duplicate ids through released joins,
+// delegation and max_turns, trimmed records, delegate branches, journals, env secrets, failures.
 import { afterEach, describe, expect, test } from 'bun:test';
 import { cancelTask } from '../../../src/runtime/engine/cancel';
 import { CAPS, newMessage } from '../../../src/runtime/engine/records';
@@ -10,26 +10,10 @@ import { settleIfQuiet } from '../../../src/runtime/engine/endings';
 import { systemClock } from '../../../src/util/time';
 import { Resolver } from '../../../src/runtime/engine/resolve';
 import { testRegistry } from '../../support/registry';
-import { agentSpec, fakeModel, startHarness, type Harness } from './harness';
+import { worldPerTest } from './harness';
 
-let h: Harness | undefined;
-let models: ReturnType<typeof fakeModel>[] = [];
-afterEach(async () => {
-  await h?.close();
-  for (const m of models) m.stop();
-  h = undefined;
-  models = [];
-});
-
-function world(answer: Parameters<typeof fakeModel>[0], agents: string[], graph: Record<string, unknown> = {}) {
-  const model = fakeModel(answer);
-  models.push(model);
-  h = startHarness();
-  h.apply('ModelEndpoint', 'fake', { provider: 'openai-compatible', base_url: model.url, default_model: 'fake-1' });
-  for (const a of agents) h.apply('Agent', a, agentSpec(a, 'fake', { limits: { max_steps: 1 } }));
-  h.apply('AgentSystem', 'sys', { agents, graph });
-  return { h, model };
-}
+const { world: plainWorld } = worldPerTest();
+const world = (answer: Parameters<typeof plainWorld>[0], agents: string[], graph: Record<string, unknown> = {}) => plainWorld(answer, agents, graph, { limits: { max_steps: 1 } });
 
 describe('review: loops through a join released at quiescence', () => {
   // a -> b (only b's condition matches) -> j (wait_for_all over b and c, released at quiescence
