@@ -53,6 +53,11 @@ export interface KindStrategy {
   decode?(spec: Spec, cipher: SecretCipher): Spec;
   /** What readers see (Secrets: every value becomes "***"). */
   redact?(spec: Spec): Spec;
+  /**
+   * The status a resource.status event carries, when the whole status is too large to repeat on
+   * every write (Tasks: their trace and message records stay in the object and its watch frames).
+   */
+  eventStatus?(status: Status): Status;
   /** True when writing this (raw, submitted) spec needs the admin role, e.g. host CLI tools. */
   requiresAdmin?(spec: Spec): boolean;
 }

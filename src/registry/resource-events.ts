@@ -17,7 +17,8 @@ export function resourceEvent(def: KindDefinition, action: WriteAction, type: Ch
     return { ...base, type: 'resource.deleted', action: 'deleted', message: `${what} deleted`, data: { metadata: { name: m.name, namespace: m.namespace } } };
   }
   if (action === 'status') {
-    return { ...base, type: 'resource.status', action: 'status', message: `${what} status updated`, data: { metadata: m, status: object.status } };
+    const status = def.eventStatus ? def.eventStatus(object.status ?? {}) : object.status;
+    return { ...base, type: 'resource.status', action: 'status', message: `${what} status updated`, data: { metadata: m, status } };
   }
   return { ...base, type: 'resource.updated', action: 'updated', message: `${what} updated`, data: present(def, object) };
 }

@@ -171,6 +171,17 @@ export const task = defineKind({
   phases: [...PHASES],
   normalize: (s) => normalizeTaskSpec(s),
   validate: (s) => validateTaskSpec(s, 'spec'),
+  // Status events of a running task say what changed (phase, attempts, lease, output, error) and
+  // how many records it holds; the records themselves are read from the Task or its watch.
+  eventStatus(st: Status): Status {
+    const out: Status = {};
+    const counts: Record<string, number> = {};
+    for (const [k, v] of Object.entries(st)) {
+      if (STATUS_ARRAYS.includes(k)) counts[k] = Array.isArray(v) ? v.length : 0;
+      else out[k] = v;
+    }
+    return { ...out, record_counts: counts };
+  },
   prepareStatus(st: Status): Status {
     for (const k of STATUS_ARRAYS) if (st[k] === undefined || st[k] === null) st[k] = [];
     if (st.blocked_on === null) delete st.blocked_on;
