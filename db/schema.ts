@@ -1,5 +1,6 @@
 // Drizzle schema: one generic table for every kind, the change log whose newest row carries the
 // global revision, and a small key/value table for store-wide settings.
+import { sql } from 'drizzle-orm';
 import { sqliteTable, text, integer, uniqueIndex, primaryKey, index } from 'drizzle-orm/sqlite-core';
 
 export const resources = sqliteTable(
@@ -21,7 +22,12 @@ export const resources = sqliteTable(
   },
   // One index serves gets, keyset pages and namespace discovery; every extra index costs a page
   // write per commit.
-  (t) => [uniqueIndex('resources_kind_ns_name').on(t.kind, t.namespace, t.name)],
+  (t) => [
+    uniqueIndex('resources_kind_ns_name').on(t.kind, t.namespace, t.name),
+    // Task workers look for Pending and Running tasks only; without this they parse every stored
+    // task's status to find them. Partial: other kinds' writes do not maintain it.
+    index('resources_task_phase').on(sql`json_extract(${t.status}, '$.phase')`).where(sql`${t.kind} = 'Task'`),
+  ],
 );
 
 // The global revision is MAX(revision): retention must always keep the newest row.

@@ -65,12 +65,20 @@ export class TaskLeases {
 
   /** Claims the oldest due task that fits the worker, or returns undefined. */
   claimNextDue(worker: WorkerProfile, skip: ReadonlySet<string> = new Set()): StoredObject | undefined {
+    return this.claimDue(worker, 1, skip)[0];
+  }
+
+  /** Claims up to `limit` due tasks that fit the worker, oldest first, from one read of the candidates. */
+  claimDue(worker: WorkerProfile, limit: number, skip: ReadonlySet<string> = new Set()): StoredObject[] {
+    const claimed: StoredObject[] = [];
     const now = this.clock.now();
-    // Finished tasks are never read: only Pending (or phase-less) and Running ones, oldest first.
+    // Finished tasks are never read: only Pending and Running ones (every task gets a phase when it
+    // is created), oldest first.
     const candidates = this.registry
-      .listByPhase(this.def, ['', 'Pending', 'Running'])
+      .listByPhase(this.def, ['Pending', 'Running'])
       .filter((t) => !skip.has(`${t.metadata.namespace}/${t.metadata.name}`) && claimable(t, now.getTime()) && fits(t, worker));
     for (const task of candidates) {
+      if (claimed.length >= limit) break;
       const s: Status = structuredClone(task.status ?? {});
       const previous = s.claimedBy as string | undefined;
       const takeover = s.phase === 'Running' && !!previous;
@@ -89,9 +97,9 @@ export class TaskLeases {
         pushHistory(s, 'takeover', worker.id, s.lastError, now);
       } else pushHistory(s, 'claim', worker.id, `claimed by ${worker.id} (attempt ${s.attempts})`, now);
       const written = this.cas(task, s);
-      if (written) return written;
+      if (written) claimed.push(written);
     }
-    return undefined;
+    return claimed;
   }
 
   /** Extends the lease while the worker still owns the task; false once it lost it. */

@@ -175,6 +175,7 @@ function succeed(scope: RunScope, s: Status, ctx: TaskCtx, m: TaskMessage, resul
   setOutput(s, { last_agent: m.to_agent, last_output: result.output, last_steps: result.steps, last_tool_calls: result.toolCalls, last_tokens_used: result.tokens.total });
   if (!next.length) outputOnSuccess(s, m.to_agent, result.output);
   addMessages(s, next);
+  beginNew(scope, s, ctx, next);
   scope.ending(settleIfQuiet(s, ctx, me));
 }
 
@@ -236,17 +237,39 @@ function reportFailure(scope: RunScope, s: Status, ctx: TaskCtx, m: TaskMessage,
 }
 
 /**
+ * Begins new messages in the write that creates them when nothing stands between them and their
+ * agent (no join or delegation gate): one write per hop instead of two.
+ */
+export function beginNew(scope: RunScope, s: Status, ctx: TaskCtx, created: TaskMessage[]): void {
+  for (const m of created) {
+    if (gateFor(scope, m) || findMessage(s, m.message_id) !== m) continue;
+    m.phase = 'Running';
+    m.attempts = 1;
+    m.worker = scope.deps.workerId;
+    addTrace(s, ctx.attempt, [{ timestamp: ctx.now, agent: m.to_agent, message_id: m.message_id, branch_id: m.branch_id, type: 'agent_message_received', message: `attempt 1/${m.max_attempts} from ${m.from_agent}` }]);
+    scope.begun(m.message_id);
+  }
+}
+
+/**
  * Processes one message of the running task; resolves when its outcome is recorded (or fenced
  * out). False when the message could not even begin, so the caller backs off instead of spinning.
  */
-export async function processMessage(scope: RunScope, id: string): Promise<boolean> {
+export async function processMessage(scope: RunScope, id: string, begunHere = false): Promise<boolean> {
   let began: Begin | undefined;
-  const written = await scope.write((s, now, ctx) => {
-    const b = begin(scope, s, ctx, id, now);
-    if (!b) return false;
-    began = b;
-  });
-  if (!written || !began) return false;
+  const current = begunHere ? findMessage(scope.task().status ?? {}, id) : undefined;
+  if (current?.phase === 'Running' && current.worker === scope.deps.workerId) {
+    // Begun by the write that created it: straight to work.
+    began = { kind: 'run', message: current, gate: {} };
+  } else {
+    const written = await scope.write((s, now, ctx) => {
+      const b = begin(scope, s, ctx, id, now);
+      if (!b) return false;
+      began = b;
+    });
+    if (!written) return false;
+  }
+  if (!began) return false;
   if (began.kind !== 'run') return true;
   const m = began.message;
   const result = await execute(scope, m, began.gate);

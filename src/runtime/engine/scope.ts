@@ -25,4 +25,9 @@ export interface RunScope {
   write(mutate: Mutation): Promise<StoredObject | undefined>;
   /** Called from inside a mutation when it ended the attempt or the task. */
   ending(e: Ending | undefined): void;
+  /**
+   * Called from inside a mutation that created messages already begun (Running, attempt 1) for
+   * this run to process next, saving each its own begin write. Counts only once the write commits.
+   */
+  begun(id: string): void;
 }

@@ -25,6 +25,9 @@ export class TaskRun implements RunScope {
   private latest: StoredObject;
   private chain: Promise<unknown> = Promise.resolve();
   private pendingEnding?: Ending;
+  private pendingBegun: string[] = [];
+  /** Messages this run created already begun, to process without a begin write. */
+  private readonly prebegun = new Set<string>();
   private finished = false;
   private readonly inFlight = new Map<string, Promise<void>>();
   private wakeUp?: () => void;
@@ -59,6 +62,10 @@ export class TaskRun implements RunScope {
 
   ending(e: Ending | undefined): void {
     if (e) this.pendingEnding = e;
+  }
+
+  begun(id: string): void {
+    this.pendingBegun.push(id);
   }
 
   /** Aborts in-flight model and tool calls; `release` hands the lease back (graceful stop). */
@@ -108,6 +115,7 @@ export class TaskRun implements RunScope {
       let ending: Ending | undefined;
       const stored = this.deps.leases.fenced(namespace, name, this.holder, (s, now) => {
         this.pendingEnding = undefined;
+        this.pendingBegun = [];
         changed = mutate(s, now, this.ctx(now, s)) !== false;
         ending = this.pendingEnding;
         if (!changed) return undefined;
@@ -122,7 +130,11 @@ export class TaskRun implements RunScope {
         return undefined;
       }
       this.latest = stored;
-      if (changed) this.lastWrite = this.deps.clock.now().getTime();
+      if (changed) {
+        this.lastWrite = this.deps.clock.now().getTime();
+        for (const id of this.pendingBegun) this.prebegun.add(id);
+      }
+      this.pendingBegun = [];
       if (ending) this.ended(ending);
       return changed ? stored : undefined;
     };
@@ -269,7 +281,8 @@ export class TaskRun implements RunScope {
         }
         if (this.inFlight.size >= deps.branchConcurrency) break;
         const id = m.message_id;
-        const p = processMessage(this, id)
+        const begunHere = this.prebegun.delete(id);
+        const p = processMessage(this, id, begunHere)
           .catch((e) => {
             deps.log.error('message processing failed', { task: this.key, message: id, error: String((e as Error)?.message ?? e) });
             return false;

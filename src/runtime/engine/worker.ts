@@ -25,6 +25,7 @@ export class TaskWorker {
   private stopped = false;
   private ticking = false;
   private again = false;
+  private pending?: ReturnType<typeof setTimeout>;
 
   constructor(
     private readonly deps: EngineDeps,
@@ -80,7 +81,7 @@ export class TaskWorker {
         // The run's own writes need no second look; anyone else's (cancel, takeover) do.
         else if (String(c.revision) !== active.run.task().metadata.resourceVersion) active.run.observe(this.read(key));
       }
-      if (wake) this.tick();
+      if (wake) this.soon();
     }
   }
 
@@ -91,6 +92,15 @@ export class TaskWorker {
     } catch {
       return undefined;
     }
+  }
+
+  /** A tick shortly, coalescing the wake-ups of a burst of task changes into one look. */
+  private soon(): void {
+    if (this.pending) return;
+    this.pending = setTimeout(() => {
+      this.pending = undefined;
+      this.tick();
+    }, 10);
   }
 
   /** Claims while there is room; re-entrant calls coalesce into one more pass. */
@@ -104,11 +114,8 @@ export class TaskWorker {
     try {
       do {
         this.again = false;
-        while (this.runs.size < this.opts.maxConcurrentTasks) {
-          const task = this.deps.leases.claimNextDue(this.opts.profile, new Set(this.runs.keys()));
-          if (!task) break;
-          this.launch(task);
-        }
+        const room = this.opts.maxConcurrentTasks - this.runs.size;
+        if (room > 0) for (const task of this.deps.leases.claimDue(this.opts.profile, room, new Set(this.runs.keys()))) this.launch(task);
       } while (this.again && this.runs.size < this.opts.maxConcurrentTasks);
     } catch (e) {
       this.deps.log.error('task claim failed', { error: String((e as Error)?.message ?? e) });
@@ -148,6 +155,7 @@ export class TaskWorker {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    clearTimeout(this.pending);
     this.sub?.close();
     for (const { run } of this.runs.values()) run.stop('worker stopping', true);
     await Promise.allSettled([...this.runs.values()].map((r) => r.done));
