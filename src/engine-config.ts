@@ -36,7 +36,7 @@ export function engineFlags(defaultWorkerId: string): FlagSpec[] {
     { name: 'worker-region', description: 'Region matched against task requirements.region', default: '' },
     { name: 'worker-gpu', description: 'Whether this worker has a GPU (requirements.gpu)', default: 'false', validate: isBool },
     { name: 'worker-models', description: 'Comma-separated models this worker serves (requirements.model); empty = any', default: '' },
-    { name: 'egress-private', description: 'allow: tools and models may reach loopback/private addresses; deny: only with spec.allowPrivate', default: 'allow', validate: (v) => (v === 'allow' || v === 'deny' ? undefined : 'must be allow or deny') },
+    { name: 'egress-private', description: 'allow: models and tools may reach loopback/private addresses; deny: only model endpoints with spec.allowPrivate', default: 'allow', validate: (v) => (v === 'allow' || v === 'deny' ? undefined : 'must be allow or deny') },
   ];
 }
 

@@ -9,7 +9,7 @@ import { sealCommand } from './seal';
 import { workerCommand } from './worker';
 
 export function helpText(): string {
-  const flags = SERVE_FLAGS.map((f) => `  --${f.name.padEnd(24)} ${f.description} (default ${f.default}; env ${envName(f.name)})`).join('\n');
+  const flags = SERVE_FLAGS.map((f) => `  --${f.name.padEnd(24)} ${f.description} (default ${f.default || '""'}; env ${envName(f.name)})`).join('\n');
   return `orrery ${VERSION}: run multi-agent AI systems on one machine (orloj.dev/v1 API)
 
 Usage:
@@ -25,6 +25,9 @@ ${flags}
 Environment:
   ORLOJ_SECRET_ENCRYPTION_KEY  64 hex chars or base64 of 32 bytes; default: a key file
                                generated in the data directory
+  ORLOJ_SECRET_<NAME>          API key of a model endpoint whose auth.secretRef NAME has no
+                               Secret with a value
+  ORLOJ_API_TOKEN(S)           bearer tokens (see docs/auth.md)
 `;
 }
 
