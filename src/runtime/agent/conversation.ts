@@ -70,8 +70,12 @@ export function renderInput(input: Record<string, string>): string {
 
   const joined = input['inbox.join.enabled'] === 'true';
   const delegated = input['inbox.delegation.enabled'] === 'true';
-  // A fired gate's payloads already hold the triggering message, so it is not repeated.
-  if (!joined && !delegated && input['inbox.content']) {
+  // A fired gate's payloads already hold the triggering message, so it is not repeated; nor is a
+  // kickoff that only restates the task input shown above.
+  const content = input['inbox.content'] ?? '';
+  const kickoffRepeat =
+    input['inbox.from'] === 'system' && (content === input.topic || content.split('\n').every((line) => taskKeys.some((k) => line === `${k}: ${input[k]}`)));
+  if (!joined && !delegated && input['inbox.content'] && !kickoffRepeat) {
     const from = input['inbox.from'] || input.previous_agent;
     sections.push(`## Message from ${from || 'the previous step'}\n${input['inbox.content']}`);
   }

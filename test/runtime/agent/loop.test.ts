@@ -101,6 +101,12 @@ describe('input rendering', () => {
     );
   });
 
+  test('a kickoff that restates the task input is not shown twice; one that says more is', () => {
+    expect(renderInput({ topic: 'tides', 'inbox.from': 'system', 'inbox.content': 'tides' })).toBe('## Task input\ntopic: tides');
+    expect(renderInput({ a: '1', b: '2', 'inbox.from': 'system', 'inbox.content': 'a: 1\nb: 2' })).toBe('## Task input\na: 1\nb: 2');
+    expect(renderInput({ topic: 'tides', 'inbox.from': 'system', 'inbox.content': 'task=t attempt=2' })).toBe('## Task input\ntopic: tides\n\n## Message from system\ntask=t attempt=2');
+  });
+
   test('join payloads are split per source (payloads may contain " | "); the inbox message is not repeated', () => {
     const text = renderInput({
       'inbox.from': 'reviewer',
