@@ -96,7 +96,14 @@ export class TaskLeases {
         s.lastError = previous === worker.id ? `worker lease expired; task resumed by ${worker.id}` : `worker lease expired; task reassigned from ${previous} to ${worker.id}`;
         pushHistory(s, 'takeover', worker.id, s.lastError, now);
       } else pushHistory(s, 'claim', worker.id, `claimed by ${worker.id} (attempt ${s.attempts})`, now);
-      const written = this.cas(task, s);
+      let written: StoredObject | undefined;
+      try {
+        written = this.cas(task, s);
+      } catch (e) {
+        // The claims made so far are committed: hand them back rather than strand them.
+        if (claimed.length) break;
+        throw e;
+      }
       if (written) claimed.push(written);
     }
     return claimed;

@@ -153,8 +153,16 @@ export class ResourceStore {
     if (!terms.length) return [];
     // Tasks have a partial index on their phase; the planner is told to use it (it cannot see
     // that a handful of Pending tasks beat a scan of every task of the kind).
-    const from = kind === 'Task' && !phases.includes('') ? 'resources INDEXED BY resources_task_phase' : 'resources';
-    const query = this.handle.sqlite.query(`SELECT * FROM ${from} WHERE kind = '${kind}' AND (${terms.join(' OR ')}) ORDER BY resource_version`);
+    const where = `WHERE kind = '${kind}' AND (${terms.join(' OR ')}) ORDER BY resource_version`;
+    const indexed = kind === 'Task' && !phases.includes('');
+    let query;
+    try {
+      query = this.handle.sqlite.query(`SELECT * FROM ${indexed ? 'resources INDEXED BY resources_task_phase' : 'resources'} ${where}`);
+    } catch (e) {
+      // A database without the index (dropped by hand) still answers, by a scan.
+      if (!indexed || !/no such index/i.test(String((e as Error)?.message))) throw e;
+      query = this.handle.sqlite.query(`SELECT * FROM resources ${where}`);
+    }
     return (query.values(...named) as unknown[][]).map(toRow);
   }
 

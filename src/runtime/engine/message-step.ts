@@ -139,6 +139,15 @@ const PROGRESS_ROWS = new Set(['model_call', 'model_error', 'tool_call', 'tool_e
  */
 function progress(scope: RunScope, m: TaskMessage, row: TraceRow): void {
   if (!PROGRESS_ROWS.has(row.type)) return;
+  try {
+    reportProgress(scope, m, row);
+  } catch (e) {
+    // Progress is a courtesy: failing to record it must not end the agent's turn.
+    scope.deps.log.warn('could not record agent progress', { message: m.message_id, error: String((e as Error)?.message ?? e) });
+  }
+}
+
+function reportProgress(scope: RunScope, m: TaskMessage, row: TraceRow): void {
   const { namespace, name } = scope.task().metadata;
   const detail = [row.tool && `tool=${row.tool}`, row.tokens !== undefined && `tokens=${row.tokens}`, row.latency_ms !== undefined && `latency_ms=${row.latency_ms}`, row.error_code && `error=${row.error_code}`].filter(Boolean).join(' ');
   const message = `agent step: ${m.to_agent} step=${row.step ?? 0} ${row.type}${detail ? ` ${detail}` : ''}`;
@@ -175,7 +184,7 @@ function succeed(scope: RunScope, s: Status, ctx: TaskCtx, m: TaskMessage, resul
   setOutput(s, { last_agent: m.to_agent, last_output: result.output, last_steps: result.steps, last_tool_calls: result.toolCalls, last_tokens_used: result.tokens.total });
   if (!next.length) outputOnSuccess(s, m.to_agent, result.output);
   addMessages(s, next);
-  beginNew(scope, s, ctx, next);
+  beginNew(scope, s, ctx, next, true);
   scope.ending(settleIfQuiet(s, ctx, me));
 }
 
@@ -238,10 +247,12 @@ function reportFailure(scope: RunScope, s: Status, ctx: TaskCtx, m: TaskMessage,
 
 /**
  * Begins new messages in the write that creates them when nothing stands between them and their
- * agent (no join or delegation gate): one write per hop instead of two.
+ * agent (no join or delegation gate) and a branch slot is free to run them at once: one write per
+ * hop instead of two. The others stay Queued until a slot frees.
  */
-export function beginNew(scope: RunScope, s: Status, ctx: TaskCtx, created: TaskMessage[]): void {
+export function beginNew(scope: RunScope, s: Status, ctx: TaskCtx, created: TaskMessage[], finishing: boolean): void {
   for (const m of created) {
+    if (scope.room(finishing) <= 0) return;
     if (gateFor(scope, m) || findMessage(s, m.message_id) !== m) continue;
     m.phase = 'Running';
     m.attempts = 1;

@@ -30,4 +30,6 @@ export interface RunScope {
    * this run to process next, saving each its own begin write. Counts only once the write commits.
    */
   begun(id: string): void;
+  /** How many more messages may be begun now: free branch slots (`finishing`: one is closing). */
+  room(finishing: boolean): number;
 }

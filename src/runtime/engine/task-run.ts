@@ -8,7 +8,7 @@ import { attemptMessages, endAttempt, settleIfQuiet, type Ending } from './endin
 import { matchPolicies } from './governance';
 import { entryAgents, validateSystem } from './graph';
 import { kickoffContent } from './inputs';
-import { processMessage } from './message-step';
+import { beginNew, processMessage } from './message-step';
 import { addHistory, addMessages, addTrace, isTerminal, messagesOf, newMessage, setOutput, type TaskCtx } from './records';
 import { messageRetryPolicy, taskRetryPolicy } from './retry';
 import type { Mutation, RunScope } from './scope';
@@ -66,6 +66,11 @@ export class TaskRun implements RunScope {
 
   begun(id: string): void {
     this.pendingBegun.push(id);
+  }
+
+  room(finishing: boolean): number {
+    const busy = this.inFlight.size - (finishing ? 1 : 0) + this.prebegun.size + this.pendingBegun.length;
+    return Math.max(0, this.deps.branchConcurrency - busy);
   }
 
   /** Aborts in-flight model and tool calls; `release` hands the lease back (graceful stop). */
@@ -228,6 +233,7 @@ export class TaskRun implements RunScope {
       const content = kickoffContent(t.spec.input ?? {}, ctx.name, ctx.attempt);
       const starts = entries.map((to, i) => newMessage(ctx, { from: 'system', to, type: 'task_start', content, branch: `b${pad3(i + 1)}` }));
       addMessages(s, starts);
+      beginNew(this, s, ctx, starts, false);
       addTrace(s, ctx.attempt, starts.map((m) => ({ timestamp: ctx.now, type: 'task_runtime_kickoff', agent: m.to_agent, message_id: m.message_id, branch_id: m.branch_id, message: `kickoff to ${m.to_agent}` })));
       addHistory(s, 'runtime_kickoff', deps.workerId, `attempt ${ctx.attempt}: kickoff to ${entries.join(', ')}`, ctx.now);
       setOutput(s, { 'runtime.mode': 'message-driven', 'runtime.entry_agent': entries.join(','), system: system!.metadata.name });

@@ -115,7 +115,16 @@ export class TaskWorker {
       do {
         this.again = false;
         const room = this.opts.maxConcurrentTasks - this.runs.size;
-        if (room > 0) for (const task of this.deps.leases.claimDue(this.opts.profile, room, new Set(this.runs.keys()))) this.launch(task);
+        if (room > 0) {
+          for (const task of this.deps.leases.claimDue(this.opts.profile, room, new Set(this.runs.keys()))) {
+            try {
+              this.launch(task);
+            } catch (e) {
+              // Its lease lapses and the task is taken over; the rest of the batch still runs.
+              this.deps.log.error('could not start a claimed task', { task: `${task.metadata.namespace}/${task.metadata.name}`, error: String((e as Error)?.message ?? e) });
+            }
+          }
+        }
       } while (this.again && this.runs.size < this.opts.maxConcurrentTasks);
     } catch (e) {
       this.deps.log.error('task claim failed', { error: String((e as Error)?.message ?? e) });
