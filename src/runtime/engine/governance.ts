@@ -73,16 +73,6 @@ export function agentTokenBudget(matched: PolicyObject[], agent: string): number
   );
 }
 
-/** Nesting limit for child tasks (smallest positive max_child_depth), undefined = runtime default. */
-export function childDepthLimit(matched: PolicyObject[]): number | undefined {
-  return smallestPositive(matched.map((p) => p.spec.max_child_depth));
-}
-
-/** Child tasks one task may create (smallest positive max_child_tasks), undefined = runtime default. */
-export function childTasksLimit(matched: PolicyObject[]): number | undefined {
-  return smallestPositive(matched.map((p) => p.spec.max_child_tasks));
-}
-
 /**
  * Checks one agent before it runs. `models` is the primary model first, then each fallback's
  * default_model. A disallowed primary model or a blocked declared tool is a violation; a
@@ -111,9 +101,4 @@ export function checkAgent(
     }
   }
   return { violations, allowedModelIndexes: allowed.flatMap((ok, i) => (ok ? [i] : [])) };
-}
-
-/** True when the tokens used so far exceed a budget (undefined or ≤ 0 = unlimited). */
-export function budgetExceeded(usedTotal: number, budget: number | undefined): boolean {
-  return budget !== undefined && budget > 0 && usedTotal > budget;
 }

@@ -217,21 +217,6 @@ export function delegateJoinSpec(system: SystemSpec, node: string, dispatchedCou
   return gate(nodeOf(system, node)?.delegate_join, dispatchedCount, () => dispatchedCount >= 1);
 }
 
-/** Join-enabled nodes reachable through fromNode's routes, stopping at the first one on each path. */
-export function downstreamJoins(system: SystemSpec, fromNode: string): string[] {
-  const out: string[] = [];
-  const seen = new Set<string>([key(fromNode)]);
-  const queue = routesOf(system, fromNode).map((r) => r.to);
-  while (queue.length > 0) {
-    const n = queue.shift()!;
-    if (seen.has(key(n))) continue;
-    seen.add(key(n));
-    if (joinSpec(system, n).enabled) out.push(agentName(system, n));
-    else queue.push(...routesOf(system, n).map((r) => r.to));
-  }
-  return out;
-}
-
 const at = (...segs: (string | number)[]) =>
   fieldPath('spec', '/' + segs.map((s) => String(s).replace(/~/g, '~0').replace(/\//g, '~1')).join('/'));
 

@@ -61,10 +61,6 @@ export function gateActivatedBy(s: Status, kind: GateKind, messageId: string): G
   return states(s, kind).find((g) => g.activated_by === messageId);
 }
 
-export function findGate(s: Status, kind: GateKind, attempt: number, node: string, round: number): GateState | undefined {
-  return states(s, kind).find((g) => g.attempt === attempt && same(g.node, node) && g.round === round);
-}
-
 /** Starts a new round of a node's gate (a delegation gate opens one per dispatch). */
 export function openGate(s: Status, kind: GateKind, attempt: number, node: string, spec: GateSpec): GateState {
   const all = states(s, kind).filter((g) => g.attempt === attempt && same(g.node, node));

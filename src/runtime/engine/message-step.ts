@@ -297,4 +297,3 @@ export async function processMessage(scope: RunScope, id: string, begunHere = fa
   return true;
 }
 
-export type { Ending };

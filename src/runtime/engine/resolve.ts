@@ -68,7 +68,7 @@ export class Resolver {
   }
 
   policies(namespace: string): StoredObject[] {
-    return this.registry.list(this.defs.policy, { namespace }).items.map((p) => this.find(this.defs.policy, namespace, p.metadata.name) ?? p);
+    return this.registry.list(this.defs.policy, { namespace }).items;
   }
 
   /** A Secret's decoded key → value map; undefined when it does not exist. */

@@ -2,10 +2,7 @@
 import { describe, expect, test } from 'bun:test';
 import {
   agentTokenBudget,
-  budgetExceeded,
   checkAgent,
-  childDepthLimit,
-  childTasksLimit,
   matchPolicies,
   policiesForAgent,
   taskTokenBudget,
@@ -62,20 +59,6 @@ describe('token budgets', () => {
     expect(agentTokenBudget(matched, 'WRITER')).toBe(800);
     expect(agentTokenBudget(matched, 'editor')).toBe(1200);
     expect(agentTokenBudget(matched, 'critic')).toBeUndefined();
-  });
-
-  test('budgetExceeded is strict and treats a missing or zero budget as unlimited', () => {
-    expect(budgetExceeded(3001, 3000)).toBe(true);
-    expect(budgetExceeded(3000, 3000)).toBe(false);
-    expect(budgetExceeded(10 ** 9, undefined)).toBe(false);
-    expect(budgetExceeded(10, 0)).toBe(false);
-  });
-
-  test('child limits are the smallest positive values', () => {
-    const ps = [policy('a', { max_child_depth: 3, max_child_tasks: 0 }), policy('b', { max_child_depth: 2, max_child_tasks: 7 })];
-    expect(childDepthLimit(ps)).toBe(2);
-    expect(childTasksLimit(ps)).toBe(7);
-    expect(childDepthLimit([])).toBeUndefined();
   });
 });
 

@@ -1,7 +1,7 @@
 // AgentSystem graph queries: routes, predecessors, entries, cycles, route selection, joins,
 // downstream joins and task-time validation, including the example graphs of the runtime notes.
 import { describe, expect, test } from 'bun:test';
-import { delegateJoinSpec, delegatesOf, downstreamJoins, entryAgents, findCycle, hasCycle } from '../../../src/runtime/engine/graph';
+import { delegateJoinSpec, delegatesOf, entryAgents, findCycle, hasCycle } from '../../../src/runtime/engine/graph';
 import { joinSpec, predecessors, routesOf, selectRoutes, validateSystem, type SystemSpec } from '../../../src/runtime/engine/graph';
 
 const pipeline: SystemSpec = {
@@ -228,24 +228,6 @@ describe('joinSpec', () => {
     expect(delegateJoinSpec(delegation, 'editor-in-chief', 0).enabled).toBe(false);
     const q: SystemSpec = { agents: ['boss', 'w1', 'w2', 'w3'], graph: { boss: { delegates: [{ to: 'w1' }, { to: 'w2' }, { to: 'w3' }], delegate_join: { mode: 'quorum', quorum_count: 2, on_failure: 'skip' } } } };
     expect(delegateJoinSpec(q, 'boss', 3)).toEqual({ enabled: true, mode: 'quorum', expected: 3, required: 2, onFailure: 'skip' });
-  });
-});
-
-describe('downstreamJoins', () => {
-  test('a failed branch reaches the join that waits for it', () => {
-    expect(downstreamJoins(hierarchical, 'lead-a')).toEqual(['assembler']);
-    expect(downstreamJoins(hierarchical, 'worker-b')).toEqual(['assembler']);
-    expect(downstreamJoins(quorum, 'splitter')).toEqual(['judge']);
-  });
-
-  test('the walk stops at the first join on each path and survives loops', () => {
-    const s: SystemSpec = {
-      agents: ['a', 'b', 'c', 'j1', 'x', 'j2'],
-      graph: { a: { edges: [{ to: 'b' }, { to: 'c' }] }, b: { next: 'j1' }, c: { next: 'j1' }, j1: { next: 'x' }, x: { next: 'j2' }, j2: { next: 'a' } },
-    };
-    expect(downstreamJoins(s, 'b')).toEqual(['j1']);
-    expect(downstreamJoins(swarm, 'planner')).toEqual([]);
-    expect(downstreamJoins(pipeline, 'intake')).toEqual([]);
   });
 });
 
