@@ -2,7 +2,7 @@
 // refuses to touch Secrets it does not own and deletes its Secret when the SealedSecret goes.
 import { safeAnnotations } from '../sealing/unsafe-annotations';
 import type { Core } from '../core';
-import { ApiError, Conflict, NotFound } from '../errors';
+import { ApiError, Conflict } from '../errors';
 import type { Logger } from '../log';
 import type { KindDefinition, Status, StoredObject } from '../registry/kind';
 import { isStdBase64 } from '../resources/secret';
@@ -150,12 +150,7 @@ export class SealedSecretController {
   }
 
   private find(def: KindDefinition, namespace: string, name: string): StoredObject | undefined {
-    try {
-      return this.core.registry.getDecoded(def, namespace, name);
-    } catch (e) {
-      if (e instanceof NotFound) return undefined;
-      throw e;
-    }
+    return this.core.registry.findDecoded(def, namespace, name);
   }
 }
 

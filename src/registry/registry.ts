@@ -144,6 +144,12 @@ export class Registry {
     return this.decode(def, row);
   }
 
+  /** Like getDecoded, but undefined when the object does not exist (other failures still throw). */
+  findDecoded(def: KindDefinition, namespace: string, name: string): StoredObject | undefined {
+    const row = this.store.get(def.kind, namespace, name);
+    return row ? this.decode(def, row) : undefined;
+  }
+
   list(def: KindDefinition, opts: ListOptions): ListResult {
     return listObjects(this.store, def, opts, (row) => present(def, this.decode(def, row)));
   }

@@ -125,12 +125,8 @@ export class TaskLeases {
    */
   fenced(namespace: string, name: string, holder: LeaseHolder, mutate: (s: Status, now: Date) => Status | undefined): StoredObject | undefined {
     for (let attempt = 0; attempt < 5; attempt++) {
-      let task: StoredObject;
-      try {
-        task = this.registry.getDecoded(this.def, namespace, name);
-      } catch {
-        return undefined;
-      }
+      const task = this.registry.findDecoded(this.def, namespace, name);
+      if (!task) return undefined;
       const now = this.clock.now();
       const s = task.status ?? {};
       if (s.phase !== 'Running' || !holds(s, holder) || !(time(s.leaseUntil) > now.getTime())) return undefined;

@@ -41,11 +41,7 @@ export class Resolver {
   }
 
   private find(def: KindDefinition, namespace: string, name: string): StoredObject | undefined {
-    try {
-      return this.registry.getDecoded(def, namespace, name);
-    } catch {
-      return undefined;
-    }
+    return this.registry.findDecoded(def, namespace, name);
   }
 
   system(namespace: string, ref: string): StoredObject | undefined {

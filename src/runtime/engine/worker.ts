@@ -87,11 +87,7 @@ export class TaskWorker {
 
   private read(key: string) {
     const [namespace, name] = key.split('/');
-    try {
-      return this.deps.registry.getDecoded(this.deps.registry.byPlural.get('tasks')!, namespace, name);
-    } catch {
-      return undefined;
-    }
+    return this.deps.registry.findDecoded(this.deps.registry.byPlural.get('tasks')!, namespace, name);
   }
 
   /** A tick shortly, coalescing the wake-ups of a burst of task changes into one look. */
