@@ -1,0 +1,104 @@
+// The fresh-machine path of the single executable: copy the binary alone into an empty directory,
+// start it there on a free port, apply an example manifest and a blueprint, wait for its task to
+// succeed on the mock provider, and stop it. Usage: bun scripts/binary-smoke.ts [dist/orrery]
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import YAML from 'yaml';
+import { kinds } from '../src/resources';
+
+const root = resolve(import.meta.dir, '..');
+const binary = resolve(process.argv[2] ?? join(root, 'dist/orrery'));
+const MANIFEST = join(root, 'examples/blueprints/fan-out/00-model-endpoint.yaml');
+const BLUEPRINT = join(root, 'examples/blueprints/pipeline');
+const TIMEOUT_MS = 60_000;
+
+const say = (line: string) => process.stdout.write(`binary smoke: ${line}\n`);
+const pluralOf = (kind: string) => kinds.find((k) => k.kind === kind)?.plural;
+
+function fail(message: string): never {
+  throw new Error(message);
+}
+
+/**
+ * Reads the server's log lines for as long as it runs (so it never blocks on a full pipe) and
+ * resolves with the URL of its `listening` line; rejects if it exits first.
+ */
+function waitForListening(proc: Bun.Subprocess<'ignore', 'pipe', 'pipe'>, log: string[]): Promise<string> {
+  return new Promise((resolveUrl, reject) => {
+    void (async () => {
+      const decoder = new TextDecoder();
+      let pending = '';
+      for await (const chunk of proc.stderr) {
+        pending += decoder.decode(chunk, { stream: true });
+        const lines = pending.split('\n');
+        pending = lines.pop()!;
+        for (const line of lines) {
+          log.push(line);
+          const url = / listening url="([^"]+)"/.exec(line)?.[1];
+          if (url) resolveUrl(url);
+        }
+      }
+      reject(new Error(`the server exited (${await proc.exited}) before listening:\n${log.join('\n')}`));
+    })();
+  });
+}
+
+async function apply(url: string, file: string): Promise<string[]> {
+  const text = readFileSync(file, 'utf8');
+  const tasks: string[] = [];
+  for (const doc of YAML.parseAllDocuments(text)) {
+    const manifest = doc.toJS();
+    if (!manifest) continue;
+    const plural = pluralOf(manifest.kind) ?? fail(`${file}: unknown kind ${manifest.kind}`);
+    const r = await fetch(`${url}/v1/${plural}`, { method: 'POST', body: doc.toString(), headers: { 'content-type': 'application/yaml' } });
+    if (r.status !== 201 && r.status !== 200) fail(`${basename(file)}: ${r.status} ${await r.text()}`);
+    say(`applied ${manifest.kind} ${manifest.metadata.name} (${r.status})`);
+    if (manifest.kind === 'Task') tasks.push(manifest.metadata.name);
+  }
+  return tasks;
+}
+
+async function waitForTask(url: string, name: string): Promise<void> {
+  let phase = '';
+  for (const deadline = Date.now() + TIMEOUT_MS; Date.now() < deadline; await Bun.sleep(100)) {
+    const task: any = await (await fetch(`${url}/v1/tasks/${name}`)).json();
+    if (task.status?.phase !== phase) say(`task ${name}: ${(phase = task.status?.phase ?? 'Pending')}`);
+    if (phase === 'Succeeded') return;
+    if (phase === 'Failed' || phase === 'DeadLetter') fail(`task ${name} ended ${phase}: ${task.status?.lastError}`);
+  }
+  fail(`task ${name} did not finish within ${TIMEOUT_MS / 1000}s (last phase ${phase || 'none'})`);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'orrery-fresh-'));
+const log: string[] = [];
+let proc: Bun.Subprocess<'ignore', 'pipe', 'pipe'> | undefined;
+try {
+  const bin = join(dir, 'orrery');
+  copyFileSync(binary, bin);
+  say(`started ${bin} alone in ${dir}`);
+  // Only the machine's basics: nothing of this repository's environment leaks into the server.
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir };
+  proc = Bun.spawn([bin, 'serve', '--addr', '127.0.0.1:0'], { cwd: dir, env, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
+  const url = await waitForListening(proc, log);
+  say(`listening at ${url}`);
+  await apply(url, MANIFEST);
+  const files = readdirSync(BLUEPRINT).filter((f) => /\.ya?ml$/.test(f)).sort();
+  const tasks: string[] = [];
+  for (const f of files) tasks.push(...(await apply(url, join(BLUEPRINT, f))));
+  if (tasks.length !== 1) fail(`expected one Task in ${BLUEPRINT}, found ${tasks.length}`);
+  await waitForTask(url, tasks[0]);
+  proc.kill('SIGTERM');
+  const code = await proc.exited;
+  if (code !== 0) fail(`the server exited ${code} on SIGTERM`);
+  const left = readdirSync(dir).sort();
+  say(`stopped cleanly; the directory now holds ${left.join(', ')}`);
+  say('passed');
+} catch (e) {
+  process.stderr.write(`binary smoke: FAILED: ${(e as Error).message}\n`);
+  if (log.length) process.stderr.write(`server log:\n${log.slice(-40).join('\n')}\n`);
+  proc?.kill('SIGKILL');
+  process.exitCode = 1;
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
