@@ -2,7 +2,7 @@
 import type { OrreryEvent } from '../events/event';
 import type { EventLog } from '../store/event-log';
 import { eventFrame, type FeedEvent } from './feeds';
-import { bookmark, errorFrame, nextTurn, slowConsumer } from './frames';
+import { aheadOfLog, bookmark, errorFrame, nextTurn, slowConsumer } from './frames';
 import { liveFrames, type Subscription } from './hub';
 
 export type EventFilter = Partial<Record<'source' | 'type' | 'kind' | 'name' | 'namespace', string>>;
@@ -26,6 +26,10 @@ export async function* eventWatch(
   from: number,
   since: number | undefined,
 ): AsyncGenerator<Uint8Array[], void, undefined> {
+  if (since !== undefined && since > from) {
+    yield [aheadOfLog(`event ${since}`, from, 'watch again without a resume point')];
+    return;
+  }
   if (since !== undefined && since < from) {
     const first = log.firstId();
     if (first !== undefined && since < first - 1) {

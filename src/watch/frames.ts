@@ -20,6 +20,15 @@ export function errorFrame(reason: string, message: string): Uint8Array {
   return frame('error', undefined, JSON.stringify({ reason, message }));
 }
 
+/**
+ * A resume point past the newest id this server wrote: its data was replaced (restored, wiped) or
+ * the client talks to another server. Starting from now would silently skip what the client
+ * expects, so the stream ends and the client re-lists, as for a point older than the log keeps.
+ */
+export function aheadOfLog(point: string, newest: number, again: string): Uint8Array {
+  return errorFrame('Expired', `${point} is newer than anything this server has written (newest ${newest}); ${again}`);
+}
+
 export const slowConsumer = () => errorFrame('SlowConsumer', 'the watcher fell too far behind and was disconnected; resume with Last-Event-ID');
 
 /** Memoizes a frame so a change is serialized once however many watchers receive it. */

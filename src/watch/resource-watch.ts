@@ -6,7 +6,7 @@ import { matches, type Selector } from '../registry/selectors';
 import type { ChangeLog } from '../store/change-log';
 import type { ResourceStore } from '../store/resource-store';
 import { changeFrame, type FeedChange, type RowReader } from './feeds';
-import { bookmark, errorFrame, nextTurn, slowConsumer } from './frames';
+import { aheadOfLog, bookmark, errorFrame, nextTurn, slowConsumer } from './frames';
 import { liveFrames, type Subscription } from './hub';
 
 export interface ResourceFilter {
@@ -45,7 +45,7 @@ export async function* resourceWatch(
       return;
     }
     if (resumeAfter > from) {
-      yield [errorFrame('Expired', `revision ${resumeAfter} is newer than this server's history (${from}); list again`)];
+      yield [aheadOfLog(`revision ${resumeAfter}`, from, "list again and watch from the list's resourceVersion")];
       return;
     }
     if (!(yield* replay(deps, def, filter, resumeAfter, from))) return;
