@@ -8,6 +8,11 @@ export interface Capability {
   source: 'oss';
 }
 
+/** Kinds the API stores and validates whose behaviour this build does not run yet. */
+const notRun = (what: string, effect: string) => `${what}: stored and validated, but not yet run by this build (${effect})`;
+
+const TOOL_TYPES = ['http', 'external', 'webhook-callback', 'mcp', 'cli', 'wasm', 'grpc'] as const;
+
 const CATALOG: [id: string, description: string, enabled: boolean][] = [
   ['core.api.crud', 'Create, apply, read, list, replace and delete every orloj.dev/v1 kind', true],
   ['core.self_host', 'Single executable with an embedded SQLite store; no external services', true],
@@ -26,13 +31,18 @@ const CATALOG: [id: string, description: string, enabled: boolean][] = [
   ['runtime.models.anthropic', 'Model provider anthropic', true],
   ['runtime.models.ollama', 'Model provider ollama', true],
   ['runtime.models.mock', 'Offline, deterministic mock model provider', true],
-  ...(['http', 'external', 'webhook-callback', 'mcp', 'cli', 'wasm', 'grpc'] as const).map((type): [string, string, boolean] => {
+  ...TOOL_TYPES.map((type): [string, string, boolean] => {
     const on = (SUPPORTED_TOOL_TYPES as readonly string[]).includes(type);
-    return [`runtime.tools.${type.replace(/-/g, '_')}`, `Tool type ${type}${on ? '' : ' (calls answer tool_unsupported in this build)'}`, on];
+    return [`runtime.tools.${type.replace(/-/g, '_')}`, on ? `Tool type ${type}` : notRun(`Tool type ${type}`, 'calls answer tool_unsupported'), on];
   }),
   ['runtime.tools.isolation', 'Tool isolation sandboxed, container, kubernetes (calls answer isolation_unavailable)', false],
-  ['core.governance.agent_roles', 'Agent roles, tool permissions and policies enforced at run time', false],
-  ['core.ui.baseline', 'Built-in web UI', false],
+  ['core.runtime.task_schedules', notRun('TaskSchedule', 'no task is created on schedule'), false],
+  ['core.runtime.task_webhooks', notRun('TaskWebhook', 'deliveries are not accepted, so no task is created from them'), false],
+  ['core.governance.approvals', notRun('ToolApproval and TaskApproval', 'no approve or deny routes; tasks never wait for a decision'), false],
+  ['core.runtime.memory', notRun('Memory', 'no memory backend; agents get no memory tools'), false],
+  ['core.governance.agent_roles', notRun('AgentRole and ToolPermission', 'tool calls are not checked against roles or permissions'), false],
+  ['core.runtime.mcp_servers', notRun('McpServer', 'no connection, no tool discovery'), false],
+  ['core.ui.baseline', 'Built-in web UI: not in this build (use Swagger UI at /swagger, or the API)', false],
 ];
 
 export function capabilities(): Capability[] {
