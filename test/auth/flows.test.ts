@@ -1,5 +1,6 @@
 // Native auth flows with real cookies and tokens: setup, login, me, logout, users, tokens,
-// password reset and change, session expiry, rate limits, and secrets kept out of responses.
+// password reset and change (a CLI token dies with its user and with a reset), session expiry,
+// rate limits, and secrets kept out of responses.
 import { describe, expect, test } from 'bun:test';
 import { testApp } from '../support/app';
 
@@ -186,5 +187,24 @@ describe('users, tokens and passwords', () => {
     const limited = await call('POST', '/v1/auth/login', { username: 'root', password: PW });
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
+  test('a CLI token dies with its user, and with a password reset', async () => {
+    const ctx = testApp({ auth: { mode: 'native' } });
+    const setup = await ctx.call('POST', '/v1/auth/setup', { username: 'root', password: PW });
+    const as = { cookie: /orloj_session=[^;]+/.exec(setup.headers.get('set-cookie')!)![0] };
+    await ctx.call('POST', '/v1/auth/users', { username: 'mallory', role: 'admin', password: PW }, as);
+    const t1 = (await ctx.call('POST', '/v1/auth/cli-token', { username: 'mallory', password: PW })).json.token;
+    const bearer1 = { authorization: `Bearer ${t1}` };
+    expect((await ctx.call('GET', '/v1/auth/users', undefined, bearer1)).status).toBe(200);
+    await ctx.call('POST', '/v1/auth/admin/reset-password', { username: 'mallory', new_password: `${PW}-2` }, as);
+    expect((await ctx.call('GET', '/v1/auth/users', undefined, bearer1)).status).toBe(401);
+    const t2 = (await ctx.call('POST', '/v1/auth/cli-token', { username: 'mallory', password: `${PW}-2` })).json.token;
+    await ctx.call('DELETE', '/v1/auth/users/mallory', undefined, as);
+    expect((await ctx.call('GET', '/v1/agents', undefined, { authorization: `Bearer ${t2}` })).status).toBe(401);
+    // Tokens an admin created for machines are not tied to a user and stay.
+    const machine = (await ctx.call('POST', '/v1/tokens', { name: 'deploy', role: 'writer' }, as)).json.token;
+    await ctx.call('POST', '/v1/auth/admin/reset-password', { username: 'root', new_password: `${PW}-3` }, as);
+    expect((await ctx.call('GET', '/v1/agents', undefined, { authorization: `Bearer ${machine}` })).status).toBe(200);
   });
 });

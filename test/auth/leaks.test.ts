@@ -1,19 +1,18 @@
 // No credential ever leaks: passwords, tokens, session ids and Secret values stay out of response
 // bodies (beyond the one response that hands a generated credential over), log lines, events and
-// the database file. Also CORS and client addresses behind trusted proxies.
+// the database file.
 import { afterAll, expect, test } from 'bun:test';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../../src/api/app';
-import { parseCidr } from '../../src/auth/client-ip';
 import { AuthService } from '../../src/auth/service';
 import { AuthStore } from '../../src/auth/store';
 import { createCore } from '../../src/core';
 import { createLogger } from '../../src/log';
 import { openStore } from '../../src/store/open-store';
 import { systemClock } from '../../src/util/time';
-import { caller, objectLogs, testApp } from '../support/app';
+import { caller, objectLogs } from '../support/app';
 
 const dir = mkdtempSync(join(tmpdir(), 'orrery-leaks-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -59,32 +58,4 @@ test('passwords, tokens, session ids and secret values appear nowhere they shoul
       expect(readFileSync(join(dir, f)).toString('latin1').includes(n), `${f} holds ${n}`).toBe(false);
     }
   }
-});
-
-test('CORS: no headers by default; listed origins are echoed and preflights answered before auth', async () => {
-  const closed = testApp();
-  const plain = await closed.app.handle(new Request('http://localhost/v1/agents', { headers: { origin: 'https://evil.example' } }));
-  expect(plain.headers.get('access-control-allow-origin')).toBeNull();
-  const open = testApp({ cors: ['https://ui.example'], auth: { mode: 'native' } });
-  const pre = await open.app.handle(new Request('http://localhost/v1/agents', { method: 'OPTIONS', headers: { origin: 'https://ui.example', 'access-control-request-method': 'POST' } }));
-  expect(pre.status).toBe(204);
-  expect(pre.headers.get('access-control-allow-origin')).toBe('https://ui.example');
-  expect(pre.headers.get('access-control-allow-headers')).toContain('Authorization');
-  const other = await open.app.handle(new Request('http://localhost/v1/agents', { method: 'OPTIONS', headers: { origin: 'https://evil.example' } }));
-  expect(other.status).toBe(204);
-  expect(other.headers.get('access-control-allow-origin')).toBeNull();
-  const get = await open.app.handle(new Request('http://localhost/healthz', { headers: { origin: 'https://ui.example' } }));
-  expect(get.headers.get('access-control-allow-origin')).toBe('https://ui.example');
-});
-
-test('rate limits key on the peer, and on X-Forwarded-For only from trusted proxies', async () => {
-  const ctx = testApp({ auth: { mode: 'native', trustedProxies: [parseCidr('10.0.0.0/8')!] } });
-  const login = (peer: string, xff?: string) =>
-    ctx.app.handle(new Request('http://localhost/v1/auth/login', { method: 'POST', body: JSON.stringify({ username: 'a', password: 'x'.repeat(12) }), headers: { 'content-type': 'application/json', ...(xff ? { 'x-forwarded-for': xff } : {}) } }), peer);
-  // An untrusted peer cannot dodge the limit by inventing X-Forwarded-For values.
-  const direct: number[] = [];
-  for (let i = 0; i < 21; i++) direct.push((await login('203.0.113.9', `198.51.100.${i}`)).status);
-  expect(direct[20]).toBe(429);
-  // Behind a trusted proxy every client has its own bucket.
-  for (let i = 0; i < 21; i++) expect((await login('10.1.2.3', `198.51.100.${i}`)).status).toBe(409);
 });

@@ -1,4 +1,5 @@
-// Claims, leases, takeover and fencing between workers sharing one store.
+// Claims, leases, takeover and fencing between workers sharing one store; claims that fail
+// mid-batch and claims without the Task phase index.
 import { describe, expect, test } from 'bun:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -113,5 +114,48 @@ describe('leases', () => {
     const all = claims.flat().sort();
     expect(all).toEqual(Array.from({ length: 20 }, (_, i) => `t${String(i).padStart(2, '0')}`));
     rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('batch claims', () => {
+  // claimDue writes each claim as it goes; when a later claim throws (any error that is not a 409),
+  // the tasks already claimed in the batch are lost to the caller: Running, leased to this worker,
+  // and run by nobody until the lease lapses.
+  test('a failing claim in the middle of a batch does not strand the claims before it', async () => {
+    const r = testRegistry(systemClock);
+    try {
+      const tasks = r.kind('tasks');
+      for (const name of ['t1', 't2']) r.registry.apply(tasks, { metadata: { name }, spec: { system: 's' } }, {});
+      const reg = r.registry as any;
+      const original = reg.replaceStatus.bind(reg);
+      reg.replaceStatus = (...args: any[]) => {
+        if (args[2] === 't2') throw new Error('SQLITE_BUSY: database is locked');
+        return original(...args);
+      };
+      const leases = new TaskLeases(r.registry, systemClock, 30_000);
+      let got: string[] = [];
+      try {
+        got = leases.claimDue({ id: 'w' }, 2).map((t) => t.metadata.name);
+      } catch {
+        // the worker's tick logs 'task claim failed' and launches nothing
+      }
+      const t1 = r.registry.getDecoded(tasks, 'default', 't1');
+      if (t1.status?.phase === 'Running') expect(got).toContain('t1');
+    } finally {
+      r.close();
+    }
+  });
+});
+
+describe('the Task phase index', () => {
+  test('claims still work on a database whose phase index was dropped', async () => {
+    const r = testRegistry(systemClock);
+    try {
+      r.registry.apply(r.kind('tasks'), { metadata: { name: 't' }, spec: { system: 's' } }, {});
+      r.handle.sqlite.exec('DROP INDEX resources_task_phase');
+      expect(new TaskLeases(r.registry, systemClock).claimNextDue({ id: 'w' })?.metadata.name).toBe('t');
+    } finally {
+      r.close();
+    }
   });
 });

@@ -1,5 +1,6 @@
 // Resource watches through the real app: frame format and order for every kind, snapshot,
-// filters, redaction, resume, expiry, slow consumers, stream limits and cleanup.
+// filters, redaction, resume (also after a filter matched nothing), expiry, slow consumers,
+// stream limits, cleanup, and HEAD answered 405.
 import { describe, expect, test } from 'bun:test';
 import { kinds } from '../../src/resources';
 import { fixtures } from '../fixtures/kinds';
@@ -204,5 +205,29 @@ describe('watch behaviour', () => {
     expect(ctx.core.watch.streams).toBe(0);
     const m = (await ctx.call('GET', '/metrics')).text;
     expect(m).toContain('orrery_watch_subscribers 0');
+  });
+
+  test('a watcher whose filter matched nothing still gets a resume point; resourceVersion=0 lists afresh', async () => {
+    const ctx = testApp();
+    for (let i = 0; i < 5; i++) await ctx.call('POST', '/v1/tools', { metadata: { name: `t${i}` }, spec: { type: 'http', endpoint: 'http://127.0.0.1/x' } });
+    const w = new SseReader(await ctx.app.handle(new Request('http://localhost/v1/agents/watch')));
+    await w.waitUntil(() => w.frames.some((f) => f.id === '5' && !f.event));
+    await w.close();
+    ctx.handle.sqlite.exec('DELETE FROM changes WHERE revision < 5');
+    const fresh = new SseReader(await ctx.app.handle(new Request('http://localhost/v1/tools/watch?resourceVersion=0')));
+    expect((await fresh.waitFor(5)).map((f) => json(f).type)).toEqual(['added', 'added', 'added', 'added', 'added']);
+    await fresh.close();
+  });
+});
+
+describe('requests a watch cannot answer', () => {
+  test('HEAD is 405 everywhere (a watch would never answer it); short Host headers still route', async () => {
+    const ctx = testApp();
+    const head = await ctx.app.handle(new Request('http://localhost/v1/agents/watch', { method: 'HEAD' }));
+    expect(head.status).toBe(405);
+    expect(ctx.core.watch.streams).toBe(0);
+    const short = await ctx.app.handle(new Request('http://api/v1/agents'));
+    expect(short.status).toBe(200);
+    expect(((await short.json()) as any).kind).toBe('AgentList');
   });
 });

@@ -1,6 +1,6 @@
 // How tasks end when things go wrong: task-time validation, message retries into DeadLetter,
-// non-retryable errors, joins under each on_failure, policies and budgets, fallback endpoints,
-// task-level retry, and cancellation that aborts the in-flight model call.
+// non-retryable errors, joins under each on_failure (and failures upstream of them), policies and
+// budgets, fallback endpoints, task-level retry, and cancellation that aborts the in-flight model call.
 import { afterEach, describe, expect, test } from 'bun:test';
 import { cancelTask } from '../../../src/runtime/engine/cancel';
 import { MAX_RESUMES } from '../../../src/runtime/engine/message-step';
@@ -130,6 +130,22 @@ describe('joins with failing branches', () => {
     const t = await h.settled('t');
     expect(t.status!.phase).toBe('Failed');
     expect(model.byAgent('d').length).toBe(0);
+  });
+});
+
+describe('failure upstream of a tolerant join', () => {
+  // a fans out to b and c, which join at d (on_failure skip). When a itself fails, d is told of one
+  // failed source out of two, never fires, and the task ends Succeeded with no result and no error.
+  test('an entry agent that dead-letters does not end the task Succeeded', async () => {
+    const { h } = world((c) => (c.agent === 'a' ? { status: 400 } : `${c.agent} ok`), ['a', 'b', 'c', 'd'], {
+      a: { edges: [{ to: 'b' }, { to: 'c' }] },
+      b: { next: 'd' },
+      c: { next: 'd' },
+      d: { join: { mode: 'wait_for_all', on_failure: 'skip' } },
+    }, { limits: { max_steps: 1 } });
+    h.apply('Task', 't', { system: 'sys' });
+    const t = await h.settled('t', 5_000);
+    expect(t.status!.phase).not.toBe('Succeeded');
   });
 });
 

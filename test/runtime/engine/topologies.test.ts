@@ -1,7 +1,10 @@
 // The engine end to end on every graph shape: pipeline, fan-out/fan-in (wait_for_all, quorum),
-// loops bounded by max_turns, conditional routing and delegation, against a fake model over HTTP.
+// loops bounded by max_turns (also through delegation cycles and trimmed records), conditional
+// routing and delegation (branches with several ends, tolerant delegate joins), against a fake
+// model over HTTP.
 import { afterEach, describe, expect, test } from 'bun:test';
-import { agentSpec, fakeModel, startHarness, type Harness } from './harness';
+import { CAPS } from '../../../src/runtime/engine/records';
+import { agentSpec, fakeModel, startHarness, worldPerTest, type Harness } from './harness';
 
 let h: Harness | undefined;
 let model: ReturnType<typeof fakeModel> | undefined;
@@ -20,6 +23,10 @@ function setup(answer: Parameters<typeof fakeModel>[0], agents: string[], graph:
   h.apply('Task', 't', { system: 'sys', input: { topic: 'the moon' }, ...task });
   return h;
 }
+
+const { world: plainWorld } = worldPerTest();
+/** Agents limited to one model or tool step per turn. */
+const world = (answer: Parameters<typeof plainWorld>[0], agents: string[], graph: Record<string, unknown> = {}) => plainWorld(answer, agents, graph, { limits: { max_steps: 1 } });
 
 const phases = (t: any) => (t.status.messages as any[]).map((m) => `${m.from_agent}->${m.to_agent}:${m.phase}`);
 
@@ -170,5 +177,88 @@ describe('engine over every provider wire', () => {
       ollama.stop();
       tool.stop(true);
     }
+  });
+});
+
+describe('max_turns on delegation cycles', () => {
+  // d delegates to e and e delegates to d: findCycle sees the cycle and requires max_turns, but
+  // route() dispatches delegates before it checks max_turns, so the loop never stops.
+  test('mutual delegation stops at max_turns', async () => {
+    const { h, model } = world((c) => `${c.agent} says hi`, ['d', 'e'], { d: { delegates: [{ to: 'e' }] }, e: { delegates: [{ to: 'd' }] } });
+    h.apply('Task', 't', { system: 'sys', max_turns: 4 });
+    try {
+      const t = await h.settled('t', 3_000);
+      expect(t.status!.phase).not.toBe('Running');
+    } finally {
+      // Bounded by max_turns, a handful of calls; the defect makes hundreds.
+      expect(model.calls.length).toBeLessThan(20);
+    }
+  });
+});
+
+describe('max_turns counted from capped records', () => {
+  // turnsOnPath counts retained message records; addMessages drops the oldest finished ones beyond
+  // CAPS.messages, so a max_turns above what the cap keeps is never reached (shown with a small cap).
+  test('a two-node loop stops at max_turns even when old messages are trimmed', async () => {
+    const saved = CAPS.messages;
+    CAPS.messages = 8;
+    try {
+      const { h, model } = world((c) => `${c.agent} turn`, ['a', 'b'], { a: { next: 'b' }, b: { next: 'a' } });
+      h.apply('Task', 't', { system: 'sys', max_turns: 12 });
+      try {
+        const t = await h.settled('t', 3_000);
+        expect(t.status!.phase).toBe('Succeeded');
+      } finally {
+        expect(model.calls.length).toBeLessThanOrEqual(12);
+      }
+    } finally {
+      CAPS.messages = saved;
+    }
+  });
+});
+
+describe('delegate branch with more than one terminal point', () => {
+  // d delegates to x; x fans out to y and z (both terminal), so two delegation_returns come back to
+  // a gate that expects one: the second opens a new round and d reviews (and forwards) twice.
+  test('the delegator reviews once and its edges fire once', async () => {
+    const { h, model } = world((c) => `${c.agent} ok`, ['d', 'x', 'y', 'z', 'p'], {
+      d: { delegates: [{ to: 'x' }], edges: [{ to: 'p' }] },
+      x: { edges: [{ to: 'y' }, { to: 'z' }] },
+    });
+    h.apply('Task', 't', { system: 'sys' });
+    const t = await h.settled('t', 5_000);
+    expect(t.status!.phase).toBe('Succeeded');
+    expect(model.byAgent('d').length).toBe(2); // dispatch + one review
+    expect(model.byAgent('p').length).toBe(1);
+  });
+});
+
+describe('delegation edge cases', () => {
+  // delegate_join.on_failure is validated but fail() only looks at edge joins downstream of the
+  // failed node, so a failing delegate always ends the task.
+  test('delegate_join on_failure skip: the delegator reviews the delegates that succeeded', async () => {
+    const { h, model } = world((c) => (c.agent === 'y' ? { status: 400 } : `${c.agent} ok`), ['d', 'x', 'y'], {
+      d: { delegates: [{ to: 'x' }, { to: 'y' }], delegate_join: { mode: 'wait_for_all', on_failure: 'skip' } },
+    });
+    h.apply('Task', 't', { system: 'sys' });
+    const t = await h.settled('t', 5_000);
+    expect(t.status!.phase).toBe('Succeeded');
+    expect(model.byAgent('d').length).toBe(2);
+  });
+
+  // Inside a delegate branch, a join released at quiescence runs from a join_release message that
+  // carries no delegate_of, so the branch never returns to its delegator: the delegator never
+  // reviews and its edges never fire, yet the task ends Succeeded.
+  test('a released join inside a delegate branch still returns to the delegator', async () => {
+    const { h, model } = world((c) => (c.agent === 'a' ? 'route B' : `${c.agent} ok`), ['d', 'a', 'b', 'c', 'j', 'p'], {
+      d: { delegates: [{ to: 'a' }], edges: [{ to: 'p' }] },
+      a: { edges: [{ to: 'b', condition: { output_contains: 'B' } }, { to: 'c', condition: { output_contains: 'C' } }] },
+      b: { next: 'j' },
+      c: { next: 'j' },
+    });
+    h.apply('Task', 't', { system: 'sys' });
+    const t = await h.settled('t', 5_000);
+    expect(t.status!.phase).toBe('Succeeded');
+    expect(model.byAgent('p').length).toBe(1);
   });
 });

@@ -1,0 +1,34 @@
+// SealedSecret: canonical entries and template metadata, and the shape of each sealed value.
+import { describe, expect, test } from 'bun:test';
+import { kindHelpers } from './helpers';
+
+describe('SealedSecret', () => {
+  const sealed = { keyId: ' 0123abcd ', wrappedKey: 'd3JhcHBlZA==', ciphertext: 'Y2lwaGVy' };
+
+  test('trims entries, drops empty keys and trims template metadata', () => {
+    const { write } = kindHelpers();
+    const { object } = write('sealed-secrets', {
+      encryptedData: { ' value ': sealed, ' ': sealed },
+      template: { labels: { ' team ': ' ai ', ' ': 'x' }, annotations: {} },
+    });
+    expect(object.spec).toEqual({
+      encryptedData: { value: { keyId: '0123abcd', wrappedKey: 'd3JhcHBlZA==', ciphertext: 'Y2lwaGVy' } },
+      template: { labels: { team: 'ai' } },
+    });
+    expect(object.status).toEqual({ phase: 'Pending' });
+    expect(write('sealed-secrets', {}, 'empty').object.spec).toEqual({ encryptedData: {} });
+  });
+
+  test('every sealed value needs keyId, wrappedKey and ciphertext in standard base64', () => {
+    const { sortedFields } = kindHelpers();
+    expect(sortedFields('sealed-secrets', { encryptedData: { a: { wrappedKey: ' ', ciphertext: 'x' }, b: { ...sealed, iv: 'x' } } })).toEqual([
+      'spec.encryptedData.a.keyId',
+      'spec.encryptedData.a.wrappedKey',
+      'spec.encryptedData.b.iv',
+    ]);
+    expect(sortedFields('sealed-secrets', { encryptedData: { a: { ...sealed, wrappedKey: 'not-base64', ciphertext: 'abc' } } })).toEqual([
+      'spec.encryptedData.a.ciphertext',
+      'spec.encryptedData.a.wrappedKey',
+    ]);
+  });
+});

@@ -1,0 +1,38 @@
+// ToolApproval: defaults, expiry from the ttl, and validation rules.
+import { describe, expect, test } from 'bun:test';
+import { kindHelpers, manifest } from './helpers';
+
+describe('ToolApproval', () => {
+  test('writes defaults and expires_at = now + ttl', () => {
+    const { write, kind } = kindHelpers();
+    expect(kind('tool-approvals').allowPut).toBe(false);
+    const { object } = write('tool-approvals', { task_ref: ' default/t1 ', tool: 'web_search', operation_class: ' WRITE ', input: '{"q":"x"}' });
+    expect(object.spec).toEqual({ task_ref: 'default/t1', tool: 'web_search', operation_class: 'write', input: '{"q":"x"}', ttl: '10m' });
+    expect(object.status).toEqual({ phase: 'Pending', expires_at: '2026-01-02T03:14:05Z' });
+    expect(write('tool-approvals', { task_ref: 't', tool: 'x', ttl: '1h30m' }, 'y').object.status.expires_at).toBe('2026-01-02T04:34:05Z');
+  });
+
+  test('expires_at is set once and kept on later writes', () => {
+    let now = new Date('2026-01-02T03:04:05Z');
+    const { write } = kindHelpers({ now: () => now });
+    write('tool-approvals', { task_ref: 't', tool: 'x' });
+    now = new Date('2026-01-02T05:00:00Z');
+    expect(write('tool-approvals', { task_ref: 't', tool: 'x', reason: 'again' }).object.status.expires_at).toBe('2026-01-02T03:14:05Z');
+  });
+
+  test('reason is cut to 500 characters; decided approvals get no expiry', () => {
+    const { write } = kindHelpers();
+    const { object } = write('tool-approvals', { task_ref: 't', tool: 'x', reason: 'r'.repeat(700) });
+    expect(object.spec.reason).toHaveLength(500);
+    const decided = { ...manifest('ToolApproval', 'd', { task_ref: 't', tool: 'x' }), status: { phase: 'Approved', decision: 'approved' } };
+    const { registry, kind } = kindHelpers();
+    expect(registry.apply(kind('tool-approvals'), decided, {}).object.status).toEqual({ phase: 'Approved', decision: 'approved' });
+  });
+
+  test('validation rules', () => {
+    const { sortedFields, causes } = kindHelpers();
+    expect(sortedFields('tool-approvals', { task_ref: ' ', agent: 7, extra: true })).toEqual(['spec.agent', 'spec.extra', 'spec.task_ref', 'spec.tool']);
+    expect(causes('tool-approvals', { task_ref: 't', tool: 'x', ttl: 'forever' }).map((c) => c.field)).toEqual(['spec.ttl']);
+    expect(causes('tool-approvals', { task_ref: 't', tool: 'x' }, { status: { phase: 'Maybe' } }).map((c) => c.field)).toEqual(['status.phase']);
+  });
+});
