@@ -2,7 +2,8 @@
 // trim by count and age (always keeping the newest row, whose id floors the next one).
 import { and, asc, gt, gte, lte, sql } from 'drizzle-orm';
 import { events } from '../../db/schema';
-import type { NewEvent, OrreryEvent } from '../events/event';
+import { nanoTimestamp, type NewEvent, type OrreryEvent } from '../events/event';
+import type { EventSink } from '../events/publisher';
 import { deletedRows, type OpenDatabase } from './database';
 
 type EventRow = typeof events.$inferSelect;
@@ -19,7 +20,7 @@ export function rowToEvent(r: EventRow): OrreryEvent {
   return e;
 }
 
-export class EventLog {
+export class EventLog implements EventSink {
   private readonly stmt;
 
   constructor(readonly handle: OpenDatabase) {
@@ -72,6 +73,11 @@ export class EventLog {
     };
     this.stmt.insert.run(row);
     return rowToEvent(row);
+  }
+
+  /** Appends in an IMMEDIATE transaction of its own (the EventPublisher's sink). */
+  commit(e: NewEvent, now: Date): OrreryEvent {
+    return this.handle.sqlite.transaction(() => this.append(e, now, nanoTimestamp)).immediate();
   }
 
   /** Events with after < id ≤ upTo, oldest first. */

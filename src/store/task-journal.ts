@@ -1,8 +1,8 @@
 // The step journal on SQLite: write-once results of completed model and tool calls per task, so a
-// task resumed after a crash or a takeover replays them instead of calling again.
+// task resumed after a crash or a takeover replays them instead of calling again. Rows of text
+// only; what a step's value means is the runtime's business (runtime/engine/step-journal.ts).
 import { and, eq, sql } from 'drizzle-orm';
 import { taskJournal } from '../../db/schema';
-import type { StepJournal } from '../runtime/engine/types';
 import type { Clock } from '../util/time';
 import type { OpenDatabase } from './database';
 
@@ -49,17 +49,5 @@ export class TaskJournalStore {
   /** Forgets a task's steps (it ended or was deleted). */
   drop(uid: string): void {
     this.stmt.drop.run({ uid });
-  }
-
-  /** The StepJournal port for one task. */
-  forTask(uid: string): StepJournal {
-    return {
-      once: async <T>(key: string, fn: () => Promise<T>): Promise<T> => {
-        const recorded = this.get(uid, key);
-        if (recorded !== undefined) return JSON.parse(recorded) as T;
-        const value = await fn();
-        return JSON.parse(this.putIfAbsent(uid, key, JSON.stringify(value ?? null))) as T;
-      },
-    };
   }
 }

@@ -12,6 +12,7 @@ import { beginNew, processMessage } from './message-step';
 import { addHistory, addMessages, addTrace, isTerminal, messagesOf, newMessage, setOutput, type TaskCtx } from './records';
 import { messageRetryPolicy, taskRetryPolicy } from './retry';
 import type { Mutation, RunScope } from './scope';
+import { stepJournal } from './step-journal';
 import type { StepJournal } from './types';
 
 const pad3 = (n: number) => String(n).padStart(3, '0');
@@ -45,7 +46,7 @@ export class TaskRun implements RunScope {
   ) {
     this.latest = claimed;
     this.holder = { id: deps.workerId, token: claimed.status?.leaseToken };
-    this.journal = deps.journal.forTask(claimed.metadata.uid);
+    this.journal = stepJournal(deps.journal, claimed.metadata.uid);
   }
 
   get signal(): AbortSignal {
