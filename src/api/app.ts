@@ -11,7 +11,7 @@ import { VERSION } from '../version';
 import { EventSchema } from '../events/event';
 import { errorsPlugin, statusResponse, toApiError } from './errors-plugin';
 import { HttpMetrics } from './metrics';
-import { kindModels } from './openapi';
+import { defaultSecurity, kindModels, securitySchemes } from './openapi';
 import { resourceRoutes } from './resource-routes';
 import { RouteTable } from './route-table';
 import { servedRoute } from './routing';
@@ -80,6 +80,8 @@ export function createApp(deps: AppDeps): App {
         path: '/swagger',
         provider: 'swagger-ui',
         documentation: {
+          components: { securitySchemes },
+          security: defaultSecurity,
           info: {
             title: 'Orrery API',
             version: VERSION,

@@ -67,7 +67,7 @@ export function authRoutes(deps: AuthRouteDeps, table: RouteTable) {
       setup_token_required: auth.config.mode === 'native' && !!auth.config.setupToken,
       login_methods: auth.config.mode === 'native' ? ['password'] : [],
     }),
-    operation({ tag, summary: 'Auth mode and what login or setup needs', ok: { 200: ok('AuthConfig') } }),
+    operation({ tag, auth: 'none', summary: 'Auth mode and what login or setup needs', ok: { 200: ok('AuthConfig') } }),
   );
 
   route('POST', '/v1/auth/setup', 'setup', async ({ request }) => {
@@ -81,7 +81,7 @@ export function authRoutes(deps: AuthRouteDeps, table: RouteTable) {
     const hash = await Bun.password.hash(b.password, { algorithm: 'argon2id' });
     auth.store.setupAdmin(username, hash, clock.now());
     return withSession({ authenticated: true, method: 'session', name: username, role: 'admin', username }, 201, request, username);
-  }, operation({ tag, summary: 'Create the first administrator (once); logs it in', body: 'SetupRequest', ok: { 201: ok('Me') }, errors: { 400: 'Not native mode, or bad username/password', 403: 'Wrong setup_token', 409: 'Already set up', 429: 'Too many attempts' } }));
+  }, operation({ tag, auth: 'none', summary: 'Create the first administrator (once); logs it in', body: 'SetupRequest', ok: { 201: ok('Me') }, errors: { 400: 'Not native mode, or bad username/password', 403: 'Wrong setup_token', 409: 'Already set up', 429: 'Too many attempts' } }));
 
   route('POST', '/v1/auth/login', 'login', async ({ request }) => {
     native();
@@ -90,7 +90,7 @@ export function authRoutes(deps: AuthRouteDeps, table: RouteTable) {
     if (auth.store.userCount() === 0) throw new Conflict('no user exists yet: create the first administrator with POST /v1/auth/setup');
     const user = await verify(auth, b.username, b.password);
     return withSession({ authenticated: true, method: 'session', name: user.username, role: user.role, username: user.username }, 200, request, user.username);
-  }, operation({ tag, summary: 'Log in with username and password (sets the session cookie)', body: 'LoginRequest', ok: { 200: ok('Me') }, errors: { 401: 'Bad credentials', 409: 'Nobody set up yet', 429: 'Too many attempts' } }));
+  }, operation({ tag, auth: 'none', summary: 'Log in with username and password (sets the session cookie)', body: 'LoginRequest', ok: { 200: ok('Me') }, errors: { 401: 'Bad credentials', 409: 'Nobody set up yet', 429: 'Too many attempts' } }));
 
   route('POST', '/v1/auth/logout', 'logout', ({ request }) => {
     const cookie = request.headers.get('cookie');
@@ -99,9 +99,9 @@ export function authRoutes(deps: AuthRouteDeps, table: RouteTable) {
     const res = json({ status: 'ok' });
     for (const c of clearSessionCookies(deps.https(request))) res.headers.append('set-cookie', c);
     return res;
-  }, operation({ tag, summary: 'End the session and clear its cookie', ok: { 200: ok('StatusMessage') } }));
+  }, operation({ tag, auth: 'none', summary: 'End the session and clear its cookie', ok: { 200: ok('StatusMessage') } }));
 
-  route('GET', '/v1/auth/me', 'me', ({ identity }) => json(me(identity)), operation({ tag, summary: 'Who am I (always 200)', ok: { 200: ok('Me') } }));
+  route('GET', '/v1/auth/me', 'me', ({ identity }) => json(me(identity)), operation({ tag, auth: 'none', summary: 'Who am I (always 200)', ok: { 200: ok('Me') } }));
 
   route('GET', '/v1/auth/users', 'list-users', () => {
     native();
@@ -144,7 +144,7 @@ export function authRoutes(deps: AuthRouteDeps, table: RouteTable) {
     await verify(auth, identity.username, b.current_password);
     auth.store.setPassword(identity.username, await Bun.password.hash(b.new_password, { algorithm: 'argon2id' }), clock.now(), identity.sessionHash);
     return json({ status: 'password changed' });
-  }, operation({ tag, summary: 'Change your own password (session); ends your other sessions', body: 'ChangePasswordRequest', ok: { 200: ok('StatusMessage') }, errors: { 401: 'No session or wrong current password', 429: 'Too many attempts' } }));
+  }, operation({ tag, auth: 'session', summary: 'Change your own password (session); ends your other sessions', body: 'ChangePasswordRequest', ok: { 200: ok('StatusMessage') }, errors: { 401: 'No session or wrong current password', 429: 'Too many attempts' } }));
 
   route('POST', '/v1/auth/cli-token', 'cli-token', async ({ request }) => {
     native();
@@ -153,7 +153,7 @@ export function authRoutes(deps: AuthRouteDeps, table: RouteTable) {
     const user = await verify(auth, b.username, b.password);
     const { token, view } = auth.store.createToken(`cli-${user.username}-${clock.now().getTime()}`, user.role, clock.now(), user.username);
     return json({ name: view.name, role: view.role, token, username: user.username, created_at: view.created_at }, 201);
-  }, operation({ tag, summary: "Trade username and password for an API token with the user's role (shown once)", body: 'LoginRequest', ok: { 201: ok('CliToken') }, errors: { 401: 'Bad credentials', 429: 'Too many attempts' } }));
+  }, operation({ tag, auth: 'none', summary: "Trade username and password for an API token with the user's role (shown once)", body: 'LoginRequest', ok: { 201: ok('CliToken') }, errors: { 401: 'Bad credentials', 429: 'Too many attempts' } }));
 
   return app;
 }

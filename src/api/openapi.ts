@@ -1,6 +1,6 @@
 // OpenAPI pieces generated from the same TypeBox schemas that validate requests: one component
-// per kind (object and list), the Status error body, and operation details per route.
-import { Type as t, type TSchema } from '@sinclair/typebox';
+// per kind (object and list), the Status error body, security schemes and operation details.
+import { CloneType, Type as t, type TSchema } from '@sinclair/typebox';
 import { StatusBody } from '../errors';
 import type { KindDefinition } from '../registry/kind';
 
@@ -10,10 +10,12 @@ export const ObjectMeta = t.Object(
     namespace: t.Optional(t.String({ default: 'default' })),
     labels: t.Optional(t.Record(t.String(), t.String())),
     annotations: t.Optional(t.Record(t.String(), t.String())),
-    resourceVersion: t.Optional(t.String({ description: 'Global revision of the last write (server-owned).' })),
-    generation: t.Optional(t.Integer({ description: 'Counts spec changes (server-owned).' })),
-    createdAt: t.Optional(t.String({ description: 'RFC 3339 (server-owned).' })),
-    uid: t.Optional(t.String({ description: 'Stable random id (server-owned).' })),
+    resourceVersion: t.Optional(
+      t.String({ readOnly: true, description: 'Global revision of the last write (server-owned). Sending it back in a write makes it a precondition (409 when stale).' }),
+    ),
+    generation: t.Optional(t.Integer({ readOnly: true, description: 'Counts spec changes (server-owned).' })),
+    createdAt: t.Optional(t.String({ readOnly: true, description: 'RFC 3339 (server-owned).' })),
+    uid: t.Optional(t.String({ readOnly: true, description: 'Stable random id (server-owned).' })),
   },
   { additionalProperties: false },
 );
@@ -27,7 +29,8 @@ export function kindModels(kinds: KindDefinition[]): Record<string, TSchema> {
         kind: t.Optional(t.Literal(def.kind)),
         metadata: t.Ref('#/components/schemas/ObjectMeta'),
         spec: def.spec,
-        status: t.Optional(def.status),
+        // Written by controllers through /status; create, apply and replace keep the stored one.
+        status: t.Optional(CloneType(def.status, { readOnly: true })),
       },
       { description: def.description },
     );
@@ -71,11 +74,38 @@ export const param = {
   query: (name: string, description: string, type = 'string') => ({ name, in: 'query', required: false, description, schema: { type } }),
 };
 
+/**
+ * Who may call: bearer tokens (environment, /v1/tokens, cli-token) or the session cookie of native
+ * login. The bearer scheme is what Swagger UI's Authorize button fills in.
+ */
+export const securitySchemes = {
+  bearerAuth: { type: 'http' as const, scheme: 'bearer', description: 'An API token: ORLOJ_API_TOKEN(S), POST /v1/tokens or POST /v1/auth/cli-token.' },
+  sessionCookie: {
+    type: 'apiKey' as const,
+    in: 'cookie',
+    name: 'orloj_session',
+    description: 'Native login session (POST /v1/auth/login); __Host-orloj_session over HTTPS. Browsers send it by themselves.',
+  },
+};
+/** Every operation needs one of them unless it says otherwise (auth: 'none' or 'session'). */
+export const defaultSecurity: Record<string, string[]>[] = [{ bearerAuth: [] }, { sessionCookie: [] }];
+
+const SECURITY = { none: [], session: [{ sessionCookie: [] }] };
+
+/** The parsed example and its YAML text, shown for JSON and YAML request bodies. */
+export interface BodyExample {
+  object: unknown;
+  yaml: string;
+}
+
 export function operation(opts: {
   tag: string;
   summary: string;
   parameters?: object[];
   body?: string;
+  example?: BodyExample;
+  /** Public routes ('none') and routes only a login session can call ('session'). */
+  auth?: keyof typeof SECURITY;
   ok: Record<number, { description: string; schema?: string; content?: object }>;
   errors?: Record<number, string>;
 }) {
@@ -84,17 +114,19 @@ export function operation(opts: {
     responses[code] = { description: r.description, ...(r.schema ? { content: jsonContent(r.schema) } : r.content ? { content: r.content } : {}) };
   }
   for (const [code, d] of Object.entries(opts.errors ?? {})) responses[code] = errorResponse(d);
+  const example = (value: unknown) => (opts.example ? { example: value } : {});
   return {
     tags: [opts.tag],
     summary: opts.summary,
     parameters: opts.parameters ?? [],
+    ...(opts.auth ? { security: SECURITY[opts.auth] } : {}),
     ...(opts.body
       ? {
           requestBody: {
             required: true,
             content: {
-              'application/json': { schema: ref(opts.body) },
-              'application/yaml': { schema: ref(opts.body) },
+              'application/json': { schema: ref(opts.body), ...example(opts.example?.object) },
+              'application/yaml': { schema: ref(opts.body), ...example(opts.example?.yaml) },
             },
           },
         }

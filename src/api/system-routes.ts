@@ -38,7 +38,7 @@ export function systemRoutes(deps: SystemDeps, table: RouteTable) {
   const add = (path: string, action: string, handler: () => Response, detail: object) =>
     addRoute(app, table, { method: 'GET', path, tag, action }, handler, detail);
 
-  add('/healthz', 'healthz', () => json({ status: 'ok', version: VERSION }), operation({ tag, summary: 'Liveness', ok: { 200: { description: 'Alive', schema: 'Health' } } }));
+  add('/healthz', 'healthz', () => json({ status: 'ok', version: VERSION }), operation({ tag, auth: 'none', summary: 'Liveness', ok: { 200: { description: 'Alive', schema: 'Health' } } }));
 
   add(
     '/readyz',
@@ -59,7 +59,7 @@ export function systemRoutes(deps: SystemDeps, table: RouteTable) {
       if (failed.length) throw new ServiceUnavailable(`not ready: ${failed.map(([k, v]) => `${k} ${v}`).join('; ')}`);
       return json({ status: 'ok', checks });
     },
-    operation({ tag, summary: 'Readiness: database writable, migrations applied, controllers running', ok: { 200: { description: 'Ready', schema: 'Readiness' } }, errors: { 503: 'Not ready' } }),
+    operation({ tag, auth: 'none', summary: 'Readiness: database writable, migrations applied, controllers running', ok: { 200: { description: 'Ready', schema: 'Readiness' } }, errors: { 503: 'Not ready' } }),
   );
 
   add(
