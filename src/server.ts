@@ -1,11 +1,10 @@
 // Starts the server: opens the data directory, builds the registry and app, listens, and stops
 // gracefully (in-flight requests finish, then the database closes).
 import { createApp } from './api/app';
-import { isLoopback, parseAddr, type ServeConfig } from './config';
+import { isLoopback, parseAddr, type ServeConfig } from './cli/config';
 import type { Logger } from './log';
 import { LogRetention } from './controllers/log-retention';
-import { createCore, dropJournalWhenDone, dropLogsOnDelete } from './core';
-import { TaskJournalStore } from './store/task-journal';
+import { createCore, dropLogsOnDelete } from './core';
 import { SealedSecretController } from './controllers/sealed-secrets';
 import { SealingKeys } from './sealing/keys';
 import { AuthService } from './auth/service';
@@ -13,6 +12,7 @@ import { AuthStore } from './auth/store';
 import { kinds } from './resources';
 import { join } from 'node:path';
 import { Checkpointer } from './store/checkpointer';
+import { storeChecks } from './store/health';
 import { startEngine } from './runtime/engine';
 import { startWorkerHealth } from './runtime/workers';
 import { CallbackBroker } from './runtime/tools';
@@ -43,19 +43,18 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
   retention.start();
   const sealing = new SealingKeys(persistent.handle, persistent.cipher, { log });
   void sealing.ensure(); // never rejects; RSA-4096 is generated off the event loop
-  const sealedSecrets = new SealedSecretController(core, sealing, log);
+  const sealedSecrets = new SealedSecretController({ registry: core.registry }, sealing, log);
   sealedSecrets.start();
   const auth = new AuthService(new AuthStore(persistent.handle), config.auth, systemClock);
   const logs = new ObjectLogs(persistent.handle, systemClock);
   const callbacks = new CallbackBroker();
   dropLogsOnDelete(core.registry, logs);
-  dropJournalWhenDone(core.registry, new TaskJournalStore(persistent.handle, systemClock));
   const app = createApp({
     registry: core.registry,
     watch: core.watch,
     auth,
     sealing,
-    sqlite: persistent.handle.sqlite,
+    storeChecks: storeChecks(persistent.handle),
     log,
     clock: systemClock,
     events: core.events,
@@ -79,7 +78,7 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
   const stopHealth = startWorkerHealth(core.registry, core.events, systemClock, log);
   const callbackBaseUrl = config.publicUrl || url.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//[::1]:');
   const engine = config.embeddedWorker
-    ? startEngine({ core, handle: persistent.handle, clock: systemClock, log, config: config.engine, logs, callbacks: { broker: callbacks, callbackBaseUrl } })
+    ? startEngine({ core, clock: systemClock, log, config: config.engine, logs, callbacks: { broker: callbacks, callbackBaseUrl }, env: process.env })
     : undefined;
   if (!engine) log.info('embedded worker off: tasks wait for an `orrery worker` process');
   log.info('listening', { url, kinds: kinds.length, swagger: `${url}/swagger` });

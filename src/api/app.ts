@@ -1,6 +1,5 @@
 // Builds the HTTP application from injected dependencies. Tests build it on :memory: and call
 // handle(new Request(…)); src/server.ts serves the same handle with Bun.serve.
-import type { Database } from 'bun:sqlite';
 import { Elysia } from 'elysia';
 import { swagger } from '@elysiajs/swagger';
 import type { Logger } from '../log';
@@ -35,7 +34,8 @@ export interface AppDeps {
   registry: Registry;
   watch: WatchService;
   auth: AuthService;
-  sqlite: Database;
+  /** Checks of the store behind /readyz (src/store/health.ts). */
+  storeChecks: () => Record<string, string>;
   log: Logger;
   clock: Clock;
   /** Publishes runtime events (task.cancelled); core.events. */
@@ -100,7 +100,7 @@ export function createApp(deps: AppDeps): App {
     )
     .use(swaggerUi())
     .model({ ...kindModels(deps.registry.kinds), ...SystemModels, Event: EventSchema })
-    .use(systemRoutes({ registry: deps.registry, sqlite: deps.sqlite, metrics, watch: deps.watch, controllers: deps.controllers ?? (() => ({})) }, routes))
+    .use(systemRoutes({ registry: deps.registry, storeChecks: deps.storeChecks, metrics, watch: deps.watch, controllers: deps.controllers ?? (() => ({})) }, routes))
     .model(AuthModels)
     .use(authRoutes(authDeps, routes))
     .use(tokenRoutes(deps.auth, deps.clock, routes))

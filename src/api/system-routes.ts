@@ -1,12 +1,10 @@
 // Cluster-level routes: liveness, readiness, capabilities, namespaces and Prometheus metrics.
 import { Elysia } from 'elysia';
-import type { Database } from 'bun:sqlite';
 import { Type as t } from '@sinclair/typebox';
 import { capabilities } from '../capabilities';
 import { ServiceUnavailable } from '../errors';
 import type { Registry } from '../registry/registry';
 import type { WatchService } from '../watch/service';
-import { migrationsApplied } from '../store/migrate';
 import { VERSION } from '../version';
 import type { HttpMetrics } from './metrics';
 import { operation } from './openapi';
@@ -25,7 +23,8 @@ export const SystemModels = {
 
 export interface SystemDeps {
   registry: Registry;
-  sqlite: Database;
+  /** Checks of the store for /readyz (database writable, migrations applied), each "ok" or a problem. */
+  storeChecks: () => Record<string, string>;
   metrics: HttpMetrics;
   watch: WatchService;
   /** Names of controllers that must be running for /readyz; each reports its own health. */
@@ -44,16 +43,7 @@ export function systemRoutes(deps: SystemDeps, table: RouteTable) {
     '/readyz',
     'readyz',
     () => {
-      const checks: Record<string, string> = {};
-      try {
-        deps.sqlite
-          .transaction(() => deps.sqlite.query("INSERT OR REPLACE INTO meta (key, value) VALUES ('readyz', ?)").run(new Date().toISOString()))
-          .immediate();
-        checks.database = 'ok';
-      } catch (e) {
-        checks.database = `not writable: ${(e as Error).message}`;
-      }
-      checks.migrations = migrationsApplied(deps.sqlite) ? 'ok' : 'pending';
+      const checks = deps.storeChecks();
       for (const [name, ok] of Object.entries(deps.controllers())) checks[`controller:${name}`] = ok ? 'ok' : 'not running';
       const failed = Object.entries(checks).filter(([, v]) => v !== 'ok');
       if (failed.length) throw new ServiceUnavailable(`not ready: ${failed.map(([k, v]) => `${k} ${v}`).join('; ')}`);

@@ -1,6 +1,7 @@
 // Subcommand dispatch for the single executable.
 import { ApiError } from '../errors';
-import { SERVE_FLAGS, envName, serveConfig } from '../config';
+import { SERVE_FLAGS, serveConfig } from './config';
+import { flagHelp } from './flags';
 import { createLogger } from '../log';
 import { KeyError } from '../store/secret-cipher';
 import { startServer } from '../server';
@@ -9,7 +10,7 @@ import { sealCommand } from './seal';
 import { workerCommand } from './worker';
 
 export function helpText(): string {
-  const flags = SERVE_FLAGS.map((f) => `  --${f.name.padEnd(24)} ${f.description} (default ${f.default || '""'}; env ${envName(f.name)})`).join('\n');
+  const flags = flagHelp(SERVE_FLAGS);
   return `orrery ${VERSION}: run multi-agent AI systems on one machine (orloj.dev/v1 API)
 
 Usage:

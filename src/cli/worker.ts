@@ -1,8 +1,8 @@
 // `orrery worker --data-dir DIR`: a worker-only process on the same database as a server (SQLite
 // lets several processes on one machine share it). It claims and runs tasks; no HTTP listener.
 import { ApiError } from '../errors';
-import { parseFlags, envName, type FlagSpec } from '../config';
-import { engineConfig, engineFlags, workerDefaultId } from '../engine-config';
+import { engineConfig, engineFlags, workerDefaultId } from './engine-config';
+import { flagHelp, parseFlags, type FlagSpec } from './flags';
 import { createCore } from '../core';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log';
 import { startEngine } from '../runtime/engine';
@@ -18,7 +18,7 @@ export const WORKER_FLAGS: FlagSpec[] = [
 ];
 
 export function workerHelp(): string {
-  const flags = WORKER_FLAGS.map((f) => `  --${f.name.padEnd(24)} ${f.description} (default ${f.default || '""'}; env ${envName(f.name)})`).join('\n');
+  const flags = flagHelp(WORKER_FLAGS);
   return `Usage: orrery worker [flags]
 
 Runs tasks from a data directory shared with \`orrery serve\` (same machine). Start the server with
@@ -53,9 +53,9 @@ export async function workerCommand(args: string[], env: Record<string, string |
     return 1;
   }
   const core = createCore({ handle: persistent.handle, store: persistent.store, cipher: persistent.cipher, clock: systemClock });
+  // createCore registered the journal cleanup: the tasks this worker ends leave no journal behind.
   const running = startEngine({
     core,
-    handle: persistent.handle,
     clock: systemClock,
     log,
     config: engine.config,

@@ -1,7 +1,6 @@
 // Trims the change log and the event log: a row goes once it is both beyond the newest N and
 // older than the age limit, so whichever rule keeps more wins. Runs in small steps so a large
 // backlog never holds the write lock for long.
-import type { RetentionConfig } from '../config';
 import { nanoTimestamp } from '../events/event';
 import type { Logger } from '../log';
 import type { ChangeLog } from '../store/change-log';
@@ -9,6 +8,14 @@ import type { EventLog } from '../store/event-log';
 import type { Clock } from '../util/time';
 
 const STEP = 5000;
+
+/** How much of each log to keep: the newest N rows, and rows younger than the age limit. */
+export interface RetentionConfig {
+  changes: number;
+  changesAgeMs: number;
+  events: number;
+  eventsAgeMs: number;
+}
 
 export class LogRetention {
   private timer?: ReturnType<typeof setInterval>;

@@ -1,10 +1,10 @@
 // Unseals each SealedSecret into a Secret of the same name that carries an owner annotation;
 // refuses to touch Secrets it does not own and deletes its Secret when the SealedSecret goes.
 import { safeAnnotations } from '../sealing/unsafe-annotations';
-import type { Core } from '../core';
 import { ApiError, Conflict } from '../errors';
 import type { Logger } from '../log';
 import type { KindDefinition, Status, StoredObject } from '../registry/kind';
+import type { Registry } from '../registry/registry';
 import { isStdBase64 } from '../resources/secret';
 import { SealError, type SealedValue } from '../sealing/crypto';
 import type { SealingKeys } from '../sealing/keys';
@@ -14,6 +14,11 @@ export const OWNER_ANNOTATION = 'orloj.dev/sealedsecret-owner';
 
 type QueueOptions = Partial<Omit<WorkQueueOptions, 'name' | 'log'>>;
 
+/** What the controller reads and writes through (the process's core satisfies it). */
+export interface SealedSecretDeps {
+  registry: Registry;
+}
+
 export class SealedSecretController {
   private readonly queue: WorkQueue;
   private readonly sealedDef: KindDefinition;
@@ -21,26 +26,26 @@ export class SealedSecretController {
   private unsubscribe?: () => void;
 
   constructor(
-    private readonly core: Core,
+    private readonly deps: SealedSecretDeps,
     private readonly keys: SealingKeys,
     private readonly log: Logger,
     queue: QueueOptions = {},
   ) {
-    this.sealedDef = core.registry.byKind.get('sealedsecret')!;
-    this.secretDef = core.registry.byKind.get('secret')!;
+    this.sealedDef = deps.registry.byKind.get('sealedsecret')!;
+    this.secretDef = deps.registry.byKind.get('secret')!;
     this.queue = new WorkQueue((key) => this.reconcile(key), { name: 'sealed-secrets', log, ...queue });
   }
 
   /** Watches commits, then enqueues every existing SealedSecret so nothing is missed. */
   start(): void {
     if (this.unsubscribe) return;
-    this.unsubscribe = this.core.registry.onCommit((c) => {
+    this.unsubscribe = this.deps.registry.onCommit((c) => {
       // A Secret change matters too: an edited or deleted generated Secret is put back.
       if (c.def === this.sealedDef || c.def === this.secretDef) this.queue.add(keyOf(c.object.metadata.namespace, c.object.metadata.name));
     });
     let after: string | undefined;
     do {
-      const page = this.core.registry.list(this.sealedDef, { after, limit: '1000' });
+      const page = this.deps.registry.list(this.sealedDef, { after, limit: '1000' });
       for (const o of page.items) this.queue.add(keyOf(o.metadata.namespace, o.metadata.name));
       after = page.continue;
     } while (after);
@@ -76,7 +81,7 @@ export class SealedSecretController {
     const secret = this.find(this.secretDef, namespace, name);
     if (!sealed) {
       if (secret && secret.metadata.annotations?.[OWNER_ANNOTATION] === owner) {
-        this.core.registry.delete(this.secretDef, namespace, name);
+        this.deps.registry.delete(this.secretDef, namespace, name);
         this.log.info('deleted Secret of a removed SealedSecret', { namespace, name });
       }
       return;
@@ -131,7 +136,7 @@ export class SealedSecretController {
       },
       spec: { data },
     };
-    const result = this.core.registry.apply(this.secretDef, manifest, { queryNamespace: namespace });
+    const result = this.deps.registry.apply(this.secretDef, manifest, { queryNamespace: namespace });
     if (result.created) this.log.info('created Secret from SealedSecret', { namespace, name });
   }
 
@@ -146,11 +151,11 @@ export class SealedSecretController {
     const { namespace, name } = sealed.metadata;
     if (phase === 'Error') this.log.warn('SealedSecret not unsealed', { namespace, name, error: lastError });
     // Version-checked: a concurrent change from another process fails here and is retried.
-    this.core.registry.replaceStatus(this.sealedDef, namespace, name, { status }, sealed.metadata.resourceVersion);
+    this.deps.registry.replaceStatus(this.sealedDef, namespace, name, { status }, sealed.metadata.resourceVersion);
   }
 
   private find(def: KindDefinition, namespace: string, name: string): StoredObject | undefined {
-    return this.core.registry.findDecoded(def, namespace, name);
+    return this.deps.registry.findDecoded(def, namespace, name);
   }
 }
 

@@ -10,6 +10,7 @@ import { AuthService } from '../../src/auth/service';
 import { AuthStore } from '../../src/auth/store';
 import { createCore } from '../../src/core';
 import { createLogger } from '../../src/log';
+import { storeChecks } from '../../src/store/health';
 import { openStore } from '../../src/store/open-store';
 import { systemClock } from '../../src/util/time';
 import { caller, objectLogs } from '../support/app';
@@ -24,7 +25,7 @@ test('passwords, tokens, session ids and secret values appear nowhere they shoul
   const core = createCore({ handle: p.handle, store: p.store, cipher: p.cipher, clock: systemClock });
   const auth = new AuthService(new AuthStore(p.handle), { mode: 'native', envTokens: [], sessionTtlMs: 3_600_000, trustedProxies: [] }, systemClock);
   const logs = objectLogs(core, p.handle, systemClock);
-  const app = createApp({ registry: core.registry, watch: core.watch, auth, sqlite: p.handle.sqlite, log, clock: systemClock, events: core.events, logs });
+  const app = createApp({ registry: core.registry, watch: core.watch, auth, storeChecks: storeChecks(p.handle), log, clock: systemClock, events: core.events, logs });
   const call = caller(app);
   const PW = 'admin-password-Xq7';
   const bodies: string[] = [];

@@ -1,7 +1,7 @@
 // Flags, their ORLOJ_ environment twins, and the CLI's own commands.
 import { describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
-import { parseAddr, serveConfig } from '../../src/config';
+import { parseAddr, serveConfig } from '../../src/cli/config';
 
 describe('serve configuration', () => {
   test('defaults, environment twins, and flags winning over the environment', () => {
@@ -16,7 +16,7 @@ describe('serve configuration', () => {
       watch: { maxStreams: 1000, heartbeatMs: 15_000, bufferSize: 1000, pollMs: 250 },
       retention: { changes: 100_000, changesAgeMs: 86_400_000, events: 100_000, eventsAgeMs: 86_400_000 },
       embeddedWorker: true,
-      engine: { workerId: 'embedded-worker', region: undefined, gpu: false, models: [], maxConcurrentTasks: 4, leaseMs: 30_000, heartbeatMs: 10_000, egressPrivate: 'allow' },
+      engine: { workerId: 'embedded-worker', region: undefined, gpu: false, models: [], maxConcurrentTasks: 4, branchConcurrency: 16, leaseMs: 30_000, heartbeatMs: 10_000, egressPrivate: 'allow' },
     });
     expect(serveConfig(['--embedded-worker=false', '--worker-models', 'llama3, qwen', '--worker-gpu', 'yes'], { ORLOJ_MAX_CONCURRENT_TASKS: '9' })).toMatchObject({
       embeddedWorker: false,

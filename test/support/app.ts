@@ -8,6 +8,7 @@ import { createCore, dropLogsOnDelete, type Core } from '../../src/core';
 import type { OpenDatabase } from '../../src/store/database';
 import { ObjectLogs } from '../../src/store/object-logs';
 import type { CallbackBroker } from '../../src/runtime/tools';
+import { storeChecks } from '../../src/store/health';
 import { openStore } from '../../src/store/open-store';
 import { systemClock, type Clock } from '../../src/util/time';
 import type { WatchConfig } from '../../src/watch/service';
@@ -37,7 +38,7 @@ export function testApp(opts: { clock?: Clock; watch?: Partial<WatchConfig>; aut
   const clock = opts.clock ?? systemClock;
   const auth = new AuthService(new AuthStore(r.handle), { ...OPEN_AUTH, ...opts.auth }, clock);
   const logs = objectLogs(r.core, r.handle, clock);
-  const app = createApp({ registry: r.registry, watch: r.core.watch, auth, sqlite: r.handle.sqlite, log: silentLogger, clock, events: r.core.events, logs, corsOrigins: opts.cors, callbacks: opts.callbacks });
+  const app = createApp({ registry: r.registry, watch: r.core.watch, auth, storeChecks: storeChecks(r.handle), log: silentLogger, clock, events: r.core.events, logs, corsOrigins: opts.cors, callbacks: opts.callbacks });
   return { ...r, app, auth, logs, call: caller(app) };
 }
 
@@ -56,6 +57,6 @@ export function fileApp(dataDir: string) {
   const core = createCore({ handle: p.handle, store: p.store, cipher: p.cipher, clock: systemClock });
   const auth = new AuthService(new AuthStore(p.handle), OPEN_AUTH, systemClock);
   const logs = objectLogs(core, p.handle, systemClock);
-  const app = createApp({ registry: core.registry, watch: core.watch, auth, sqlite: p.handle.sqlite, log: silentLogger, clock: systemClock, events: core.events, logs });
+  const app = createApp({ registry: core.registry, watch: core.watch, auth, storeChecks: storeChecks(p.handle), log: silentLogger, clock: systemClock, events: core.events, logs });
   return { registry: core.registry, core, app, logs, call: caller(app), handle: p.handle, close: () => (core.stop(), p.handle.close()) };
 }

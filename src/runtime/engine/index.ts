@@ -1,29 +1,42 @@
-// Builds and starts the task engine for a process: gateway, tool runtime, leases, journal and the
-// worker (registered as a Worker resource).
-import { dropJournalWhenDone, type Core } from '../../core';
-import type { EngineConfig } from '../../engine-config';
+// Builds and starts the task engine for a process: gateway, tool runtime, leases and the worker
+// (registered as a Worker resource). Everything persistent comes in from the composition root
+// (src/server.ts, src/cli/worker.ts); the engine opens nothing itself.
+import type { EventPublisher } from '../../events/publisher';
 import type { Logger } from '../../log';
-import type { OpenDatabase } from '../../store/database';
-import { TaskJournalStore } from '../../store/task-journal';
+import type { Registry } from '../../registry/registry';
+import type { TaskJournalStore } from '../../store/task-journal';
 import type { Clock } from '../../util/time';
+import type { WatchService } from '../../watch/service';
 import { TaskLeases } from '../leases';
 import { createModelGateway } from '../models';
 import { createToolRuntime, type CallbackBroker } from '../tools';
 import { WorkerHeartbeat } from '../workers';
 import type { EngineDeps, LogSink } from './deps';
 import { Resolver } from './resolve';
+import { DEFAULT_BRANCH_CONCURRENCY, type EngineConfig } from './settings';
 import { TaskWorker } from './worker';
 
+export { DEFAULT_BRANCH_CONCURRENCY, type EngineConfig } from './settings';
+
+/** The shared services of the process the engine runs on (the composition's core has them all). */
+export interface EngineServices {
+  registry: Registry;
+  watch: WatchService;
+  events: EventPublisher;
+  /** Step journal rows; the composition root drops those of finished tasks. */
+  journal: TaskJournalStore;
+}
+
 export interface EngineOptions {
-  core: Core;
-  handle: OpenDatabase;
+  core: EngineServices;
   clock: Clock;
   log: Logger;
   config: EngineConfig;
   logs: LogSink;
   /** Webhook-callback tools: the broker the callback route delivers to, and this server's URL. */
   callbacks?: { broker: CallbackBroker; callbackBaseUrl?: string };
-  env?: Record<string, string | undefined>;
+  /** Where ORLOJ_SECRET_<NAME> fallbacks for model API keys are looked up. */
+  env: Record<string, string | undefined>;
 }
 
 export interface RunningEngine {
@@ -37,8 +50,8 @@ export function startEngine(o: EngineOptions): RunningEngine {
   const deps: EngineDeps = {
     registry: o.core.registry,
     leases: new TaskLeases(o.core.registry, o.clock, c.leaseMs),
-    resolver: new Resolver(o.core.registry, o.env ?? process.env),
-    journal: new TaskJournalStore(o.handle, o.clock),
+    resolver: new Resolver(o.core.registry, o.env),
+    journal: o.core.journal,
     events: o.core.events,
     logs: o.logs,
     gateway: createModelGateway({ clock: o.clock, egress: { privateAddresses: c.egressPrivate } }),
@@ -47,10 +60,8 @@ export function startEngine(o: EngineOptions): RunningEngine {
     log: o.log,
     workerId: c.workerId,
     heartbeatMs: c.heartbeatMs,
-    branchConcurrency: 16,
+    branchConcurrency: c.branchConcurrency ?? DEFAULT_BRANCH_CONCURRENCY,
   };
-  // Also in a worker-only process: the tasks it ends or sees deleted leave no journal behind.
-  dropJournalWhenDone(o.core.registry, deps.journal);
   const profile = { id: c.workerId, region: c.region, gpu: c.gpu, models: c.models };
   const heartbeat = new WorkerHeartbeat(o.core.registry, o.clock, { ...profile, maxConcurrentTasks: c.maxConcurrentTasks, heartbeatMs: c.heartbeatMs });
   const worker = new TaskWorker(deps, o.core.watch, { profile, maxConcurrentTasks: c.maxConcurrentTasks, heartbeat });

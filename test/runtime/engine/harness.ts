@@ -2,7 +2,7 @@
 // fake OpenAI-compatible model server (Bun.serve, port 0) whose answers a test computes per request.
 import { afterEach } from 'bun:test';
 import { startEngine, type RunningEngine } from '../../../src/runtime/engine';
-import type { EngineConfig } from '../../../src/engine-config';
+import type { EngineConfig } from '../../../src/runtime/engine/settings';
 import { createLogger } from '../../../src/log';
 import type { StoredObject } from '../../../src/registry/kind';
 import { ObjectLogs } from '../../../src/store/object-logs';
@@ -88,7 +88,6 @@ export function startHarness(config: Partial<EngineConfig> = {}, env: Record<str
   const logs = new ObjectLogs(r.handle, systemClock);
   const engine = startEngine({
     core: r.core,
-    handle: r.handle,
     clock: systemClock,
     log: createLogger('error'),
     logs,

@@ -68,7 +68,6 @@ describe('messages begun in the write that creates them', () => {
     hold = false;
     const again = startEngine({
       core: h.r.core,
-      handle: h.r.handle,
       clock: systemClock,
       log: createLogger('error'),
       logs: h.logs,

@@ -1,27 +1,25 @@
-// Server configuration: every flag has an ORLOJ_<FLAG> environment twin; flags win over the
-// environment, which wins over defaults.
-import { BadRequest } from './errors';
-import { parseCidr } from './auth/client-ip';
-import { parseEnvTokens } from './auth/env-tokens';
-import type { AuthConfig, AuthMode } from './auth/service';
-import { LOG_LEVELS, type LogLevel } from './log';
-import { parseDuration } from './util/duration';
-import { DEFAULT_WATCH_CONFIG, type WatchConfig } from './watch/service';
-import { EMBEDDED_WORKER_FLAG, engineConfig, engineFlags, parseBool, type EngineConfig } from './engine-config';
+// Server configuration (`orrery serve`): every flag has an ORLOJ_<FLAG> environment twin; flags
+// win over the environment, which wins over defaults.
+import { BadRequest } from '../errors';
+import { parseCidr } from '../auth/client-ip';
+import { parseEnvTokens } from '../auth/env-tokens';
+import type { AuthConfig, AuthMode } from '../auth/service';
+import type { RetentionConfig } from '../controllers/log-retention';
+import { LOG_LEVELS, type LogLevel } from '../log';
+import type { EngineConfig } from '../runtime/engine/settings';
+import { parseDuration } from '../util/duration';
+import { DEFAULT_WATCH_CONFIG, type WatchConfig } from '../watch/service';
+import { EMBEDDED_WORKER_FLAG, engineConfig, engineFlags } from './engine-config';
+import { parseBool, parseFlags, positiveDuration, positiveInt, splitList, type FlagSpec } from './flags';
 
-export interface FlagSpec {
-  name: string;
-  description: string;
-  default: string;
-  validate?: (v: string) => string | undefined;
-}
+const duration = positiveDuration('15s or 24h');
 
 export const SERVE_FLAGS: FlagSpec[] = [
   { name: 'addr', description: 'Listen address host:port', default: '127.0.0.1:8080', validate: (v) => (parseAddr(v) ? undefined : 'must be host:port, :port or [ipv6]:port') },
   { name: 'data-dir', description: 'Directory for the SQLite database and generated key files', default: './data' },
   { name: 'log-level', description: `One of ${LOG_LEVELS.join(', ')}`, default: 'info', validate: (v) => (LOG_LEVELS.includes(v as LogLevel) ? undefined : `must be one of ${LOG_LEVELS.join(', ')}`) },
   { name: 'auth-mode', description: 'off (open unless bearer tokens exist) or native (users, sessions, tokens)', default: 'off', validate: (v) => (v === 'off' || v === 'native' ? undefined : 'must be off or native') },
-  { name: 'auth-session-ttl', description: 'Sliding lifetime of a login session', default: '24h', validate: positiveDuration },
+  { name: 'auth-session-ttl', description: 'Sliding lifetime of a login session', default: '24h', validate: duration },
   { name: 'trusted-proxies', description: 'Comma-separated CIDRs whose X-Forwarded-For/-Proto are believed', default: '', validate: (v) => cidrProblems(v) },
   { name: 'public-url', description: 'URL others reach this server at (webhook-callback tools call back here); default: the listen address', default: '', validate: (v) => (v === '' || /^https?:\/\/[^/]+/.test(v) ? undefined : 'must be an http(s) URL such as https://orrery.example:8080') },
   { name: 'cors-allowed-origins', description: 'Comma-separated origins allowed from browsers, or *; empty = same origin only', default: '' },
@@ -30,13 +28,13 @@ export const SERVE_FLAGS: FlagSpec[] = [
     name: 'watch-heartbeat-interval',
     description: 'Keep-alive comment interval on idle streams (under 255s, the idle limit of connections)',
     default: '15s',
-    validate: (v) => positiveDuration(v) ?? (parseDuration(v)! < 255_000 ? undefined : 'must be under 255s'),
+    validate: (v) => duration(v) ?? (parseDuration(v)! < 255_000 ? undefined : 'must be under 255s'),
   },
   { name: 'watch-buffer-size', description: 'Frames a watcher may fall behind before it is disconnected', default: '1000', validate: positiveInt },
   { name: 'change-log-retention', description: 'Changes kept for watch resume (count)', default: '100000', validate: positiveInt },
-  { name: 'change-log-retention-age', description: 'Changes kept for watch resume (age); the larger of both is kept', default: '24h', validate: positiveDuration },
+  { name: 'change-log-retention-age', description: 'Changes kept for watch resume (age); the larger of both is kept', default: '24h', validate: duration },
   { name: 'event-retention', description: 'Events kept for replay (count)', default: '100000', validate: positiveInt },
-  { name: 'event-retention-age', description: 'Events kept for replay (age); the larger of both is kept', default: '24h', validate: positiveDuration },
+  { name: 'event-retention-age', description: 'Events kept for replay (age); the larger of both is kept', default: '24h', validate: duration },
   EMBEDDED_WORKER_FLAG,
   ...engineFlags('embedded-worker'),
 ];
@@ -44,24 +42,6 @@ export const SERVE_FLAGS: FlagSpec[] = [
 function cidrProblems(v: string): string | undefined {
   const bad = splitList(v).filter((c) => !parseCidr(c));
   return bad.length ? `has entries that are not IP addresses or CIDRs (${bad.join(', ')})` : undefined;
-}
-
-const splitList = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean);
-
-function positiveInt(v: string): string | undefined {
-  return /^\d+$/.test(v) && Number(v) > 0 ? undefined : 'must be a positive whole number';
-}
-
-function positiveDuration(v: string): string | undefined {
-  const ms = parseDuration(v);
-  return ms !== undefined && ms > 0 ? undefined : 'must be a positive duration such as 15s or 24h';
-}
-
-export interface RetentionConfig {
-  changes: number;
-  changesAgeMs: number;
-  events: number;
-  eventsAgeMs: number;
 }
 
 export interface ServeConfig {
@@ -76,38 +56,6 @@ export interface ServeConfig {
   retention: RetentionConfig;
   embeddedWorker: boolean;
   engine: EngineConfig;
-}
-
-export const envName = (flag: string) => `ORLOJ_${flag.toUpperCase().replace(/-/g, '_')}`;
-
-/** Parses `--flag value` and `--flag=value` against the specs; unknown flags are errors. */
-export function parseFlags(args: string[], specs: FlagSpec[], env: Record<string, string | undefined>): Record<string, string> {
-  const values: Record<string, string> = {};
-  for (const s of specs) values[s.name] = env[envName(s.name)] ?? s.default;
-  const problems: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (!a.startsWith('--')) {
-      problems.push(`unexpected argument "${a}"`);
-      continue;
-    }
-    const eq = a.indexOf('=');
-    const name = a.slice(2, eq >= 0 ? eq : undefined);
-    const spec = specs.find((s) => s.name === name);
-    if (!spec) {
-      problems.push(`unknown flag --${name}`);
-      continue;
-    }
-    const value = eq >= 0 ? a.slice(eq + 1) : args[++i];
-    if (value === undefined) problems.push(`flag --${name} needs a value`);
-    else values[name] = value;
-  }
-  for (const s of specs) {
-    const err = s.validate?.(values[s.name]);
-    if (err) problems.push(`--${s.name} (${envName(s.name)}) ${err}: "${values[s.name]}"`);
-  }
-  if (problems.length) throw new BadRequest(problems.join('; '));
-  return values;
 }
 
 export function serveConfig(args: string[], env: Record<string, string | undefined>): ServeConfig {

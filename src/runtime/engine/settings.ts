@@ -1,0 +1,16 @@
+// What the engine of one process is configured with; the CLI reads it from flags
+// (src/cli/engine-config.ts), tests write it down.
+export interface EngineConfig {
+  workerId: string;
+  region?: string;
+  gpu: boolean;
+  models: string[];
+  maxConcurrentTasks: number;
+  /** Messages of one task processed at once (fan-out branches); DEFAULT_BRANCH_CONCURRENCY when unset. */
+  branchConcurrency?: number;
+  leaseMs: number;
+  heartbeatMs: number;
+  egressPrivate: 'allow' | 'deny';
+}
+
+export const DEFAULT_BRANCH_CONCURRENCY = 16;
