@@ -12,32 +12,27 @@ async function watch(ctx: ReturnType<typeof testApp>, path: string, headers: Rec
 
 const agent = (name: string) => ({ metadata: { name }, spec: { model_ref: 'm' } });
 
-async function expectExpiredThenEnd(w: SseReader, message: string) {
-  await w.waitUntil(() => w.ended);
-  expect(w.data.map((f) => ({ event: f.event, id: f.id, data: json(f) }))).toEqual([{ event: 'error', id: undefined, data: { reason: 'Expired', message } }]);
-}
+const ahead = (point: string, newest: number, again: string) => `${point} is newer than anything this server has written (newest ${newest}); ${again}`;
+const EVENTS_AGAIN = 'watch again without a resume point';
+const LIST_AGAIN = "list again and watch from the list's resourceVersion";
 
 describe('a resume point beyond the newest one', () => {
-  test('the event stream ends with Expired for since and for Last-Event-ID', async () => {
-    const ctx = testApp();
-    for (let i = 0; i < 3; i++) await ctx.call('POST', '/v1/agents', agent(`a${i}`));
-    const message = "is newer than anything this server has written (newest 3); watch again without a resume point";
-    await expectExpiredThenEnd(await watch(ctx, '/v1/events/watch?since=4'), `event 4 ${message}`);
-    await expectExpiredThenEnd(await watch(ctx, '/v1/events/watch', { 'last-event-id': '99' }), `event 99 ${message}`);
-  });
-
-  test('an empty server refuses any event id above 0', async () => {
-    const ctx = testApp();
-    await expectExpiredThenEnd(await watch(ctx, '/v1/events/watch?since=1'), 'event 1 is newer than anything this server has written (newest 0); watch again without a resume point');
-  });
-
-  test('resource watches end with the same reason for resourceVersion and Last-Event-ID', async () => {
-    const ctx = testApp();
-    for (let i = 0; i < 3; i++) await ctx.call('POST', '/v1/agents', agent(`a${i}`));
-    const message = "is newer than anything this server has written (newest 3); list again and watch from the list's resourceVersion";
-    await expectExpiredThenEnd(await watch(ctx, '/v1/agents/watch?resourceVersion=4'), `revision 4 ${message}`);
-    await expectExpiredThenEnd(await watch(ctx, '/v1/tools/watch', { 'last-event-id': '50' }), `revision 50 ${message}`);
-  });
+  const cases: [what: string, writes: number, path: string, headers: Record<string, string>, message: string][] = [
+    ['event stream, since', 3, '/v1/events/watch?since=4', {}, ahead('event 4', 3, EVENTS_AGAIN)],
+    ['event stream, Last-Event-ID', 3, '/v1/events/watch', { 'last-event-id': '99' }, ahead('event 99', 3, EVENTS_AGAIN)],
+    ['event stream of an empty server', 0, '/v1/events/watch?since=1', {}, ahead('event 1', 0, EVENTS_AGAIN)],
+    ['resource watch, resourceVersion', 3, '/v1/agents/watch?resourceVersion=4', {}, ahead('revision 4', 3, LIST_AGAIN)],
+    ['resource watch of another kind, Last-Event-ID', 3, '/v1/tools/watch', { 'last-event-id': '50' }, ahead('revision 50', 3, LIST_AGAIN)],
+  ];
+  for (const [what, writes, path, headers, message] of cases) {
+    test(`${what}: one Expired frame, then the stream ends`, async () => {
+      const ctx = testApp();
+      for (let i = 0; i < writes; i++) await ctx.call('POST', '/v1/agents', agent(`a${i}`));
+      const w = await watch(ctx, path, headers);
+      await w.waitUntil(() => w.ended);
+      expect(w.data.map((f) => ({ event: f.event, id: f.id, data: json(f) }))).toEqual([{ event: 'error', id: undefined, data: { reason: 'Expired', message } }]);
+    });
+  }
 
   test('the newest id itself is a valid resume point: nothing is replayed, live frames follow', async () => {
     const ctx = testApp();
