@@ -3,6 +3,7 @@
 import { CloneType, Type as t, type TSchema } from '@sinclair/typebox';
 import { StatusBody } from '../errors';
 import type { KindDefinition } from '../registry/kind';
+import { kindExamples } from './openapi-examples';
 
 export const ObjectMeta = t.Object(
   {
@@ -32,7 +33,7 @@ export function kindModels(kinds: KindDefinition[]): Record<string, TSchema> {
         // Written by controllers through /status; create, apply and replace keep the stored one.
         status: t.Optional(CloneType(def.status, { readOnly: true })),
       },
-      { description: def.description },
+      { description: def.description, example: kindExamples[def.kind]?.object },
     );
     models[`${def.kind}List`] = t.Object({
       apiVersion: t.Literal('orloj.dev/v1'),
@@ -94,7 +95,7 @@ const SECURITY = { none: [], session: [{ sessionCookie: [] }] };
 
 /** The parsed example and its YAML text, shown for JSON and YAML request bodies. */
 export interface BodyExample {
-  object: unknown;
+  object: Record<string, unknown>;
   yaml: string;
 }
 

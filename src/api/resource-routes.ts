@@ -9,6 +9,7 @@ import { Forbidden } from '../errors';
 import { isObj } from '../registry/normalize';
 import { readDocument } from './body';
 import { operation, param } from './openapi';
+import { kindExamples } from './openapi-examples';
 import type { RouteTable } from './route-table';
 import { addRoute, json, type HandlerContext } from './routing';
 
@@ -88,6 +89,7 @@ function addKind(app: Elysia, table: RouteTable, registry: Registry, def: KindDe
       summary: `Create or update (apply) one ${def.kind}`,
       parameters: [param.namespace(true)],
       body: def.kind,
+      example: kindExamples[def.kind],
       ok: { 201: { description: 'Created', schema: def.kind }, 200: { description: 'Updated an existing object', schema: def.kind } },
       errors: { ...COMMON_ERRORS, 409: 'metadata.resourceVersion is stale', 413: 'Body over 4 MiB', 415: 'Unsupported Content-Type' },
     }),
@@ -120,6 +122,7 @@ function addKind(app: Elysia, table: RouteTable, registry: Registry, def: KindDe
         summary: `Replace one ${def.kind} (needs If-Match or metadata.resourceVersion)`,
         parameters: [param.name, param.namespace(true), param.ifMatch],
         body: def.kind,
+      example: kindExamples[def.kind],
         ok: { 200: { description: 'Replaced', schema: def.kind } },
         errors: { ...COMMON_ERRORS, 404: 'Not found', 409: 'Stale resourceVersion', 413: 'Body over 4 MiB', 415: 'Unsupported Content-Type', 428: 'No precondition sent' },
       }),
