@@ -5,19 +5,19 @@ import { parseCidr } from '../auth/client-ip';
 import { parseEnvTokens } from '../auth/env-tokens';
 import type { AuthConfig, AuthMode } from '../auth/service';
 import type { RetentionConfig } from '../controllers/log-retention';
-import { LOG_LEVELS, type LogLevel } from '../log';
+import type { LogLevel } from '../log';
 import type { EngineConfig } from '../runtime/engine/settings';
 import { parseDuration } from '../util/duration';
 import { DEFAULT_WATCH_CONFIG, type WatchConfig } from '../watch/service';
 import { EMBEDDED_WORKER_FLAG, engineConfig, engineFlags } from './engine-config';
-import { parseBool, parseFlags, positiveDuration, positiveInt, splitList, type FlagSpec } from './flags';
+import { LOG_LEVEL_FLAG, parseBool, parseFlags, positiveDuration, positiveInt, splitList, type FlagSpec } from './flags';
 
 const duration = positiveDuration('15s or 24h');
 
 export const SERVE_FLAGS: FlagSpec[] = [
   { name: 'addr', description: 'Listen address host:port', default: '127.0.0.1:8080', validate: (v) => (parseAddr(v) ? undefined : 'must be host:port, :port or [ipv6]:port') },
   { name: 'data-dir', description: 'Directory for the SQLite database and generated key files', default: './data' },
-  { name: 'log-level', description: `One of ${LOG_LEVELS.join(', ')}`, default: 'info', validate: (v) => (LOG_LEVELS.includes(v as LogLevel) ? undefined : `must be one of ${LOG_LEVELS.join(', ')}`) },
+  LOG_LEVEL_FLAG,
   { name: 'auth-mode', description: 'off (open unless bearer tokens exist) or native (users, sessions, tokens)', default: 'off', validate: (v) => (v === 'off' || v === 'native' ? undefined : 'must be off or native') },
   { name: 'auth-session-ttl', description: 'Sliding lifetime of a login session', default: '24h', validate: duration },
   { name: 'trusted-proxies', description: 'Comma-separated CIDRs whose X-Forwarded-For/-Proto are believed', default: '', validate: (v) => cidrProblems(v) },

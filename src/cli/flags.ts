@@ -1,6 +1,7 @@
 // Command-line flags: every flag has an ORLOJ_<FLAG> environment twin; flags win over the
 // environment, which wins over defaults. The validators here are shared by every subcommand.
 import { BadRequest } from '../errors';
+import { LOG_LEVELS, type LogLevel } from '../log';
 import { parseDuration } from '../util/duration';
 
 export interface FlagSpec {
@@ -62,6 +63,13 @@ const boolValue = (v: string) => (['true', '1', 'yes', 'on'].includes(v.toLowerC
 export const isBool = (v: string) => (boolValue(v) === undefined ? 'must be true or false' : undefined);
 
 export const parseBool = (v: string): boolean => boolValue(v) ?? false;
+
+export const LOG_LEVEL_FLAG: FlagSpec = {
+  name: 'log-level',
+  description: `One of ${LOG_LEVELS.join(', ')}`,
+  default: 'info',
+  validate: (v) => (LOG_LEVELS.includes(v as LogLevel) ? undefined : `must be one of ${LOG_LEVELS.join(', ')}`),
+};
 
 /** Comma-separated entries, trimmed, empty ones dropped. */
 export const splitList = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean);

@@ -2,9 +2,9 @@
 // lets several processes on one machine share it). It claims and runs tasks; no HTTP listener.
 import { ApiError } from '../errors';
 import { engineConfig, engineFlags, workerDefaultId } from './engine-config';
-import { flagHelp, parseFlags, type FlagSpec } from './flags';
+import { flagHelp, LOG_LEVEL_FLAG, parseFlags, type FlagSpec } from './flags';
 import { createCore } from '../core';
-import { createLogger, LOG_LEVELS, type LogLevel } from '../log';
+import { createLogger, type LogLevel } from '../log';
 import { startEngine } from '../runtime/engine';
 import { ObjectLogs } from '../store/object-logs';
 import { openStore } from '../store/open-store';
@@ -13,7 +13,7 @@ import { systemClock } from '../util/time';
 
 export const WORKER_FLAGS: FlagSpec[] = [
   { name: 'data-dir', description: 'Data directory of the server whose tasks to run', default: './data' },
-  { name: 'log-level', description: `One of ${LOG_LEVELS.join(', ')}`, default: 'info', validate: (v) => (LOG_LEVELS.includes(v as LogLevel) ? undefined : `must be one of ${LOG_LEVELS.join(', ')}`) },
+  LOG_LEVEL_FLAG,
   ...engineFlags(workerDefaultId()),
 ];
 
