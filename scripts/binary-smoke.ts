@@ -9,7 +9,7 @@ import { kinds } from '../src/resources';
 
 const root = resolve(import.meta.dir, '..');
 const binary = resolve(process.argv[2] ?? join(root, 'dist/orrery'));
-const MANIFEST = join(root, 'examples/blueprints/fan-out/00-model-endpoint.yaml');
+const MANIFEST = join(root, 'examples/resources/model-endpoint.yaml');
 const BLUEPRINT = join(root, 'examples/blueprints/pipeline');
 const TIMEOUT_MS = 60_000;
 
