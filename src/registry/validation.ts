@@ -1,9 +1,25 @@
-// Turns TypeBox schema errors into Status causes with dotted field paths, one cause per problem.
-import type { TSchema } from '@sinclair/typebox';
+// Turns TypeBox schema errors into Status causes with dotted field paths, one cause per problem,
+// and holds the named string formats (durations, time zones, base64, …) schemas refer to.
+import { FormatRegistry, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { ValueErrorType } from '@sinclair/typebox/value';
 import type { Cause } from '../errors';
-import { isDuration } from '../util/duration';
+
+/** What a cause says about a value that fails a format: it may use the value, never echo a secret. */
+export type FormatMessage = (value: string) => string;
+
+const formatMessages = new Map<string, FormatMessage>();
+
+/**
+ * Registers a string format that schemas name with `{ format }`. Being part of the schema check,
+ * a bad value is reported together with every other shape problem of the same request.
+ * Names must not clash with the formats Elysia registers (date, uri, duration, byte, regex, …).
+ */
+export function defineFormat(name: string, check: (value: string) => boolean, message: string | FormatMessage): string {
+  FormatRegistry.Set(name, check);
+  formatMessages.set(name, typeof message === 'string' ? () => message : message);
+  return name;
+}
 
 /** "/spec/tools/0/name" under prefix "" → "spec.tools[0].name". */
 export function fieldPath(prefix: string, pointer: string): string {
@@ -29,6 +45,11 @@ function describe(e: { type: ValueErrorType; message: string; schema: TSchema; v
         return `must be one of: ${e.schema.anyOf.map((s: TSchema) => s.const).join(', ')}`;
       }
       return e.message.toLowerCase();
+    case ValueErrorType.StringFormat: {
+      const message = formatMessages.get(e.schema.format);
+      if (message) return message(String(e.value));
+    }
+    // falls through: a format nobody described keeps TypeBox's wording
     default:
       return e.message.charAt(0).toLowerCase() + e.message.slice(1);
   }
@@ -60,16 +81,4 @@ export function schemaCauses(schema: TSchema, value: unknown, prefix: string): C
     causes.push({ field, message: describe(e) });
   }
   return causes;
-}
-
-/** Collects "must be a Go duration" causes for the given dotted paths that hold a value. */
-export function durationCauses(spec: Record<string, any>, paths: string[]): Cause[] {
-  const out: Cause[] = [];
-  for (const p of paths) {
-    const v = p.split('.').reduce<any>((o, k) => (o && typeof o === 'object' ? o[k] : undefined), spec);
-    if (v !== undefined && typeof v === 'string' && !isDuration(v)) {
-      out.push({ field: `spec.${p}`, message: `"${v}" is not a valid duration (use Go syntax such as 30s, 5m, 1h30m)` });
-    }
-  }
-  return out;
 }

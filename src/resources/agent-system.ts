@@ -3,27 +3,44 @@
 import { Type as t } from '@sinclair/typebox';
 import { defineKind } from '../registry/kind';
 import { child, dedupe, isObj, lower, positiveOr, setDefault, trim, trimRequired } from '../registry/normalize';
-import { durationCauses, fieldPath } from '../registry/validation';
+import { defineFormat, fieldPath } from '../registry/validation';
 import type { Cause } from '../errors';
-import { Duration, Enum, StringList, StringMap, statusSchema, strict } from './common';
+import { Enum, StringList, StringMap, statusSchema, strict } from './common';
+import { Duration, Ref } from './formats';
+import { trimOrDrop } from './task';
 
 const PHASES = ['Pending', 'Ready', 'Error'] as const;
 const JSON_OPERATORS = ['equals', 'not_equals', 'contains', 'greater_than', 'less_than'] as const;
 const TEXT_FIELDS = ['output_contains', 'output_not_contains', 'output_matches', 'output_json_path', ...JSON_OPERATORS];
 const MAX_PATTERN = 512;
 
+/** Why a pattern cannot be used, or undefined when it compiles. */
+function patternProblem(pattern: string): string | undefined {
+  if (pattern.length > MAX_PATTERN) return `must be at most ${MAX_PATTERN} characters`;
+  try {
+    compileOutputPattern(pattern);
+    return undefined;
+  } catch (e) {
+    return `is not a valid regular expression: ${(e as Error).message}`;
+  }
+}
+
+const OUTPUT_PATTERN = defineFormat('output-pattern', (v) => patternProblem(v) === undefined, (v) => patternProblem(v)!);
+const JSON_PATH = defineFormat('output-json-path', (v) => v.startsWith('$.'), 'must start with "$."');
+const NUMBER_TEXT = defineFormat('number-text', (v) => !Number.isNaN(Number(v)), 'must be a number');
+
 const Condition = strict(
   {
     output_contains: t.Optional(t.String({ description: 'Output contains this text (case-insensitive).' })),
     output_not_contains: t.Optional(t.String({ description: 'Output does not contain this text (case-insensitive).' })),
-    output_matches: t.Optional(t.String({ description: `Regular expression the output matches (at most ${MAX_PATTERN} characters).` })),
+    output_matches: t.Optional(t.String({ format: OUTPUT_PATTERN, description: `Regular expression the output matches (at most ${MAX_PATTERN} characters).` })),
     default: t.Optional(t.Boolean({ description: 'Fallback edge when no conditional edge matched; no other fields allowed.' })),
-    output_json_path: t.Optional(t.String({ description: 'Dot path into JSON output, starting with "$.".' })),
+    output_json_path: t.Optional(t.String({ format: JSON_PATH, description: 'Dot path into JSON output, starting with "$.".' })),
     equals: t.Optional(t.String()),
     not_equals: t.Optional(t.String()),
     contains: t.Optional(t.String()),
-    greater_than: t.Optional(t.String({ description: 'Numeric threshold.' })),
-    less_than: t.Optional(t.String({ description: 'Numeric threshold.' })),
+    greater_than: t.Optional(t.String({ format: NUMBER_TEXT, description: 'Numeric threshold.' })),
+    less_than: t.Optional(t.String({ format: NUMBER_TEXT, description: 'Numeric threshold.' })),
   },
   'All set fields must match (AND). JSON comparison operators need output_json_path.',
 );
@@ -70,7 +87,7 @@ const spec = strict({
   agents: t.Optional(StringList('Participating agents.')),
   graph: t.Optional(t.Record(t.String(), Node, { description: 'Per-agent routing, keyed by agent name.' })),
   completion_review: t.Optional(ReviewCheckpoint),
-  context_adapter: t.Optional(t.String({ description: 'ContextAdapter that sanitizes task input before the first agent.' })),
+  context_adapter: t.Optional(Ref('ContextAdapter that sanitizes task input before the first agent.')),
   a2a: t.Optional(
     strict({
       enabled: t.Optional(t.Boolean({ description: 'Expose this system over the A2A protocol (default false).' })),
@@ -138,24 +155,10 @@ function normalizeReview(r: Record<string, any>): void {
 function conditionCauses(c: Record<string, any>, path: (string | number)[]): Cause[] {
   const causes: Cause[] = [];
   const add = (field: string | null, message: string) => causes.push({ field: field ? at(...path, field) : at(...path), message });
-  if (c.output_matches !== undefined) {
-    if (c.output_matches.length > MAX_PATTERN) add('output_matches', `must be at most ${MAX_PATTERN} characters`);
-    else {
-      try {
-        compileOutputPattern(c.output_matches);
-      } catch (e) {
-        add('output_matches', `is not a valid regular expression: ${(e as Error).message}`);
-      }
-    }
-  }
   const hasOperator = JSON_OPERATORS.some((k) => c[k] !== undefined);
   if (c.output_json_path !== undefined) {
-    if (!c.output_json_path.startsWith('$.')) add('output_json_path', 'must start with "$."');
     if (!hasOperator) add(null, `output_json_path needs a comparison operator (${JSON_OPERATORS.join(', ')})`);
   } else if (hasOperator) add('output_json_path', 'is required when a comparison operator is set');
-  for (const k of ['greater_than', 'less_than']) {
-    if (c[k] !== undefined && Number.isNaN(Number(c[k]))) add(k, 'must be a number');
-  }
   if (c.default === true && TEXT_FIELDS.some((k) => c[k] !== undefined)) add('default', 'a default edge must not set other condition fields');
   return causes;
 }
@@ -201,7 +204,7 @@ export const agentSystem = defineKind({
       if (isObj(node.review)) normalizeReview(node.review);
     }
     if (isObj(s.completion_review)) normalizeReview(s.completion_review);
-    s.context_adapter = trim(s.context_adapter);
+    trimOrDrop(s, 'context_adapter');
     if (isObj(s.a2a)) {
       s.a2a.auth = lower(s.a2a.auth);
       setDefault(s.a2a, 'auth', 'bearer');
@@ -218,8 +221,6 @@ export const agentSystem = defineKind({
       const previous = checkpoints.get(key);
       if (previous) causes.push({ field: at(...path, 'checkpoint_id'), message: `"${r.checkpoint_id}" is already used by ${previous}` });
       else checkpoints.set(key, at(...path));
-      const ttl = durationCauses({ ttl: r.ttl }, ['ttl'])[0];
-      if (ttl) causes.push({ field: at(...path, 'ttl'), message: ttl.message });
     };
     for (const [name, node] of Object.entries<any>(s.graph ?? {})) {
       if (node.edges) causes.push(...routeCauses(name, 'edges', node.edges));

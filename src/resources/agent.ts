@@ -2,23 +2,24 @@
 import { Type as t } from '@sinclair/typebox';
 import { defineKind } from '../registry/kind';
 import { child, dedupe, isObj, lower, positiveOr, setDefault, trim } from '../registry/normalize';
-import { durationCauses } from '../registry/validation';
 import type { Cause } from '../errors';
-import { Duration, Enum, StringList, statusSchema, strict } from './common';
+import { Enum, StringList, statusSchema, strict } from './common';
+import { Duration, Ref, RefList } from './formats';
+import { trimOrDrop } from './task';
 
 const PHASES = ['Pending', 'Ready', 'Running', 'Error'] as const;
 const MEMORY_OPS = ['read', 'write', 'search', 'list', 'ingest'] as const;
 
 const spec = strict({
-  model_ref: t.String({ minLength: 1, description: 'ModelEndpoint name or namespace/name.' }),
-  fallback_model_refs: t.Optional(StringList('Endpoints tried in order on retryable provider errors.')),
+  model_ref: Ref('ModelEndpoint name or namespace/name.', { minLength: 1 }),
+  fallback_model_refs: t.Optional(RefList('Endpoints tried in order on retryable provider errors.')),
   prompt: t.Optional(t.String()),
-  tools: t.Optional(StringList('Tool names the agent may call.')),
+  tools: t.Optional(RefList('Tools the agent may call (name or namespace/name).')),
   allowed_tools: t.Optional(StringList('Tools allowed without role or permission checks.')),
   roles: t.Optional(StringList('AgentRole names.')),
   memory: t.Optional(
     strict({
-      ref: t.Optional(t.String()),
+      ref: t.Optional(Ref('Memory name or namespace/name.')),
       allow: t.Optional(t.Array(Enum(MEMORY_OPS))),
       type: t.Optional(t.String()),
       provider: t.Optional(t.String()),
@@ -62,6 +63,7 @@ export const agent = defineKind({
     s.model_ref = trim(s.model_ref);
     for (const k of ['fallback_model_refs', 'allowed_tools', 'roles', 'tools']) if (s[k] !== undefined) s[k] = dedupe(s[k]);
     const mem = s.memory;
+    if (isObj(mem)) trimOrDrop(mem, 'ref');
     if (isObj(mem) && Array.isArray(mem.allow)) {
       mem.allow = dedupe(mem.allow.map((a: unknown) => (typeof a === 'string' ? lower(a).replace(/^memory\./, '') : a)));
     }
@@ -92,7 +94,6 @@ export const agent = defineKind({
       if (JSON.stringify(schema).length > 64 * 1024) causes.push({ field: 'spec.execution.output_schema', message: 'must be at most 64 KiB' });
       else if (schemaDepth(schema) > 10) causes.push({ field: 'spec.execution.output_schema', message: 'must nest at most 10 levels' });
     }
-    causes.push(...durationCauses(s, ['limits.timeout']));
     return causes;
   },
 });

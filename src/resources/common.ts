@@ -1,11 +1,9 @@
 // Schema pieces shared by every kind: the common status fields, strict objects, enums, string
-// lists and maps, and durations.
+// lists and maps (formatted strings such as durations live in formats.ts).
 import { Type as t, type TProperties } from '@sinclair/typebox';
 
 export const StringList = (description?: string) => t.Array(t.String(), description ? { description } : {});
 export const StringMap = (description?: string) => t.Record(t.String(), t.String(), description ? { description } : {});
-export const Duration = (description?: string) =>
-  t.String({ description: `${description ? description + ' ' : ''}(Go duration syntax: 30s, 5m, 1h30m)` });
 
 /** Status of every kind: phase, lastError, observedGeneration, plus kind-specific fields. */
 export function statusSchema(phases: readonly string[], extra: TProperties = {}) {

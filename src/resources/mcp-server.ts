@@ -3,22 +3,15 @@
 import { Type as t } from '@sinclair/typebox';
 import { defineKind } from '../registry/kind';
 import { child, dedupe, isObj, lower, positiveOr, setDefault, trim, trimFields, trimRequired } from '../registry/normalize';
-import { durationCauses } from '../registry/validation';
+import { defineFormat } from '../registry/validation';
 import type { Cause } from '../errors';
-import { Duration, Enum, StringList, statusSchema, strict } from './common';
-import {
-  ContainerResources,
-  ToolAuth,
-  ToolRuntime,
-  authCauses,
-  normalizeAuth,
-  normalizeResources,
-  normalizeRuntimeShape,
-  resourcesCauses,
-  runtimeDurationPaths,
-} from './tool-parts';
+import { Enum, StringList, statusSchema, strict } from './common';
+import { Duration, HttpUrl, Ref, SecretRef } from './formats';
+import { trimOrDrop } from './task';
+import { ContainerResources, ToolAuth, ToolRuntime, authCauses, normalizeAuth, normalizeResources, normalizeRuntimeShape } from './tool-parts';
 
 const PHASES = ['Pending', 'Connecting', 'Ready', 'Error'] as const;
+const ABSOLUTE_PATH = defineFormat('absolute-path', (v) => v.startsWith('/'), 'must be an absolute path');
 
 const spec = strict({
   transport: Enum(['stdio', 'http'], 'stdio: a local process (or container with image); http: streamable HTTP endpoint.'),
@@ -29,15 +22,15 @@ const spec = strict({
       strict({
         name: t.String({ minLength: 1 }),
         value: t.Optional(t.String()),
-        secretRef: t.Optional(t.String({ description: 'Secret supplying the value.' })),
-        mountPath: t.Optional(t.String({ description: 'Mount the secret as a file at this absolute path (needs image).' })),
+        secretRef: t.Optional(SecretRef('Secret supplying the value: name or namespace/name, optionally :key.')),
+        mountPath: t.Optional(t.String({ format: ABSOLUTE_PATH, description: 'Mount the secret as a file at this absolute path (needs image).' })),
       }),
       { description: 'Environment of the server process.' },
     ),
   ),
-  endpoint: t.Optional(t.String({ description: 'Server URL (required for http).' })),
+  endpoint: t.Optional(HttpUrl('Server URL (required for http).')),
   image: t.Optional(t.String({ description: 'Run the stdio server in this container image.' })),
-  image_pull_secret: t.Optional(t.String()),
+  image_pull_secret: t.Optional(Ref('Secret with registry credentials.')),
   idle_timeout: t.Optional(Duration('Stop an idle connection after this long; "0" (default) keeps it open.')),
   auth: t.Optional(ToolAuth),
   tool_filter: t.Optional(strict({ include: t.Optional(StringList('Tools to import; empty imports all.')) })),
@@ -67,8 +60,15 @@ export const mcpServer = defineKind({
   normalize(s) {
     s.transport = lower(s.transport);
     trimRequired(s, 'transport');
-    trimFields(s, ['command', 'endpoint', 'image', 'image_pull_secret']);
-    if (Array.isArray(s.env)) for (const e of s.env) if (isObj(e)) trimFields(e, ['name', 'value', 'secretRef', 'mountPath']);
+    trimFields(s, ['command', 'image']);
+    trimOrDrop(s, 'endpoint');
+    trimOrDrop(s, 'image_pull_secret');
+    for (const e of Array.isArray(s.env) ? s.env : []) {
+      if (!isObj(e)) continue;
+      trimFields(e, ['name', 'value']);
+      trimOrDrop(e, 'secretRef');
+      trimOrDrop(e, 'mountPath');
+    }
     if (isObj(s.tool_filter) && s.tool_filter.include !== undefined) s.tool_filter.include = dedupe(s.tool_filter.include, true);
     s.idle_timeout = trim(s.idle_timeout);
     setDefault(s, 'idle_timeout', '0');
@@ -99,11 +99,8 @@ export const mcpServer = defineKind({
     (s.env ?? []).forEach((e: Record<string, any>, i: number) => {
       if (!e.mountPath) return;
       if (!s.image) causes.push({ field: `spec.env[${i}].mountPath`, message: 'requires spec.image' });
-      if (!e.mountPath.startsWith('/')) causes.push({ field: `spec.env[${i}].mountPath`, message: 'must be an absolute path' });
     });
     causes.push(...authCauses(s.auth, 'spec.auth', false));
-    causes.push(...resourcesCauses(s.resources, 'spec.resources'));
-    causes.push(...durationCauses(s, ['idle_timeout', 'reconnect.backoff', ...runtimeDurationPaths('default_tool_runtime')]));
     return causes;
   },
 });

@@ -5,16 +5,18 @@ import { defineKind, type Spec } from '../registry/kind';
 import { isObj, lower, trimFields } from '../registry/normalize';
 import type { Cause } from '../errors';
 import { statusSchema, strict } from './common';
+import { HTTP_URL_MESSAGE, Ref, SecretRef, isHttpUrl } from './formats';
+import { trimOrDrop } from './task';
 
 const PHASES = ['Pending', 'Ready', 'Error'] as const;
 
 const spec = strict({
   type: t.Optional(t.String({ description: 'Informational category, e.g. vector or kv.' })),
   provider: t.Optional(t.String({ description: 'in-memory (used when empty), pgvector, http, or a registered provider. Lower-cased.' })),
-  embedding_model: t.Optional(t.String({ description: 'ModelEndpoint that computes embeddings (required for pgvector).' })),
-  endpoint: t.Optional(t.String({ description: 'Postgres DSN (pgvector) or service URL (http).' })),
-  endpoint_secret_ref: t.Optional(t.String({ description: 'Secret holding the endpoint instead of spec.endpoint.' })),
-  auth: t.Optional(strict({ secretRef: t.Optional(t.String({ description: 'Secret with the backend credential.' })) })),
+  embedding_model: t.Optional(Ref('ModelEndpoint that computes embeddings (required for pgvector).')),
+  endpoint: t.Optional(t.String({ description: 'Postgres DSN (pgvector) or http(s) service URL (http).' })),
+  endpoint_secret_ref: t.Optional(SecretRef('Secret holding the endpoint instead of spec.endpoint.')),
+  auth: t.Optional(strict({ secretRef: t.Optional(SecretRef('Secret with the backend credential.')) })),
 });
 
 /**
@@ -42,7 +44,7 @@ export const memory = defineKind({
     trimFields(s, ['type', 'embedding_model', 'endpoint', 'endpoint_secret_ref']);
     s.provider = lower(s.provider);
     for (const k of ['type', 'provider', 'embedding_model', 'endpoint', 'endpoint_secret_ref']) if (s[k] === '') delete s[k];
-    if (isObj(s.auth)) trimFields(s.auth, ['secretRef']);
+    if (isObj(s.auth)) trimOrDrop(s.auth, 'secretRef');
     return s;
   },
   validate(s) {
@@ -50,6 +52,7 @@ export const memory = defineKind({
     if (s.endpoint && s.endpoint_secret_ref) {
       causes.push({ field: 'spec.endpoint_secret_ref', message: 'cannot be combined with spec.endpoint; set only one' });
     }
+    if (s.provider === 'http' && s.endpoint && !isHttpUrl(s.endpoint)) causes.push({ field: 'spec.endpoint', message: HTTP_URL_MESSAGE });
     // The published pgvector example names no endpoint, so its connection is checked at run time.
     const deferred = (c: Cause) => !(s.provider === 'pgvector' && c.field === 'spec.endpoint');
     causes.push(...memoryBackendProblems(s).filter(deferred));

@@ -2,8 +2,10 @@
 // that agents name in model_ref.
 import { Type as t } from '@sinclair/typebox';
 import { defineKind } from '../registry/kind';
-import { isObj, lower, setDefault, trim, trimFields, trimRequired } from '../registry/normalize';
+import { isObj, lower, setDefault, trim, trimRequired } from '../registry/normalize';
 import { StringMap, statusSchema, strict } from './common';
+import { HttpUrl, SecretRef } from './formats';
+import { trimOrDrop } from './task';
 
 const PHASES = ['Pending', 'Ready', 'Error'] as const;
 
@@ -24,10 +26,10 @@ const spec = strict({
   provider: t.Optional(
     t.String({ description: 'openai (default), openai-compatible, azure-openai, anthropic, ollama, bedrock, mock. Lower-cased.' }),
   ),
-  base_url: t.Optional(t.String({ description: 'API base URL; defaults for openai, anthropic and ollama.' })),
+  base_url: t.Optional(HttpUrl('API base URL; defaults for openai, anthropic and ollama.')),
   default_model: t.String({ minLength: 1, description: 'Model used when the agent names none.' }),
   options: t.Optional(StringMap('Provider options (keys lower-cased), e.g. api_version, max_tokens, anthropic_version.')),
-  auth: t.Optional(strict({ secretRef: t.Optional(t.String({ description: 'Secret with the API key (name or namespace/name).' })) })),
+  auth: t.Optional(strict({ secretRef: t.Optional(SecretRef('Secret with the API key: name or namespace/name, optionally :key.')) })),
   allowPrivate: t.Optional(t.Boolean({ description: 'Allow private-network addresses under --egress-private=deny (default true for ollama).' })),
 });
 
@@ -56,7 +58,7 @@ export const modelEndpoint = defineKind({
       }
       s.options = out;
     }
-    if (isObj(s.auth)) trimFields(s.auth, ['secretRef']);
+    if (isObj(s.auth)) trimOrDrop(s.auth, 'secretRef');
     if (s.allowPrivate === undefined || s.allowPrivate === null) s.allowPrivate = s.provider === 'ollama';
     return s;
   },

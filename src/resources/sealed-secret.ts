@@ -3,9 +3,8 @@
 import { Type as t } from '@sinclair/typebox';
 import { defineKind, type Spec } from '../registry/kind';
 import { isObj } from '../registry/normalize';
-import type { Cause } from '../errors';
 import { StringMap, statusSchema, strict } from './common';
-import { isStdBase64, keyPath } from './secret';
+import { Base64 } from './formats';
 import { trimOrDrop } from './task';
 
 const PHASES = ['Pending', 'Ready', 'Error'] as const;
@@ -13,8 +12,8 @@ const PHASES = ['Pending', 'Ready', 'Error'] as const;
 const sealedValue = strict(
   {
     keyId: t.String({ description: 'Id of the sealing key used (32 hex characters).' }),
-    wrappedKey: t.String({ description: 'The per-entry AES key wrapped with RSA-OAEP-SHA256, standard base64.' }),
-    ciphertext: t.String({ description: 'Standard base64 of nonce(12) ‖ AES-256-GCM ciphertext ‖ tag.' }),
+    wrappedKey: Base64('The per-entry AES key wrapped with RSA-OAEP-SHA256, standard base64.'),
+    ciphertext: Base64('Standard base64 of nonce(12) ‖ AES-256-GCM ciphertext ‖ tag.'),
   },
   'One sealed Secret value.',
 );
@@ -66,14 +65,5 @@ export const sealedSecret = defineKind({
       trimMap(s.template, 'annotations');
     }
     return s;
-  },
-  validate(s: Spec) {
-    const causes: Cause[] = [];
-    for (const [k, v] of Object.entries<Record<string, string>>(s.encryptedData ?? {})) {
-      for (const f of ['wrappedKey', 'ciphertext']) {
-        if (!isStdBase64(v[f])) causes.push({ field: `${keyPath('spec.encryptedData', k)}.${f}`, message: 'must be valid standard base64' });
-      }
-    }
-    return causes;
   },
 });

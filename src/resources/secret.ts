@@ -7,24 +7,22 @@ import { fieldPath } from '../registry/validation';
 import type { Cause } from '../errors';
 import type { SecretCipher } from '../store/secret-cipher';
 import { StringMap, statusSchema, strict } from './common';
+import { SecretValue, isStdBase64 } from './formats';
+
+export { isStdBase64 };
 
 const PHASES = ['Pending', 'Ready'] as const;
 export const REDACTED = '***';
-
-const STD_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-/** True for non-empty standard (padded, +/) base64; line breaks are ignored as Go does. */
-export function isStdBase64(v: unknown): boolean {
-  if (typeof v !== 'string') return false;
-  const s = v.replace(/[\r\n]/g, '');
-  return s.length > 0 && STD_BASE64.test(s);
-}
 
 /** "spec.data.value", or spec.data["odd key"] for keys that are not identifiers. */
 export const keyPath = (prefix: string, key: string) => fieldPath(prefix, '/' + key.replace(/~/g, '~0').replace(/\//g, '~1'));
 
 const spec = strict({
-  data: t.Optional(StringMap('Values as standard base64. Every value reads back as "***"; sending "***" keeps the stored value.')),
+  data: t.Optional(
+    t.Record(t.String(), SecretValue(), {
+      description: 'Values as non-empty standard base64. Every value reads back as "***"; sending "***" keeps the stored value.',
+    }),
+  ),
   stringData: t.Optional(StringMap('Write-only plain-text values, base64-encoded into data on write (never stored or returned).')),
 });
 
@@ -72,14 +70,6 @@ export const secret = defineKind({
   normalize(s) {
     if (isObj(s.data)) s.data = mapValues(s.data, (v) => v.replace(/[\r\n]/g, ''));
     return s;
-  },
-  validate(s) {
-    const causes: Cause[] = [];
-    for (const [k, v] of Object.entries(s.data ?? {})) {
-      if (typeof v !== 'string' || !v.trim()) causes.push({ field: keyPath('spec.data', k), message: 'must not be empty' });
-      else if (!isStdBase64(v)) causes.push({ field: keyPath('spec.data', k), message: 'must be valid standard base64 (use stringData for plain text)' });
-    }
-    return causes;
   },
   encode: (s: Spec, cipher: SecretCipher) => ({ ...s, data: mapValues(s.data, (v) => cipher.encrypt(v)) }),
   decode: (s: Spec, cipher: SecretCipher) => ({ ...s, data: mapValues(s.data, (v) => cipher.decrypt(v)) }),

@@ -3,15 +3,15 @@
 import { Type as t } from '@sinclair/typebox';
 import { defineKind, type Spec } from '../registry/kind';
 import { lower, positiveOr, setDefault, trim } from '../registry/normalize';
-import { durationCauses } from '../registry/validation';
-import { Duration, Enum, statusSchema, strict } from './common';
+import { Enum, statusSchema, strict } from './common';
+import { Duration, Ref } from './formats';
 import { trimOrDrop } from './task';
 import { approvalStatus, approvalStatusFields } from './tool-approval';
 
 const PHASES = ['Pending', 'Approved', 'Denied', 'ChangesRequested', 'Expired'] as const;
 
 const spec = strict({
-  task_ref: t.String({ description: 'Task under review, as name or namespace/name.' }),
+  task_ref: Ref('Task under review, as name or namespace/name.'),
   checkpoint_id: t.String({ description: 'Review checkpoint that paused the task.' }),
   checkpoint_type: t.Optional(Enum(['agent_output', 'task_output'], 'What is reviewed (default agent_output).')),
   agent: t.Optional(t.String({ description: 'Agent that produced the output.' })),
@@ -20,7 +20,7 @@ const spec = strict({
   allow_request_changes: t.Optional(t.Boolean({ description: 'Whether request-changes is allowed (default true).' })),
   max_review_cycles: t.Optional(t.Integer({ description: 'Review rounds allowed (default 3).' })),
   review_cycle: t.Optional(t.Integer({ description: 'Current review round, from 1 (default 1).' })),
-  supersedes: t.Optional(t.String({ description: 'Previous TaskApproval of this review chain.' })),
+  supersedes: t.Optional(Ref('Previous TaskApproval of this review chain.')),
   output: t.Optional(t.Unknown({ description: 'Frozen output under review: text or any JSON value.' })),
   output_format: t.Optional(Enum(['text', 'json'], 'Format of output (default text for a string or no output, json otherwise).')),
   resume_context: t.Optional(t.Record(t.String(), t.Unknown(), { description: 'Runtime-owned data used to resume the task (default {}).' })),
@@ -49,6 +49,5 @@ export const taskApproval = defineKind({
     if (s.resume_context === undefined || s.resume_context === null) s.resume_context = {};
     return s;
   },
-  validate: (s: Spec) => durationCauses(s, ['ttl']),
   prepareStatus: approvalStatus,
 });

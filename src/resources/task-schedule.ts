@@ -3,9 +3,12 @@
 import { Type as t } from '@sinclair/typebox';
 import { defineKind, type Status } from '../registry/kind';
 import { lower, positiveOr, setDefault, trim } from '../registry/normalize';
-import type { Cause } from '../errors';
+import { defineFormat } from '../registry/validation';
 import { Enum, StringList, statusSchema, strict } from './common';
+import { Ref, TimeZone, resolveTimeZone } from './formats';
 import { normalizeTaskSource, taskTemplateSchema, trimOrDrop, validateTaskSource } from './task';
+
+export { resolveTimeZone };
 
 const PHASES = ['Pending', 'Ready', 'Suspended', 'Error'] as const;
 
@@ -67,22 +70,17 @@ export function parseCron(expr: string): { fields?: CronFields; error?: string }
   return { fields: { minute, hour, dayOfMonth, month, dayOfWeek } };
 }
 
-/** The canonical spelling of an IANA zone name, or undefined when the runtime does not know it. */
-export function resolveTimeZone(tz: string): string | undefined {
-  // Intl also accepts UTC offsets such as "+01:00"; Orloj (Go LoadLocation) wants zone names.
-  if (!/^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(tz)) return undefined;
-  try {
-    return new Intl.DateTimeFormat(undefined, { timeZone: tz }).resolvedOptions().timeZone;
-  } catch {
-    return undefined;
-  }
-}
+const CRON = defineFormat(
+  'cron',
+  (v) => parseCron(v).error === undefined,
+  (v) => `must be a 5-field cron expression such as "0 9 * * 1": ${parseCron(v).error}`,
+);
 
 const spec = strict({
-  task_ref: t.Optional(t.String({ description: 'Template Task (mode template) as name or namespace/name; exclusive with task_template.' })),
+  task_ref: t.Optional(Ref('Template Task (mode template) as name or namespace/name; exclusive with task_template.')),
   task_template: t.Optional(taskTemplateSchema('Inline TaskSpec used instead of task_ref (system required).')),
-  schedule: t.String({ description: 'Standard 5-field cron expression, e.g. "0 9 * * 1".' }),
-  time_zone: t.Optional(t.String({ description: 'IANA time zone the schedule is read in (default UTC).' })),
+  schedule: t.String({ format: CRON, description: 'Standard 5-field cron expression, e.g. "0 9 * * 1".' }),
+  time_zone: t.Optional(TimeZone('IANA time zone the schedule is read in (default UTC).')),
   suspend: t.Optional(t.Boolean({ description: 'Stop creating runs (default false).' })),
   starting_deadline_seconds: t.Optional(t.Integer({ description: 'A slot older than this is skipped (default 300).' })),
   concurrency_policy: t.Optional(Enum(['forbid'], 'Only forbid: no new run while one is active (default forbid).')),
@@ -123,13 +121,7 @@ export const taskSchedule = defineKind({
     positiveOr(s, 'failed_history_limit', 3);
     return s;
   },
-  validate(s) {
-    const causes: Cause[] = validateTaskSource(s);
-    const cron = parseCron(s.schedule);
-    if (cron.error) causes.push({ field: 'spec.schedule', message: `"${s.schedule}" is not a valid cron expression: ${cron.error}` });
-    if (!resolveTimeZone(s.time_zone)) causes.push({ field: 'spec.time_zone', message: `"${s.time_zone}" is not a known IANA time zone` });
-    return causes;
-  },
+  validate: validateTaskSource,
   prepareStatus(st: Status): Status {
     if (st.activeRuns === undefined || st.activeRuns === null) st.activeRuns = [];
     return st;

@@ -6,7 +6,8 @@ import { defineKind, type Spec, type Status, type WriteContext } from '../regist
 import { child, lower, setDefault, trim } from '../registry/normalize';
 import type { Cause } from '../errors';
 import { Enum, statusSchema, strict } from './common';
-import { normalizeTaskSource, refCauses, taskTemplateSchema, trimOrDrop, validateTaskSource } from './task';
+import { HeaderName, Ref } from './formats';
+import { normalizeTaskSource, taskTemplateSchema, trimOrDrop, validateTaskSource } from './task';
 
 const PHASES = ['Pending', 'Ready', 'Error'] as const;
 const TIMESTAMPED = ['timestamp_dot_body', 'prefix_timestamp_body'];
@@ -14,17 +15,17 @@ const TIMESTAMPED = ['timestamp_dot_body', 'prefix_timestamp_body'];
 const Str = (description: string) => t.Optional(t.String({ description }));
 
 const spec = strict({
-  task_ref: Str('Template Task (mode template) as name or namespace/name; exclusive with task_template.'),
+  task_ref: t.Optional(Ref('Template Task (mode template) as name or namespace/name; exclusive with task_template.')),
   task_template: t.Optional(taskTemplateSchema('Inline TaskSpec used instead of task_ref (system required).')),
   suspend: t.Optional(t.Boolean({ description: 'Reject deliveries with 409 (default false).' })),
   auth: t.Optional(
     strict(
       {
         profile: t.Optional(Enum(['generic', 'github', 'hmac', 'shared_token'], 'Verification profile (default generic).')),
-        secret_ref: t.String({ description: 'Secret holding the signing key or token, as name or namespace/name.' }),
-        signature_header: Str('Header carrying the signature (generic X-Signature, github X-Hub-Signature-256; required for hmac and shared_token).'),
+        secret_ref: Ref('Secret holding the signing key or token, as name or namespace/name.'),
+        signature_header: t.Optional(HeaderName('Header carrying the signature (generic X-Signature, github X-Hub-Signature-256; required for hmac and shared_token).')),
         signature_prefix: Str('Prefix stripped from the signature, case-insensitively (generic and github: sha256=).'),
-        timestamp_header: Str('Header carrying the signing timestamp (generic: X-Timestamp).'),
+        timestamp_header: t.Optional(HeaderName('Header carrying the signing timestamp (generic: X-Timestamp).')),
         max_skew_seconds: t.Optional(t.Integer({ minimum: 0, description: 'Accepted clock skew of the timestamp (default 300).' })),
         algorithm: t.Optional(Enum(['sha256', 'sha1', 'sha512'], 'hmac: hash algorithm (default sha256).')),
         payload_format: t.Optional(Enum(['body', 'timestamp_dot_body', 'prefix_timestamp_body'], 'hmac: what is signed (default body).')),
@@ -41,7 +42,7 @@ const spec = strict({
   idempotency: t.Optional(
     strict(
       {
-        event_id_header: Str('Header with the event id (generic/hmac/shared_token X-Event-Id, github X-GitHub-Delivery).'),
+        event_id_header: t.Optional(HeaderName('Header with the event id (generic/hmac/shared_token X-Event-Id, github X-GitHub-Delivery).')),
         event_id_from_body: Str('Dot path of the event id in a JSON body, e.g. data.event_id (header checked first).'),
         dedupe_window_seconds: t.Optional(t.Integer({ minimum: 0, description: 'How long an event id is remembered (github 259200, others 86400).' })),
       },
@@ -133,7 +134,6 @@ function authCauses(auth: Record<string, any>): Cause[] {
     }
   }
   if (auth.profile === 'shared_token') need('signature_header', 'for the shared_token profile');
-  causes.push(...refCauses(auth.secret_ref, 'spec.auth.secret_ref'));
   return causes;
 }
 

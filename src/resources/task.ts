@@ -3,16 +3,16 @@
 import { Type as t } from '@sinclair/typebox';
 import { defineKind, type Spec, type Status } from '../registry/kind';
 import { child, dedupe, isObj, lower, positiveOr, setDefault, trim } from '../registry/normalize';
-import { durationCauses } from '../registry/validation';
 import { isDuration } from '../util/duration';
 import type { Cause } from '../errors';
-import { Duration, Enum, StringList, StringMap, statusSchema, strict } from './common';
+import { Enum, StringList, StringMap, statusSchema, strict } from './common';
+import { Duration, Ref } from './formats';
 
 const PHASES = ['Pending', 'Running', 'WaitingApproval', 'Succeeded', 'Failed', 'DeadLetter'] as const;
 const STATUS_ARRAYS = ['trace', 'history', 'messages', 'message_idempotency', 'join_states', 'delegation_states'];
 
 const taskSpecProps = {
-  system: t.Optional(t.String({ description: 'AgentSystem to run; required when mode is run.' })),
+  system: t.Optional(Ref('AgentSystem to run (name or namespace/name); required when mode is run.')),
   mode: t.Optional(Enum(['run', 'template'], 'run executes; template is never executed and is copied by schedules and webhooks (default run).')),
   input: t.Optional(StringMap('Input values handed to the first agents (default {}).')),
   priority: t.Optional(t.String({ description: 'Free-form priority label (default normal).' })),
@@ -104,8 +104,6 @@ export function validateTaskSpec(s: Spec, prefix: string, opts: { requireSystem?
   const causes: Cause[] = [];
   if (!s.system && opts.requireSystem) causes.push({ field: `${prefix}.system`, message: 'is required' });
   else if (!s.system && s.mode === 'run') causes.push({ field: `${prefix}.system`, message: 'is required when mode is run' });
-  const durations = durationCauses(s, ['retry.backoff', 'message_retry.backoff', 'message_retry.max_backoff']);
-  for (const c of durations) causes.push({ ...c, field: prefix + c.field.slice('spec'.length) });
   return causes;
 }
 
@@ -116,15 +114,6 @@ export function validateTaskSource(s: Spec): Cause[] {
   if (hasRef && hasTemplate) return [{ field: 'spec.task_template', message: 'must not be set together with spec.task_ref (use exactly one)' }];
   if (!hasRef && !hasTemplate) return [{ field: 'spec.task_ref', message: 'is required unless spec.task_template is set' }];
   if (hasTemplate) return validateTaskSpec(s.task_template, 'spec.task_template', { requireSystem: true });
-  return refCauses(s.task_ref, 'spec.task_ref');
-}
-
-/** A reference written as `name` or `namespace/name`, both parts non-empty. */
-export function refCauses(ref: string, field: string): Cause[] {
-  const parts = ref.split('/');
-  if (parts.length > 2 || parts.some((p) => p.trim() === '')) {
-    return [{ field, message: `"${ref}" must be a name or namespace/name` }];
-  }
   return [];
 }
 

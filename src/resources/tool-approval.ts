@@ -3,11 +3,12 @@
 import { Type as t } from '@sinclair/typebox';
 import { defineKind, type Spec, type Status, type WriteContext } from '../registry/kind';
 import { lower, setDefault, trim } from '../registry/normalize';
-import { durationCauses } from '../registry/validation';
 import { parseDuration } from '../util/duration';
 import { rfc3339 } from '../util/time';
-import { Duration, Enum, statusSchema, strict } from './common';
+import { Enum, statusSchema, strict } from './common';
+import { Duration, Ref } from './formats';
 import { trimOrDrop } from './task';
+import { OPERATION_CLASSES } from './tool';
 
 const PHASES = ['Pending', 'Approved', 'Denied', 'Expired'] as const;
 export const REASON_LIMIT = 500;
@@ -36,9 +37,9 @@ export function approvalStatus(st: Status, s: Spec, ctx: WriteContext): Status {
 }
 
 const spec = strict({
-  task_ref: t.String({ description: 'Task waiting for the decision, as name or namespace/name.' }),
+  task_ref: Ref('Task waiting for the decision, as name or namespace/name.'),
   tool: t.String({ description: 'Tool whose call needs approval.' }),
-  operation_class: t.Optional(t.String({ description: 'Operation class of the call (lower-cased), e.g. write.' })),
+  operation_class: t.Optional(Enum(OPERATION_CLASSES, 'Operation class of the call (lower-cased).')),
   agent: t.Optional(t.String({ description: 'Agent that made the call.' })),
   input: t.Optional(t.String({ description: 'Tool arguments (JSON text).' })),
   reason: t.Optional(t.String({ description: `Why approval is needed (cut to ${REASON_LIMIT} characters).` })),
@@ -65,6 +66,5 @@ export const toolApproval = defineKind({
     setDefault(s, 'ttl', '10m');
     return s;
   },
-  validate: (s: Spec) => durationCauses(s, ['ttl']),
   prepareStatus: approvalStatus,
 });

@@ -3,7 +3,10 @@
 import { Type as t } from '@sinclair/typebox';
 import type { Cause } from '../errors';
 import { dedupe, isObj, lower, trim, trimFields } from '../registry/normalize';
-import { Duration, Enum, StringList, strict } from './common';
+import { defineFormat } from '../registry/validation';
+import { Enum, StringList, strict } from './common';
+import { Duration, HeaderName, HttpUrl, SecretRef } from './formats';
+import { trimOrDrop } from './task';
 
 export const ISOLATION_MODES = ['none', 'sandboxed', 'container', 'wasm', 'kubernetes'] as const;
 export const JITTERS = ['none', 'full', 'equal'] as const;
@@ -12,16 +15,16 @@ const AUTH_PROFILES = ['bearer', 'api_key_header', 'basic', 'oauth2_client_crede
 export const ToolAuth = strict(
   {
     profile: t.Optional(Enum(AUTH_PROFILES, 'How the credential is sent; bearer when only secretRef is set.')),
-    secretRef: t.Optional(t.String({ description: 'Secret name or namespace/name holding the credential.' })),
-    headerName: t.Optional(t.String({ description: 'Header carrying the key (api_key_header).' })),
-    tokenURL: t.Optional(t.String({ description: 'Token endpoint (oauth2_client_credentials).' })),
+    secretRef: t.Optional(SecretRef('Secret holding the credential: name or namespace/name, optionally :key.')),
+    headerName: t.Optional(HeaderName('Header carrying the key (api_key_header).')),
+    tokenURL: t.Optional(HttpUrl('Token endpoint (oauth2_client_credentials).')),
     scopes: t.Optional(StringList('OAuth2 scopes.')),
   },
   'Credentials attached to outgoing calls.',
 );
 
 export function normalizeAuth(auth: Record<string, any>): void {
-  trimFields(auth, ['secretRef', 'headerName', 'tokenURL']);
+  for (const k of ['secretRef', 'headerName', 'tokenURL']) trimOrDrop(auth, k);
   auth.profile = lower(auth.profile);
   if ((auth.profile === undefined || auth.profile === '' || auth.profile === null) && auth.secretRef) auth.profile = 'bearer';
   if (auth.profile === '' || auth.profile === null) delete auth.profile;
@@ -42,10 +45,17 @@ export function authCauses(auth: Record<string, any> | undefined, path: string, 
   return causes;
 }
 
+const MEMORY_SIZE = defineFormat(
+  'memory-size',
+  (v) => /^\d+[bkmg]?$/i.test(v) && parseInt(v, 10) > 0,
+  'must be a positive size such as 512m, 1g or 1048576',
+);
+const CPU_COUNT = defineFormat('cpu-count', (v) => Number(v) > 0, 'must be a positive number');
+
 export const ContainerResources = strict(
   {
-    memory: t.Optional(t.String({ description: 'Memory limit, Docker style: 512m, 1g, or bytes.' })),
-    cpus: t.Optional(t.String({ description: 'CPU limit, e.g. "0.5".' })),
+    memory: t.Optional(t.String({ format: MEMORY_SIZE, description: 'Memory limit, Docker style: 512m, 1g, or bytes.' })),
+    cpus: t.Optional(t.String({ format: CPU_COUNT, description: 'CPU limit, e.g. "0.5".' })),
     pids_limit: t.Optional(t.Integer({ minimum: 0, description: 'Process limit (0 = runtime default).' })),
   },
   'Per-container resource overrides, bounded by operator ceilings.',
@@ -53,16 +63,8 @@ export const ContainerResources = strict(
 
 export function normalizeResources(res: Record<string, any>): void {
   if (typeof res.cpus === 'number') res.cpus = String(res.cpus);
-  trimFields(res, ['memory', 'cpus']);
-}
-
-export function resourcesCauses(res: Record<string, any> | undefined, path: string): Cause[] {
-  const causes: Cause[] = [];
-  if (res?.memory && !(/^\d+[bkmg]?$/i.test(res.memory) && parseInt(res.memory, 10) > 0)) {
-    causes.push({ field: `${path}.memory`, message: 'must be a positive size such as 512m, 1g or 1048576' });
-  }
-  if (res?.cpus && !(Number(res.cpus) > 0)) causes.push({ field: `${path}.cpus`, message: 'must be a positive number' });
-  return causes;
+  trimOrDrop(res, 'memory');
+  trimOrDrop(res, 'cpus');
 }
 
 export const ToolRuntime = strict(
@@ -90,5 +92,3 @@ export function normalizeRuntimeShape(rt: Record<string, any>): void {
     rt.retry.jitter = lower(rt.retry.jitter);
   }
 }
-
-export const runtimeDurationPaths = (prefix: string) => [`${prefix}.timeout`, `${prefix}.retry.backoff`, `${prefix}.retry.max_backoff`];

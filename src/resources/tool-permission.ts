@@ -5,11 +5,12 @@ import { defineKind } from '../registry/kind';
 import { dedupe, isObj, lower, setDefault, trim } from '../registry/normalize';
 import type { Cause } from '../errors';
 import { Enum, StringList, statusSchema, strict } from './common';
+import { Ref } from './formats';
 
 const PHASES = ['Pending', 'Ready', 'Error'] as const;
 
 const spec = strict({
-  tool_ref: t.Optional(t.String({ description: 'Tool this permission guards (default: metadata.name).' })),
+  tool_ref: t.Optional(Ref('Tool this permission guards (default: metadata.name).')),
   action: t.Optional(t.String({ description: 'Action name, lower-cased (default invoke).' })),
   required_permissions: t.Optional(StringList('Permissions the agent must hold through its roles.')),
   match_mode: t.Optional(Enum(['all', 'any'], 'Hold all (default) or any of required_permissions.')),

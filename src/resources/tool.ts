@@ -2,42 +2,43 @@
 // auth; the parts it shares with McpServer live in tool-parts.ts.
 import { Type as t } from '@sinclair/typebox';
 import { defineKind, type Spec } from '../registry/kind';
-import { child, dedupe, isObj, lower, positiveOr, setDefault, trim, trimFields } from '../registry/normalize';
-import { durationCauses } from '../registry/validation';
+import { child, dedupe, isObj, lower, positiveOr, setDefault, trimFields } from '../registry/normalize';
+import { defineFormat } from '../registry/validation';
 import type { Cause } from '../errors';
-import { Duration, Enum, StringList, StringMap, statusSchema, strict } from './common';
-import {
-  ContainerResources,
-  ToolAuth,
-  ToolRuntime,
-  authCauses,
-  normalizeAuth,
-  normalizeResources,
-  normalizeRuntimeShape,
-  resourcesCauses,
-  runtimeDurationPaths,
-} from './tool-parts';
+import { Enum, StringList, StringMap, statusSchema, strict } from './common';
+import { HttpUrl, Ref, UrlOrHostPort } from './formats';
+import { trimOrDrop } from './task';
+import { ContainerResources, ToolAuth, ToolRuntime, authCauses, normalizeAuth, normalizeResources, normalizeRuntimeShape } from './tool-parts';
 
 const PHASES = ['Pending', 'Ready', 'Error'] as const;
 const TYPES = ['http', 'external', 'grpc', 'webhook-callback', 'mcp', 'wasm', 'cli', 'a2a'] as const;
 const RISK_LEVELS = ['low', 'medium', 'high', 'critical'] as const;
-const OPERATION_CLASSES = ['read', 'write', 'delete', 'admin'] as const;
+export const OPERATION_CLASSES = ['read', 'write', 'delete', 'admin'] as const;
 const WASM_DEFAULT_MEMORY = 64 * 1024 * 1024;
 const WASM_DEFAULT_FUEL = 1_000_000;
 
+const WASM_MODULE = defineFormat(
+  'wasm-module',
+  (v) => {
+    const scheme = v.match(/^([a-z][a-z0-9+.-]*):\/\//i)?.[1]?.toLowerCase();
+    return !scheme || scheme === 'https' || scheme === 'oci';
+  },
+  'must be a file path, an https:// URL or an oci:// reference',
+);
+
 const spec = strict({
   type: t.Optional(Enum(TYPES, 'Tool transport (default http).')),
-  endpoint: t.Optional(t.String({ description: 'URL or host:port the tool calls.' })),
+  endpoint: t.Optional(UrlOrHostPort('URL or host:port the tool calls.')),
   description: t.Optional(t.String({ description: 'Shown to the model.' })),
   input_schema: t.Optional(t.Record(t.String(), t.Unknown(), { description: 'JSON Schema of the tool arguments.' })),
-  mcp_server_ref: t.Optional(t.String({ description: 'McpServer name (required for type mcp).' })),
+  mcp_server_ref: t.Optional(Ref('McpServer name (required for type mcp).')),
   mcp_tool_name: t.Optional(t.String({ description: 'Tool name on the MCP server (required for type mcp).' })),
   cli: t.Optional(
     strict({
       command: t.Optional(t.String({ description: 'Executable (required for type cli).' })),
       args: t.Optional(StringList('Argument templates, one argv entry each; no shell splitting.')),
       image: t.Optional(t.String({ description: 'Container image (required unless isolation_mode is none).' })),
-      image_pull_secret: t.Optional(t.String()),
+      image_pull_secret: t.Optional(Ref('Secret with registry credentials.')),
       network: t.Optional(t.String({ description: 'Container network (default bridge).' })),
       stdin_from_input: t.Optional(t.Boolean({ description: 'Pipe the tool input to stdin.' })),
       output: t.Optional(Enum(['stdout', 'stderr', 'both'], 'What becomes the tool result (default stdout).')),
@@ -47,7 +48,7 @@ const spec = strict({
         t.Array(
           strict({
             name: t.String({ minLength: 1, description: 'Environment variable name.' }),
-            secretRef: t.String({ minLength: 1, description: 'Secret holding the value.' }),
+            secretRef: Ref('Secret holding the value.', { minLength: 1 }),
             key: t.Optional(t.String({ description: 'Key inside the Secret.' })),
           }),
         ),
@@ -57,17 +58,17 @@ const spec = strict({
   ),
   wasm: t.Optional(
     strict({
-      module: t.Optional(t.String({ description: 'Module path, https:// URL or oci:// reference.' })),
+      module: t.Optional(t.String({ format: WASM_MODULE, description: 'Module path, https:// URL or oci:// reference.' })),
       entrypoint: t.Optional(t.String({ description: 'Exported function (default run).' })),
       max_memory_bytes: t.Optional(t.Integer({ description: 'Memory cap (default 64 MiB).' })),
       fuel: t.Optional(t.Integer({ description: 'Instruction budget (default 1000000).' })),
       enable_wasi: t.Optional(t.Boolean()),
-      image_pull_secret: t.Optional(t.String()),
+      image_pull_secret: t.Optional(Ref('Secret with registry credentials (oci:// modules).')),
     }),
   ),
   a2a: t.Optional(
     strict({
-      agent_url: t.Optional(t.String({ description: 'Remote A2A agent URL (required for type a2a).' })),
+      agent_url: t.Optional(HttpUrl('Remote A2A agent URL (required for type a2a).')),
       protocol_version: t.Optional(t.String()),
       prefer_streaming: t.Optional(t.Boolean()),
     }),
@@ -85,7 +86,8 @@ export const toolNeedsAdmin = (s: Spec) => lower(s?.type) === 'cli' && lower(s?.
 
 function normalizeTypeBlocks(s: Spec): void {
   if (isObj(s.cli)) {
-    trimFields(s.cli, ['command', 'image', 'image_pull_secret', 'working_dir', 'network']);
+    trimFields(s.cli, ['command', 'image', 'working_dir', 'network']);
+    trimOrDrop(s.cli, 'image_pull_secret');
     s.cli.output = lower(s.cli.output);
     if (Array.isArray(s.cli.env_from)) for (const ref of s.cli.env_from) if (isObj(ref)) trimFields(ref, ['name', 'secretRef', 'key']);
     if (isObj(s.cli.resources)) normalizeResources(s.cli.resources);
@@ -98,7 +100,9 @@ function normalizeTypeBlocks(s: Spec): void {
     }
   }
   if (isObj(s.wasm)) {
-    trimFields(s.wasm, ['module', 'entrypoint', 'image_pull_secret']);
+    trimFields(s.wasm, ['entrypoint']);
+    trimOrDrop(s.wasm, 'module');
+    trimOrDrop(s.wasm, 'image_pull_secret');
     // Without a wasm block the worker's --tool-wasm-* settings apply, so defaults go only into a block.
     if (s.type === 'wasm') {
       setDefault(s.wasm, 'entrypoint', 'run');
@@ -106,7 +110,10 @@ function normalizeTypeBlocks(s: Spec): void {
       positiveOr(s.wasm, 'fuel', WASM_DEFAULT_FUEL);
     }
   }
-  if (isObj(s.a2a)) trimFields(s.a2a, ['agent_url', 'protocol_version']);
+  if (isObj(s.a2a)) {
+    trimFields(s.a2a, ['protocol_version']);
+    trimOrDrop(s.a2a, 'agent_url');
+  }
 }
 
 function typeCauses(s: Spec): Cause[] {
@@ -124,17 +131,8 @@ function typeCauses(s: Spec): Cause[] {
     need(!s.auth?.profile && !s.auth?.secretRef, 'spec.auth', 'is not supported for cli tools; pass credentials with spec.cli.env_from');
   }
   need(!s.cli?.image_pull_secret || s.cli.image, 'spec.cli.image', 'is required when spec.cli.image_pull_secret is set');
-  if (s.type === 'wasm' && s.wasm) {
-    const mod: string | undefined = s.wasm.module;
-    need(mod, 'spec.wasm.module', 'is required when spec.wasm is set');
-    const scheme = mod?.match(/^([a-z][a-z0-9+.-]*):\/\//i)?.[1]?.toLowerCase();
-    need(!scheme || scheme === 'https' || scheme === 'oci', 'spec.wasm.module', 'must be a file path, an https:// URL or an oci:// reference');
-  }
-  if (s.type === 'a2a') {
-    const url: string | undefined = s.a2a?.agent_url;
-    if (!url) causes.push({ field: 'spec.a2a.agent_url', message: 'is required when spec.type is a2a' });
-    else need(/^https?:\/\//i.test(url) && URL.canParse(url), 'spec.a2a.agent_url', 'must be an http(s) URL');
-  }
+  if (s.type === 'wasm' && s.wasm) need(s.wasm.module, 'spec.wasm.module', 'is required when spec.wasm is set');
+  if (s.type === 'a2a') need(s.a2a?.agent_url, 'spec.a2a.agent_url', 'is required when spec.type is a2a');
   return causes;
 }
 
@@ -149,7 +147,9 @@ export const tool = defineKind({
   normalize(s) {
     s.type = lower(s.type);
     setDefault(s, 'type', 'http');
-    trimFields(s, ['endpoint', 'mcp_server_ref', 'mcp_tool_name']);
+    trimFields(s, ['mcp_tool_name']);
+    trimOrDrop(s, 'endpoint');
+    trimOrDrop(s, 'mcp_server_ref');
     if (s.capabilities !== undefined) s.capabilities = dedupe(s.capabilities);
     if (Array.isArray(s.operation_classes)) s.operation_classes = dedupe(s.operation_classes.map((o: unknown) => lower(o)));
     s.risk_level = lower(s.risk_level);
@@ -178,8 +178,6 @@ export const tool = defineKind({
   validate(s) {
     const causes = typeCauses(s);
     if (s.type !== 'cli') causes.push(...authCauses(s.auth, 'spec.auth'));
-    causes.push(...resourcesCauses(s.cli?.resources, 'spec.cli.resources'));
-    causes.push(...durationCauses(s, runtimeDurationPaths('runtime')));
     return causes;
   },
 });

@@ -67,31 +67,28 @@ describe('AgentSystem', () => {
   });
 
   test('checks every condition rule and reports all problems at once', () => {
-    const got = fields('agent-systems', {
-      graph: {
-        a: {
-          edges: [
-            { to: 'b', condition: { output_matches: 'x'.repeat(513) } },
-            { to: 'c', condition: { output_matches: '(unclosed' } },
-            { to: 'd', condition: { equals: 'billing' } },
-            { to: 'e', condition: { output_json_path: '$.queue' } },
-            { to: 'f', condition: { output_json_path: 'queue', not_equals: 'x' } },
-            { to: 'g', condition: { output_json_path: '$.score', greater_than: 'high', less_than: '10' } },
-            { to: 'h', condition: { default: true, output_contains: 'x' } },
-            { to: 'i', condition: { default: true } },
-            { to: 'j', condition: { default: true } },
-          ],
-        },
-      },
-    });
-    expect(got).toEqual([
+    const edges = [
+      { to: 'b', condition: { output_matches: 'x'.repeat(513) } },
+      { to: 'c', condition: { output_matches: '(unclosed' } },
+      { to: 'd', condition: { equals: 'billing' } },
+      { to: 'e', condition: { output_json_path: '$.queue' } },
+      { to: 'f', condition: { output_json_path: 'queue', not_equals: 'x' } },
+      { to: 'g', condition: { output_json_path: '$.score', greater_than: 'high', less_than: '10' } },
+      { to: 'h', condition: { default: true, output_contains: 'x' } },
+      { to: 'i', condition: { default: true } },
+      { to: 'j', condition: { default: true } },
+    ];
+    // Values that do not parse are schema causes; the cross-field rules run once every value parses.
+    expect(fields('agent-systems', { graph: { a: { edges } } })).toEqual([
       'spec.graph.a.edges[0].condition.output_matches',
       'spec.graph.a.edges[1].condition.output_matches',
-      'spec.graph.a.edges[2].condition.output_json_path',
-      'spec.graph.a.edges[3].condition',
       'spec.graph.a.edges[4].condition.output_json_path',
       'spec.graph.a.edges[5].condition.greater_than',
-      'spec.graph.a.edges[6].condition.default',
+    ]);
+    expect(fields('agent-systems', { graph: { a: { edges: edges.filter((_, i) => ![0, 1, 4, 5].includes(i)) } } })).toEqual([
+      'spec.graph.a.edges[0].condition.output_json_path',
+      'spec.graph.a.edges[1].condition',
+      'spec.graph.a.edges[2].condition.default',
       'spec.graph.a.edges',
     ]);
   });
@@ -116,15 +113,17 @@ describe('AgentSystem', () => {
           c: { review: { checkpoint_id: 'sign', ttl: 'soon' } },
         },
       }),
-    ).toEqual([{ field: 'spec.graph.a.review.checkpoint_id', message: 'is required' }]);
+    ).toEqual([
+      { field: 'spec.graph.a.review.checkpoint_id', message: 'is required' },
+      { field: 'spec.graph.c.review.ttl', message: 'must be a duration such as 30s, 5m or 1h30m' },
+    ]);
     expect(
       causes('agent-systems', {
-        graph: { b: { review: { checkpoint_id: 'Sign' } }, c: { review: { checkpoint_id: 'sign', ttl: 'soon' } } },
+        graph: { b: { review: { checkpoint_id: 'Sign' } }, c: { review: { checkpoint_id: 'sign' } } },
         completion_review: { checkpoint_id: 'SIGN' },
       }),
     ).toEqual([
       { field: 'spec.graph.c.review.checkpoint_id', message: '"sign" is already used by spec.graph.b.review' },
-      { field: 'spec.graph.c.review.ttl', message: '"soon" is not a valid duration (use Go syntax such as 30s, 5m, 1h30m)' },
       { field: 'spec.completion_review.checkpoint_id', message: '"SIGN" is already used by spec.graph.b.review' },
     ]);
   });

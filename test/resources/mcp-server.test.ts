@@ -32,11 +32,13 @@ describe('McpServer', () => {
       { field: 'spec.image', message: 'is only supported for stdio transport' },
     ]);
     expect(
-      causes('mcp-servers', { transport: 'stdio', command: 'x', image_pull_secret: 'p', env: [{ name: 'A', value: '1' }, { name: 'B', secretRef: 's', mountPath: 'rel' }] }),
+      causes('mcp-servers', { transport: 'stdio', command: 'x', image_pull_secret: 'p', env: [{ name: 'A', value: '1' }, { name: 'B', secretRef: 's', mountPath: '/run/b' }] }),
     ).toEqual([
       { field: 'spec.image', message: 'is required when spec.image_pull_secret is set' },
       { field: 'spec.env[1].mountPath', message: 'requires spec.image' },
-      { field: 'spec.env[1].mountPath', message: 'must be an absolute path' },
+    ]);
+    expect(causes('mcp-servers', { transport: 'stdio', image: 'i', env: [{ name: 'B', secretRef: 's', mountPath: 'rel' }] })).toEqual([
+      { field: 'spec.env[0].mountPath', message: 'must be an absolute path' },
     ]);
   });
 
@@ -54,13 +56,13 @@ describe('McpServer', () => {
       fields('mcp-servers', {
         transport: 'http',
         endpoint: 'http://mcp',
-        auth: { profile: 'bearer' },
         resources: { memory: '0m' },
         idle_timeout: 'never',
         reconnect: { backoff: 'x' },
         default_tool_runtime: { timeout: 'y' },
       }),
-    ).toEqual(['spec.auth.secretRef', 'spec.resources.memory', 'spec.idle_timeout', 'spec.reconnect.backoff', 'spec.default_tool_runtime.timeout']);
+    ).toEqual(['spec.idle_timeout', 'spec.reconnect.backoff', 'spec.resources.memory', 'spec.default_tool_runtime.timeout']);
+    expect(fields('mcp-servers', { transport: 'http', endpoint: 'http://mcp', auth: { profile: 'bearer' } })).toEqual(['spec.auth.secretRef']);
   });
 
   test('status carries discovery fields and only its own phases', () => {

@@ -22,6 +22,7 @@ describe('SealedSecret', () => {
   test('every sealed value needs keyId, wrappedKey and ciphertext in standard base64', () => {
     const { sortedFields } = kindHelpers();
     expect(sortedFields('sealed-secrets', { encryptedData: { a: { wrappedKey: ' ', ciphertext: 'x' }, b: { ...sealed, iv: 'x' } } })).toEqual([
+      'spec.encryptedData.a.ciphertext',
       'spec.encryptedData.a.keyId',
       'spec.encryptedData.a.wrappedKey',
       'spec.encryptedData.b.iv',

@@ -53,8 +53,8 @@ describe('TaskSchedule', () => {
     const { sortedFields } = kindHelpers();
     expect(sortedFields('task-schedules', { schedule: '0 * * * *', task_template: { mode: 'template', retry: { backoff: 'x' } } })).toEqual([
       'spec.task_template.retry.backoff',
-      'spec.task_template.system',
     ]);
+    expect(sortedFields('task-schedules', { schedule: '0 * * * *', task_template: { mode: 'template' } })).toEqual(['spec.task_template.system']);
     expect(sortedFields('task-schedules', { schedule: '0 * * * *', task_template: { system: 's', bogus: 1 } })).toEqual(['spec.task_template.bogus']);
   });
 
@@ -92,7 +92,7 @@ describe('TaskSchedule', () => {
 
   test('reports several problems at once and rejects unknown fields and policies', () => {
     const { sortedFields } = kindHelpers();
-    expect(sortedFields('task-schedules', { schedule: 'every monday', time_zone: 'Nowhere/Land' })).toEqual(['spec.schedule', 'spec.task_ref', 'spec.time_zone']);
+    expect(sortedFields('task-schedules', { task_ref: 'a/b/c', schedule: 'every monday', time_zone: 'Nowhere/Land' })).toEqual(['spec.schedule', 'spec.task_ref', 'spec.time_zone']);
     expect(sortedFields('task-schedules', { ...base, concurrency_policy: 'allow', suspended: true, suspend: 'no' })).toEqual([
       'spec.concurrency_policy',
       'spec.suspend',

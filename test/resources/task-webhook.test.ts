@@ -104,6 +104,7 @@ describe('TaskWebhook', () => {
       'spec.payload.mode',
     ]);
     expect(sortedFields('task-webhooks', {})).toEqual(['spec.auth.secret_ref']);
-    expect(sortedFields('task-webhooks', { auth: { secret_ref: 'ns/' } })).toEqual(['spec.auth.secret_ref', 'spec.task_ref']);
+    expect(sortedFields('task-webhooks', { auth: { secret_ref: 'ns/' } })).toEqual(['spec.auth.secret_ref']);
+    expect(sortedFields('task-webhooks', { auth: { secret_ref: 's' } })).toEqual(['spec.task_ref']);
   });
 });

@@ -60,13 +60,13 @@ describe('Tool', () => {
   });
 
   test('mcp tools need server and tool name; auth profiles need their fields; durations must parse', () => {
-    expect(
-      fields('tools', {
-        type: 'mcp',
-        auth: { profile: 'oauth2_client_credentials' },
-        runtime: { timeout: 'soon', retry: { backoff: '5 seconds', max_backoff: '1m' } },
-      }),
-    ).toEqual(['spec.mcp_server_ref', 'spec.mcp_tool_name', 'spec.auth.secretRef', 'spec.auth.tokenURL', 'spec.runtime.timeout', 'spec.runtime.retry.backoff']);
+    expect(fields('tools', { type: 'mcp', auth: { profile: 'oauth2_client_credentials' } })).toEqual([
+      'spec.mcp_server_ref',
+      'spec.mcp_tool_name',
+      'spec.auth.secretRef',
+      'spec.auth.tokenURL',
+    ]);
+    expect(fields('tools', { runtime: { timeout: 'soon', retry: { backoff: '5 seconds', max_backoff: '1m' } } })).toEqual(['spec.runtime.timeout', 'spec.runtime.retry.backoff']);
     expect(fields('tools', { auth: { profile: 'api_key_header', secretRef: 's' } })).toEqual(['spec.auth.headerName']);
   });
 
@@ -81,17 +81,13 @@ describe('Tool', () => {
     const host = apply('tools', { type: 'cli', cli: { command: 'ls', output: 'BOTH' }, runtime: { isolation_mode: 'none' } }).spec;
     expect(host.cli).toEqual({ command: 'ls', output: 'both', network: 'bridge' });
     expect(toolNeedsAdmin(host)).toBe(true);
-    expect(
-      causes('tools', {
-        type: 'cli',
-        cli: { image_pull_secret: 'pull', resources: { memory: 'lots', cpus: '0' } },
-        auth: { secretRef: 's' },
-      }),
-    ).toEqual([
+    expect(causes('tools', { type: 'cli', cli: { image_pull_secret: 'pull' }, auth: { secretRef: 's' } })).toEqual([
       { field: 'spec.cli.command', message: 'is required when spec.type is cli' },
       { field: 'spec.cli.image', message: 'is required when spec.type is cli and isolation_mode is not none' },
       { field: 'spec.auth', message: 'is not supported for cli tools; pass credentials with spec.cli.env_from' },
       { field: 'spec.cli.image', message: 'is required when spec.cli.image_pull_secret is set' },
+    ]);
+    expect(causes('tools', { type: 'cli', cli: { command: 'x', image: 'i', resources: { memory: 'lots', cpus: '0' } } })).toEqual([
       { field: 'spec.cli.resources.memory', message: 'must be a positive size such as 512m, 1g or 1048576' },
       { field: 'spec.cli.resources.cpus', message: 'must be a positive number' },
     ]);
