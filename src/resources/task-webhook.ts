@@ -1,5 +1,5 @@
 // TaskWebhook: creates run tasks from signed HTTP deliveries; owns the auth-profile defaults and
-// rules and the server-computed delivery endpoint (status.endpointID / endpointPath).
+// rules and the server-computed delivery endpoint id (status.endpointID).
 import { createHash } from 'node:crypto';
 import { Type as t } from '@sinclair/typebox';
 import { defineKind, type Spec, type Status, type WriteContext } from '../registry/kind';
@@ -62,7 +62,9 @@ const spec = strict({
 
 const status = statusSchema(PHASES, {
   endpointID: t.Optional(t.String({ description: 'Hex of the first 12 bytes of SHA-256("<namespace>/<name>").' })),
-  endpointPath: t.Optional(t.String({ description: 'Delivery URL path: /v1/webhook-deliveries/<endpointID>.' })),
+  endpointPath: t.Optional(
+    t.String({ description: 'Delivery URL path /v1/webhook-deliveries/<endpointID>; set only once this server accepts deliveries (not yet in this build).' }),
+  ),
   lastDeliveryTime: t.Optional(t.String({ description: 'RFC 3339 time of the last delivery.' })),
   lastEventID: t.Optional(t.String({ description: 'Event id of the last delivery.' })),
   lastTriggeredTask: t.Optional(t.String({ description: 'Run task created by the last accepted delivery.' })),
@@ -75,6 +77,9 @@ const status = statusSchema(PHASES, {
 export function webhookEndpointID(namespace: string, name: string): string {
   return createHash('sha256').update(`${namespace}/${name}`).digest('hex').slice(0, 24);
 }
+
+/** The path deliveries for an endpoint id are posted to, once the delivery route exists. */
+export const webhookEndpointPath = (endpointID: string) => `/v1/webhook-deliveries/${endpointID}`;
 
 function skewDefault(auth: Record<string, any>): void {
   if (auth.max_skew_seconds === undefined || auth.max_skew_seconds === null || auth.max_skew_seconds === 0) auth.max_skew_seconds = 300;
@@ -140,7 +145,7 @@ function authCauses(auth: Record<string, any>): Cause[] {
 export const taskWebhook = defineKind({
   kind: 'TaskWebhook',
   plural: 'task-webhooks',
-  description: 'Creates run tasks from authenticated HTTP deliveries to /v1/webhook-deliveries/{endpointID}.',
+  description: 'Creates run tasks from authenticated HTTP deliveries (delivery route not served in this build; status.endpointID identifies the endpoint).',
   spec,
   status,
   phases: [...PHASES],
@@ -162,8 +167,11 @@ export const taskWebhook = defineKind({
   validate(s: Spec) {
     return [...validateTaskSource(s), ...authCauses(s.auth)];
   },
+  // Server-owned, so a status write cannot forge them. Deliveries are not served in this build and
+  // a path answering 404 must not be advertised: endpointPath stays unset until the delivery route
+  // lands and sets it here as webhookEndpointPath(id).
   prepareStatus(st: Status, _spec: Spec, ctx: WriteContext): Status {
-    const id = webhookEndpointID(ctx.namespace, ctx.name);
-    return { ...st, endpointID: id, endpointPath: `/v1/webhook-deliveries/${id}` };
+    const { endpointPath: _unserved, ...rest } = st;
+    return { ...rest, endpointID: webhookEndpointID(ctx.namespace, ctx.name) };
   },
 });
