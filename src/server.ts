@@ -1,5 +1,6 @@
-// Starts the server: opens the data directory, builds the registry and app, listens, and stops
-// gracefully (in-flight requests finish, then the database closes).
+// Starts the server: listens first (so a busy address touches nothing on disk), locks and opens
+// the data directory, builds the registry and app, and stops gracefully (in-flight requests
+// finish, then the database closes).
 import { createApp } from './api/app';
 import { isLoopback, parseAddr, type ServeConfig } from './cli/config';
 import type { Logger } from './log';
@@ -17,7 +18,9 @@ import { startEngine } from './runtime/engine';
 import { startWorkerHealth } from './runtime/workers';
 import { CallbackBroker } from './runtime/tools';
 import { ObjectLogs } from './store/object-logs';
-import { DB_FILE, openStore } from './store/open-store';
+import { DB_FILE, openStore, type PersistentStore } from './store/open-store';
+import { lockDataDir, type ServeLock } from './store/serve-lock';
+import { mkdirSync } from 'node:fs';
 import { systemClock } from './util/time';
 
 export interface RunningServer {
@@ -30,7 +33,20 @@ export interface RunningServer {
 
 export function startServer(config: ServeConfig, log: Logger): RunningServer {
   const { hostname, port } = parseAddr(config.addr)!;
-  const persistent = openStore(config.dataDir, config.secretEncryptionKey);
+  // Until the app exists (the rest of this function, which never yields) nothing is served.
+  let handle: ((request: Request, ip?: string) => Response | Promise<Response>) | undefined;
+  const server = listen(config.addr, hostname, port, (request, ip) => handle?.(request, ip) ?? new Response(null, { status: 503 }));
+  let lock: ServeLock | undefined;
+  let persistent: PersistentStore;
+  try {
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    lock = lockDataDir(config.dataDir);
+    persistent = openStore(config.dataDir, config.secretEncryptionKey);
+  } catch (e) {
+    lock?.release();
+    void server.stop(true);
+    throw e;
+  }
   const sqlite = persistent.handle.sqlite;
   // The worker thread copies WAL pages into the database as they come; this connection only
   // finishes the job every 16,384 pages (64 MiB), which lets the next write start the WAL over.
@@ -63,16 +79,7 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
     corsOrigins: config.corsOrigins,
     controllers: () => ({ 'log-retention': retention.healthy, 'sealed-secrets': sealedSecrets.healthy }),
   });
-  const server = Bun.serve({
-    hostname,
-    port,
-    // Bodies are limited (and answered 413 in the Status shape) by the API itself.
-    maxRequestBodySize: 1024 * 1024 * 1024,
-    // Bun's default closes a connection after 10 s without bytes; watch streams send a heartbeat
-    // every --watch-heartbeat-interval (default 15 s), so allow the most Bun does.
-    idleTimeout: 255,
-    fetch: (request, srv) => app.handle(request, srv.requestIP(request)?.address),
-  });
+  handle = (request, ip) => app.handle(request, ip);
   const url = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${server.port}`;
   // Worker phases are the server's to keep, whether it runs tasks itself or leaves them to workers.
   const stopHealth = startWorkerHealth(core.registry, core.events, systemClock, log);
@@ -109,9 +116,35 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
         await server.stop(true);
         await checkpointer.stop();
         persistent.handle.close();
+        lock!.release();
         log.info('stopped');
       })();
       return stopping;
     },
   };
+}
+
+const LISTEN_ERRORS: Record<string, string> = {
+  EADDRINUSE: 'the address is already in use (another orrery server, or another program): pick another port with --addr',
+  EADDRNOTAVAIL: 'no network interface of this machine has that address: use 127.0.0.1, 0.0.0.0 or one of its own addresses',
+  EACCES: 'permission denied (ports below 1024 need privileges): pick a port from 1024 up',
+};
+
+/** Binds the listener, or throws an error that names the address and what to do. */
+function listen(addr: string, hostname: string, port: number, handle: (request: Request, ip?: string) => Response | Promise<Response>) {
+  try {
+    return Bun.serve({
+      hostname,
+      port,
+      // Bodies are limited (and answered 413 in the Status shape) by the API itself.
+      maxRequestBodySize: 1024 * 1024 * 1024,
+      // Bun's default closes a connection after 10 s without bytes; watch streams send a heartbeat
+      // every --watch-heartbeat-interval (default 15 s), so allow the most Bun does.
+      idleTimeout: 255,
+      fetch: (request, srv) => handle(request, srv.requestIP(request)?.address),
+    });
+  } catch (e) {
+    const code = (e as { code?: string }).code ?? '';
+    throw new Error(`cannot listen on ${addr} (--addr): ${LISTEN_ERRORS[code] ?? (e as Error).message}`);
+  }
 }

@@ -15,7 +15,7 @@ import { LOG_LEVEL_FLAG, parseBool, parseFlags, positiveDuration, positiveInt, s
 const duration = positiveDuration('15s or 24h');
 
 export const SERVE_FLAGS: FlagSpec[] = [
-  { name: 'addr', description: 'Listen address host:port', default: '127.0.0.1:8080', validate: (v) => (parseAddr(v) ? undefined : 'must be host:port, :port or [ipv6]:port') },
+  { name: 'addr', description: 'Listen address host:port', default: '127.0.0.1:8080', validate: addrProblem },
   { name: 'data-dir', description: 'Directory for the SQLite database and generated key files', default: './data' },
   LOG_LEVEL_FLAG,
   { name: 'auth-mode', description: 'off (open unless bearer tokens exist) or native (users, sessions, tokens)', default: 'off', validate: (v) => (v === 'off' || v === 'native' ? undefined : 'must be off or native') },
@@ -94,6 +94,12 @@ export function serveConfig(args: string[], env: Record<string, string | undefin
     embeddedWorker: parseBool(v['embedded-worker']),
     engine: engine.config,
   };
+}
+
+function addrProblem(v: string): string | undefined {
+  if (parseAddr(v)) return undefined;
+  const port = /:(\d+)$/.exec(v.trim())?.[1];
+  return port !== undefined && Number(port) > 65535 ? `has port ${port}, which is out of range (0 to 65535)` : 'must be host:port, :port or [ipv6]:port';
 }
 
 export function parseAddr(addr: string): { hostname: string; port: number } | undefined {

@@ -28,7 +28,13 @@ Environment:
                                generated in the data directory
   ORLOJ_SECRET_<NAME>          API key of a model endpoint whose auth.secretRef NAME has no
                                Secret with a value
-  ORLOJ_API_TOKEN(S)           bearer tokens (see docs/auth.md)
+  ORLOJ_API_TOKEN              one bearer token with the admin role
+  ORLOJ_API_TOKENS             several: comma-separated token:role or name:token:role entries;
+                               roles admin, writer, controller, reader (default reader)
+  ORLOJ_SETUP_TOKEN            with --auth-mode native: the first-admin setup call
+                               (POST /v1/auth/setup) must present it as setup_token
+
+Any bearer token turns authentication on, also with --auth-mode off.
 `;
 }
 
@@ -60,7 +66,7 @@ async function serve(args: string[], env: Record<string, string | undefined>): P
     }
     config = serveConfig(args, env);
   } catch (e) {
-    process.stderr.write(`orrery: ${e instanceof ApiError ? e.message : String(e)}\n`);
+    process.stderr.write(`orrery: ${e instanceof ApiError ? e.message : String(e)}\nRun \`orrery --help\` for the flags and their environment variables.\n`);
     return 2;
   }
   const log = createLogger(config.logLevel);

@@ -41,7 +41,7 @@ export async function workerCommand(args: string[], env: Record<string, string |
     engine = engineConfig(values);
     if (engine.problems.length) throw new Error(engine.problems.join('; '));
   } catch (e) {
-    process.stderr.write(`orrery worker: ${e instanceof ApiError ? e.message : (e as Error).message}\n`);
+    process.stderr.write(`orrery worker: ${e instanceof ApiError ? e.message : (e as Error).message}\nRun \`orrery worker --help\` for the flags and their environment variables.\n`);
     return 2;
   }
   const log = createLogger(values['log-level'] as LogLevel);

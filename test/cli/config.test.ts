@@ -52,6 +52,7 @@ describe('serve configuration', () => {
     expect(parseAddr(':8080')).toEqual({ hostname: '0.0.0.0', port: 8080 });
     expect(parseAddr('[::1]:0')).toEqual({ hostname: '::1', port: 0 });
     expect(parseAddr('host:99999')).toBeUndefined();
+    expect(() => serveConfig(['--addr', '127.0.0.1:99999'], {})).toThrow('--addr (ORLOJ_ADDR) has port 99999, which is out of range (0 to 65535): "127.0.0.1:99999"');
   });
 });
 
@@ -95,6 +96,15 @@ describe('commands', () => {
     expect(bad.stderr.toString()).toContain('unknown command "frobnicate"');
     const badFlag = run('serve', '--addr', 'nowhere');
     expect(badFlag.exitCode).toBe(2);
-    expect(badFlag.stderr.toString()).toContain('--addr (ORLOJ_ADDR)');
+    expect(badFlag.stderr.toString()).toBe('orrery: --addr (ORLOJ_ADDR) must be host:port, :port or [ipv6]:port: "nowhere"\nRun `orrery --help` for the flags and their environment variables.\n');
+    const badWorkerFlag = run('worker', '--bogus');
+    expect(badWorkerFlag.exitCode).toBe(2);
+    expect(badWorkerFlag.stderr.toString()).toBe('orrery worker: unknown flag --bogus\nRun `orrery worker --help` for the flags and their environment variables.\n');
+  });
+
+  test('the help stands alone: every variable explained, no file a binary user lacks', () => {
+    const help = run('--help').stdout.toString();
+    for (const v of ['ORLOJ_API_TOKEN ', 'ORLOJ_API_TOKENS', 'ORLOJ_SETUP_TOKEN', 'ORLOJ_SECRET_ENCRYPTION_KEY', 'ORLOJ_SECRET_<NAME>']) expect(help).toContain(v);
+    expect(help).not.toMatch(/docs\/|README/);
   });
 });
