@@ -12,7 +12,7 @@ const DEFAULTS: Record<string, string> = {
   duration: '10s', warmup: '1s', connections: '32', 'list-small': '1000', 'list-large': '100000',
   'list-samples': '200', 'cold-starts': '5', binary: 'dist/orrery', 'seed-timeout': '300s', 'max-time': '20m', skip: '',
 };
-const HELP = `Usage: bun scripts/bench/crud.ts [--flag value]…
+const HELP = `Usage: npx bun scripts/bench/crud.ts [--flag value]…
 Flags (defaults): ${Object.entries(DEFAULTS).map(([k, v]) => `--${k} ${v || '""'}`).join(', ')}
 --skip takes a comma list of: cold, crud, scale.`;
 

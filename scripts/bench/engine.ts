@@ -11,7 +11,7 @@ const ROOT = join(import.meta.dir, '..', '..');
 const BUN = process.execPath;
 const DEFAULTS: Record<string, string> = { tasks: '200', concurrency: '4', warmup: '8', 'task-timeout': '30s', 'rtt-samples': '200', 'max-time': '20m' };
 const SWITCHES = ['skip-langgraph', 'skip-orrery', 'omit-concurrency-flag'];
-const HELP = `Usage: bun scripts/bench/engine.ts [--flag value]…
+const HELP = `Usage: npx bun scripts/bench/engine.ts [--flag value]…
 Flags (defaults): ${Object.entries(DEFAULTS).map(([k, v]) => `--${k} ${v}`).join(', ')}; switches: ${SWITCHES.map((s) => `--${s}`).join(', ')}.
 --tasks: measured tasks per engine (after --warmup more); --concurrency: tasks in flight (closed loop), also passed as
 Orrery's --max-concurrent-tasks and LangGraph's --n-jobs-per-worker; --task-timeout: longest wait for one task;

@@ -1,6 +1,6 @@
 // Watch fan-out benchmark: N SSE watchers on /v1/agents/watch (spread over child processes, see
 // sse-client.ts), a paced writer updating agents, and per-(watcher, revision) delivery and latency.
-// Run: bun scripts/bench/watch.ts [--watchers 1000] [--rate 1000] [--duration 30s] [--help]
+// Run: npx bun scripts/bench/watch.ts [--watchers 1000] [--rate 1000] [--duration 30s] [--help]
 import type { Subprocess } from 'bun';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
