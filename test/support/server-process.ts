@@ -1,5 +1,5 @@
 // Starts `orrery serve` (from source or a compiled binary) as a real process on a free port and
-// waits until /healthz answers.
+// waits until /healthz answers, and `orrery worker` processes on the same data directory.
 import type { Subprocess } from 'bun';
 import { join } from 'node:path';
 
@@ -45,4 +45,24 @@ export async function startServer(dataDir: string, opts: { bin?: string; cwd?: s
     await Bun.sleep(20);
   }
   return { proc, url, log: () => text };
+}
+
+/** Starts `orrery worker` on a data directory; its stderr is collected like the server's. */
+export function startWorker(dataDir: string, id: string, env: Record<string, string> = {}): { proc: Subprocess<'ignore', 'ignore', 'pipe'>; log(): string } {
+  const proc = Bun.spawn([process.execPath, join(import.meta.dir, '../../src/main.ts'), 'worker', '--data-dir', dataDir, '--worker-id', id], {
+    stdin: 'ignore',
+    stdout: 'ignore',
+    stderr: 'pipe',
+    env: { PATH: process.env.PATH ?? '', ...env },
+  });
+  let text = '';
+  void (async () => {
+    const reader = proc.stderr.getReader();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      text += new TextDecoder().decode(value);
+    }
+  })();
+  return { proc, log: () => text };
 }

@@ -1,10 +1,11 @@
 // Resume across a server restart on the same data directory, and watches that see writes made
-// by another process on the same database — both with real server processes.
+// by another process (an `orrery worker`) on the same database — with real processes.
 import { afterAll, expect, test } from 'bun:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NO_WORKER, startServer } from '../support/server-process';
+import { kindOf, manifestsUnder } from '../support/manifests';
+import { NO_WORKER, startServer, startWorker } from '../support/server-process';
 import { json, SseReader } from '../support/sse';
 
 const work = mkdtempSync(join(tmpdir(), 'orrery-watch-restart-'));
@@ -45,21 +46,38 @@ test('a client that resumes after a restart receives exactly the 500 changes it 
 
 test('a watch sees writes committed by another process on the same database', async () => {
   const dir = join(work, 'two-processes');
-  const a = await startServer(dir, NO_WORKER);
-  const b = await startServer(dir, NO_WORKER);
-  // An empty collection: the stream must still open at once (headers flushed, no data yet).
-  const w = new SseReader(await fetch(`${a.url}/v1/agents/watch`));
-  const ev = new SseReader(await fetch(`${a.url}/v1/events/watch`));
-  for (let i = 0; i < 20; i++) await apply(i % 2 ? a.url : b.url, `x${i}`, 'm');
-  const frames = await w.waitFor(20);
-  expect(frames.map((f) => Number(f.id))).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
-  expect(frames.map((f) => json(f).resource.metadata.name)).toEqual(Array.from({ length: 20 }, (_, i) => `x${i}`));
-  expect((await ev.waitFor(20)).map((f) => Number(f.id))).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
-  await w.close();
-  await ev.close();
-  for (const p of [a, b]) {
-    p.proc.kill('SIGTERM');
-    expect(await p.proc.exited).toBe(0);
+  const server = await startServer(dir, NO_WORKER);
+  const worker = startWorker(dir, 'other-process');
+  try {
+    // An empty collection: the stream must still open at once (headers flushed, no data yet).
+    const w = new SseReader(await fetch(`${server.url}/v1/tasks/watch`));
+    const ev = new SseReader(await fetch(`${server.url}/v1/events/watch?kind=Task&type=task.succeeded`));
+    const docs = manifestsUnder(join(import.meta.dir, '../../examples/blueprints/pipeline'));
+    for (const doc of docs) {
+      const r = await fetch(`${server.url}/v1/${kindOf(doc.manifest)!.plural}`, { method: 'POST', body: doc.text, headers: { 'content-type': 'application/yaml' } });
+      expect(r.status).toBe(201);
+    }
+    // Every later write of the task is the worker process's; the server's watches see each one.
+    const resources = () => w.data.filter((f) => f.event === 'resource');
+    await w.waitUntil(() => resources().some((f) => json(f).resource.status?.phase === 'Succeeded'), 30_000);
+    const frames = resources();
+    expect(frames.map((f) => json(f).resource.status?.phase ?? 'Pending')).toEqual([
+      'Pending',
+      ...Array(frames.length - 2).fill('Running'),
+      'Succeeded',
+    ]);
+    expect(new Set(frames.slice(1, -1).map((f) => json(f).resource.status.claimedBy))).toEqual(new Set(['other-process']));
+    const ids = frames.map((f) => Number(f.id));
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    const [done] = await ev.waitFor(1);
+    expect(json(done)).toMatchObject({ kind: 'Task', name: 'pipeline-brief', type: 'task.succeeded', data: { claimedBy: 'other-process' } });
+    await w.close();
+    await ev.close();
+  } finally {
+    worker.proc.kill('SIGTERM');
+    expect(await worker.proc.exited).toBe(0);
+    server.proc.kill('SIGTERM');
+    expect(await server.proc.exited).toBe(0);
   }
 });
 

@@ -5,7 +5,7 @@ import { afterAll, expect, test } from 'bun:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer } from '../../support/server-process';
+import { startServer, startWorker } from '../../support/server-process';
 import { api, applyPipeline, countingTool, holdingModel, tasks, until } from './durable-fakes';
 
 const work = mkdtempSync(join(tmpdir(), 'orrery-takeover-'));
@@ -19,24 +19,7 @@ afterAll(() => {
 
 const timing = { ORLOJ_TASK_LEASE_DURATION: '1500ms', ORLOJ_TASK_HEARTBEAT_INTERVAL: '300ms' };
 
-function worker(dir: string, id: string) {
-  const proc = Bun.spawn([process.execPath, join(import.meta.dir, '../../../src/main.ts'), 'worker', '--data-dir', dir, '--worker-id', id], {
-    stdin: 'ignore',
-    stdout: 'ignore',
-    stderr: 'pipe',
-    env: { PATH: process.env.PATH ?? '', ...timing },
-  });
-  let text = '';
-  void (async () => {
-    const reader = proc.stderr.getReader();
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      text += new TextDecoder().decode(value);
-    }
-  })();
-  return { proc, log: () => text };
-}
+const worker = (dir: string, id: string) => startWorker(dir, id, timing);
 
 test('a lapsed lease is taken over and the stale worker is fenced out', async () => {
   const dir = join(work, 'data');
