@@ -19,7 +19,7 @@ import { startWorkerHealth } from './runtime/workers';
 import { CallbackBroker } from './runtime/tools';
 import { ObjectLogs } from './store/object-logs';
 import { DB_FILE, openStore, type PersistentStore } from './store/open-store';
-import { lockDataDir, type ServeLock } from './store/serve-lock';
+import { lockDataDir, lockWorkerId, type ProcessLock } from './store/process-locks';
 import { mkdirSync } from 'node:fs';
 import { systemClock } from './util/time';
 
@@ -36,14 +36,15 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
   // Until the app exists (the rest of this function, which never yields) nothing is served.
   let handle: ((request: Request, ip?: string) => Response | Promise<Response>) | undefined;
   const server = listen(config.addr, hostname, port, (request, ip) => handle?.(request, ip) ?? new Response(null, { status: 503 }));
-  let lock: ServeLock | undefined;
+  const locks: ProcessLock[] = [];
   let persistent: PersistentStore;
   try {
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-    lock = lockDataDir(config.dataDir);
+    locks.push(lockDataDir(config.dataDir));
+    if (config.embeddedWorker) locks.push(lockWorkerId(config.dataDir, config.engine.workerId));
     persistent = openStore(config.dataDir, config.secretEncryptionKey);
   } catch (e) {
-    lock?.release();
+    for (const lock of locks) lock.release();
     void server.stop(true);
     throw e;
   }
@@ -116,7 +117,7 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
         await server.stop(true);
         await checkpointer.stop();
         persistent.handle.close();
-        lock!.release();
+        for (const lock of locks) lock.release();
         log.info('stopped');
       })();
       return stopping;

@@ -8,6 +8,8 @@ import { createLogger, type LogLevel } from '../log';
 import { startEngine } from '../runtime/engine';
 import { ObjectLogs } from '../store/object-logs';
 import { openStore } from '../store/open-store';
+import { lockWorkerId } from '../store/process-locks';
+import { mkdirSync } from 'node:fs';
 import { KeyError } from '../store/secret-cipher';
 import { systemClock } from '../util/time';
 
@@ -46,9 +48,13 @@ export async function workerCommand(args: string[], env: Record<string, string |
   }
   const log = createLogger(values['log-level'] as LogLevel);
   let persistent;
+  let lock;
   try {
+    mkdirSync(values['data-dir'], { recursive: true, mode: 0o700 });
+    lock = lockWorkerId(values['data-dir'], engine.config.workerId);
     persistent = openStore(values['data-dir'], env.ORLOJ_SECRET_ENCRYPTION_KEY);
   } catch (e) {
+    lock?.release();
     log.error(e instanceof KeyError ? e.message : `cannot start: ${(e as Error).message}`);
     return 1;
   }
@@ -73,6 +79,7 @@ export async function workerCommand(args: string[], env: Record<string, string |
   });
   core.stop();
   persistent.handle.close();
+  lock.release();
   log.info('stopped');
   return 0;
 }
