@@ -44,7 +44,10 @@ export interface KindStrategy {
   prepare?(spec: Spec, ctx: WriteContext): { spec: Spec; causes?: Cause[] };
   /** Defaults and canonical forms (trim, lower-case, dedupe). Must tolerate malformed input. */
   normalize?(spec: Spec, ctx: WriteContext): Spec;
-  /** Cross-field rules the schema cannot say. Field paths are absolute ("spec.x.y"). */
+  /**
+   * Cross-field rules the schema cannot say. Field paths are absolute ("spec.x.y"). Runs on a
+   * normalized spec whose types and shapes match the schema; a formatted string may still be bad.
+   */
   validate?(spec: Spec, ctx: WriteContext): Cause[];
   /** Server-computed status fields, applied on every write (e.g. webhook endpoint ids). */
   prepareStatus?(status: Status, spec: Spec, ctx: WriteContext): Status;

@@ -13,7 +13,7 @@ import { listObjects, type ListOptions, type ListResult } from './list';
 import { recordResourceEvent, type WriteAction } from './resource-events';
 import type { EventLog } from '../store/event-log';
 import type { OrreryEvent } from '../events/event';
-import { schemaCauses } from './validation';
+import { addCauses, checkSchema, schemaCauses } from './validation';
 
 export interface CommittedChange {
   type: ChangeType;
@@ -241,10 +241,12 @@ export class Registry {
       if (prepared.causes) causes.push(...prepared.causes);
     }
     if (def.normalize) spec = def.normalize(spec, ctx);
-    const schemaProblems = schemaCauses(def.spec, spec, 'spec');
-    causes.push(...schemaProblems);
-    // Cross-field rules assume well-typed input; report them only once the shapes are right.
-    if (def.validate && schemaProblems.length === 0) causes.push(...def.validate(spec, ctx));
+    const schema = checkSchema(def.spec, spec, 'spec');
+    causes.push(...schema.causes);
+    // Cross-field rules assume the declared types and shapes, not valid formats: they also run when
+    // only formats fail, so one request lists every problem. A rule that repeats a format cause
+    // (same field and message) is not listed twice; schema causes come first, then the rules'.
+    if (def.validate && schema.wellTyped) addCauses(causes, def.validate(spec, ctx));
     return spec;
   }
 

@@ -1,5 +1,6 @@
 // Turns TypeBox schema errors into Status causes with dotted field paths, one cause per problem,
-// and holds the named string formats (durations, time zones, base64, …) schemas refer to.
+// tells format problems from shape problems, and holds the named string formats (durations, time
+// zones, base64, …) schemas refer to.
 import { FormatRegistry, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { ValueErrorType } from '@sinclair/typebox/value';
@@ -68,17 +69,47 @@ function checker(schema: TSchema): TypeCheck<TSchema> {
   return c;
 }
 
-export function schemaCauses(schema: TSchema, value: unknown, prefix: string): Cause[] {
+/** A value's schema causes, and whether its types and shapes are right (only formats fail). */
+export interface SchemaReport {
+  causes: Cause[];
+  /**
+   * True when every problem is a format problem: each value has its declared type and only its
+   * content is wrong (a bad duration, URL, reference…). Cross-field rules can run on such a value.
+   */
+  wellTyped: boolean;
+}
+
+export function checkSchema(schema: TSchema, value: unknown, prefix: string): SchemaReport {
   const check = checker(schema);
-  if (check.Check(value)) return [];
+  if (check.Check(value)) return { causes: [], wellTyped: true };
   const causes: Cause[] = [];
   const seen = new Set<string>();
+  let wellTyped = true;
   for (const e of check.Errors(value)) {
+    // Every error counts here, also the ones a field's first cause hides below.
+    if (e.type !== ValueErrorType.StringFormat) wellTyped = false;
     // A union reports the union error and then each branch's errors; the first is the useful one.
     const field = fieldPath(prefix, e.path);
     if (seen.has(field)) continue;
     seen.add(field);
     causes.push({ field, message: describe(e) });
   }
-  return causes;
+  return { causes, wellTyped };
 }
+
+export function schemaCauses(schema: TSchema, value: unknown, prefix: string): Cause[] {
+  return checkSchema(schema, value, prefix).causes;
+}
+
+/** Appends the causes of `more` that `causes` does not hold yet (same field and message), in order. */
+export function addCauses(causes: Cause[], more: Cause[]): void {
+  const known = new Set(causes.map(causeKey));
+  for (const c of more) {
+    const key = causeKey(c);
+    if (known.has(key)) continue;
+    known.add(key);
+    causes.push(c);
+  }
+}
+
+const causeKey = (c: Cause) => JSON.stringify([c.field, c.message]);

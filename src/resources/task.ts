@@ -97,7 +97,7 @@ export function normalizeTaskSpec(s: Spec): Spec {
 }
 
 /**
- * Cross-field rules of a (schema-valid, normalized) TaskSpec under `prefix` ("spec" or
+ * Cross-field rules of a (well-typed, normalized) TaskSpec under `prefix` ("spec" or
  * "spec.task_template"). Templates embedded in schedules and webhooks always need `system`.
  */
 export function validateTaskSpec(s: Spec, prefix: string, opts: { requireSystem?: boolean } = {}): Cause[] {

@@ -8,6 +8,16 @@ const { apply, causes, fields } = kindHelpers();
 
 const JOIN = { mode: 'wait_for_all', on_failure: 'deadletter' };
 
+/** What the JavaScript engine says about a pattern that does not compile. */
+function regexpError(pattern: string): string {
+  try {
+    new RegExp(pattern);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error(`${pattern} compiles`);
+}
+
 describe('AgentSystem', () => {
   test('writes an empty graph and a default join on every node', () => {
     expect(apply('agent-systems', {}).spec).toEqual({ graph: {} });
@@ -78,18 +88,17 @@ describe('AgentSystem', () => {
       { to: 'i', condition: { default: true } },
       { to: 'j', condition: { default: true } },
     ];
-    // Values that do not parse are schema causes; the cross-field rules run once every value parses.
-    expect(fields('agent-systems', { graph: { a: { edges } } })).toEqual([
-      'spec.graph.a.edges[0].condition.output_matches',
-      'spec.graph.a.edges[1].condition.output_matches',
-      'spec.graph.a.edges[4].condition.output_json_path',
-      'spec.graph.a.edges[5].condition.greater_than',
-    ]);
-    expect(fields('agent-systems', { graph: { a: { edges: edges.filter((_, i) => ![0, 1, 4, 5].includes(i)) } } })).toEqual([
-      'spec.graph.a.edges[0].condition.output_json_path',
-      'spec.graph.a.edges[1].condition',
-      'spec.graph.a.edges[2].condition.default',
-      'spec.graph.a.edges',
+    const at = (i: number, field?: string) => `spec.graph.a.edges[${i}].condition${field ? '.' + field : ''}`;
+    // Values that do not parse come first (schema), then the rules relating several fields.
+    expect(causes('agent-systems', { graph: { a: { edges } } })).toEqual([
+      { field: at(0, 'output_matches'), message: 'must be at most 512 characters' },
+      { field: at(1, 'output_matches'), message: `is not a valid regular expression: ${regexpError('(unclosed')}` },
+      { field: at(4, 'output_json_path'), message: 'must start with "$."' },
+      { field: at(5, 'greater_than'), message: 'must be a number' },
+      { field: at(2, 'output_json_path'), message: 'is required when a comparison operator is set' },
+      { field: at(3), message: 'output_json_path needs a comparison operator (equals, not_equals, contains, greater_than, less_than)' },
+      { field: at(6, 'default'), message: 'a default edge must not set other condition fields' },
+      { field: 'spec.graph.a.edges', message: 'at most one default edge is allowed, found 3' },
     ]);
   });
 
@@ -119,10 +128,11 @@ describe('AgentSystem', () => {
     ]);
     expect(
       causes('agent-systems', {
-        graph: { b: { review: { checkpoint_id: 'Sign' } }, c: { review: { checkpoint_id: 'sign' } } },
+        graph: { b: { review: { checkpoint_id: 'Sign' } }, c: { review: { checkpoint_id: 'sign', ttl: 'soon' } } },
         completion_review: { checkpoint_id: 'SIGN' },
       }),
     ).toEqual([
+      { field: 'spec.graph.c.review.ttl', message: 'must be a duration such as 30s, 5m or 1h30m' },
       { field: 'spec.graph.c.review.checkpoint_id', message: '"sign" is already used by spec.graph.b.review' },
       { field: 'spec.completion_review.checkpoint_id', message: '"SIGN" is already used by spec.graph.b.review' },
     ]);

@@ -238,3 +238,80 @@ describe('every problem of one request is listed', () => {
     ]);
   });
 });
+
+// Cross-field rules assume types, not formats: a value whose only fault is its format does not hold
+// them back. Schema causes come first, then the rules'.
+describe('a bad format and a broken cross-field rule of one request are both listed', () => {
+  const rows: { plural: string; spec: Record<string, unknown>; format: { field: string; message: string }; rule: { field: string; message: string } }[] = [
+    {
+      plural: 'agents',
+      spec: { model_ref: 'm', limits: { timeout: 'soon' }, memory: { allow: ['read'] } },
+      format: { field: 'spec.limits.timeout', message: DURATION },
+      rule: { field: 'spec.memory.ref', message: 'is required when memory.allow is set' },
+    },
+    {
+      plural: 'agent-systems',
+      spec: { graph: { a: { review: { checkpoint_id: 'r', ttl: 'soon' }, edges: [{ to: 'b', condition: { equals: 'x' } }] } } },
+      format: { field: 'spec.graph.a.review.ttl', message: DURATION },
+      rule: { field: `${CONDITION_FIELD}.output_json_path`, message: 'is required when a comparison operator is set' },
+    },
+    {
+      plural: 'mcp-servers',
+      spec: { transport: 'stdio', idle_timeout: 'never' },
+      format: { field: 'spec.idle_timeout', message: DURATION },
+      rule: { field: 'spec.command', message: 'is required for stdio transport (or set spec.image)' },
+    },
+    {
+      plural: 'memories',
+      spec: { provider: 'pgvector', auth: { secretRef: 'a/b/c' } },
+      format: { field: 'spec.auth.secretRef', message: SECRET_REF },
+      rule: { field: 'spec.embedding_model', message: 'is required when provider is pgvector' },
+    },
+    {
+      plural: 'tasks',
+      spec: { retry: { backoff: 'soon' } },
+      format: { field: 'spec.retry.backoff', message: DURATION },
+      rule: { field: 'spec.system', message: 'is required when mode is run' },
+    },
+    {
+      plural: 'task-schedules',
+      spec: { ...SCHEDULE, task_template: { system: 's' }, time_zone: 'Mars/Olympus' },
+      format: { field: 'spec.time_zone', message: TIME_ZONE },
+      rule: { field: 'spec.task_template', message: 'must not be set together with spec.task_ref (use exactly one)' },
+    },
+    {
+      plural: 'task-webhooks',
+      spec: { ...WEBHOOK, auth: { profile: 'hmac', secret_ref: 's', signature_header: 'X Signature', payload_format: 'timestamp_dot_body' } },
+      format: { field: 'spec.auth.signature_header', message: HEADER },
+      rule: { field: 'spec.auth.timestamp_header', message: 'is required when payload_format includes a timestamp and header_format is plain' },
+    },
+    {
+      plural: 'tools',
+      spec: { type: 'a2a', endpoint: 'http://exa mple.com' },
+      format: { field: 'spec.endpoint', message: 'must be a URL or host:port' },
+      rule: { field: 'spec.a2a.agent_url', message: 'is required when spec.type is a2a' },
+    },
+    {
+      plural: 'tool-permissions',
+      spec: { tool_ref: 'a/b/c', apply_mode: 'scoped' },
+      format: { field: 'spec.tool_ref', message: REF },
+      rule: { field: 'spec.target_agents', message: 'is required when apply_mode is scoped' },
+    },
+  ];
+  for (const row of rows) {
+    test(`${row.plural}: ${row.format.field} and ${row.rule.field}`, () => {
+      expect(causes(row.plural, row.spec)).toEqual([row.format, row.rule]);
+    });
+  }
+
+  test('a shape problem still holds the rules back: they assume the declared types', () => {
+    expect(causes('tools', { type: 'mcp', endpoint: 'http://exa mple.com', extra: true })).toEqual([
+      { field: 'spec.extra', message: 'unknown field' },
+      { field: 'spec.endpoint', message: 'must be a URL or host:port' },
+    ]);
+    expect(causes('task-schedules', { schedule: '0 9 * * 1', time_zone: 'Mars/Olympus', suspend: 'no' })).toEqual([
+      { field: 'spec.time_zone', message: TIME_ZONE },
+      { field: 'spec.suspend', message: 'expected boolean' },
+    ]);
+  });
+});

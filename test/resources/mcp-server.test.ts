@@ -6,6 +6,8 @@ import { kindHelpers } from './helpers';
 
 const { registry, kind, apply, causes, fields } = kindHelpers();
 
+const DURATION = 'must be a duration such as 30s, 5m or 1h30m';
+
 describe('McpServer', () => {
   test('needs admin and defaults idle_timeout and reconnect', () => {
     expect(mcpServer.writeRole).toBe('admin');
@@ -32,13 +34,11 @@ describe('McpServer', () => {
       { field: 'spec.image', message: 'is only supported for stdio transport' },
     ]);
     expect(
-      causes('mcp-servers', { transport: 'stdio', command: 'x', image_pull_secret: 'p', env: [{ name: 'A', value: '1' }, { name: 'B', secretRef: 's', mountPath: '/run/b' }] }),
+      causes('mcp-servers', { transport: 'stdio', command: 'x', image_pull_secret: 'p', env: [{ name: 'A', value: '1' }, { name: 'B', secretRef: 's', mountPath: 'rel' }] }),
     ).toEqual([
+      { field: 'spec.env[1].mountPath', message: 'must be an absolute path' },
       { field: 'spec.image', message: 'is required when spec.image_pull_secret is set' },
       { field: 'spec.env[1].mountPath', message: 'requires spec.image' },
-    ]);
-    expect(causes('mcp-servers', { transport: 'stdio', image: 'i', env: [{ name: 'B', secretRef: 's', mountPath: 'rel' }] })).toEqual([
-      { field: 'spec.env[0].mountPath', message: 'must be an absolute path' },
     ]);
   });
 
@@ -53,16 +53,22 @@ describe('McpServer', () => {
     expect(spec.auth).toEqual({ profile: 'api_key_header', secretRef: 'k', headerName: 'X-API-Key' });
     expect(spec.default_tool_runtime).toEqual({ isolation_mode: 'none', timeout: '10s' });
     expect(
-      fields('mcp-servers', {
+      causes('mcp-servers', {
         transport: 'http',
         endpoint: 'http://mcp',
+        auth: { profile: 'bearer' },
         resources: { memory: '0m' },
         idle_timeout: 'never',
         reconnect: { backoff: 'x' },
         default_tool_runtime: { timeout: 'y' },
       }),
-    ).toEqual(['spec.idle_timeout', 'spec.reconnect.backoff', 'spec.resources.memory', 'spec.default_tool_runtime.timeout']);
-    expect(fields('mcp-servers', { transport: 'http', endpoint: 'http://mcp', auth: { profile: 'bearer' } })).toEqual(['spec.auth.secretRef']);
+    ).toEqual([
+      { field: 'spec.idle_timeout', message: DURATION },
+      { field: 'spec.reconnect.backoff', message: DURATION },
+      { field: 'spec.resources.memory', message: 'must be a positive size such as 512m, 1g or 1048576' },
+      { field: 'spec.default_tool_runtime.timeout', message: DURATION },
+      { field: 'spec.auth.secretRef', message: 'is required when auth.profile is set' },
+    ]);
   });
 
   test('status carries discovery fields and only its own phases', () => {

@@ -20,16 +20,17 @@ describe('SealedSecret', () => {
   });
 
   test('every sealed value needs keyId, wrappedKey and ciphertext in standard base64', () => {
-    const { sortedFields } = kindHelpers();
-    expect(sortedFields('sealed-secrets', { encryptedData: { a: { wrappedKey: ' ', ciphertext: 'x' }, b: { ...sealed, iv: 'x' } } })).toEqual([
-      'spec.encryptedData.a.ciphertext',
-      'spec.encryptedData.a.keyId',
-      'spec.encryptedData.a.wrappedKey',
-      'spec.encryptedData.b.iv',
+    const { causes } = kindHelpers();
+    const BASE64 = 'must be valid standard base64';
+    expect(causes('sealed-secrets', { encryptedData: { a: { wrappedKey: ' ', ciphertext: 'x' }, b: { ...sealed, iv: 'x' } } })).toEqual([
+      { field: 'spec.encryptedData.a.wrappedKey', message: 'is required' },
+      { field: 'spec.encryptedData.a.keyId', message: 'is required' },
+      { field: 'spec.encryptedData.a.ciphertext', message: BASE64 },
+      { field: 'spec.encryptedData.b.iv', message: 'unknown field' },
     ]);
-    expect(sortedFields('sealed-secrets', { encryptedData: { a: { ...sealed, wrappedKey: 'not-base64', ciphertext: 'abc' } } })).toEqual([
-      'spec.encryptedData.a.ciphertext',
-      'spec.encryptedData.a.wrappedKey',
+    expect(causes('sealed-secrets', { encryptedData: { a: { ...sealed, wrappedKey: 'not-base64', ciphertext: 'abc' } } })).toEqual([
+      { field: 'spec.encryptedData.a.wrappedKey', message: BASE64 },
+      { field: 'spec.encryptedData.a.ciphertext', message: BASE64 },
     ]);
   });
 });

@@ -50,11 +50,11 @@ describe('TaskSchedule', () => {
   });
 
   test('task_template rules use the template path', () => {
-    const { sortedFields } = kindHelpers();
-    expect(sortedFields('task-schedules', { schedule: '0 * * * *', task_template: { mode: 'template', retry: { backoff: 'x' } } })).toEqual([
-      'spec.task_template.retry.backoff',
+    const { causes, sortedFields } = kindHelpers();
+    expect(causes('task-schedules', { schedule: '0 * * * *', task_template: { mode: 'template', retry: { backoff: 'x' } } })).toEqual([
+      { field: 'spec.task_template.retry.backoff', message: 'must be a duration such as 30s, 5m or 1h30m' },
+      { field: 'spec.task_template.system', message: 'is required' },
     ]);
-    expect(sortedFields('task-schedules', { schedule: '0 * * * *', task_template: { mode: 'template' } })).toEqual(['spec.task_template.system']);
     expect(sortedFields('task-schedules', { schedule: '0 * * * *', task_template: { system: 's', bogus: 1 } })).toEqual(['spec.task_template.bogus']);
   });
 
@@ -91,8 +91,12 @@ describe('TaskSchedule', () => {
   });
 
   test('reports several problems at once and rejects unknown fields and policies', () => {
-    const { sortedFields } = kindHelpers();
-    expect(sortedFields('task-schedules', { task_ref: 'a/b/c', schedule: 'every monday', time_zone: 'Nowhere/Land' })).toEqual(['spec.schedule', 'spec.task_ref', 'spec.time_zone']);
+    const { causes, sortedFields } = kindHelpers();
+    expect(causes('task-schedules', { schedule: 'every monday', time_zone: 'Nowhere/Land' })).toEqual([
+      { field: 'spec.schedule', message: 'must be a 5-field cron expression such as "0 9 * * 1": must have exactly 5 fields (minute hour day-of-month month day-of-week), found 2' },
+      { field: 'spec.time_zone', message: 'must be an IANA time zone such as UTC or America/Chicago' },
+      { field: 'spec.task_ref', message: 'is required unless spec.task_template is set' },
+    ]);
     expect(sortedFields('task-schedules', { ...base, concurrency_policy: 'allow', suspended: true, suspend: 'no' })).toEqual([
       'spec.concurrency_policy',
       'spec.suspend',

@@ -87,7 +87,7 @@ describe('TaskWebhook', () => {
   });
 
   test('reports schema problems together and unknown fields', () => {
-    const { sortedFields } = kindHelpers();
+    const { causes, sortedFields } = kindHelpers();
     expect(
       sortedFields('task-webhooks', {
         task_ref: 'tpl',
@@ -105,7 +105,9 @@ describe('TaskWebhook', () => {
       'spec.payload.mode',
     ]);
     expect(sortedFields('task-webhooks', {})).toEqual(['spec.auth.secret_ref']);
-    expect(sortedFields('task-webhooks', { auth: { secret_ref: 'ns/' } })).toEqual(['spec.auth.secret_ref']);
-    expect(sortedFields('task-webhooks', { auth: { secret_ref: 's' } })).toEqual(['spec.task_ref']);
+    expect(causes('task-webhooks', { auth: { secret_ref: 'ns/' } })).toEqual([
+      { field: 'spec.auth.secret_ref', message: 'must be a name or namespace/name' },
+      { field: 'spec.task_ref', message: 'is required unless spec.task_template is set' },
+    ]);
   });
 });

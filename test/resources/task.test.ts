@@ -3,6 +3,8 @@ import { describe, expect, test } from 'bun:test';
 import { Invalid } from '../../src/errors';
 import { kindHelpers } from './helpers';
 
+const DURATION = 'must be a duration such as 30s, 5m or 1h30m';
+
 describe('Task', () => {
   test('writes every default', () => {
     const { write } = kindHelpers();
@@ -40,11 +42,12 @@ describe('Task', () => {
     expect(causes('tasks', { system: '  ' })).toEqual([{ field: 'spec.system', message: 'is required when mode is run' }]);
   });
 
-  test('reports every bad duration at once', () => {
-    const { sortedFields } = kindHelpers();
-    expect(sortedFields('tasks', { retry: { backoff: 'soon' }, message_retry: { max_backoff: '5 minutes' } })).toEqual([
-      'spec.message_retry.max_backoff',
-      'spec.retry.backoff',
+  test('reports every bad duration and cross-field problem at once', () => {
+    const { causes } = kindHelpers();
+    expect(causes('tasks', { retry: { backoff: 'soon' }, message_retry: { max_backoff: '5 minutes' } })).toEqual([
+      { field: 'spec.retry.backoff', message: DURATION },
+      { field: 'spec.message_retry.max_backoff', message: DURATION },
+      { field: 'spec.system', message: 'is required when mode is run' },
     ]);
   });
 

@@ -5,6 +5,7 @@ import { kindHelpers } from './helpers';
 
 const { apply, causes, fields } = kindHelpers();
 
+const DURATION = 'must be a duration such as 30s, 5m or 1h30m';
 const RUNTIME = { timeout: '30s', isolation_mode: 'none', retry: { max_attempts: 1, backoff: '0s', max_backoff: '30s', jitter: 'none' } };
 
 describe('Tool', () => {
@@ -60,13 +61,20 @@ describe('Tool', () => {
   });
 
   test('mcp tools need server and tool name; auth profiles need their fields; durations must parse', () => {
-    expect(fields('tools', { type: 'mcp', auth: { profile: 'oauth2_client_credentials' } })).toEqual([
-      'spec.mcp_server_ref',
-      'spec.mcp_tool_name',
-      'spec.auth.secretRef',
-      'spec.auth.tokenURL',
+    expect(
+      causes('tools', {
+        type: 'mcp',
+        auth: { profile: 'oauth2_client_credentials' },
+        runtime: { timeout: 'soon', retry: { backoff: '5 seconds', max_backoff: '1m' } },
+      }),
+    ).toEqual([
+      { field: 'spec.runtime.timeout', message: DURATION },
+      { field: 'spec.runtime.retry.backoff', message: DURATION },
+      { field: 'spec.mcp_server_ref', message: 'is required when spec.type is mcp' },
+      { field: 'spec.mcp_tool_name', message: 'is required when spec.type is mcp' },
+      { field: 'spec.auth.secretRef', message: 'is required when auth.profile is set' },
+      { field: 'spec.auth.tokenURL', message: 'is required when auth.profile is oauth2_client_credentials' },
     ]);
-    expect(fields('tools', { runtime: { timeout: 'soon', retry: { backoff: '5 seconds', max_backoff: '1m' } } })).toEqual(['spec.runtime.timeout', 'spec.runtime.retry.backoff']);
     expect(fields('tools', { auth: { profile: 'api_key_header', secretRef: 's' } })).toEqual(['spec.auth.headerName']);
   });
 
@@ -81,15 +89,19 @@ describe('Tool', () => {
     const host = apply('tools', { type: 'cli', cli: { command: 'ls', output: 'BOTH' }, runtime: { isolation_mode: 'none' } }).spec;
     expect(host.cli).toEqual({ command: 'ls', output: 'both', network: 'bridge' });
     expect(toolNeedsAdmin(host)).toBe(true);
-    expect(causes('tools', { type: 'cli', cli: { image_pull_secret: 'pull' }, auth: { secretRef: 's' } })).toEqual([
+    expect(
+      causes('tools', {
+        type: 'cli',
+        cli: { image_pull_secret: 'pull', resources: { memory: 'lots', cpus: '0' } },
+        auth: { secretRef: 's' },
+      }),
+    ).toEqual([
+      { field: 'spec.cli.resources.memory', message: 'must be a positive size such as 512m, 1g or 1048576' },
+      { field: 'spec.cli.resources.cpus', message: 'must be a positive number' },
       { field: 'spec.cli.command', message: 'is required when spec.type is cli' },
       { field: 'spec.cli.image', message: 'is required when spec.type is cli and isolation_mode is not none' },
       { field: 'spec.auth', message: 'is not supported for cli tools; pass credentials with spec.cli.env_from' },
       { field: 'spec.cli.image', message: 'is required when spec.cli.image_pull_secret is set' },
-    ]);
-    expect(causes('tools', { type: 'cli', cli: { command: 'x', image: 'i', resources: { memory: 'lots', cpus: '0' } } })).toEqual([
-      { field: 'spec.cli.resources.memory', message: 'must be a positive size such as 512m, 1g or 1048576' },
-      { field: 'spec.cli.resources.cpus', message: 'must be a positive number' },
     ]);
     expect(fields('tools', { type: 'cli', cli: { command: 'x', image: 'i', output: 'file', env_from: [{ name: ' ', secretRef: 's' }, { name: 'A' }] } })).toEqual([
       'spec.cli.output',
