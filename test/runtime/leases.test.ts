@@ -119,30 +119,22 @@ describe('leases', () => {
 
 describe('batch claims', () => {
   // claimDue writes each claim as it goes; when a later claim throws (any error that is not a 409),
-  // the tasks already claimed in the batch are lost to the caller: Running, leased to this worker,
-  // and run by nobody until the lease lapses.
-  test('a failing claim in the middle of a batch does not strand the claims before it', async () => {
-    const r = testRegistry(systemClock);
+  // the tasks already claimed in the batch must go back to the caller: they are Running and leased
+  // to this worker, and nobody else runs them until the lease lapses.
+  test('a failing claim in the middle of a batch does not strand the claims before it', () => {
+    const { add, get, handle, leases, close } = setup();
     try {
-      const tasks = r.kind('tasks');
-      for (const name of ['t1', 't2']) r.registry.apply(tasks, { metadata: { name }, spec: { system: 's' } }, {});
-      const reg = r.registry as any;
-      const original = reg.replaceStatus.bind(reg);
-      reg.replaceStatus = (...args: any[]) => {
-        if (args[2] === 't2') throw new Error('SQLITE_BUSY: database is locked');
-        return original(...args);
-      };
-      const leases = new TaskLeases(r.registry, systemClock, 30_000);
-      let got: string[] = [];
-      try {
-        got = leases.claimDue({ id: 'w' }, 2).map((t) => t.metadata.name);
-      } catch {
-        // the worker's tick logs 'task claim failed' and launches nothing
-      }
-      const t1 = r.registry.getDecoded(tasks, 'default', 't1');
-      if (t1.status?.phase === 'Running') expect(got).toContain('t1');
+      add('t1');
+      add('t2');
+      // A real store failure on the second claim's write (what a locked or broken database does).
+      handle.sqlite.exec(`CREATE TEMP TRIGGER fail_t2 BEFORE UPDATE ON resources WHEN NEW.name = 't2' BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END`);
+      expect(leases.claimDue({ id: 'w' }, 2).map((t) => t.metadata.name)).toEqual(['t1']);
+      expect(get('t1').status).toMatchObject({ phase: 'Running', claimedBy: 'w', attempts: 1, leaseUntil: '2026-03-01T10:00:30Z' });
+      expect(get('t2').status.phase).toBe('Pending');
+      // With nothing claimed yet, the failure is the caller's to see (the worker logs it).
+      expect(() => leases.claimDue({ id: 'w' }, 2)).toThrow('disk I/O error');
     } finally {
-      r.close();
+      close();
     }
   });
 });
