@@ -80,7 +80,6 @@ const spec = strict({
   auth: t.Optional(ToolAuth),
 });
 
-/** Creating or changing a host-process CLI tool needs the admin role. */
 /** A CLI tool without isolation runs processes on the host: writing one needs admin. */
 export const toolNeedsAdmin = (s: Spec) => lower(s?.type) === 'cli' && lower(s?.runtime?.isolation_mode) === 'none';
 
