@@ -146,6 +146,16 @@ export class TooManyRequests extends ApiError {
   }
 }
 
+/**
+ * The client went away before its request body arrived whole (nginx's 499). Nobody reads the
+ * answer; the code is for the request metric and the log, which treat it as the client's doing.
+ */
+export class ClientClosedRequest extends ApiError {
+  constructor() {
+    super(499, 'ClientClosedRequest', 'the client closed the connection before the request body arrived');
+  }
+}
+
 export class ServiceUnavailable extends ApiError {
   constructor(message: string) {
     super(503, 'ServiceUnavailable', message);

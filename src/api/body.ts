@@ -1,6 +1,6 @@
 // Reads request bodies: size limit (413), Content-Type check (415), JSON or single-document YAML.
 import { parseAllDocuments } from 'yaml';
-import { BadRequest, PayloadTooLarge, UnsupportedMediaType } from '../errors';
+import { BadRequest, ClientClosedRequest, PayloadTooLarge, UnsupportedMediaType } from '../errors';
 import { assertPlainJson } from './plain-json';
 import { concatBytes } from '../util/bytes';
 
@@ -8,8 +8,25 @@ export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const JSON_TYPES = new Set(['application/json', 'application/vnd.api+json']);
 const YAML_TYPES = new Set(['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml']);
 
-/** Reads the raw body, refusing more than limit bytes whether or not Content-Length is sent. */
+/**
+ * Reads the raw body, refusing more than limit bytes whether or not Content-Length is sent. A body
+ * cut short by the client (fewer bytes than Content-Length, an unfinished chunked body, then a
+ * close) is a ClientClosedRequest, not a server error.
+ */
 export async function readRaw(request: Request, limit = MAX_BODY_BYTES): Promise<Uint8Array> {
+  try {
+    return await readBounded(request, limit);
+  } catch (e) {
+    throw isClientAbort(e, request) ? new ClientClosedRequest() : e;
+  }
+}
+
+/** Bun rejects the read with an AbortError and aborts the request's signal when the peer closes. */
+function isClientAbort(e: unknown, request: Request): boolean {
+  return request.signal.aborted || (e as { name?: string } | undefined)?.name === 'AbortError';
+}
+
+async function readBounded(request: Request, limit: number): Promise<Uint8Array> {
   const length = request.headers.get('content-length');
   const declared = length === null ? NaN : Number(length);
   if (declared > limit) throw new PayloadTooLarge(limit);

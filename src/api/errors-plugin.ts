@@ -1,7 +1,7 @@
 // The one place errors become responses: ApiErrors, Elysia's own VALIDATION/PARSE/NOT_FOUND and
 // anything unexpected are all rendered as the Status body; a 500 never reveals internals.
 import { Elysia } from 'elysia';
-import { ApiError, BadRequest, InternalError, MethodNotAllowed, NotFound } from '../errors';
+import { ApiError, BadRequest, ClientClosedRequest, InternalError, MethodNotAllowed, NotFound } from '../errors';
 import type { Logger } from '../log';
 import type { RouteTable } from './route-table';
 
@@ -11,7 +11,11 @@ export function statusResponse(err: ApiError): Response {
 }
 
 export function toApiError(code: string | number, error: unknown, request: Request, routes: RouteTable, log: Logger): ApiError {
-  if (error instanceof ApiError) return error;
+  if (error instanceof ApiError) {
+    // A client that hung up mid-body is routine: no ERROR line, and the metric counts 499.
+    if (error instanceof ClientClosedRequest) log.debug('client closed the request', { method: request.method, path: new URL(request.url).pathname });
+    return error;
+  }
   if (code === 'NOT_FOUND') {
     const url = new URL(request.url);
     const hit = routes.match(url.pathname);

@@ -35,7 +35,7 @@ export class HttpMetrics {
     phases: { kind: string; phase: string; count: number }[] = [],
   ): string {
     const out: string[] = [];
-    out.push('# HELP orrery_http_requests_total HTTP requests by method, route and status code.');
+    out.push('# HELP orrery_http_requests_total HTTP requests by method, route and status code (499: the client closed the connection before its request body arrived).');
     out.push('# TYPE orrery_http_requests_total counter');
     const all = [...this.series.values()];
     for (const s of all) {
