@@ -1,7 +1,7 @@
 // Through the real executable: `orrery serve` generates its sealing key, `orrery seal` fetches it,
 // and the server's controller turns the applied SealedSecret into an owned Secret.
 import { afterAll, describe, expect, test } from 'bun:test';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, type Dirent } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type ServerProcess } from '../support/server-process';
@@ -63,8 +63,11 @@ describe('sealing through the executable', () => {
     server.proc.kill();
     await server.proc.exited;
     expect(server.log()).not.toContain(PLAIN);
-    for (const f of readdirSync(join(dir, 'data'))) {
-      const bytes = readFileSync(join(dir, 'data', f)).toString('latin1');
+    // Every file of the data directory, its subdirectories' too.
+    const files = (readdirSync(join(dir, 'data'), { recursive: true, withFileTypes: true }) as Dirent[]).filter((e) => e.isFile());
+    expect(files.length).toBeGreaterThan(3);
+    for (const f of files) {
+      const bytes = readFileSync(join(f.parentPath, f.name)).toString('latin1');
       expect(bytes.includes(PLAIN)).toBe(false);
       expect(bytes.includes(Buffer.from(PLAIN).toString('base64'))).toBe(false);
       expect(bytes.includes('BEGIN PRIVATE KEY')).toBe(false);
