@@ -3,6 +3,7 @@ import { parseAllDocuments } from 'yaml';
 import { BadRequest, ClientClosedRequest, PayloadTooLarge, UnsupportedMediaType } from '../errors';
 import { assertPlainJson } from './plain-json';
 import { concatBytes } from '../util/bytes';
+import { decodeUtf8 } from './utf8';
 
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const JSON_TYPES = new Set(['application/json', 'application/vnd.api+json']);
@@ -60,7 +61,7 @@ function mediaType(request: Request): string | undefined {
 export async function readDocument(request: Request, opts: { required?: boolean; limit?: number } = {}): Promise<unknown> {
   const type = mediaType(request);
   if (type && !JSON_TYPES.has(type) && !YAML_TYPES.has(type)) throw new UnsupportedMediaType(type);
-  const text = new TextDecoder().decode(await readRaw(request, opts.limit));
+  const text = decodeUtf8(await readRaw(request, opts.limit));
   if (!text.trim()) {
     if (opts.required === false) return undefined;
     throw new BadRequest('request body is required');
