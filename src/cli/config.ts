@@ -8,11 +8,13 @@ import type { RetentionConfig } from '../controllers/log-retention';
 import type { LogLevel } from '../log';
 import type { EngineConfig } from '../runtime/engine/settings';
 import { parseDuration } from '../util/duration';
+import { parseByteSize } from '../watch/budget';
 import { DEFAULT_WATCH_CONFIG, type WatchConfig } from '../watch/service';
 import { EMBEDDED_WORKER_FLAG, engineConfig, engineFlags } from './engine-config';
 import { LOG_LEVEL_FLAG, parseBool, parseFlags, positiveDuration, positiveInt, splitList, type FlagSpec } from './flags';
 
 const duration = positiveDuration('15s or 24h');
+const byteSize = (v: string) => (parseByteSize(v) === undefined ? 'must be a positive size in bytes such as 8388608, 512KiB or 8MiB' : undefined);
 
 export const SERVE_FLAGS: FlagSpec[] = [
   { name: 'addr', description: 'Listen address host:port', default: '127.0.0.1:8080', validate: addrProblem },
@@ -30,7 +32,9 @@ export const SERVE_FLAGS: FlagSpec[] = [
     default: '15s',
     validate: (v) => duration(v) ?? (parseDuration(v)! < 255_000 ? undefined : 'must be under 255s'),
   },
-  { name: 'watch-buffer-size', description: 'Frames a watcher may fall behind before it is disconnected', default: '1000', validate: positiveInt },
+  { name: 'watch-buffer-size', description: 'Frames a watcher may fall behind before it is disconnected (with --watch-buffer-bytes, whichever comes first)', default: '1000', validate: positiveInt },
+  { name: 'watch-buffer-bytes', description: 'Bytes a watcher may hold (queued frames and what its socket has not accepted) before it is disconnected', default: '8MiB', validate: byteSize },
+  { name: 'watch-total-buffer-bytes', description: 'Bytes all watchers may hold together; past it the watcher holding most is disconnected first', default: '256MiB', validate: byteSize },
   { name: 'change-log-retention', description: 'Changes kept for watch resume (count)', default: '100000', validate: positiveInt },
   { name: 'change-log-retention-age', description: 'Changes kept for watch resume (age); the larger of both is kept', default: '24h', validate: duration },
   { name: 'event-retention', description: 'Events kept for replay (count)', default: '100000', validate: positiveInt },
@@ -84,6 +88,8 @@ export function serveConfig(args: string[], env: Record<string, string | undefin
       maxStreams: Number(v['watch-max-streams']),
       heartbeatMs: parseDuration(v['watch-heartbeat-interval'])!,
       bufferSize: Number(v['watch-buffer-size']),
+      bufferBytes: parseByteSize(v['watch-buffer-bytes'])!,
+      totalBufferBytes: parseByteSize(v['watch-total-buffer-bytes'])!,
     },
     retention: {
       changes: Number(v['change-log-retention']),

@@ -2,8 +2,9 @@
 import type { OrreryEvent } from '../events/event';
 import type { EventLog } from '../store/event-log';
 import { eventFrame, type FeedEvent } from './feeds';
-import { aheadOfLog, bookmark, errorFrame, nextTurn, slowConsumer } from './frames';
+import { aheadOfLog, bookmark, errorFrame, nextTurn } from './frames';
 import { liveFrames, type Subscription } from './hub';
+import { CHUNK_BYTES, Pager } from './pages';
 
 export type EventFilter = Partial<Record<'source' | 'type' | 'kind' | 'name' | 'namespace', string>>;
 
@@ -16,8 +17,6 @@ export function eventMatches(f: EventFilter, e: OrreryEvent): boolean {
   }
   return true;
 }
-
-const BATCH = 500;
 
 export async function* eventWatch(
   log: EventLog,
@@ -37,19 +36,22 @@ export async function* eventWatch(
       return;
     }
     let cursor = since;
+    const pager = new Pager();
     while (cursor < from) {
       const oldest = log.firstId();
       if (oldest !== undefined && oldest > cursor + 1) {
         yield [errorFrame('Expired', `events after ${cursor} were trimmed while replaying; watch again`)];
         return;
       }
-      const batch = log.readAfter(cursor, from, BATCH);
+      const batch = log.readAfter(cursor, from, pager.rows());
       if (!batch.length) break;
       cursor = batch[batch.length - 1].id;
-      yield batch.filter((e) => eventMatches(filter, e)).map(eventFrame);
+      const frames = batch.filter((e) => eventMatches(filter, e)).map(eventFrame);
+      pager.saw(frames);
+      yield frames;
       await nextTurn();
     }
   }
   yield [bookmark(from)];
-  yield* liveFrames(sub, slowConsumer);
+  yield* liveFrames(sub, CHUNK_BYTES);
 }

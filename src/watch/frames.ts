@@ -31,8 +31,19 @@ export function aheadOfLog(point: string, newest: number, again: string): Uint8A
 
 export const slowConsumer = () => errorFrame('SlowConsumer', 'the watcher fell too far behind and was disconnected; resume with Last-Event-ID');
 
-/** Memoizes a frame so a change is serialized once however many watchers receive it. */
+/**
+ * Memoizes a frame so a change is serialized once however many watchers receive it. The builder
+ * (and the object it closes over) is let go once the frame exists, so a queued change holds its
+ * bytes only once.
+ */
 export function lazyFrame(build: () => Uint8Array): () => Uint8Array {
   let cached: Uint8Array | undefined;
-  return () => (cached ??= build());
+  let builder: (() => Uint8Array) | undefined = build;
+  return () => {
+    if (!cached) {
+      cached = builder!();
+      builder = undefined;
+    }
+    return cached;
+  };
 }

@@ -1,65 +1,133 @@
 // In-memory broadcast hub: publishers push items after commit; every subscriber has a bounded
-// queue. A subscriber whose queue is full is cut off (it learns so on its next read), so a slow
-// reader never slows writers or other subscribers.
+// queue. A subscriber whose queue is full — in frames, or in bytes when it has a budget account —
+// is cut off (it learns so on its next read), so a slow reader never slows writers or other
+// subscribers.
+import type { Account } from './budget';
+
 export type Batch<T> = { items: T[] } | { overflow: true } | { closed: true };
 
+/** One published item as the queues hold it: sized once, and counted once globally however many
+ *  budgeted queues hold it. */
+interface Entry<T> {
+  item: T;
+  /** Frame bytes; -1 until a budgeted subscriber first sizes it. */
+  bytes: number;
+  /** Budgeted queues that hold it (and have counted it). */
+  holders: number;
+}
+
+export interface SubscribeOptions<T> {
+  /** Most items queued before the subscriber is cut off. */
+  capacity: number;
+  /** Counts queued bytes against this watcher's budget (and the global one). */
+  account?: Account;
+  /** Bytes an item costs while queued (its frame); needed with `account`. */
+  size?: (item: T) => number;
+}
+
 export class Subscription<T> {
-  private queue: T[] = [];
+  private queue: Entry<T>[] = [];
+  /** Leading entries of the queue that are sized and counted against the account. */
+  private counted = 0;
   private overflowed = false;
   private closed = false;
   private wake?: () => void;
+  private readonly capacity: number;
+  private readonly account?: Account;
+  private readonly size?: (item: T) => number;
 
   constructor(
     private readonly hub: Hub<T>,
     readonly match: (item: T) => boolean,
-    private readonly capacity: number,
-  ) {}
+    opts: SubscribeOptions<T>,
+  ) {
+    this.capacity = opts.capacity;
+    this.account = opts.account;
+    this.size = opts.size;
+    this.account?.onCut(() => this.overflow());
+  }
 
   /** Called by the hub; never blocks. Returns true when the reader should be woken. */
-  offer(item: T): boolean {
-    if (this.closed || this.overflowed || !this.match(item)) return false;
+  offer(entry: Entry<T>): boolean {
+    if (this.closed || this.overflowed || !this.match(entry.item)) return false;
     if (this.queue.length >= this.capacity) {
-      this.overflowed = true;
-      this.queue = [];
-      this.hub.remove(this);
-    } else this.queue.push(item);
+      if (this.account) this.account.disconnect();
+      else this.overflow();
+    } else this.queue.push(entry);
     return true;
   }
 
-  /** Wakes a waiting reader, which then takes everything queued in one batch. */
+  /** Sizes what was queued since the last call and counts it; this may cut the subscriber off. */
+  settle(): void {
+    const a = this.account;
+    if (!a || !this.size) return;
+    while (this.counted < this.queue.length && !this.overflowed) {
+      const e = this.queue[this.counted++];
+      if (e.bytes < 0) e.bytes = this.size(e.item);
+      a.grow(e.bytes, e.holders++ === 0 ? e.bytes : 0);
+    }
+  }
+
+  /** Wakes a waiting reader, which then takes what is queued. */
   notify(): void {
     const w = this.wake;
     this.wake = undefined;
     w?.();
   }
 
-  /** Waits for items and takes all that are queued (one batch per wake-up). */
-  async next(): Promise<Batch<T>> {
+  /**
+   * Waits for items and takes the queued ones: all of them, or with `maxBytes` as many as fit
+   * (at least one), so a budgeted reader holds one socket write's worth outside the queue.
+   */
+  async next(maxBytes = Infinity): Promise<Batch<T>> {
     for (;;) {
       if (this.closed) return { closed: true };
       if (this.overflowed) return { overflow: true };
-      if (this.queue.length) {
-        const items = this.queue;
-        this.queue = [];
-        return { items };
-      }
+      this.settle();
+      if (this.overflowed) continue;
+      if (this.queue.length) return { items: this.take(maxBytes) };
       await new Promise<void>((resolve) => (this.wake = resolve));
     }
   }
 
   /** Items queued right now, without waiting. */
   drain(): T[] {
-    const items = this.queue;
-    this.queue = [];
-    return items;
+    return this.take(Infinity);
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.queue = [];
+    this.release(this.queue.length);
     this.hub.remove(this);
     this.notify();
+  }
+
+  private take(maxBytes: number): T[] {
+    let n = 0;
+    let bytes = 0;
+    while (n < this.queue.length && (n === 0 || bytes + Math.max(0, this.queue[n].bytes) <= maxBytes)) bytes += Math.max(0, this.queue[n++].bytes);
+    const items = this.queue.slice(0, n).map((e) => e.item);
+    this.release(n);
+    return items;
+  }
+
+  /** Drops the first n entries, giving back what they counted. */
+  private release(n: number): void {
+    const counted = Math.min(n, this.counted);
+    for (let i = 0; i < counted; i++) {
+      const e = this.queue[i];
+      this.account!.shrink(e.bytes, --e.holders === 0 ? e.bytes : 0);
+    }
+    this.counted -= counted;
+    this.queue = n >= this.queue.length ? [] : this.queue.slice(n);
+  }
+
+  private overflow(): void {
+    if (this.overflowed || this.closed) return;
+    this.overflowed = true;
+    this.release(this.queue.length);
+    this.hub.remove(this);
   }
 }
 
@@ -68,8 +136,8 @@ export class Hub<T> {
   private readonly pending = new Set<Subscription<T>>();
   private flushScheduled = false;
 
-  subscribe(match: (item: T) => boolean, capacity: number): Subscription<T> {
-    const s = new Subscription(this, match, capacity);
+  subscribe(match: (item: T) => boolean, capacity: number | SubscribeOptions<T>): Subscription<T> {
+    const s = new Subscription(this, match, typeof capacity === 'number' ? { capacity } : capacity);
     this.subs.add(s);
     return s;
   }
@@ -79,17 +147,25 @@ export class Hub<T> {
    * loop, so the changes committed by several requests in one turn go out as one write each.
    */
   publish(item: T): void {
-    for (const s of this.subs) if (s.offer(item)) this.pending.add(s);
+    const entry: Entry<T> = { item, bytes: -1, holders: 0 };
+    for (const s of this.subs) if (s.offer(entry)) this.pending.add(s);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
     if (this.pending.size && !this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
     }
   }
 
+  /** Sizes what each woken subscriber was given (frames are built here, once per change, off the
+   *  writer's path), applies the budgets, then wakes the readers. */
   private flush(): void {
     this.flushScheduled = false;
     const subs = [...this.pending];
     this.pending.clear();
+    for (const s of subs) s.settle();
     for (const s of subs) s.notify();
   }
 
@@ -97,10 +173,7 @@ export class Hub<T> {
     this.subs.delete(s);
     // A removed subscriber (overflowed or closed) still needs waking to see why.
     this.pending.add(s);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
+    this.scheduleFlush();
   }
 
   /** Ends every subscription (shutdown): their readers see `closed` and finish. */
@@ -113,15 +186,12 @@ export class Hub<T> {
   }
 }
 
-/** The live part of a watch: every batch as frames, until the stream closes or falls behind. */
-export async function* liveFrames<T extends { frame: () => Uint8Array }>(sub: Subscription<T>, slowConsumerFrame: () => Uint8Array): AsyncGenerator<Uint8Array[], void, undefined> {
+/** The live part of a watch: queued frames, at most `maxBytes` per yield (at least one frame),
+ *  until the stream closes or falls behind (the stream then sends the SlowConsumer frame). */
+export async function* liveFrames<T extends { frame: () => Uint8Array }>(sub: Subscription<T>, maxBytes: number): AsyncGenerator<Uint8Array[], void, undefined> {
   for (;;) {
-    const batch = await sub.next();
-    if ('closed' in batch) return;
-    if ('overflow' in batch) {
-      yield [slowConsumerFrame()];
-      return;
-    }
+    const batch = await sub.next(maxBytes);
+    if (!('items' in batch)) return;
     yield batch.items.map((i) => i.frame());
   }
 }

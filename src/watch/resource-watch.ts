@@ -6,8 +6,9 @@ import { matches, type Selector } from '../registry/selectors';
 import type { ChangeLog } from '../store/change-log';
 import type { ResourceStore } from '../store/resource-store';
 import { changeFrame, type FeedChange, type RowReader } from './feeds';
-import { aheadOfLog, bookmark, errorFrame, nextTurn, slowConsumer } from './frames';
+import { aheadOfLog, bookmark, errorFrame, nextTurn } from './frames';
 import { liveFrames, type Subscription } from './hub';
+import { CHUNK_BYTES, Pager } from './pages';
 
 export interface ResourceFilter {
   namespace?: string;
@@ -24,8 +25,6 @@ export interface ResourceWatchDeps {
   log: ChangeLog;
   reader: RowReader;
 }
-
-const BATCH = 500;
 
 export async function* resourceWatch(
   deps: ResourceWatchDeps,
@@ -53,22 +52,28 @@ export async function* resourceWatch(
   // A bookmark: everything up to `from` has been sent, so `from` is a resume point even when no
   // frame matched the filter.
   yield [bookmark(from)];
-  yield* liveFrames(sub, slowConsumer);
+  yield* liveFrames(sub, CHUNK_BYTES);
 }
 
-/** Current objects with resourceVersion ≤ upTo as "added", oldest version first, so each frame's
- *  id is a valid resume point. Objects written after upTo arrive through the subscription. */
+/**
+ * Current objects with resourceVersion ≤ upTo as "added", oldest version first, so each frame's
+ * id is a valid resume point. Objects written after upTo arrive through the subscription. Rows are
+ * read a page at a time, and the next page only when the stream asks for more (its socket took
+ * the previous one), so a watcher holds one page however many objects exist.
+ */
 async function* snapshot(deps: ResourceWatchDeps, def: KindDefinition, f: ResourceFilter, upTo: number): AsyncGenerator<Uint8Array[]> {
   const versions = deps.store.versions(def.kind, f.namespace, f.name).filter((v) => v.resourceVersion <= upTo);
   versions.sort((a, b) => a.resourceVersion - b.resourceVersion);
-  for (let i = 0; i < versions.length; i += BATCH) {
-    const rows = deps.store.rowsByIds(versions.slice(i, i + BATCH).map((v) => v.id));
+  const pager = new Pager();
+  for (let i = 0, n = pager.rows(); i < versions.length; i += n, n = pager.rows()) {
+    const rows = deps.store.rowsByIds(versions.slice(i, i + n).map((v) => v.id));
     rows.sort((a, b) => a.resourceVersion - b.resourceVersion);
     const frames: Uint8Array[] = [];
     for (const row of rows) {
       if (row.resourceVersion > upTo || !filterMatches(f, row.namespace, row.name, JSON.parse(row.labels))) continue;
       frames.push(changeFrame('added', row.resourceVersion, deps.reader.present(def, row)));
     }
+    pager.saw(frames);
     yield frames;
     await nextTurn();
   }
@@ -80,13 +85,14 @@ async function* snapshot(deps: ResourceWatchDeps, def: KindDefinition, f: Resour
  */
 async function* replay(deps: ResourceWatchDeps, def: KindDefinition, f: ResourceFilter, after: number, upTo: number): AsyncGenerator<Uint8Array[], boolean> {
   let cursor = after;
+  const pager = new Pager();
   while (cursor < upTo) {
     const first = deps.log.firstRevision();
     if (first !== undefined && first > cursor + 1) {
       yield [errorFrame('Expired', `changes after revision ${cursor} were trimmed while replaying; list again`)];
       return false;
     }
-    const batch = deps.log.readAfter(cursor, upTo, BATCH);
+    const batch = deps.log.readAfter(cursor, upTo, pager.rows());
     if (!batch.length) return true;
     const frames: Uint8Array[] = [];
     for (const c of batch) {
@@ -94,6 +100,7 @@ async function* replay(deps: ResourceWatchDeps, def: KindDefinition, f: Resource
       if (c.kind !== def.kind || !filterMatches(f, c.namespace, c.name, JSON.parse(c.row.labels))) continue;
       frames.push(changeFrame(c.type, c.revision, deps.reader.present(def, { ...c.row, resourceVersion: c.revision })));
     }
+    pager.saw(frames);
     yield frames;
     // Long replays must not hold the event loop: other requests run between batches.
     await nextTurn();

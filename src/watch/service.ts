@@ -6,8 +6,10 @@ import { parseSelector } from '../registry/selectors';
 import type { ChangeLog } from '../store/change-log';
 import type { EventLog } from '../store/event-log';
 import type { ResourceStore } from '../store/resource-store';
+import { WatchBudget, type Account } from './budget';
 import { eventWatch, eventMatches, type EventFilter } from './event-watch';
-import { ChangeFeed, EventFeed, type RowReader } from './feeds';
+import { ChangeFeed, EventFeed, type FeedChange, type FeedEvent, type RowReader } from './feeds';
+import type { Hub } from './hub';
 import { filterMatches, resourceWatch } from './resource-watch';
 import { sseResponse } from './sse';
 
@@ -16,11 +18,18 @@ export interface WatchConfig {
   heartbeatMs: number;
   /** Frames a subscriber may have queued before it is cut off as too slow. */
   bufferSize: number;
+  /**
+   * Bytes one watcher may hold — frames queued for it, the rest of a replay page, the chunk its
+   * socket has not accepted — before it is cut off as too slow.
+   */
+  bufferBytes: number;
+  /** Bytes all watchers may hold together; past it the watcher holding most is cut first. */
+  totalBufferBytes: number;
   /** How often to look for commits made by other processes on the same database. */
   pollMs: number;
 }
 
-export const DEFAULT_WATCH_CONFIG: WatchConfig = { maxStreams: 1000, heartbeatMs: 15_000, bufferSize: 1000, pollMs: 250 };
+export const DEFAULT_WATCH_CONFIG: WatchConfig = { maxStreams: 1000, heartbeatMs: 15_000, bufferSize: 1000, bufferBytes: 8 * 1024 ** 2, totalBufferBytes: 256 * 1024 ** 2, pollMs: 250 };
 
 type Query = Record<string, string | undefined>;
 
@@ -37,6 +46,8 @@ function resumePoint(request: Request, query: Query, param: string): number | un
 export class WatchService {
   readonly changes: ChangeFeed;
   readonly events: EventFeed;
+  /** Bytes held for watchers, per watcher and in all. */
+  readonly budget: WatchBudget;
   private active = 0;
   private readonly timer: ReturnType<typeof setInterval>;
 
@@ -46,6 +57,7 @@ export class WatchService {
   ) {
     this.changes = new ChangeFeed(deps.changeLog, deps.reader);
     this.events = new EventFeed(deps.eventLog);
+    this.budget = new WatchBudget({ perWatcher: config.bufferBytes, total: config.totalBufferBytes });
     this.timer = setInterval(() => this.poll(), config.pollMs);
     (this.timer as { unref?: () => void }).unref?.();
   }
@@ -78,10 +90,10 @@ export class WatchService {
     // Catch up, subscribe and read the starting revision in one synchronous step: nothing can be
     // published in between, so the snapshot/replay and the live part meet exactly.
     this.changes.catchUp();
-    const sub = this.changes.hub.subscribe((c) => c.def === def && filterMatches(filter, c.namespace, c.name, c.labels), this.config.bufferSize);
+    const { sub, account } = this.subscribe(this.changes.hub, (c) => c.def === def && filterMatches(filter, c.namespace, c.name, c.labels));
     const from = this.changes.revision;
     const source = resourceWatch({ store: this.deps.store, log: this.deps.changeLog, reader: this.deps.reader }, def, filter, sub, from, resumeAfter);
-    return this.respond(source, request, `watching ${def.plural} from revision ${from}`, () => sub.close());
+    return this.respond(source, request, `watching ${def.plural} from revision ${from}`, account, () => sub.close());
   }
 
   eventWatch(request: Request, query: Query): Response {
@@ -90,9 +102,9 @@ export class WatchService {
     for (const k of ['source', 'type', 'kind', 'name', 'namespace'] as const) if (query[k]?.trim()) filter[k] = query[k]!.trim();
     this.admit();
     this.events.catchUp();
-    const sub = this.events.hub.subscribe((e) => eventMatches(filter, e.event), this.config.bufferSize);
+    const { sub, account } = this.subscribe(this.events.hub, (e) => eventMatches(filter, e.event));
     const from = this.events.lastId;
-    return this.respond(eventWatch(this.deps.eventLog, filter, sub, from, since), request, `watching events from id ${from}`, () => sub.close());
+    return this.respond(eventWatch(this.deps.eventLog, filter, sub, from, since), request, `watching events from id ${from}`, account, () => sub.close());
   }
 
   private admit(): void {
@@ -101,10 +113,18 @@ export class WatchService {
     }
   }
 
-  private respond(source: AsyncIterator<Uint8Array[], void, undefined>, request: Request, opening: string, unsubscribe: () => void): Response {
+  /** A subscription whose queued frames count, in bytes, against a new account of the budget. */
+  private subscribe<T extends FeedChange | FeedEvent>(hub: Hub<T>, match: (item: T) => boolean) {
+    const account = this.budget.open();
+    const sub = hub.subscribe(match, { capacity: this.config.bufferSize, account, size: (item) => item.frame().byteLength });
+    return { sub, account };
+  }
+
+  private respond(source: AsyncIterator<Uint8Array[], void, undefined>, request: Request, opening: string, account: Account, unsubscribe: () => void): Response {
     this.active++;
     return sseResponse(source, {
       opening,
+      account,
       heartbeatMs: this.config.heartbeatMs,
       signal: request.signal,
       onClose: () => {

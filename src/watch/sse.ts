@@ -1,63 +1,145 @@
-// Turns an async source of SSE frames into a streaming Response: heartbeat comments while idle,
-// proxy-friendly headers, and one cleanup however the stream ends (client gone, source done).
+// Turns an async source of SSE frames into a streaming Response: back-pressure from the socket,
+// byte accounting against the watcher's budget, heartbeat comments while idle, proxy-friendly
+// headers, the SlowConsumer ending, and one cleanup however the stream ends.
+//
+// Back-pressure: the body is a pull stream with highWaterMark 0. Bun calls pull only once the
+// socket took the whole previous chunk (measured: a client that never reads stops the pulls once
+// the kernel's socket buffers are full), so what the socket has not accepted is at most the last
+// chunk, and it is counted against the budget until the next pull.
 import { concatBytes } from '../util/bytes';
-import { HEARTBEAT } from './frames';
+import type { Account } from './budget';
+import { HEARTBEAT, slowConsumer } from './frames';
+import { CHUNK_BYTES } from './pages';
 
 export type FrameSource = AsyncIterator<Uint8Array[], void, undefined>;
 
 export const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
   'cache-control': 'no-cache',
-  connection: 'keep-alive',
+  // The connection ends with the stream, so a watcher that was cut off is really disconnected
+  // (and its socket buffers freed) instead of idling as a kept-alive connection.
+  connection: 'close',
   'x-accel-buffering': 'no',
 };
 
-/**
- * `opening` is written at once, so headers reach the client even when there is nothing to send
- * yet (an empty collection, a live-only event stream).
- */
-export function sseResponse(source: FrameSource, opts: { heartbeatMs: number; signal: AbortSignal; onClose: () => void; opening: string }): Response {
-  let pending: Promise<IteratorResult<Uint8Array[], void>> | undefined;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+export interface SseOptions {
+  heartbeatMs: number;
+  signal: AbortSignal;
+  onClose: () => void;
+  /** Written at once, so headers reach the client even when there is nothing to send yet. */
+  opening: string;
+  /** The watcher's byte budget: frames waiting here and the chunk the socket holds count on it. */
+  account: Account;
+}
+
+export function sseResponse(source: FrameSource, opts: SseOptions): Response {
+  const { account } = opts;
+  let next: Promise<IteratorResult<Uint8Array[], void>> | undefined;
+  let beat: ReturnType<typeof setTimeout> | undefined;
+  let grace: ReturnType<typeof setTimeout> | undefined;
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
   let closed = false;
+  /** Frames taken from the source and not yet handed to the socket. */
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  /** The last chunk handed to the socket, until the next pull says it was accepted. */
+  let unaccepted = 0;
+  let onCut: (() => void) | undefined;
+  const cutSignal = new Promise<'cut'>((resolve) => (onCut = () => resolve('cut')));
+
   const close = () => {
     if (closed) return;
     closed = true;
-    clearTimeout(timer);
+    clearTimeout(beat);
+    clearTimeout(grace);
     opts.signal.removeEventListener('abort', close);
+    account.shrink(pendingBytes + unaccepted);
+    pending = [];
+    pendingBytes = unaccepted = 0;
+    account.close();
     opts.onClose();
   };
   opts.signal.addEventListener('abort', close);
+
+  account.onCut(() => {
+    // Release what waits here at once; the socket still holds its last chunk.
+    account.shrink(pendingBytes);
+    pending = [];
+    pendingBytes = 0;
+    onCut!();
+    // The next pull sends the SlowConsumer frame and ends the stream. A socket that accepts
+    // nothing more gets one heartbeat interval for that, then the connection is reset.
+    if (!closed) {
+      grace = setTimeout(() => {
+        if (closed) return;
+        close();
+        controller.error(undefined);
+      }, opts.heartbeatMs);
+    }
+  });
+
+  const send = (chunk: Uint8Array) => {
+    unaccepted = chunk.byteLength;
+    account.grow(unaccepted);
+    controller.enqueue(chunk);
+  };
+
+  /** Hands the socket up to one chunk of the pending frames (a larger frame goes alone). */
+  const sendPending = () => {
+    let n = 0;
+    let bytes = 0;
+    while (n < pending.length && (n === 0 || bytes + pending[n].byteLength <= CHUNK_BYTES)) bytes += pending[n++].byteLength;
+    const chunk = concatBytes(pending.slice(0, n));
+    pending = pending.slice(n);
+    pendingBytes -= bytes;
+    account.shrink(bytes);
+    send(chunk);
+  };
+
+  const finish = (last?: Uint8Array) => {
+    close();
+    try {
+      if (last) controller.enqueue(last);
+      controller.close();
+    } catch {
+      // Already cancelled by the client: nothing left to end.
+    }
+  };
+
   const stream = new ReadableStream<Uint8Array>(
     {
-      start(controller) {
-        controller.enqueue(new TextEncoder().encode(`: ${opts.opening}\n\n`));
+      start(c) {
+        controller = c;
+        c.enqueue(new TextEncoder().encode(`: ${opts.opening}\n\n`));
       },
-      async pull(controller) {
+      async pull() {
+        // The socket took the previous chunk.
+        account.shrink(unaccepted);
+        unaccepted = 0;
+        clearTimeout(grace);
         for (;;) {
-          if (closed) {
-            controller.close();
-            return;
-          }
-          pending ??= source.next();
-          const beat = new Promise<'beat'>((resolve) => (timer = setTimeout(() => resolve('beat'), opts.heartbeatMs)));
-          const r = await Promise.race([pending, beat]);
-          clearTimeout(timer);
+          if (closed) return finish();
+          if (account.cut) return finish(slowConsumer());
+          if (pending.length) return sendPending();
+          next ??= source.next();
+          const beating = new Promise<'beat'>((resolve) => (beat = setTimeout(() => resolve('beat'), opts.heartbeatMs)));
+          const r = await Promise.race([next, beating, cutSignal]);
+          clearTimeout(beat);
+          if (r === 'cut') continue;
           if (r === 'beat') {
-            controller.enqueue(HEARTBEAT);
+            if (!closed) send(HEARTBEAT);
             return;
           }
-          pending = undefined;
+          next = undefined;
           if (r.done) {
-            close();
-            controller.close();
-            return;
+            if (account.cut) continue;
+            return finish();
           }
-          if (r.value.length) {
-            // One chunk per batch: each chunk costs a socket write, which dominated fan-out.
-            controller.enqueue(concatBytes(r.value));
-            return;
-          }
+          let bytes = 0;
+          for (const f of r.value) bytes += f.byteLength;
+          pending.push(...r.value);
+          pendingBytes += bytes;
+          account.grow(bytes);
         }
       },
       cancel() {
@@ -68,4 +150,3 @@ export function sseResponse(source: FrameSource, opts: { heartbeatMs: number; si
   );
   return new Response(stream, { headers: SSE_HEADERS });
 }
-

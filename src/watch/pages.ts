@@ -1,0 +1,33 @@
+// Page sizes of replays read from the database: a page is as many rows as make about PAGE_BYTES of
+// frames, so a replay holds one page in memory per watcher whatever the objects weigh. The first
+// page is small; later ones follow the average frame size seen so far.
+
+/** Bytes of frames one replay page aims at. */
+export const PAGE_BYTES = 256 * 1024;
+/** Bytes handed to a socket in one write (a larger single frame goes alone). */
+export const CHUNK_BYTES = 64 * 1024;
+
+const FIRST_ROWS = 8;
+const MAX_ROWS = 500;
+
+export class Pager {
+  private frames = 0;
+  private bytes = 0;
+  private empty = 0;
+
+  constructor(private readonly target = PAGE_BYTES) {}
+
+  /** Rows to read for the next page. */
+  rows(): number {
+    // Until a row matches, pages double: nothing is held for rows the filter drops.
+    if (!this.frames) return Math.min(MAX_ROWS, FIRST_ROWS * 2 ** Math.min(this.empty, 6));
+    return Math.max(1, Math.min(MAX_ROWS, Math.floor(this.target / Math.max(1, this.bytes / this.frames))));
+  }
+
+  /** Records the frames one page made (rows the filter dropped make none). */
+  saw(frames: Uint8Array[]): void {
+    if (!frames.length) this.empty++;
+    this.frames += frames.length;
+    for (const f of frames) this.bytes += f.byteLength;
+  }
+}
