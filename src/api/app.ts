@@ -13,11 +13,11 @@ import { HttpMetrics } from './metrics';
 import { defaultSecurity, kindModels, securitySchemes } from './openapi';
 import { resourceRoutes } from './resource-routes';
 import { RouteTable } from './route-table';
-import { servedRoute } from './routing';
+import { refuseAnonymous, servedRoute } from './routing';
 import { SystemModels, systemRoutes } from './system-routes';
 import { swaggerUi } from './swagger-ui';
 import { RateLimiter, rateKey } from '../auth/rate-limit';
-import type { AuthService } from '../auth/service';
+import type { AuthService, Identity } from '../auth/service';
 import type { Clock } from '../util/time';
 import { AuthModels } from './auth-bodies';
 import { authRoutes } from './auth-routes';
@@ -65,7 +65,8 @@ export function createApp(deps: AppDeps): App {
   const metrics = new HttpMetrics();
   const peers = new WeakMap<Request, string>();
   const cors = new Cors(deps.corsOrigins ?? []);
-  routes.guard = (request, required) => deps.auth.authorize(request, required);
+  const identified = new WeakMap<Request, Identity>();
+  routes.guard = (request, required) => deps.auth.authorize(request, required, identified.get(request));
   const authDeps = {
     auth: deps.auth,
     limiter: new RateLimiter(deps.clock),
@@ -116,12 +117,13 @@ export function createApp(deps: AppDeps): App {
     const started = performance.now();
     let response: Response;
     if (request.method === 'OPTIONS') return cors.preflight(request);
-    // HEAD would make the framework read a whole body for its length, and watch bodies never end.
-    if (request.method === 'HEAD') return statusResponse(toApiError('NOT_FOUND', undefined, request, routes, deps.log));
     request = withRoutableHost(request);
     if (peer) peers.set(request, peer);
     try {
-      response = cors.decorate(request, await elysia.handle(request));
+      const refused = refuseAnonymous(routes, deps.auth, request, identified);
+      // HEAD would make the framework read a whole body for its length, and watch bodies never end.
+      if (!refused && request.method === 'HEAD') return statusResponse(toApiError('NOT_FOUND', undefined, request, routes, deps.log));
+      response = cors.decorate(request, refused ? statusResponse(refused) : await elysia.handle(request));
     } catch (e) {
       response = statusResponse(toApiError('UNKNOWN', e, request, routes, deps.log));
     }

@@ -1,9 +1,10 @@
 // Registers a route on the Elysia app and in the RouteTable together, so the 404/405 logic, the
-// metrics labels and the OpenAPI document can never disagree with what is served.
+// metrics labels and the OpenAPI document can never disagree with what is served. Also decides
+// which requests under /v1/ a caller without a valid credential may route at all.
 import type { Elysia } from 'elysia';
 import { requirementFor } from '../auth/policy';
-import type { Identity } from '../auth/service';
-import { BadRequest } from '../errors';
+import type { AuthService, Identity } from '../auth/service';
+import { BadRequest, type Unauthorized } from '../errors';
 import type { Method, RouteInfo, RouteTable } from './route-table';
 
 export interface HandlerContext {
@@ -40,4 +41,37 @@ export function addRoute(app: Elysia<any, any, any, any, any, any, any>, table: 
   };
   const m: Record<Method, 'get' | 'post' | 'put' | 'delete'> = { GET: 'get', POST: 'post', PUT: 'put', DELETE: 'delete' };
   (app as any)[m[info.method]](info.path, fn, hook);
+}
+
+/**
+ * Under /v1/ a caller without a valid credential learns nothing of the route table: unless the
+ * method and path are public, it gets the 401 of a protected route before routing, so unknown
+ * paths and wrong methods answer exactly as real routes do. A wrong method on a public path keeps
+ * its 405 when every method of that path is public (it names only what anyone may call). Returns
+ * the 401 to answer, or undefined to route; the identity found is kept in `known` for the guard,
+ * so a request is identified (and its session slid) once.
+ */
+export function refuseAnonymous(table: RouteTable, auth: Pick<AuthService, 'identify' | 'unauthorized'>, request: Request, known: WeakMap<Request, Identity>): Unauthorized | undefined {
+  const path = pathOf(request.url);
+  if (path !== '/v1' && !path.startsWith('/v1/')) return undefined;
+  const id = auth.identify(request);
+  if (!id.authenticated && !isPublic(table, request.method, path)) return auth.unauthorized(id);
+  known.set(request, id);
+  return undefined;
+}
+
+function isPublic(table: RouteTable, method: string, path: string): boolean {
+  const hit = table.match(path);
+  if (!hit) return false;
+  const routes = table.routes.filter((r) => r.path === hit.path);
+  const same = routes.find((r) => r.method === method);
+  return same ? same.required === 'none' : routes.every((r) => r.required === 'none');
+}
+
+/** The path of a request URL, which Request has already parsed and normalized. */
+function pathOf(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2);
+  if (start < 0) return '/';
+  const end = url.slice(start).search(/[?#]/);
+  return end < 0 ? url.slice(start) : url.slice(start, start + end);
 }

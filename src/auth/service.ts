@@ -73,16 +73,21 @@ export class AuthService {
   }
 
   /** The caller's identity if it meets `required`; 401 without a valid credential, 403 with too
-   *  small a role. */
-  authorize(request: Request, required: Requirement): Identity {
-    if (required === 'none') return this.identify(request);
-    const id = this.identify(request);
+   *  small a role. `id` is the caller as already identified for this request, if it was. */
+  authorize(request: Request, required: Requirement, id: Identity = this.identify(request)): Identity {
+    if (required === 'none') return id;
     if (id.authenticated && id.role && satisfies(id.role, required)) return id;
     if (id.authenticated) throw new Forbidden(`role ${id.role} may not do this; it needs ${required}`);
+    throw this.unauthorized(id);
+  }
+
+  /** The 401 for a caller without a valid credential: one body wherever it is answered (a
+   *  protected route, or any path under /v1/ that is not public, before routing). */
+  unauthorized(id: Identity): Unauthorized {
     if (this.config.mode === 'native' && this.store.userCount() === 0 && !id.rejected) {
-      throw new Unauthorized('admin setup required: create the first administrator with POST /v1/auth/setup');
+      return new Unauthorized('admin setup required: create the first administrator with POST /v1/auth/setup');
     }
-    throw new Unauthorized(id.rejected ? 'the credential is not valid or has expired' : 'authentication required: send a bearer token or log in');
+    return new Unauthorized(id.rejected ? 'the credential is not valid or has expired' : 'authentication required: send a bearer token or log in');
   }
 
   private bearer(token: string): Identity | undefined {

@@ -80,3 +80,38 @@ test('the task observability and cancel endpoints are in the matrix: reads need 
     ['POST', '/v1/tasks/:name/cancel', 'writer', 'writer'],
   ]);
 });
+
+test('unknown paths and wrong methods: 401 without a valid credential, 404 / 405 for every role; public paths keep their 405', async () => {
+  const { app } = testApp({ auth: { envTokens: parseEnvTokens(env).tokens } });
+  const probes: [string, string, number][] = [
+    ['GET', '/v1/nope', 404],
+    ['GET', '/v1/agents/x/y/z', 404],
+    ['GET', '/v1/auth/nope', 404],
+    ['DELETE', '/v1/agents', 405],
+    ['PATCH', '/v1/agents/a', 405],
+    ['DELETE', '/v1/auth/users', 405],
+  ];
+  const callers: [string, Record<string, string>, boolean][] = [
+    ['anonymous', {}, false],
+    ['bad token', { authorization: 'Bearer not-a-token' }, false],
+    ...(Object.keys(TOKENS) as Role[]).map((r) => [r, { authorization: `Bearer ${TOKENS[r]}` }, true] as [string, Record<string, string>, boolean]),
+  ];
+  const got: string[] = [];
+  const want: string[] = [];
+  for (const [method, path, routed] of probes) {
+    for (const [label, headers, valid] of callers) {
+      const res = await app.handle(new Request(`http://localhost${path}`, { method, headers }));
+      await res.arrayBuffer();
+      got.push(`${method} ${path} as ${label}: ${res.status}`);
+      want.push(`${method} ${path} as ${label}: ${valid ? routed : 401}`);
+    }
+  }
+  // Wrong methods on paths whose every method is public name only public methods: no credential needed.
+  for (const [method, path] of [['GET', '/v1/auth/login'], ['DELETE', '/v1/auth/config'], ['GET', '/v1/tool-callbacks']]) {
+    const res = await app.handle(new Request(`http://localhost${path}`, { method }));
+    await res.arrayBuffer();
+    got.push(`${method} ${path} as anonymous: ${res.status}`);
+    want.push(`${method} ${path} as anonymous: 405`);
+  }
+  expect(got).toEqual(want);
+});
