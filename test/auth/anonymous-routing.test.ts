@@ -35,6 +35,27 @@ const status = (code: number, reason: string, message: string, details?: object)
 const ANONYMOUS = status(401, 'Unauthorized', 'authentication required: send a bearer token or log in');
 const INVALID = status(401, 'Unauthorized', 'the credential is not valid or has expired');
 
+/** What a caller who may route gets: 404 for unknown paths, 405 (with Allow) for wrong methods. */
+async function expectRoutedAsBefore(server: ServerProcess, headers: Record<string, string>) {
+  expect(await send(server, 'GET', '/v1/nope', headers)).toEqual({
+    status: 404,
+    type: 'application/json',
+    allow: null,
+    text: JSON.stringify(status(404, 'NotFound', 'no route for GET /v1/nope', { kind: 'route', name: '/v1/nope' })),
+  });
+  expect((await send(server, 'GET', '/v1/agents/x/y/z', headers)).status).toBe(404);
+  expect(await send(server, 'DELETE', '/v1/agents', headers)).toEqual({
+    status: 405,
+    type: 'application/json',
+    allow: 'GET, POST',
+    text: JSON.stringify(status(405, 'MethodNotAllowed', 'method DELETE is not allowed on /v1/agents')),
+  });
+  const patch = await send(server, 'PATCH', '/v1/agents/a', headers);
+  expect([patch.status, JSON.parse(patch.text).reason]).toEqual([405, 'MethodNotAllowed']);
+  const list = await send(server, 'GET', '/v1/agents', headers);
+  expect([list.status, JSON.parse(list.text).kind]).toEqual([200, 'AgentList']);
+}
+
 // Unknown paths, wrong methods, a real route and a real write: the route table must not show.
 const PROBES: [string, string][] = [
   ['GET', '/v1/nope'],
@@ -73,23 +94,7 @@ describe('auth on (a bearer token configured)', () => {
 
   test('with the token, unknown routes are 404 and wrong methods 405 as before', async () => {
     const auth = { authorization: `Bearer ${TOKEN}` };
-    expect(await send(locked, 'GET', '/v1/nope', auth)).toEqual({
-      status: 404,
-      type: 'application/json',
-      allow: null,
-      text: JSON.stringify(status(404, 'NotFound', 'no route for GET /v1/nope', { kind: 'route', name: '/v1/nope' })),
-    });
-    expect((await send(locked, 'GET', '/v1/agents/x/y/z', auth)).status).toBe(404);
-    expect(await send(locked, 'DELETE', '/v1/agents', auth)).toEqual({
-      status: 405,
-      type: 'application/json',
-      allow: 'GET, POST',
-      text: JSON.stringify(status(405, 'MethodNotAllowed', 'method DELETE is not allowed on /v1/agents')),
-    });
-    const patch = await send(locked, 'PATCH', '/v1/agents/a', auth);
-    expect([patch.status, JSON.parse(patch.text).reason]).toEqual([405, 'MethodNotAllowed']);
-    const list = await send(locked, 'GET', '/v1/agents', auth);
-    expect([list.status, JSON.parse(list.text).kind]).toEqual([200, 'AgentList']);
+    await expectRoutedAsBefore(locked, auth);
     // A writer asking for an admin route is still told 403, not 401.
     expect(JSON.parse((await send(locked, 'GET', '/v1/tokens', auth)).text)).toEqual(status(403, 'Forbidden', 'role writer may not do this; it needs admin'));
   });
@@ -136,21 +141,7 @@ describe('auth on (a bearer token configured)', () => {
 });
 
 test('auth off and no tokens: unknown routes 404, wrong methods 405, as before', async () => {
-  expect(await send(open, 'GET', '/v1/nope')).toEqual({
-    status: 404,
-    type: 'application/json',
-    allow: null,
-    text: JSON.stringify(status(404, 'NotFound', 'no route for GET /v1/nope', { kind: 'route', name: '/v1/nope' })),
-  });
-  expect((await send(open, 'GET', '/v1/agents/x/y/z')).status).toBe(404);
-  expect(await send(open, 'DELETE', '/v1/agents')).toEqual({
-    status: 405,
-    type: 'application/json',
-    allow: 'GET, POST',
-    text: JSON.stringify(status(405, 'MethodNotAllowed', 'method DELETE is not allowed on /v1/agents')),
-  });
-  expect((await send(open, 'PATCH', '/v1/agents/a')).status).toBe(405);
-  expect((await send(open, 'GET', '/v1/agents')).status).toBe(200);
+  await expectRoutedAsBefore(open, {});
 });
 
 test('native mode: before setup every non-public path says setup is required; a session routes as before', async () => {
