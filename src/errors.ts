@@ -156,6 +156,16 @@ export class ClientClosedRequest extends ApiError {
   }
 }
 
+/**
+ * The data directory's disk is full (SQLite's "database or disk is full"). The path is where the
+ * operator must free space; deletes still work (docs/api.md, "When the disk is full").
+ */
+export class InsufficientStorage extends ApiError {
+  constructor(dataDir: string) {
+    super(507, 'InsufficientStorage', `the data directory ${dataDir} is full: delete objects or free disk space there, then retry`);
+  }
+}
+
 export class ServiceUnavailable extends ApiError {
   constructor(message: string) {
     super(503, 'ServiceUnavailable', message);

@@ -53,7 +53,9 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
   // finishes the job every 16,384 pages (64 MiB), which lets the next write start the WAL over.
   // Without that, a WAL under constant writes never restarts and grows without bound.
   sqlite.exec('PRAGMA wal_autocheckpoint = 16384');
-  const checkpointer = new Checkpointer(join(config.dataDir, DB_FILE), log, () => sqlite.exec('PRAGMA wal_autocheckpoint = 1000'));
+  const checkpointer = new Checkpointer(join(config.dataDir, DB_FILE), log, () => sqlite.exec('PRAGMA wal_autocheckpoint = 1000'), 250, () => persistent.handle.disk.isFull);
+  // Keeps <data-dir>/reserve, released when the disk fills so deletes can commit; logs full/recovered.
+  persistent.handle.disk.start(log);
   log.info('store opened', { dataDir: config.dataDir, revision: persistent.store.currentRevision(), secretKey: persistent.keySource });
   const core = createCore({ handle: persistent.handle, store: persistent.store, cipher: persistent.cipher, clock: systemClock, watch: config.watch });
   const retention = new LogRetention(core.changeLog, core.eventLog, config.retention, systemClock, log);

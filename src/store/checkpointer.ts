@@ -39,13 +39,18 @@ export class Checkpointer {
   private inFlight = false;
   private failed = false;
 
-  /** onFailure runs once if a checkpoint fails, so the caller can fall back to auto-checkpoints. */
-  constructor(path: string, private readonly log: Logger, private readonly onFailure: () => void, intervalMs = 250) {
+  /**
+   * onFailure runs once if a checkpoint fails, so the caller can fall back to auto-checkpoints.
+   * While `paused` says so (the disk is full) no checkpoint starts: copying the WAL would take the
+   * room freed for deletes; DiskSpace checkpoints itself when the copy fits.
+   */
+  constructor(path: string, private readonly log: Logger, private readonly onFailure: () => void, intervalMs = 250, private readonly paused: () => boolean = () => false) {
     const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'application/javascript' }));
     this.worker = new Worker(url);
     this.worker.onmessage = (e: MessageEvent) => {
       const m = e.data;
-      if (m.error) this.fail(m.error);
+      // A full disk stops checkpoints only until space returns (the next one simply runs again).
+      if (m.error && !/database or disk is full/i.test(m.error)) this.fail(m.error);
       this.waiting.get(m.id)?.(m);
       this.waiting.delete(m.id);
     };
@@ -57,7 +62,7 @@ export class Checkpointer {
     };
     this.worker.postMessage({ open: path });
     this.timer = setInterval(() => {
-      if (this.inFlight) return;
+      if (this.inFlight || this.paused()) return;
       this.inFlight = true;
       void this.checkpoint().finally(() => (this.inFlight = false));
     }, intervalMs);

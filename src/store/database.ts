@@ -1,8 +1,11 @@
 // Opens the SQLite database (WAL, synchronous=NORMAL, busy_timeout, foreign keys) through
 // drizzle-orm over bun:sqlite and applies the embedded migrations.
 import { Database } from 'bun:sqlite';
+import { dirname } from 'node:path';
 import { drizzle, type BunSQLiteDatabase } from 'drizzle-orm/bun-sqlite';
 import * as schema from '../../db/schema';
+import { DiskSpace } from './disk-space';
+import { guardConnection } from './guarded-connection';
 import { applyMigrations } from './migrate';
 
 export type Db = BunSQLiteDatabase<typeof schema>;
@@ -11,12 +14,20 @@ export interface OpenDatabase {
   sqlite: Database;
   db: Db;
   path: string;
+  /** The disk under the data directory: full or not, the reserve file (src/store/disk-space.ts). */
+  disk: DiskSpace;
   close(): void;
 }
 
 export function openDatabase(path: string): OpenDatabase {
   const sqlite = new Database(path, { create: true, strict: true });
+  const disk = new DiskSpace(path === ':memory:' ? undefined : dirname(path), sqlite);
+  // One translation for every driver error: a full disk leaves the store as InsufficientStorage.
+  guardConnection(sqlite, (e) => disk.translate(e));
   sqlite.exec('PRAGMA busy_timeout = 5000');
+  // Only takes effect on a new database: pages freed by deletes can then be handed back to the
+  // file system when the disk is full (DiskSpace.recheck); older databases reuse them in place.
+  sqlite.exec('PRAGMA auto_vacuum = INCREMENTAL');
   if (path !== ':memory:') sqlite.exec('PRAGMA journal_mode = WAL');
   sqlite.exec('PRAGMA synchronous = NORMAL');
   sqlite.exec('PRAGMA foreign_keys = ON');
@@ -27,11 +38,15 @@ export function openDatabase(path: string): OpenDatabase {
   sqlite.exec('PRAGMA mmap_size = 268435456');
   sqlite.exec('PRAGMA journal_size_limit = 67108864');
   applyMigrations(sqlite);
+  // Test hook: caps the database at N pages, so SQLite itself answers SQLITE_FULL without a full disk.
+  const maxPages = Number(process.env.ORRERY_TEST_MAX_DB_PAGES);
+  if (maxPages > 0) sqlite.query(`PRAGMA max_page_count = ${Math.floor(maxPages)}`).get();
   const db = drizzle(sqlite, { schema });
   return {
     sqlite,
     db,
     path,
+    disk,
     close() {
       // Fold the WAL back into the main file so a stopped server leaves one tidy database file.
       if (path !== ':memory:') {

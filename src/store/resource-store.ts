@@ -1,7 +1,7 @@
 // Row-level access to the generic resources table and the changes log. Every write allocates the
 // next global revision (newest change + 1) and appends a change row inside the caller's IMMEDIATE
 // transaction.
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, lt, sql } from 'drizzle-orm';
 import { changes, resources } from '../../db/schema';
 import type { Db, OpenDatabase } from './database';
 
@@ -119,12 +119,21 @@ export class ResourceStore {
           createdAt: ph('createdAt'),
         } as unknown as typeof changes.$inferInsert)
         .prepare(),
+      compact: db.delete(changes).where(lt(changes.revision, ph('revision'))).prepare(),
     };
   }
 
-  /** Runs fn in one synchronous IMMEDIATE transaction: it commits whole or not at all. */
+  /**
+   * Runs fn in one synchronous IMMEDIATE transaction: it commits whole or not at all. While the
+   * disk is full it looks for room before (space may have come back) and after (a delete freed some).
+   */
   transaction<T>(fn: () => T): T {
-    return this.handle.sqlite.transaction(fn).immediate();
+    const disk = this.handle.disk;
+    if (disk.isFull) disk.recheck();
+    const result = this.handle.sqlite.transaction(fn).immediate();
+    if (disk.isFull) disk.recheck();
+    else disk.afterWrite();
+    return result;
   }
 
   get(kind: string, namespace: string, name: string): ResourceRow | undefined {
@@ -172,6 +181,7 @@ export class ResourceStore {
 
   /** Inserts a new row at the next revision; call inside transaction(). */
   insert(row: NewResourceRow): ChangeRecord {
+    this.handle.disk.assertRoom();
     const stored = this.stmt.insert.get({ ...row, resourceVersion: this.nextRevision() })!;
     return this.record('added', stored);
   }
@@ -181,6 +191,7 @@ export class ResourceStore {
    * VersionConflict (rolling the transaction back) when another writer got there first.
    */
   update(row: ResourceRow, expectedVersion: number): ChangeRecord {
+    this.handle.disk.assertRoom();
     const stored = this.stmt.update.get({
       id: row.id,
       expected: expectedVersion,
@@ -196,12 +207,18 @@ export class ResourceStore {
     return this.record('updated', stored);
   }
 
-  /** Deletes a row if its version is unchanged; call inside transaction(). `at` stamps the
-   *  change (retention ages changes by it). */
+  /**
+   * Deletes a row if its version is unchanged; call inside transaction(). `at` stamps the change
+   * (retention ages changes by it). While the disk is full it also compacts the change log up to
+   * itself, as etcd compacts: the log's copies of the object would otherwise keep its space taken
+   * (watchers resuming from before get Expired and re-list).
+   */
   delete(row: ResourceRow, at: string): ChangeRecord {
     const deleted = this.stmt.delete.get({ id: row.id, expected: row.resourceVersion });
     if (!deleted) throw new VersionConflict();
-    return this.record('deleted', { ...deleted, resourceVersion: this.nextRevision(), updatedAt: at });
+    const change = this.record('deleted', { ...deleted, resourceVersion: this.nextRevision(), updatedAt: at });
+    if (this.handle.disk.isFull) this.stmt.compact.run({ revision: change.revision });
+    return change;
   }
 
   /** (id, version) of every object of a kind, optionally in one namespace or with one name. */
