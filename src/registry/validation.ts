@@ -34,6 +34,9 @@ export function fieldPath(prefix: string, pointer: string): string {
   return out;
 }
 
+/** The path of one key under prefix: "spec.data" + "a.b" → 'spec.data["a.b"]', + "x" → "spec.data.x". */
+export const keyPath = (prefix: string, key: string) => fieldPath(prefix, '/' + key.replace(/~/g, '~0').replace(/\//g, '~1'));
+
 function describe(e: { type: ValueErrorType; message: string; schema: TSchema; value: unknown }): string {
   if (e.value === undefined) return 'is required';
   switch (e.type) {
@@ -46,6 +49,10 @@ function describe(e: { type: ValueErrorType; message: string; schema: TSchema; v
         return `must be one of: ${e.schema.anyOf.map((s: TSchema) => s.const).join(', ')}`;
       }
       return e.message.toLowerCase();
+    case ValueErrorType.Integer:
+    case ValueErrorType.IntegerMinimum:
+    case ValueErrorType.IntegerMaximum:
+      return wholeNumberMessage(e.schema);
     case ValueErrorType.StringFormat: {
       const message = formatMessages.get(e.schema.format);
       if (message) return message(String(e.value));
@@ -54,6 +61,14 @@ function describe(e: { type: ValueErrorType; message: string; schema: TSchema; v
     default:
       return e.message.charAt(0).toLowerCase() + e.message.slice(1);
   }
+}
+
+/** One wording for every problem of an integer field: the type, the range, or a value past 2^53. */
+function wholeNumberMessage(schema: TSchema): string {
+  const { minimum, maximum } = schema as { minimum?: number; maximum?: number };
+  if (minimum !== undefined && maximum !== undefined) return `must be a whole number from ${minimum} to ${maximum}`;
+  if (minimum !== undefined) return `must be a whole number of at least ${minimum}`;
+  return 'must be a whole number';
 }
 
 // Schemas are compiled once: a compiled check of a valid spec costs a few microseconds, and the

@@ -5,7 +5,7 @@ import { defineKind } from '../registry/kind';
 import { child, dedupe, isObj, lower, positiveOr, setDefault, trim, trimRequired } from '../registry/normalize';
 import { defineFormat, fieldPath } from '../registry/validation';
 import type { Cause } from '../errors';
-import { Enum, StringList, StringMap, statusSchema, strict } from './common';
+import { Enum, StringList, StringMap, statusSchema, strict, Int, INT32_MAX } from './common';
 import { Duration, Ref } from './formats';
 import { trimOrDrop } from './task';
 
@@ -55,8 +55,8 @@ const Route = strict({
 const Join = strict(
   {
     mode: t.Optional(Enum(['wait_for_all', 'quorum'], 'Default wait_for_all.')),
-    quorum_count: t.Optional(t.Integer({ description: 'Minimum number of arrived branches (quorum).' })),
-    quorum_percent: t.Optional(t.Integer({ description: 'Minimum percentage of expected branches, 0–100 (quorum).' })),
+    quorum_count: t.Optional(Int(0, INT32_MAX, 'Minimum number of arrived branches (quorum).')),
+    quorum_percent: t.Optional(Int(0, 100, 'Minimum percentage of expected branches, 0–100 (quorum).')),
     on_failure: t.Optional(Enum(['deadletter', 'skip', 'continue_partial'], 'Default deadletter.')),
   },
   'Fan-in gate for this node.',
@@ -69,7 +69,7 @@ const ReviewCheckpoint = strict(
     reason: t.Optional(t.String()),
     ttl: t.Optional(Duration('How long the review stays open (default 10m).')),
     allow_request_changes: t.Optional(t.Boolean({ description: 'Reviewer may ask for changes (default true).' })),
-    max_review_cycles: t.Optional(t.Integer({ description: 'Request-changes rounds allowed (default 3).' })),
+    max_review_cycles: t.Optional(Int(1, INT32_MAX, 'Request-changes rounds allowed (default 3).')),
   },
   'Human review of output before it moves on.',
 );
@@ -138,8 +138,9 @@ function normalizeJoin(j: Record<string, any>): void {
   j.on_failure = lower(j.on_failure);
   setDefault(j, 'mode', 'wait_for_all');
   setDefault(j, 'on_failure', 'deadletter');
-  if (typeof j.quorum_count === 'number' && j.quorum_count < 0) j.quorum_count = 0;
-  if (typeof j.quorum_percent === 'number') j.quorum_percent = Math.min(100, Math.max(0, j.quorum_percent));
+  // Orloj's clamps, for exact whole numbers only: 1e308 or 1.5 are refused by the schema, not rounded.
+  if (Number.isSafeInteger(j.quorum_count) && j.quorum_count < 0) j.quorum_count = 0;
+  if (Number.isSafeInteger(j.quorum_percent)) j.quorum_percent = Math.min(100, Math.max(0, j.quorum_percent));
 }
 
 function normalizeReview(r: Record<string, any>): void {

@@ -3,7 +3,7 @@ import { Type as t } from '@sinclair/typebox';
 import { defineKind } from '../registry/kind';
 import { child, dedupe, isObj, lower, positiveOr, setDefault, trim } from '../registry/normalize';
 import type { Cause } from '../errors';
-import { Enum, StringList, statusSchema, strict } from './common';
+import { Enum, StringList, statusSchema, strict, Int, INT32_MAX } from './common';
 import { Duration, Ref, RefList } from './formats';
 import { trimOrDrop } from './task';
 
@@ -38,7 +38,7 @@ const spec = strict({
   ),
   limits: t.Optional(
     strict({
-      max_steps: t.Optional(t.Integer({ description: 'Model/tool steps per turn (default 10).' })),
+      max_steps: t.Optional(Int(1, INT32_MAX, 'Model/tool steps per turn (default 10).')),
       timeout: t.Optional(Duration('Time limit of one agent turn.')),
     }),
   ),

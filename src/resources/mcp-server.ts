@@ -5,7 +5,7 @@ import { defineKind } from '../registry/kind';
 import { child, dedupe, isObj, lower, positiveOr, setDefault, trim, trimFields, trimRequired } from '../registry/normalize';
 import { defineFormat } from '../registry/validation';
 import type { Cause } from '../errors';
-import { Enum, StringList, statusSchema, strict } from './common';
+import { Enum, StringList, statusSchema, strict, Int, INT32_MAX } from './common';
 import { Duration, HttpUrl, Ref, SecretRef } from './formats';
 import { trimOrDrop } from './task';
 import { ContainerResources, ToolAuth, ToolRuntime, authCauses, normalizeAuth, normalizeResources, normalizeRuntimeShape } from './tool-parts';
@@ -36,7 +36,7 @@ const spec = strict({
   tool_filter: t.Optional(strict({ include: t.Optional(StringList('Tools to import; empty imports all.')) })),
   reconnect: t.Optional(
     strict({
-      max_attempts: t.Optional(t.Integer({ description: 'Default 3.' })),
+      max_attempts: t.Optional(Int(1, INT32_MAX, 'Default 3.')),
       backoff: t.Optional(Duration('Default 2s.')),
     }),
   ),

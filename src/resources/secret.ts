@@ -3,7 +3,7 @@
 import { Type as t } from '@sinclair/typebox';
 import { defineKind, type Spec, type WriteContext } from '../registry/kind';
 import { isObj } from '../registry/normalize';
-import { fieldPath } from '../registry/validation';
+import { keyPath } from '../registry/validation';
 import type { Cause } from '../errors';
 import type { SecretCipher } from '../store/secret-cipher';
 import { StringMap, statusSchema, strict } from './common';
@@ -13,9 +13,6 @@ export { isStdBase64 };
 
 const PHASES = ['Pending', 'Ready'] as const;
 export const REDACTED = '***';
-
-/** "spec.data.value", or spec.data["odd key"] for keys that are not identifiers. */
-export const keyPath = (prefix: string, key: string) => fieldPath(prefix, '/' + key.replace(/~/g, '~0').replace(/\//g, '~1'));
 
 const spec = strict({
   data: t.Optional(

@@ -3,7 +3,7 @@
 import { Type as t } from '@sinclair/typebox';
 import { defineKind, type Spec } from '../registry/kind';
 import { lower, positiveOr, setDefault, trim } from '../registry/normalize';
-import { Enum, statusSchema, strict } from './common';
+import { Enum, statusSchema, strict, Int, INT32_MAX } from './common';
 import { Duration, Ref } from './formats';
 import { trimOrDrop } from './task';
 import { approvalStatus, approvalStatusFields } from './tool-approval';
@@ -18,8 +18,8 @@ const spec = strict({
   reason: t.Optional(t.String({ description: 'Why review is needed.' })),
   ttl: t.Optional(Duration('How long the review stays Pending before it expires (default 10m).')),
   allow_request_changes: t.Optional(t.Boolean({ description: 'Whether request-changes is allowed (default true).' })),
-  max_review_cycles: t.Optional(t.Integer({ description: 'Review rounds allowed (default 3).' })),
-  review_cycle: t.Optional(t.Integer({ description: 'Current review round, from 1 (default 1).' })),
+  max_review_cycles: t.Optional(Int(1, INT32_MAX, 'Review rounds allowed (default 3).')),
+  review_cycle: t.Optional(Int(1, INT32_MAX, 'Current review round, from 1 (default 1).')),
   supersedes: t.Optional(Ref('Previous TaskApproval of this review chain.')),
   output: t.Optional(t.Unknown({ description: 'Frozen output under review: text or any JSON value.' })),
   output_format: t.Optional(Enum(['text', 'json'], 'Format of output (default text for a string or no output, json otherwise).')),

@@ -4,7 +4,7 @@ import { Type as t } from '@sinclair/typebox';
 import { defineKind, type Status } from '../registry/kind';
 import { lower, positiveOr, setDefault, trim } from '../registry/normalize';
 import { defineFormat } from '../registry/validation';
-import { Enum, StringList, statusSchema, strict } from './common';
+import { Enum, StringList, statusSchema, strict, Int, INT32_MAX } from './common';
 import { Ref, TimeZone, resolveTimeZone } from './formats';
 import { normalizeTaskSource, taskTemplateSchema, trimOrDrop, validateTaskSource } from './task';
 
@@ -82,10 +82,10 @@ const spec = strict({
   schedule: t.String({ format: CRON, description: 'Standard 5-field cron expression, e.g. "0 9 * * 1".' }),
   time_zone: t.Optional(TimeZone('IANA time zone the schedule is read in (default UTC).')),
   suspend: t.Optional(t.Boolean({ description: 'Stop creating runs (default false).' })),
-  starting_deadline_seconds: t.Optional(t.Integer({ description: 'A slot older than this is skipped (default 300).' })),
+  starting_deadline_seconds: t.Optional(Int(1, INT32_MAX, 'A slot older than this is skipped (default 300).')),
   concurrency_policy: t.Optional(Enum(['forbid'], 'Only forbid: no new run while one is active (default forbid).')),
-  successful_history_limit: t.Optional(t.Integer({ description: 'Succeeded runs kept (default 10).' })),
-  failed_history_limit: t.Optional(t.Integer({ description: 'Failed or dead-lettered runs kept (default 3).' })),
+  successful_history_limit: t.Optional(Int(1, INT32_MAX, 'Succeeded runs kept (default 10).')),
+  failed_history_limit: t.Optional(Int(1, INT32_MAX, 'Failed or dead-lettered runs kept (default 3).')),
 });
 
 const status = statusSchema(PHASES, {

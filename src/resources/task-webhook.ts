@@ -5,7 +5,7 @@ import { Type as t } from '@sinclair/typebox';
 import { defineKind, type Spec, type Status, type WriteContext } from '../registry/kind';
 import { child, lower, setDefault, trim } from '../registry/normalize';
 import type { Cause } from '../errors';
-import { Enum, statusSchema, strict } from './common';
+import { Enum, statusSchema, strict, Int, INT32_MAX } from './common';
 import { HeaderName, Ref } from './formats';
 import { normalizeTaskSource, taskTemplateSchema, trimOrDrop, validateTaskSource } from './task';
 
@@ -26,7 +26,7 @@ const spec = strict({
         signature_header: t.Optional(HeaderName('Header carrying the signature (generic X-Signature, github X-Hub-Signature-256; required for hmac and shared_token).')),
         signature_prefix: Str('Prefix stripped from the signature, case-insensitively (generic and github: sha256=).'),
         timestamp_header: t.Optional(HeaderName('Header carrying the signing timestamp (generic: X-Timestamp).')),
-        max_skew_seconds: t.Optional(t.Integer({ minimum: 0, description: 'Accepted clock skew of the timestamp (default 300).' })),
+        max_skew_seconds: t.Optional(Int(0, INT32_MAX, 'Accepted clock skew of the timestamp (default 300).')),
         algorithm: t.Optional(Enum(['sha256', 'sha1', 'sha512'], 'hmac: hash algorithm (default sha256).')),
         payload_format: t.Optional(Enum(['body', 'timestamp_dot_body', 'prefix_timestamp_body'], 'hmac: what is signed (default body).')),
         payload_prefix: Str('hmac: literal prefix for prefix_timestamp_body, e.g. v0.'),
@@ -44,7 +44,7 @@ const spec = strict({
       {
         event_id_header: t.Optional(HeaderName('Header with the event id (generic/hmac/shared_token X-Event-Id, github X-GitHub-Delivery).')),
         event_id_from_body: Str('Dot path of the event id in a JSON body, e.g. data.event_id (header checked first).'),
-        dedupe_window_seconds: t.Optional(t.Integer({ minimum: 0, description: 'How long an event id is remembered (github 259200, others 86400).' })),
+        dedupe_window_seconds: t.Optional(Int(0, INT32_MAX, 'How long an event id is remembered (github 259200, others 86400).')),
       },
       'Duplicate-delivery detection.',
     ),
@@ -68,9 +68,9 @@ const status = statusSchema(PHASES, {
   lastDeliveryTime: t.Optional(t.String({ description: 'RFC 3339 time of the last delivery.' })),
   lastEventID: t.Optional(t.String({ description: 'Event id of the last delivery.' })),
   lastTriggeredTask: t.Optional(t.String({ description: 'Run task created by the last accepted delivery.' })),
-  acceptedCount: t.Optional(t.Integer()),
-  duplicateCount: t.Optional(t.Integer()),
-  rejectedCount: t.Optional(t.Integer()),
+  acceptedCount: t.Optional(Int(0, Number.MAX_SAFE_INTEGER)),
+  duplicateCount: t.Optional(Int(0, Number.MAX_SAFE_INTEGER)),
+  rejectedCount: t.Optional(Int(0, Number.MAX_SAFE_INTEGER)),
 });
 
 /** The delivery endpoint id of a webhook: stable for a namespace/name pair. */

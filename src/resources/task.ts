@@ -5,7 +5,7 @@ import { defineKind, type Spec, type Status } from '../registry/kind';
 import { child, dedupe, isObj, lower, positiveOr, setDefault, trim } from '../registry/normalize';
 import { isDuration } from '../util/duration';
 import type { Cause } from '../errors';
-import { Enum, StringList, StringMap, statusSchema, strict } from './common';
+import { Enum, StringList, StringMap, statusSchema, strict, Int, INT32_MAX } from './common';
 import { Duration, Ref } from './formats';
 
 const PHASES = ['Pending', 'Running', 'WaitingApproval', 'Succeeded', 'Failed', 'DeadLetter'] as const;
@@ -16,11 +16,11 @@ const taskSpecProps = {
   mode: t.Optional(Enum(['run', 'template'], 'run executes; template is never executed and is copied by schedules and webhooks (default run).')),
   input: t.Optional(StringMap('Input values handed to the first agents (default {}).')),
   priority: t.Optional(t.String({ description: 'Free-form priority label (default normal).' })),
-  max_turns: t.Optional(t.Integer({ minimum: 0, description: 'Turn limit per branch; cyclic graphs need a value above 0 (default 0).' })),
+  max_turns: t.Optional(Int(0, INT32_MAX, 'Turn limit per branch; cyclic graphs need a value above 0 (default 0).')),
   retry: t.Optional(
     strict(
       {
-        max_attempts: t.Optional(t.Integer({ description: 'Attempts of the whole task (default 1).' })),
+        max_attempts: t.Optional(Int(1, INT32_MAX, 'Attempts of the whole task (default 1).')),
         backoff: t.Optional(Duration('Base delay between task attempts, doubled per attempt (default 0s).')),
       },
       'Task-level retry of controller-side failures.',
@@ -29,7 +29,7 @@ const taskSpecProps = {
   message_retry: t.Optional(
     strict(
       {
-        max_attempts: t.Optional(t.Integer({ description: 'Attempts per agent message (default retry.max_attempts).' })),
+        max_attempts: t.Optional(Int(1, INT32_MAX, 'Attempts per agent message (default retry.max_attempts).')),
         backoff: t.Optional(Duration('Base delay between message attempts (default retry.backoff).')),
         max_backoff: t.Optional(Duration('Upper bound of the message retry delay (default 24h).')),
         jitter: t.Optional(Enum(['none', 'full', 'equal'], 'Jitter applied to the delay (default full).')),
@@ -130,7 +130,7 @@ const status = statusSchema(PHASES, {
   startedAt: t.Optional(t.String({ description: 'RFC 3339 time the current run started.' })),
   completedAt: t.Optional(t.String({ description: 'RFC 3339 time the task finished.' })),
   nextAttemptAt: t.Optional(t.String({ description: 'RFC 3339 time of the next retry attempt.' })),
-  attempts: t.Optional(t.Integer({ description: 'Attempts used so far.' })),
+  attempts: t.Optional(Int(0, INT32_MAX, 'Attempts used so far.')),
   output: t.Optional(StringMap('Task results (output.result holds the final answer).')),
   assignedWorker: t.Optional(t.String({ description: 'Worker the scheduler assigned (placement hint).' })),
   claimedBy: t.Optional(t.String({ description: 'Worker holding the lease.' })),

@@ -4,7 +4,7 @@ import { Type as t } from '@sinclair/typebox';
 import type { Cause } from '../errors';
 import { dedupe, isObj, lower, trim, trimFields } from '../registry/normalize';
 import { defineFormat } from '../registry/validation';
-import { Enum, StringList, strict } from './common';
+import { Enum, StringList, strict, Int, INT32_MAX } from './common';
 import { Duration, HeaderName, HttpUrl, SecretRef } from './formats';
 import { trimOrDrop } from './task';
 
@@ -56,7 +56,7 @@ export const ContainerResources = strict(
   {
     memory: t.Optional(t.String({ format: MEMORY_SIZE, description: 'Memory limit, Docker style: 512m, 1g, or bytes.' })),
     cpus: t.Optional(t.String({ format: CPU_COUNT, description: 'CPU limit, e.g. "0.5".' })),
-    pids_limit: t.Optional(t.Integer({ minimum: 0, description: 'Process limit (0 = runtime default).' })),
+    pids_limit: t.Optional(Int(0, INT32_MAX, 'Process limit (0 = runtime default).')),
   },
   'Per-container resource overrides, bounded by operator ceilings.',
 );
@@ -73,7 +73,7 @@ export const ToolRuntime = strict(
     isolation_mode: t.Optional(Enum(ISOLATION_MODES, 'Where the call runs (default: container for cli, sandboxed for high/critical risk, else none).')),
     retry: t.Optional(
       strict({
-        max_attempts: t.Optional(t.Integer({ description: 'Attempts per call (default 1).' })),
+        max_attempts: t.Optional(Int(1, INT32_MAX, 'Attempts per call (default 1).')),
         backoff: t.Optional(Duration('Initial backoff (default 0s).')),
         max_backoff: t.Optional(Duration('Backoff cap (default 30s).')),
         jitter: t.Optional(Enum(JITTERS, 'Backoff jitter (default none).')),

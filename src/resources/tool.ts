@@ -5,7 +5,7 @@ import { defineKind, type Spec } from '../registry/kind';
 import { child, dedupe, isObj, lower, positiveOr, setDefault, trimFields } from '../registry/normalize';
 import { defineFormat } from '../registry/validation';
 import type { Cause } from '../errors';
-import { Enum, StringList, StringMap, statusSchema, strict } from './common';
+import { Enum, StringList, StringMap, statusSchema, strict, Int, INT32_MAX } from './common';
 import { HttpUrl, Ref, UrlOrHostPort } from './formats';
 import { trimOrDrop } from './task';
 import { ContainerResources, ToolAuth, ToolRuntime, authCauses, normalizeAuth, normalizeResources, normalizeRuntimeShape } from './tool-parts';
@@ -16,6 +16,8 @@ const RISK_LEVELS = ['low', 'medium', 'high', 'critical'] as const;
 export const OPERATION_CLASSES = ['read', 'write', 'delete', 'admin'] as const;
 const WASM_DEFAULT_MEMORY = 64 * 1024 * 1024;
 const WASM_DEFAULT_FUEL = 1_000_000;
+// A 32-bit WebAssembly memory holds at most 65536 pages of 64 KiB.
+const WASM_MAX_MEMORY = 4 * 1024 * 1024 * 1024;
 
 const WASM_MODULE = defineFormat(
   'wasm-module',
@@ -60,8 +62,8 @@ const spec = strict({
     strict({
       module: t.Optional(t.String({ format: WASM_MODULE, description: 'Module path, https:// URL or oci:// reference.' })),
       entrypoint: t.Optional(t.String({ description: 'Exported function (default run).' })),
-      max_memory_bytes: t.Optional(t.Integer({ description: 'Memory cap (default 64 MiB).' })),
-      fuel: t.Optional(t.Integer({ description: 'Instruction budget (default 1000000).' })),
+      max_memory_bytes: t.Optional(Int(1, WASM_MAX_MEMORY, 'Memory cap in bytes, at most 4 GiB (default 64 MiB).')),
+      fuel: t.Optional(Int(1, Number.MAX_SAFE_INTEGER, 'Instruction budget (default 1000000).')),
       enable_wasi: t.Optional(t.Boolean()),
       image_pull_secret: t.Optional(Ref('Secret with registry credentials (oci:// modules).')),
     }),

@@ -3,7 +3,7 @@
 import { Type as t } from '@sinclair/typebox';
 import { defineKind } from '../registry/kind';
 import { dedupe, isObj, positiveOr, trim } from '../registry/normalize';
-import { StringList, statusSchema, strict } from './common';
+import { StringList, statusSchema, strict, Int, INT32_MAX } from './common';
 
 const PHASES = ['Pending', 'Ready', 'NotReady'] as const;
 
@@ -15,7 +15,7 @@ const spec = strict({
       supported_models: t.Optional(StringList('Models the worker can serve.')),
     }),
   ),
-  max_concurrent_tasks: t.Optional(t.Integer({ description: 'Tasks run at once (default 1).' })),
+  max_concurrent_tasks: t.Optional(Int(1, INT32_MAX, 'Tasks run at once (default 1).')),
 });
 
 export const worker = defineKind({
@@ -25,7 +25,7 @@ export const worker = defineKind({
   spec,
   status: statusSchema(PHASES, {
     lastHeartbeat: t.Optional(t.String({ description: 'RFC 3339 time of the last heartbeat.' })),
-    currentTasks: t.Optional(t.Integer({ description: 'Tasks the worker is running now.' })),
+    currentTasks: t.Optional(Int(0, INT32_MAX, 'Tasks the worker is running now.')),
   }),
   phases: [...PHASES],
   normalize(s) {
