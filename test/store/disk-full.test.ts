@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isDiskFull } from '../../src/store/disk-space';
 import { startServer, type ServerProcess } from '../support/server-process';
 
 const work = mkdtempSync(join(tmpdir(), 'orrery-disk-full-'));
@@ -74,6 +75,14 @@ test('a full disk answers 507, is not ready, frees room through DELETE and recov
   const again = await post('small', 100);
   expect(again.status).toBe(507);
   expect(await again.json()).toEqual(fullStatus);
+  const got = await fetch(`${srv.url}/v1/agents/${stored[0]}`);
+  const status = await fetch(`${srv.url}/v1/agents/${stored[0]}/status`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', 'if-match': got.headers.get('etag')! },
+    body: JSON.stringify({ status: { phase: 'Ready' } }),
+  });
+  expect(status.status).toBe(507);
+  expect(await status.json()).toEqual(fullStatus);
   expect(await readyz()).toEqual({
     status: 503,
     body: { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 503, reason: 'ServiceUnavailable', message: `not ready: database not writable: the data directory ${dataDir} is full` },
@@ -94,4 +103,14 @@ test('a full disk answers 507, is not ready, frees room through DELETE and recov
   expect(count(srv.log(), FULL_LINE)).toBe(1);
   expect(count(srv.log(), ROOM_LINE)).toBe(1);
   expect(srv.log()).not.toContain(' ERROR ');
+});
+
+test('which driver errors mean a full disk', () => {
+  expect(isDiskFull({ code: 'SQLITE_FULL', errno: 13 })).toBe(true);
+  expect(isDiskFull({ code: 'ENOSPC', errno: -28 })).toBe(true);
+  // An I/O error is a full disk only when the data directory's file system has (almost) no room.
+  expect(isDiskFull({ code: 'SQLITE_IOERR_WRITE', errno: 778 }, work)).toBe(false);
+  expect(isDiskFull({ code: 'SQLITE_IOERR_WRITE', errno: 778 })).toBe(false);
+  expect(isDiskFull({ code: 'SQLITE_CONSTRAINT_UNIQUE', errno: 2067 }, work)).toBe(false);
+  expect(isDiskFull(new Error('database or disk is full'))).toBe(false);
 });
