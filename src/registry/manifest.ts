@@ -2,8 +2,10 @@
 // the request namespace rules, collecting every problem as a cause.
 import { BadRequest, type Cause } from '../errors';
 import type { KindDefinition } from './kind';
+import { annotationCauses, labelCauses } from './labels';
 import { nameProblems } from './names';
 import { isObj } from './normalize';
+import { loneSurrogateCauses } from './well-formed';
 
 export const API_VERSION = 'orloj.dev/v1';
 const TOP_LEVEL = new Set(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
@@ -17,7 +19,6 @@ export interface Manifest {
   /** Precondition carried in the body, if any. */
   resourceVersion?: string;
   spec: Record<string, any>;
-  status?: Record<string, any>;
 }
 
 export interface RequestScope {
@@ -48,7 +49,8 @@ function stringMap(v: unknown, field: string, causes: Cause[]): Record<string, s
  */
 export function readManifest(def: KindDefinition, body: unknown, scope: RequestScope): { manifest: Manifest; causes: Cause[] } {
   if (!isObj(body)) throw new BadRequest('request body must be a single object (a manifest)');
-  const causes: Cause[] = [];
+  // Anywhere in the body, status included: nothing with a lone surrogate can be stored faithfully.
+  const causes: Cause[] = loneSurrogateCauses(body);
   for (const key of Object.keys(body)) {
     if (!TOP_LEVEL.has(key)) causes.push({ field: key, message: 'unknown field' });
   }
@@ -92,18 +94,23 @@ export function readManifest(def: KindDefinition, body: unknown, scope: RequestS
 
   const spec = body.spec ?? {};
   if (!isObj(spec)) causes.push({ field: 'spec', message: 'must be an object' });
+  // A status sent with a spec write is ignored (only the status subresource writes it), but it
+  // must still be an object: a GET body sent back always has one.
   const status = body.status;
   if (status !== undefined && status !== null && !isObj(status)) causes.push({ field: 'status', message: 'must be an object' });
+
+  const labels = stringMap(meta.labels, 'metadata.labels', causes);
+  const annotations = stringMap(meta.annotations, 'metadata.annotations', causes);
+  causes.push(...labelCauses(labels), ...annotationCauses(annotations));
 
   return {
     manifest: {
       name: typeof name === 'string' ? name : '',
       namespace,
-      labels: stringMap(meta.labels, 'metadata.labels', causes),
-      annotations: stringMap(meta.annotations, 'metadata.annotations', causes),
+      labels,
+      annotations,
       resourceVersion,
       spec: isObj(spec) ? structuredClone(spec) : {},
-      status: isObj(status) ? structuredClone(status) : undefined,
     },
     causes,
   };

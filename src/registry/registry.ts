@@ -1,6 +1,6 @@
 // The generic registry: apply/replace/get/list/status/delete for every kind, with preconditions,
 // generation, the global revision, at-rest encoding, redaction and after-commit publishing.
-import { Conflict, Invalid, NotFound, PreconditionRequired, type Cause } from '../errors';
+import { ApiError, Conflict, Invalid, NotFound, PreconditionRequired, type Cause } from '../errors';
 import { VersionConflict, type ChangeType, type ResourceRow, type ResourceStore } from '../store/resource-store';
 import type { SecretCipher } from '../store/secret-cipher';
 import { deepEqual } from '../util/equal';
@@ -14,6 +14,7 @@ import { recordResourceEvent, type WriteAction } from './resource-events';
 import type { EventLog } from '../store/event-log';
 import type { OrreryEvent } from '../events/event';
 import { addCauses, checkSchema, schemaCauses } from './validation';
+import { loneSurrogateCauses } from './well-formed';
 
 export interface CommittedChange {
   type: ChangeType;
@@ -30,6 +31,13 @@ type TxResult = WriteResult & { revision?: number; type?: ChangeType; event?: Or
 export type CommitListener = (change: CommittedChange) => void;
 
 const STATUS_BODY_FIELDS = new Set(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
+
+/**
+ * The largest object a spec write may store, counted as a reader receives it (metadata and the
+ * normalized spec with its defaults). It is the API's 4 MiB request limit less 64 KiB kept for
+ * the status and server-owned metadata, so whatever was stored can be read and sent back.
+ */
+export const MAX_OBJECT_BYTES = 4 * 1024 * 1024 - 64 * 1024;
 
 export interface WriteResult {
   object: StoredObject;
@@ -59,7 +67,11 @@ export class Registry {
     return () => this.listeners.splice(this.listeners.indexOf(listener), 1);
   }
 
-  /** POST: create, or replace the spec of an existing object (its status is kept). */
+  /**
+   * POST: create, or replace the spec of an existing object (its status is kept). A status in the
+   * body is ignored, on create too (as Kubernetes does): only replaceStatus writes status, so a
+   * writer cannot forge one.
+   */
   apply(def: KindDefinition, body: unknown, scope: RequestScope): WriteResult {
     const { manifest, causes } = readManifest(def, body, scope);
     const result = this.write(def, 'apply', () => {
@@ -68,8 +80,9 @@ export class Registry {
       const ctx = this.context(manifest, existing);
       const spec = this.buildSpec(def, manifest, ctx, causes);
       if (!row || !existing) {
-        const status = this.initialStatus(def, manifest, spec, ctx, causes);
+        const status = this.finishStatus(def, {}, spec, ctx);
         this.failIfInvalid(def, manifest.name, causes);
+        this.checkSize(def, manifest, spec);
         if (manifest.resourceVersion && manifest.resourceVersion !== '0') {
           throw new Conflict(`${def.kind} "${manifest.name}" does not exist, so resourceVersion ${manifest.resourceVersion} cannot match`, { kind: def.plural, name: manifest.name });
         }
@@ -79,6 +92,7 @@ export class Registry {
       if (manifest.resourceVersion && manifest.resourceVersion !== existing.metadata.resourceVersion) {
         throw stale(def, manifest.name, manifest.resourceVersion, existing.metadata.resourceVersion);
       }
+      this.checkSize(def, manifest, spec);
       return this.update(def, row, existing, manifest, spec, existing.status, ctx);
     });
     return { object: present(def, result.object), created: result.created };
@@ -95,6 +109,7 @@ export class Registry {
       const spec = this.buildSpec(def, manifest, ctx, causes);
       this.failIfInvalid(def, name, causes);
       this.checkPrecondition(def, name, ifMatch, manifest.resourceVersion, existing);
+      this.checkSize(def, manifest, spec);
       return this.update(def, row, existing, manifest, spec, existing.status, ctx);
     });
     return present(def, result.object);
@@ -102,7 +117,7 @@ export class Registry {
 
   /** PUT …/status: replace the whole status; generation is kept. */
   replaceStatus(def: KindDefinition, namespace: string, name: string, body: unknown, ifMatch?: string): StoredObject {
-    const causes: Cause[] = [];
+    const causes: Cause[] = loneSurrogateCauses(body);
     const b = isObj(body) ? body : {};
     if (!isObj(body)) causes.push({ field: '(body)', message: 'must be an object with status' });
     // A whole object read with GET may be sent back: spec is accepted and ignored here.
@@ -258,10 +273,13 @@ export class Registry {
     return causes;
   }
 
-  private initialStatus(def: KindDefinition, m: Manifest, spec: Spec, ctx: WriteContext, causes: Cause[]): Status {
-    const status: Status = m.status ?? {};
-    if (m.status) causes.push(...this.statusCauses(def, status));
-    return this.finishStatus(def, status, spec, ctx);
+  /** 413 when the object a reader would get back (without status) is over MAX_OBJECT_BYTES. */
+  private checkSize(def: KindDefinition, m: Manifest, spec: Spec): void {
+    const read = { metadata: { name: m.name, namespace: m.namespace, labels: m.labels, annotations: m.annotations }, spec: def.redact ? def.redact(spec) : spec };
+    const size = Buffer.byteLength(JSON.stringify(read));
+    if (size > MAX_OBJECT_BYTES) {
+      throw new ApiError(413, 'RequestEntityTooLarge', `${def.kind} "${m.name}" would be ${size} bytes as stored (with defaults); the limit is ${MAX_OBJECT_BYTES}, so that it can be read and sent back within the 4 MiB request limit`, { kind: def.plural, name: m.name });
+    }
   }
 
   private finishStatus(def: KindDefinition, status: Status, spec: Spec, ctx: WriteContext): Status {

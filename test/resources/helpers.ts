@@ -21,7 +21,7 @@ export function kindHelpers(clock?: Clock) {
   const write = (plural: string, spec: unknown, name = 'x', extra: Record<string, unknown> = {}) => t.registry.apply(t.kind(plural), body(plural, spec, name, extra), {});
   /** Applies `spec` as `name` and returns the stored object. */
   const apply = (plural: string, spec: unknown, name = 'x') => write(plural, spec, name).object;
-  /** The causes of rejecting `spec` (`top` adds top-level fields such as status); throws if it applies. */
+  /** The causes of rejecting `spec` (`top` adds top-level fields); throws if it applies. */
   const causes = (plural: string, spec: unknown, top: Record<string, unknown> = {}): Cause[] => {
     try {
       t.registry.apply(t.kind(plural), { ...body(plural, spec, 'x'), ...top }, {});
@@ -31,9 +31,20 @@ export function kindHelpers(clock?: Clock) {
     }
     throw new Error('expected the manifest to be rejected');
   };
+  /** The causes of rejecting a status write of `status` over `spec` (statuses are written only so). */
+  const statusCauses = (plural: string, spec: unknown, status: unknown): Cause[] => {
+    write(plural, spec);
+    try {
+      t.registry.replaceStatus(t.kind(plural), 'default', 'x', { status }, '*');
+    } catch (e) {
+      if (e instanceof Invalid) return e.causes;
+      throw e;
+    }
+    throw new Error('expected the status to be rejected');
+  };
   /** The fields of the causes, in the order they are reported. */
   const fields = (plural: string, spec: unknown) => causes(plural, spec).map((c) => c.field);
   /** The fields of the causes, sorted (for rules whose report order is not the point). */
   const sortedFields = (plural: string, spec: unknown) => fields(plural, spec).sort();
-  return { ...t, write, apply, causes, fields, sortedFields };
+  return { ...t, write, apply, causes, statusCauses, fields, sortedFields };
 }

@@ -33,7 +33,7 @@ describe('TaskApproval', () => {
   });
 
   test('validation rules', () => {
-    const { sortedFields, causes } = kindHelpers();
+    const { sortedFields, causes, statusCauses } = kindHelpers();
     expect(sortedFields('task-approvals', { task_ref: 't', checkpoint_type: 'final', output_format: 'xml', resume_context: 'x', comment: 'c' })).toEqual([
       'spec.checkpoint_id',
       'spec.checkpoint_type',
@@ -42,6 +42,6 @@ describe('TaskApproval', () => {
       'spec.resume_context',
     ]);
     expect(causes('task-approvals', { ...base, ttl: '10 minutes' }).map((c) => c.field)).toEqual(['spec.ttl']);
-    expect(causes('task-approvals', base, { status: { phase: 'ChangesRequested', decision: 'maybe' } }).map((c) => c.field)).toEqual(['status.decision']);
+    expect(statusCauses('task-approvals', base, { phase: 'ChangesRequested', decision: 'maybe' }).map((c) => c.field)).toEqual(['status.decision']);
   });
 });

@@ -24,15 +24,16 @@ describe('ToolApproval', () => {
     const { write } = kindHelpers();
     const { object } = write('tool-approvals', { task_ref: 't', tool: 'x', reason: 'r'.repeat(700) });
     expect(object.spec.reason).toHaveLength(500);
-    const decided = { ...manifest('ToolApproval', 'd', { task_ref: 't', tool: 'x' }), status: { phase: 'Approved', decision: 'approved' } };
+    // A create ignores the body's status; the decision comes through the status subresource.
     const { registry, kind } = kindHelpers();
-    expect(registry.apply(kind('tool-approvals'), decided, {}).object.status).toEqual({ phase: 'Approved', decision: 'approved' });
+    registry.apply(kind('tool-approvals'), manifest('ToolApproval', 'd', { task_ref: 't', tool: 'x' }), {});
+    expect(registry.replaceStatus(kind('tool-approvals'), 'default', 'd', { status: { phase: 'Approved', decision: 'approved' } }, '*').status).toEqual({ phase: 'Approved', decision: 'approved', observedGeneration: 1 });
   });
 
   test('validation rules', () => {
-    const { sortedFields, causes } = kindHelpers();
+    const { sortedFields, causes, statusCauses } = kindHelpers();
     expect(sortedFields('tool-approvals', { task_ref: ' ', agent: 7, extra: true })).toEqual(['spec.agent', 'spec.extra', 'spec.task_ref', 'spec.tool']);
     expect(causes('tool-approvals', { task_ref: 't', tool: 'x', ttl: 'forever' }).map((c) => c.field)).toEqual(['spec.ttl']);
-    expect(causes('tool-approvals', { task_ref: 't', tool: 'x' }, { status: { phase: 'Maybe' } }).map((c) => c.field)).toEqual(['status.phase']);
+    expect(statusCauses('tool-approvals', { task_ref: 't', tool: 'x' }, { phase: 'Maybe' }).map((c) => c.field)).toEqual(['status.phase']);
   });
 });
