@@ -2,6 +2,7 @@
 // AES-256-GCM keys), safe to commit; a controller unseals them into a Secret of the same name.
 import { Type as t } from '@sinclair/typebox';
 import { defineKind, type Spec } from '../registry/kind';
+import { annotationCauses, labelCauses } from '../registry/labels';
 import { isObj } from '../registry/normalize';
 import { StringMap, statusSchema, strict } from './common';
 import { Base64 } from './formats';
@@ -65,5 +66,10 @@ export const sealedSecret = defineKind({
       trimMap(s.template, 'annotations');
     }
     return s;
+  },
+  // The generated Secret's metadata follows the label and annotation rules of every object, so a
+  // bad template is refused here rather than failing later in the controller.
+  validate(s: Spec) {
+    return [...labelCauses(s.template?.labels ?? {}, 'spec.template.labels'), ...annotationCauses(s.template?.annotations ?? {}, 'spec.template.annotations')];
   },
 });
