@@ -1,6 +1,7 @@
 // Drives one claimed task while this worker holds its lease: validates the system, kicks off the
 // entry agents, processes messages (fan-out branches concurrently) until none is left in flight,
 // and reports how the attempt ended. Every write is serialized here and fenced by the lease.
+import { InsufficientStorage } from '../../errors';
 import type { Status, StoredObject } from '../../registry/kind';
 import { rfc3339 } from '../../util/time';
 import type { EngineDeps } from './deps';
@@ -291,7 +292,9 @@ export class TaskRun implements RunScope {
         const begunHere = this.prebegun.delete(id);
         const p = processMessage(this, id, begunHere)
           .catch((e) => {
-            deps.log.error('message processing failed', { task: this.key, message: id, error: String((e as Error)?.message ?? e) });
+            // A full disk (logged once by the store) is retried with the same backoff, quietly.
+            if (e instanceof InsufficientStorage) deps.log.debug('message waits for disk space', { task: this.key, message: id });
+            else deps.log.error('message processing failed', { task: this.key, message: id, error: String((e as Error)?.message ?? e) });
             return false;
           })
           .then((progressed) => this.progress(id, progressed))

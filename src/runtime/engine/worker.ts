@@ -1,6 +1,7 @@
 // The task worker: claims due tasks that fit it (up to --max-concurrent-tasks), runs each with a
 // TaskRun, notices cancellation, deletion and takeovers on the change feed (which also carries
 // other processes' writes), and hands its leases back when it stops.
+import { InsufficientStorage } from '../../errors';
 import type { StoredObject } from '../../registry/kind';
 import type { WatchService } from '../../watch/service';
 import type { Subscription } from '../../watch/hub';
@@ -123,7 +124,9 @@ export class TaskWorker {
         }
       } while (this.again && this.runs.size < this.opts.maxConcurrentTasks);
     } catch (e) {
-      this.deps.log.error('task claim failed', { error: String((e as Error)?.message ?? e) });
+      // A full disk is logged once by the store; claims simply wait for room (the next tick).
+      if (e instanceof InsufficientStorage) this.deps.log.debug('task claim waits for disk space', { error: e.message });
+      else this.deps.log.error('task claim failed', { error: String((e as Error)?.message ?? e) });
     } finally {
       this.ticking = false;
     }
