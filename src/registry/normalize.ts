@@ -41,10 +41,13 @@ export function child(obj: Record<string, any>, key: string): Record<string, any
   return isObj(obj[key]) ? obj[key] : undefined;
 }
 
-/** Non-positive or absent integers take the default (Orloj's "when ≤0" rule). */
+/**
+ * Non-positive or absent integers take the default (Orloj's "when ≤0" rule). Only exact whole
+ * numbers: -1e308 or -0.5 are left for the schema to refuse, as Go refuses them for an int.
+ */
 export function positiveOr(obj: Record<string, any>, key: string, value: number): void {
   const v = obj[key];
-  if (v === undefined || v === null || (typeof v === 'number' && v <= 0)) obj[key] = value;
+  if (v === undefined || v === null || (Number.isSafeInteger(v) && v <= 0)) obj[key] = value;
 }
 
 export function deepClone<T>(v: T): T {
