@@ -5,6 +5,7 @@ import type { KindDefinition } from './kind';
 import { annotationCauses, labelCauses } from './labels';
 import { nameProblems } from './names';
 import { isObj } from './normalize';
+import { keyPath } from './validation';
 import { loneSurrogateCauses } from './well-formed';
 
 export const API_VERSION = 'orloj.dev/v1';
@@ -37,7 +38,7 @@ function stringMap(v: unknown, field: string, causes: Cause[]): Record<string, s
   const out: Record<string, string> = {};
   for (const [k, val] of Object.entries(v)) {
     if (!k.trim()) causes.push({ field, message: 'keys must not be empty' });
-    else if (typeof val !== 'string') causes.push({ field: `${field}[${JSON.stringify(k)}]`, message: 'must be a string' });
+    else if (typeof val !== 'string') causes.push({ field: keyPath(field, k), message: 'must be a string' });
     else out[k] = val;
   }
   return out;

@@ -71,7 +71,7 @@ describe('request bodies', () => {
       { field: 'kind', message: 'must be "Agent" for /v1/agents' },
       { field: 'metadata.name', message: '"status" is reserved for sub-resource routes' },
       { field: 'metadata.namespace', message: '"other" differs from ?namespace=team' },
-      { field: 'metadata.labels["a"]', message: 'must be a string' },
+      { field: 'metadata.labels.a', message: 'must be a string' },
       { field: 'spec.model_ref', message: 'expected string' },
     ]);
   });
