@@ -56,6 +56,7 @@ export class DiskSpace {
   private autocheckpoint = 1000;
   private fullAutocheckpoint = 1000;
   private lowSpace = false;
+  private pageSize?: number;
   private log: Logger = silentLogger;
 
   /** `dataDir` is undefined for an in-memory database (no disk, no reserve). */
@@ -93,9 +94,13 @@ export class DiskSpace {
     if (e instanceof InsufficientStorage || !isDiskFull(e, this.dataDir)) return e;
     if (!this.full) {
       this.full = true;
-      this.fullAutocheckpoint = pragmaOf(this.sqlite, 'wal_autocheckpoint');
-      // Checkpoints wait for DiskSpace.recheck, which runs them only when they fit.
-      this.sqlite.exec('PRAGMA wal_autocheckpoint = 0');
+      try {
+        this.fullAutocheckpoint = pragmaOf(this.sqlite, 'wal_autocheckpoint');
+        // Checkpoints wait for DiskSpace.recheck, which runs them only when they fit.
+        this.sqlite.exec('PRAGMA wal_autocheckpoint = 0');
+      } catch {
+        // the connection is busy: automatic checkpoints keep their interval
+      }
       // Deletes (and the change and event rows they write) need a little room to commit.
       this.releaseReserve();
       this.log.warn('data directory is full: writes answer 507 Insufficient Storage until space is freed; deletes still work', { dataDir: this.dataDir ?? ':memory:' });
@@ -111,7 +116,7 @@ export class DiskSpace {
    */
   afterWrite(): void {
     if (!this.reserveBytes || this.full) return;
-    const pageSize = pragmaOf(this.sqlite, 'page_size');
+    const pageSize = (this.pageSize ??= pragmaOf(this.sqlite, 'page_size'));
     const usual = this.lowSpace ? this.autocheckpoint : pragmaOf(this.sqlite, 'wal_autocheckpoint');
     const low = (freeBytes(this.dataDir!) ?? Infinity) < 4 * this.reserveBytes + usual * pageSize;
     if (low === this.lowSpace) return;
@@ -137,7 +142,6 @@ export class DiskSpace {
     if (this.rechecking || this.sqlite.inTransaction) return false;
     this.rechecking = true;
     try {
-
       this.giveBackPages();
       // Room for the reserve and as much again, so that writes do not flap back to full at once.
       if (!this.enoughRoom(2 * this.reserveBytes + MIN_ROOM)) return false;
@@ -146,6 +150,9 @@ export class DiskSpace {
       this.sqlite.exec(`PRAGMA wal_autocheckpoint = ${this.fullAutocheckpoint}`);
       this.log.info('data directory has room again: writes accepted', { dataDir: this.dataDir ?? ':memory:' });
       return true;
+    } catch {
+      // busy, or the disk still refuses: not yet
+      return false;
     } finally {
       this.rechecking = false;
     }
