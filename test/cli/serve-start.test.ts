@@ -39,7 +39,7 @@ test('a second server on a served data directory is refused; after a crash the d
   expect(message).toContain(`orrery worker --data-dir ${dataDir}`);
   // The first server is untouched: still serving, and the refused start wrote nothing.
   expect((await fetch(`${first.url}/readyz`)).status).toBe(200);
-  expect(readdirSync(dataDir).sort()).toEqual(['locks', 'orrery.db', 'orrery.db-shm', 'orrery.db-wal', 'secret-encryption.key']);
+  expect(readdirSync(dataDir).sort()).toEqual(['locks', 'orrery.db', 'orrery.db-shm', 'orrery.db-wal', 'reserve', 'secret-encryption.key']);
   expect(readdirSync(join(dataDir, 'locks')).sort()).toEqual(['serve.lock', 'serve.pid']);
   // The operating system drops the lock with the process: no stale lock after kill -9.
   first.proc.kill('SIGKILL');
