@@ -24,6 +24,7 @@ export async function* eventWatch(
   sub: Subscription<FeedEvent>,
   from: number,
   since: number | undefined,
+  pageBytes: number,
 ): AsyncGenerator<Uint8Array[], void, undefined> {
   if (since !== undefined && since > from) {
     yield [aheadOfLog(`event ${since}`, from, 'watch again without a resume point')];
@@ -36,7 +37,7 @@ export async function* eventWatch(
       return;
     }
     let cursor = since;
-    const pager = new Pager();
+    const pager = new Pager(pageBytes);
     while (cursor < from) {
       const oldest = log.firstId();
       if (oldest !== undefined && oldest > cursor + 1) {

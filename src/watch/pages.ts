@@ -1,14 +1,20 @@
 // Page sizes of replays read from the database: a page is as many rows as make about PAGE_BYTES of
-// frames, so a replay holds one page in memory per watcher whatever the objects weigh. The first
-// page is small; later ones follow the average frame size seen so far.
+// frames (less under a small budget), so a replay holds one page in memory per watcher whatever
+// the objects weigh. The first page is one row; later ones follow the average frame size seen.
 
 /** Bytes of frames one replay page aims at. */
 export const PAGE_BYTES = 256 * 1024;
 /** Bytes handed to a socket in one write (a larger single frame goes alone). */
 export const CHUNK_BYTES = 64 * 1024;
 
-const FIRST_ROWS = 8;
+const FIRST_ROWS = 1;
 const MAX_ROWS = 500;
+
+/** The page size for a watcher budget: a page is at most a quarter of it, so a watcher that keeps
+ *  up is never cut off by its own replay. */
+export function pageBytes(budget: number): number {
+  return Math.max(1, Math.min(PAGE_BYTES, Math.floor(budget / 4)));
+}
 
 export class Pager {
   private frames = 0;

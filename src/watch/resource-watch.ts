@@ -24,6 +24,8 @@ export interface ResourceWatchDeps {
   store: ResourceStore;
   log: ChangeLog;
   reader: RowReader;
+  /** Bytes of frames a replay page aims at (see pages.ts). */
+  pageBytes: number;
 }
 
 export async function* resourceWatch(
@@ -64,7 +66,7 @@ export async function* resourceWatch(
 async function* snapshot(deps: ResourceWatchDeps, def: KindDefinition, f: ResourceFilter, upTo: number): AsyncGenerator<Uint8Array[]> {
   const versions = deps.store.versions(def.kind, f.namespace, f.name).filter((v) => v.resourceVersion <= upTo);
   versions.sort((a, b) => a.resourceVersion - b.resourceVersion);
-  const pager = new Pager();
+  const pager = new Pager(deps.pageBytes);
   for (let i = 0, n = pager.rows(); i < versions.length; i += n, n = pager.rows()) {
     const rows = deps.store.rowsByIds(versions.slice(i, i + n).map((v) => v.id));
     rows.sort((a, b) => a.resourceVersion - b.resourceVersion);
@@ -85,7 +87,7 @@ async function* snapshot(deps: ResourceWatchDeps, def: KindDefinition, f: Resour
  */
 async function* replay(deps: ResourceWatchDeps, def: KindDefinition, f: ResourceFilter, after: number, upTo: number): AsyncGenerator<Uint8Array[], boolean> {
   let cursor = after;
-  const pager = new Pager();
+  const pager = new Pager(deps.pageBytes);
   while (cursor < upTo) {
     const first = deps.log.firstRevision();
     if (first !== undefined && first > cursor + 1) {

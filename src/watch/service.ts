@@ -10,6 +10,7 @@ import { WatchBudget, type Account } from './budget';
 import { eventWatch, eventMatches, type EventFilter } from './event-watch';
 import { ChangeFeed, EventFeed, type FeedChange, type FeedEvent, type RowReader } from './feeds';
 import type { Hub } from './hub';
+import { pageBytes } from './pages';
 import { filterMatches, resourceWatch } from './resource-watch';
 import { sseResponse } from './sse';
 
@@ -92,7 +93,7 @@ export class WatchService {
     this.changes.catchUp();
     const { sub, account } = this.subscribe(this.changes.hub, (c) => c.def === def && filterMatches(filter, c.namespace, c.name, c.labels));
     const from = this.changes.revision;
-    const source = resourceWatch({ store: this.deps.store, log: this.deps.changeLog, reader: this.deps.reader }, def, filter, sub, from, resumeAfter);
+    const source = resourceWatch({ store: this.deps.store, log: this.deps.changeLog, reader: this.deps.reader, pageBytes: pageBytes(this.config.bufferBytes) }, def, filter, sub, from, resumeAfter);
     return this.respond(source, request, `watching ${def.plural} from revision ${from}`, account, () => sub.close());
   }
 
@@ -104,7 +105,7 @@ export class WatchService {
     this.events.catchUp();
     const { sub, account } = this.subscribe(this.events.hub, (e) => eventMatches(filter, e.event));
     const from = this.events.lastId;
-    return this.respond(eventWatch(this.deps.eventLog, filter, sub, from, since), request, `watching events from id ${from}`, account, () => sub.close());
+    return this.respond(eventWatch(this.deps.eventLog, filter, sub, from, since, pageBytes(this.config.bufferBytes)), request, `watching events from id ${from}`, account, () => sub.close());
   }
 
   private admit(): void {

@@ -1,0 +1,77 @@
+// The byte budgets on their own: a frame queued for several watchers counts once in the global
+// total, a watcher over its own budget is cut, and over the global one the largest goes first.
+import { describe, expect, test } from 'bun:test';
+import { parseByteSize, WatchBudget } from '../../src/watch/budget';
+import { Hub } from '../../src/watch/hub';
+
+type Item = { frame: () => Uint8Array };
+const item = (bytes: number): Item => {
+  const f = new Uint8Array(bytes);
+  return { frame: () => f };
+};
+const settled = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function setup(perWatcher: number, total: number) {
+  const budget = new WatchBudget({ perWatcher, total });
+  const hub = new Hub<Item>();
+  const watcher = (match: (i: Item) => boolean = () => true) => {
+    const account = budget.open();
+    const cuts: number[] = [];
+    account.onCut(() => cuts.push(account.bytes));
+    const sub = hub.subscribe(match, { capacity: 1000, account, size: (i) => i.frame().byteLength });
+    return { account, sub, cuts };
+  };
+  return { budget, hub, watcher };
+}
+
+describe('watch byte budgets', () => {
+  test('a frame held by several watchers counts once in the total and once for each of them; taking it gives it back', async () => {
+    const { budget, hub, watcher } = setup(1000, 10_000);
+    const a = watcher();
+    const b = watcher();
+    hub.publish(item(300));
+    hub.publish(item(200));
+    await settled();
+    expect([a.account.bytes, b.account.bytes, budget.used]).toEqual([500, 500, 500]);
+    const taken = await a.sub.next(300);
+    expect(taken).toEqual({ items: [expect.anything()] });
+    expect([a.account.bytes, b.account.bytes, budget.used]).toEqual([200, 500, 500]);
+    b.sub.close();
+    expect([b.account.bytes, budget.used]).toEqual([0, 200]);
+    a.sub.close();
+    expect(budget.used).toBe(0);
+  });
+
+  test('over its own budget a watcher is cut and its queue released; the others keep theirs', async () => {
+    const { budget, hub, watcher } = setup(1000, 10_000);
+    const slow = watcher();
+    const small = watcher((i) => i.frame().byteLength < 500);
+    for (const n of [400, 400, 600]) hub.publish(item(n));
+    await settled();
+    expect(slow.cuts).toEqual([1400]);
+    expect(await slow.sub.next()).toEqual({ overflow: true });
+    expect([slow.account.bytes, small.account.bytes, budget.used, hub.size]).toEqual([0, 800, 800, 1]);
+  });
+
+  test('over the global budget the watcher holding most is cut first, then the next, until the total fits', async () => {
+    const { budget, hub, watcher } = setup(10_000, 1000);
+    const big = watcher((i) => i.frame().byteLength === 700);
+    const medium = watcher((i) => i.frame().byteLength === 250);
+    const small = watcher((i) => i.frame().byteLength === 100);
+    for (const n of [100, 250, 700]) hub.publish(item(n));
+    await settled();
+    // 1,050 held: cutting the largest (700) is enough.
+    expect([big.cuts, medium.cuts, small.cuts]).toEqual([[700], [], []]);
+    expect(budget.used).toBe(350);
+    hub.publish(item(250));
+    hub.publish(item(250));
+    hub.publish(item(250));
+    await settled();
+    expect([medium.cuts, small.cuts, budget.used]).toEqual([[1000], [], 100]);
+  });
+
+  test('sizes', () => {
+    expect(['8388608', '512KiB', '8MiB', '8Mi', '1GiB', '64B', ' 2 mib '].map(parseByteSize)).toEqual([8388608, 524288, 8388608, 8388608, 1073741824, 64, 2097152]);
+    expect(['0', '-1', '8MB', '1.5MiB', 'lots', ''].map(parseByteSize)).toEqual([undefined, undefined, undefined, undefined, undefined, undefined]);
+  });
+});
