@@ -133,6 +133,8 @@ describe('status on spec writes', () => {
     expect((await post('agents', { ...read.json, status: forged })).json.status).toEqual({ phase: 'Pending' });
     const extra = await send('PUT', '/v1/agents/forge/status', JSON.stringify({ status: forged }), { 'if-match': '*' });
     expect(extra.json).toEqual(invalid('Agent', 'forge', [{ field: 'status.extra', message: 'unknown field' }]));
+    const lone = await send('PUT', '/v1/agents/forge/status', JSON.stringify({ status: { phase: 'Ready', lastError: 'x\udc00' } }), { 'if-match': '*' });
+    expect(lone.json).toEqual(invalid('Agent', 'forge', [{ field: 'status.lastError', message: SURROGATE }]));
     const ok = await send('PUT', '/v1/agents/forge/status', JSON.stringify({ status: { phase: 'Ready' } }), { 'if-match': '*' });
     expect([ok.status, ok.json.status]).toEqual([200, { phase: 'Ready', observedGeneration: 1 }]);
     const big = await send('PUT', '/v1/agents/forge/status', JSON.stringify({ status: { phase: 'Ready', observedGeneration: 2 ** 53 + 1 } }), { 'if-match': '*' });
