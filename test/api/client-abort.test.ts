@@ -1,28 +1,15 @@
 // A client that stops sending halfway through a body (Content-Length larger than what arrives, or
 // a chunked body never finished) and half-closes is a client abort: counted as code 499 in the
 // request metric and logged at debug level, never an ERROR line or a 500.
-import { afterAll, beforeAll, expect, test } from 'bun:test';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { expect, test } from 'bun:test';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { NO_WORKER, startServer, type ServerProcess } from '../support/server-process';
+import { serverForFile } from '../support/server-process';
 
-const work = mkdtempSync(join(tmpdir(), 'orrery-abort-'));
-let srv: ServerProcess;
-
-beforeAll(async () => {
-  srv = await startServer(work, NO_WORKER);
-});
-afterAll(async () => {
-  srv.proc.kill('SIGTERM');
-  await srv.proc.exited;
-  rmSync(work, { recursive: true, force: true });
-});
+const server = serverForFile('abort');
 
 /** Sends `head` and `body` on a raw socket, half-closes, and resolves when the server closes its end. */
 function sendAndHalfClose(head: string, body: string): Promise<string> {
-  const { hostname, port } = new URL(srv.url);
+  const { hostname, port } = new URL(server().url);
   return new Promise((resolve, reject) => {
     let answer = '';
     const socket = connect({ host: hostname, port: Number(port) }, () => {
@@ -38,7 +25,7 @@ function sendAndHalfClose(head: string, body: string): Promise<string> {
 
 /** orrery_http_requests_total of POST /v1/agents by status code. */
 async function requests(): Promise<Record<string, number>> {
-  const text = await (await fetch(`${srv.url}/metrics`)).text();
+  const text = await (await fetch(`${server().url}/metrics`)).text();
   const counts: Record<string, number> = {};
   for (const m of text.matchAll(/^orrery_http_requests_total\{method="POST",route="\/v1\/agents",code="(\d+)"\} (\d+)$/gm)) counts[m[1]] = Number(m[2]);
   return counts;
@@ -61,17 +48,17 @@ test('a body shorter than its Content-Length, then a half-close, counts as 499 w
   const before = await requests();
   await sendAndHalfClose(head('Content-Length: 1000\r\n'), '{"metadata"');
   expect(await afterOneMore(before)).toEqual({ ...before, 499: (before[499] ?? 0) + 1 });
-  expect(srv.log()).not.toContain(' ERROR ');
+  expect(server().log()).not.toContain(' ERROR ');
 });
 
 test('an unfinished chunked body, then a half-close, counts as 499 with no ERROR line', async () => {
   const before = await requests();
   await sendAndHalfClose(head('Transfer-Encoding: chunked\r\n'), 'a\r\n{"metadata\r\n');
   expect(await afterOneMore(before)).toEqual({ ...before, 499: (before[499] ?? 0) + 1 });
-  expect(srv.log()).not.toContain(' ERROR ');
+  expect(server().log()).not.toContain(' ERROR ');
 });
 
 test('a whole body on the same route still answers normally', async () => {
-  const r = await fetch(`${srv.url}/v1/agents`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ metadata: { name: 'whole' }, spec: { model_ref: 'm', prompt: 'p' } }) });
+  const r = await fetch(`${server().url}/v1/agents`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ metadata: { name: 'whole' }, spec: { model_ref: 'm', prompt: 'p' } }) });
   expect(r.status).toBe(201);
 });

@@ -1,31 +1,18 @@
 // Input is refused, never altered, over HTTP on a real server process: bytes that are not UTF-8,
 // lone surrogates, integers out of range or past 2^53, forged statuses, oversized labels and
 // annotations, and the object size limit that keeps every stored object sendable back.
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { describe, expect, test } from 'bun:test';
 import { MAX_BODY_BYTES } from '../../src/api/body';
 import { firstInvalidUtf8 } from '../../src/api/utf8';
 import { MAX_OBJECT_BYTES } from '../../src/registry/registry';
-import { NO_WORKER, startServer, type ServerProcess } from '../support/server-process';
+import { serverForFile } from '../support/server-process';
 
-const work = mkdtempSync(join(tmpdir(), 'orrery-integrity-'));
-let srv: ServerProcess;
-
-beforeAll(async () => {
-  srv = await startServer(work, NO_WORKER);
-});
-afterAll(async () => {
-  srv.proc.kill('SIGTERM');
-  await srv.proc.exited;
-  rmSync(work, { recursive: true, force: true });
-});
+const server = serverForFile('integrity');
 
 const STATUS = { kind: 'Status', apiVersion: 'v1', status: 'Failure' };
 
 async function send(method: string, path: string, body?: string | Uint8Array, headers: Record<string, string> = {}) {
-  const res = await fetch(`${srv.url}${path}`, { method, body, headers: { 'content-type': 'application/json', ...headers } });
+  const res = await fetch(`${server().url}${path}`, { method, body, headers: { 'content-type': 'application/json', ...headers } });
   const text = await res.text();
   return { status: res.status, json: text ? JSON.parse(text) : undefined, text };
 }

@@ -1,6 +1,9 @@
 // Starts `orrery serve` (from source or a compiled binary) as a real process on a free port and
 // waits until /healthz answers, and `orrery worker` processes on the same data directory.
+import { afterAll, beforeAll } from 'bun:test';
 import type { Subprocess } from 'bun';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** For tests that count revisions exactly: no embedded worker writing its Worker resource. */
@@ -65,4 +68,22 @@ export function startWorker(dataDir: string, id: string, env: Record<string, str
     }
   })();
   return { proc, log: () => text };
+}
+
+/**
+ * One server process for a whole test file, on a temporary data directory removed afterwards;
+ * returns a getter for it (set once the file's beforeAll ran).
+ */
+export function serverForFile(prefix: string, opts: Parameters<typeof startServer>[1] = NO_WORKER): () => ServerProcess {
+  const work = mkdtempSync(join(tmpdir(), `orrery-${prefix}-`));
+  let srv: ServerProcess | undefined;
+  beforeAll(async () => {
+    srv = await startServer(work, opts);
+  });
+  afterAll(async () => {
+    srv?.proc.kill('SIGTERM');
+    await srv?.proc.exited;
+    rmSync(work, { recursive: true, force: true });
+  });
+  return () => srv!;
 }
