@@ -1,12 +1,19 @@
 // Watch fan-out benchmark: N SSE watchers on /v1/agents/watch (spread over child processes, see
 // sse-client.ts), a paced writer updating agents, and per-(watcher, revision) delivery and latency.
 // Run: npx bun scripts/bench/watch.ts [--watchers 1000] [--rate 1000] [--duration 30s] [--help]
+// With --stalled: the memory of watchers that never read instead (watch-stalled.ts).
 import type { Subprocess } from 'bun';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cpuMs, freePort, machineTicks, percentile, procKiB, sleep, stopProcess, describeMachine, startWatchdog } from './load';
 import { fanout, now, spawnWatcherProcess, type Child, type PhaseReport } from './sse-client';
+import { stalledBench } from './watch-stalled';
+
+if (process.argv.includes('--stalled')) {
+  await stalledBench(process.argv.slice(2).filter((a) => a !== '--stalled'));
+  process.exit(process.exitCode ?? 0);
+}
 
 const ROOT = join(import.meta.dir, '..', '..');
 const BUN = process.execPath;
@@ -18,7 +25,8 @@ const HELP = `Usage: bun scripts/bench/watch.ts [--flag value]…
 Flags (defaults): ${Object.entries(DEFAULTS).map(([k, v]) => `--${k} ${v}`).join(', ')}
 --procs: watcher child processes; --max-duration: each unpaced max-rate phase (0 and N watchers);
 --connections: concurrent writes in the max-rate phases; --heartbeat: the server's --watch-heartbeat-interval;
---profile DIR: run the server with bun --cpu-prof-md --cpu-prof-dir DIR (written when it stops).`;
+--profile DIR: run the server with bun --cpu-prof-md --cpu-prof-dir DIR (written when it stops).
+--stalled: measure server memory with watchers that never read instead (--stalled --help for its flags).`;
 
 const opts = { ...DEFAULTS };
 for (let i = 2; i < process.argv.length; i++) {

@@ -44,8 +44,9 @@ export function sseResponse(source: FrameSource, opts: SseOptions): Response {
   let pendingBytes = 0;
   /** The last chunk handed to the socket, until the next pull says it was accepted. */
   let unaccepted = 0;
-  let onCut: (() => void) | undefined;
-  const cutSignal = new Promise<'cut'>((resolve) => (onCut = () => resolve('cut')));
+  /** Wakes a pull waiting for frames when the watcher is cut. A fresh promise per wait: racing
+   *  one long-lived promise would keep every result it was raced with (every page) alive. */
+  let wakeOnCut: (() => void) | undefined;
 
   const close = () => {
     if (closed) return;
@@ -66,7 +67,7 @@ export function sseResponse(source: FrameSource, opts: SseOptions): Response {
     account.shrink(pendingBytes);
     pending = [];
     pendingBytes = 0;
-    onCut!();
+    wakeOnCut?.();
     // The next pull sends the SlowConsumer frame and ends the stream. A socket that accepts
     // nothing more gets one heartbeat interval for that, then the connection is reset.
     if (!closed) {
@@ -123,7 +124,9 @@ export function sseResponse(source: FrameSource, opts: SseOptions): Response {
           if (pending.length) return sendPending();
           next ??= source.next();
           const beating = new Promise<'beat'>((resolve) => (beat = setTimeout(() => resolve('beat'), opts.heartbeatMs)));
-          const r = await Promise.race([next, beating, cutSignal]);
+          const cut = new Promise<'cut'>((resolve) => (wakeOnCut = () => resolve('cut')));
+          const r = await Promise.race([next, beating, cut]);
+          wakeOnCut = undefined;
           clearTimeout(beat);
           if (r === 'cut') continue;
           if (r === 'beat') {
