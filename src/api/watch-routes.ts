@@ -29,7 +29,7 @@ export function watchRoutes(registry: Registry, watch: WatchService, table: Rout
           param.query('resourceVersion', 'Resume after this revision (same as Last-Event-ID).', 'integer'),
           ...resume,
         ],
-        ok: sse('Frames `event: resource`, `id: <revision>`, `data: {"type":"added|updated|deleted","resource":{…}}`; without a resume point the current objects come first as added. `event: error` with reason Expired (resume point older than the change log keeps or newer than the newest revision: list again) or SlowConsumer ends the stream.'),
+        ok: sse('Frames `event: resource`, `id: <revision>`, `data: {"type":"added|updated|deleted","resource":{…}}`; without a resume point the current objects come first as added. `event: error` with reason Expired (resume point older than the change log keeps or newer than the newest revision: list again) or SlowConsumer (the watcher held more than its byte budget: resume with the last id) ends the stream and the connection.'),
         errors: { 400: 'Bad resume point or selector', 503: 'Too many open streams' },
       }),
     );
@@ -47,7 +47,7 @@ export function watchRoutes(registry: Registry, watch: WatchService, table: Rout
         ...['source', 'type', 'kind', 'name', 'namespace'].map((f) => param.query(f, `Only events whose ${f} equals this (case-insensitive).`)),
         ...resume,
       ],
-      ok: sse('Frames `event: event`, `id: <event id>`, `data: <Event>`. `event: error` with reason Expired (resume point older than the log keeps or newer than the newest event) or SlowConsumer ends the stream.'),
+      ok: sse('Frames `event: event`, `id: <event id>`, `data: <Event>`. `event: error` with reason Expired (resume point older than the log keeps or newer than the newest event) or SlowConsumer (the watcher held more than its byte budget: resume with the last id) ends the stream and the connection.'),
       errors: { 400: 'Bad resume point', 503: 'Too many open streams' },
     }),
   );
