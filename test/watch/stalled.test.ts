@@ -110,17 +110,19 @@ function expectEveryChange(frames: Frame[], existing: number, posted: number) {
   expect(frames.some((f) => f.event === 'error')).toBe(false);
 }
 
-test('a stalled watcher is cut at its byte budget: SlowConsumer, connection closed; a reading watcher gets every change', async () => {
-  const budget = 256 * KiB;
-  const bound = budget + PAGE_BYTES + kernelAllowance();
-  // Far more than a stalled socket could take in without the budget.
+/**
+ * Runs `run` on a fresh server with `env`, where a stalled watcher may hold `held` bytes, and checks
+ * everything: the reader got every change; each stalled socket, reading at last, got at most what
+ * it may hold, one page and the kernel's buffers, then the SlowConsumer frame and the end.
+ */
+async function expectStalledCut(dir: string, env: Record<string, string>, held: number, stalledCount: number, existing: number) {
+  const bound = held + PAGE_BYTES + kernelAllowance();
+  // Far more than a stalled socket could take in without the budgets.
   const posted = Math.ceil((3 * bound) / (100 * KiB));
-  const srv = await startServer(join(work, 'per-watcher'), {
-    env: { ORLOJ_EMBEDDED_WORKER: 'false', ORLOJ_WATCH_BUFFER_BYTES: String(budget), ORLOJ_WATCH_HEARTBEAT_INTERVAL: '120s' },
-  });
+  const srv = await startServer(join(work, dir), { env: { ORLOJ_EMBEDDED_WORKER: 'false', ORLOJ_WATCH_HEARTBEAT_INTERVAL: '120s', ...env } });
   try {
-    const { frames, got } = await run(srv, 3, 12, posted);
-    expectEveryChange(frames, 12, posted);
+    const { frames, got } = await run(srv, stalledCount, existing, posted);
+    expectEveryChange(frames, existing, posted);
     for (const g of got) {
       expect(g.how).toBe('end');
       expect(g.bytes).toBeLessThanOrEqual(bound);
@@ -129,33 +131,17 @@ test('a stalled watcher is cut at its byte budget: SlowConsumer, connection clos
     }
   } catch (e) {
     const m = await fetch(`${srv.url}/metrics`).then((r) => r.text()).catch((x) => String(x));
-    throw new Error(`${(e as Error).message}\n${m.split('\n').filter((l) => l.startsWith('orrery_watch')).join(' ')}\nserver log:\n${srv.log().slice(-3000)}\nexit ${srv.proc.exitCode} ${srv.proc.signalCode}`);
+    throw new Error(`${(e as Error).message}\n${m.split('\n').filter((l) => l.startsWith('orrery_watch')).join(' ')}\nserver log:\n${srv.log().slice(-3000)}`);
   } finally {
     srv.proc.kill('SIGTERM');
     await srv.proc.exited;
   }
+}
+
+test('a stalled watcher is cut at its byte budget: SlowConsumer, connection closed; a reading watcher gets every change', async () => {
+  await expectStalledCut('per-watcher', { ORLOJ_WATCH_BUFFER_BYTES: String(256 * KiB) }, 256 * KiB, 3, 12);
 }, 120_000);
 
 test('over the global budget the watchers holding most are cut; the reading watcher is spared', async () => {
-  const total = 512 * KiB;
-  const bound = total + PAGE_BYTES + kernelAllowance();
-  const posted = Math.ceil((3 * bound) / (100 * KiB));
-  const srv = await startServer(join(work, 'global'), {
-    env: { ORLOJ_EMBEDDED_WORKER: 'false', ORLOJ_WATCH_BUFFER_BYTES: '64MiB', ORLOJ_WATCH_TOTAL_BUFFER_BYTES: String(total), ORLOJ_WATCH_HEARTBEAT_INTERVAL: '120s' },
-  });
-  try {
-    const { frames, got } = await run(srv, 2, 0, posted);
-    expectEveryChange(frames, 0, posted);
-    for (const g of got) {
-      expect(g.how).toBe('end');
-      expect(g.bytes).toBeLessThanOrEqual(bound);
-      expect(g.text.slice(-300)).toMatch(ENDS_SLOW);
-    }
-  } catch (e) {
-    const m = await fetch(`${srv.url}/metrics`).then((r) => r.text()).catch((x) => String(x));
-    throw new Error(`${(e as Error).message}\n${m.split('\n').filter((l) => l.startsWith('orrery_watch')).join(' ')}\nserver log:\n${srv.log().slice(-3000)}\nexit ${srv.proc.exitCode} ${srv.proc.signalCode}`);
-  } finally {
-    srv.proc.kill('SIGTERM');
-    await srv.proc.exited;
-  }
+  await expectStalledCut('global', { ORLOJ_WATCH_BUFFER_BYTES: '64MiB', ORLOJ_WATCH_TOTAL_BUFFER_BYTES: String(512 * KiB) }, 512 * KiB, 2, 0);
 }, 120_000);
