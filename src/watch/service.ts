@@ -49,6 +49,12 @@ export class WatchService {
   readonly events: EventFeed;
   /** Bytes held for watchers, per watcher and in all. */
   readonly budget: WatchBudget;
+  /**
+   * Closes the connection a request arrived on, given by whoever owns the listener (with Bun:
+   * `request => server.timeout(request, 1)`). Without it, a watcher that was cut off and accepts
+   * nothing keeps its connection until the listener's idle timeout.
+   */
+  closeConnection?: (request: Request) => void;
   private active = 0;
   private readonly timer: ReturnType<typeof setInterval>;
 
@@ -128,6 +134,7 @@ export class WatchService {
       account,
       heartbeatMs: this.config.heartbeatMs,
       signal: request.signal,
+      closeConnection: () => this.closeConnection?.(request),
       onClose: () => {
         this.active--;
         unsubscribe();

@@ -30,6 +30,11 @@ export interface SseOptions {
   opening: string;
   /** The watcher's byte budget: frames waiting here and the chunk the socket holds count on it. */
   account: Account;
+  /**
+   * Closes the connection of a cut watcher whose socket accepts nothing. Ending the body is not
+   * enough: Bun keeps such a connection (and the kernel its buffers) until its idle timeout.
+   */
+  closeConnection?: () => void;
 }
 
 export function sseResponse(source: FrameSource, opts: SseOptions): Response {
@@ -74,7 +79,9 @@ export function sseResponse(source: FrameSource, opts: SseOptions): Response {
       grace = setTimeout(() => {
         if (closed) return;
         close();
+        // undefined: Bun ends the response without logging an error for it.
         controller.error(undefined);
+        opts.closeConnection?.();
       }, opts.heartbeatMs);
     }
   });

@@ -3,6 +3,7 @@
 import { describe, expect, test } from 'bun:test';
 import { parseByteSize, WatchBudget } from '../../src/watch/budget';
 import { Hub } from '../../src/watch/hub';
+import { testApp } from '../support/app';
 
 type Item = { frame: () => Uint8Array };
 const item = (bytes: number): Item => {
@@ -68,6 +69,21 @@ describe('watch byte budgets', () => {
     hub.publish(item(250));
     await settled();
     expect([medium.cuts, small.cuts, budget.used]).toEqual([[1000], [], 100]);
+  });
+
+  test('a cut watcher whose socket takes nothing for a heartbeat interval has its connection closed and its bytes released', async () => {
+    const ctx = testApp({ watch: { bufferBytes: 64 * 1024, heartbeatMs: 50 } });
+    const closed: string[] = [];
+    ctx.core.watch.closeConnection = (request) => closed.push(new URL(request.url).pathname);
+    const res = await ctx.app.handle(new Request('http://localhost/v1/agents/watch'));
+    // Holds the body and never reads it: nothing is ever accepted.
+    const body = res.body!.getReader();
+    for (let i = 0; i < 20; i++) ctx.registry.apply(ctx.kind('agents'), { kind: 'Agent', metadata: { name: `a${i}` }, spec: { model_ref: 'm', prompt: 'p'.repeat(10_000) } }, {});
+    const deadline = Date.now() + 10_000;
+    while (!closed.length && Date.now() < deadline) await Bun.sleep(5);
+    expect(closed).toEqual(['/v1/agents/watch']);
+    expect([ctx.core.watch.streams, ctx.core.watch.subscribers, ctx.core.watch.budget.used, ctx.core.watch.budget.size]).toEqual([0, 0, 0, 0]);
+    await body.cancel().catch(() => {});
   });
 
   test('sizes', () => {
