@@ -74,7 +74,8 @@ export function sseResponse(source: FrameSource, opts: SseOptions): Response {
     pendingBytes = 0;
     wakeOnCut?.();
     // The next pull sends the SlowConsumer frame and ends the stream. A socket that accepts
-    // nothing more gets one heartbeat interval for that, then the connection is reset.
+    // nothing more gets one heartbeat interval for that; then the stream ends without it and the
+    // connection is closed.
     if (!closed) {
       grace = setTimeout(() => {
         if (closed) return;
@@ -83,6 +84,7 @@ export function sseResponse(source: FrameSource, opts: SseOptions): Response {
         controller.error(undefined);
         opts.closeConnection?.();
       }, opts.heartbeatMs);
+      (grace as { unref?: () => void }).unref?.();
     }
   });
 
