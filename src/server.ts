@@ -58,6 +58,9 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
   persistent.handle.disk.start(log);
   log.info('store opened', { dataDir: config.dataDir, revision: persistent.store.currentRevision(), secretKey: persistent.keySource });
   const core = createCore({ handle: persistent.handle, store: persistent.store, cipher: persistent.cipher, clock: systemClock, watch: config.watch });
+  // A watcher cut off for not reading gets its connection closed, which frees the kernel's buffers;
+  // ending the response alone would leave it open until the idle timeout.
+  core.watch.closeConnection = (request) => server.timeout(request, 1);
   const retention = new LogRetention(core.changeLog, core.eventLog, config.retention, systemClock, log);
   retention.start();
   const sealing = new SealingKeys(persistent.handle, persistent.cipher, { log });

@@ -3,7 +3,7 @@
 // and a closed connection when it reads again, and a watcher that reads receives every change.
 // Everything here is measured in bytes, never in time.
 import { afterAll, expect, test } from 'bun:test';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +45,14 @@ class StalledWatcher {
       this.socket.on('end', () => resolve('end'));
       this.socket.on('error', (e) => resolve(e.message));
     });
+  }
+
+  get localPort(): number {
+    return this.socket.localPort!;
+  }
+
+  destroy(): void {
+    this.socket.destroy();
   }
 
   /** Reads everything the server sent until it closes the connection. */
@@ -144,4 +152,38 @@ test('a stalled watcher is cut at its byte budget: SlowConsumer, connection clos
 
 test('over the global budget the watchers holding most are cut; the reading watcher is spared', async () => {
   await expectStalledCut('global', { ORLOJ_WATCH_BUFFER_BYTES: '64MiB', ORLOJ_WATCH_TOTAL_BUFFER_BYTES: String(512 * KiB) }, 512 * KiB, 2, 0);
+}, 120_000);
+
+/** The TCP state (Linux /proc/net/tcp code, '01' established) of one loopback connection, if listed. */
+function tcpState(localPort: number, remotePort: number): string | undefined {
+  const hex = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    const row = readFileSync(file, 'utf8')
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/))
+      .find((f) => f[1]?.endsWith(`:${hex(localPort)}`) && f[2]?.endsWith(`:${hex(remotePort)}`));
+    if (row) return row[3];
+  }
+  return undefined;
+}
+
+test.skipIf(!existsSync('/proc/net/tcp'))('a cut watcher that never reads again has its connection closed one heartbeat interval later', async () => {
+  const budget = 256 * KiB;
+  const srv = await startServer(join(work, 'never-reads'), { env: { ORLOJ_EMBEDDED_WORKER: 'false', ORLOJ_WATCH_HEARTBEAT_INTERVAL: '1s', ORLOJ_WATCH_BUFFER_BYTES: String(budget) } });
+  const stalled = new StalledWatcher(srv.url, '/v1/agents/watch?resourceVersion=0');
+  try {
+    await until(async () => (await gauge(srv.url, 'orrery_watch_streams')) === 1, 'the watcher open');
+    const posted = Math.ceil((3 * (budget + PAGE_BYTES + kernelAllowance())) / (100 * KiB));
+    for (let i = 0; i < posted; i++) await post(srv.url, `new-${i}`);
+    // Cut off, then, with nothing accepted for one heartbeat interval, its stream is ended.
+    await until(async () => (await gauge(srv.url, 'orrery_watch_streams')) === 0, 'the stalled stream ended');
+    // And the server closes its end of the connection, freeing the kernel's buffers, instead of
+    // keeping it established until the idle timeout (255 s).
+    const serverPort = Number(new URL(srv.url).port);
+    await until(async () => tcpState(serverPort, stalled.localPort) !== '01', 'the server closed the stalled connection');
+  } finally {
+    stalled.destroy();
+    srv.proc.kill('SIGTERM');
+    await srv.proc.exited;
+  }
 }, 120_000);
