@@ -64,11 +64,11 @@ export async function* resourceWatch(
  * the previous one), so a watcher holds one page however many objects exist.
  */
 async function* snapshot(deps: ResourceWatchDeps, def: KindDefinition, f: ResourceFilter, upTo: number): AsyncGenerator<Uint8Array[]> {
-  const versions = deps.store.versions(def.kind, f.namespace, f.name).filter((v) => v.resourceVersion <= upTo);
-  versions.sort((a, b) => a.resourceVersion - b.resourceVersion);
+  // Only the ids are held for the whole snapshot, 8 bytes an object; rows are read page by page.
+  const ids = deps.store.idsByVersion(def.kind, upTo, f.namespace, f.name);
   const pager = new Pager(deps.pageBytes);
-  for (let i = 0, n = pager.rows(); i < versions.length; i += n, n = pager.rows()) {
-    const rows = deps.store.rowsByIds(versions.slice(i, i + n).map((v) => v.id));
+  for (let i = 0, n = pager.rows(); i < ids.length; i += n, n = pager.rows()) {
+    const rows = deps.store.rowsByIds(Array.from(ids.subarray(i, i + n)));
     rows.sort((a, b) => a.resourceVersion - b.resourceVersion);
     const frames: Uint8Array[] = [];
     for (const row of rows) {
