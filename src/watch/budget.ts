@@ -41,7 +41,9 @@ export class WatchBudget {
     while (this.used > this.limits.total) {
       let largest: Account | undefined;
       for (const a of this.accounts) if (!largest || a.bytes > largest.bytes) largest = a;
-      if (!largest) return;
+      // What cut watchers still hold goes when their sockets take it or their grace ends: cutting
+      // a watcher that holds nothing frees nothing.
+      if (!largest || largest.bytes <= 0) return;
       largest.disconnect();
     }
   }
@@ -51,6 +53,7 @@ export class Account {
   /** Bytes this watcher holds. */
   bytes = 0;
   cut = false;
+  private closed = false;
   private readonly listeners: (() => void)[] = [];
 
   constructor(private readonly budget: WatchBudget) {}
@@ -70,6 +73,8 @@ export class Account {
    * is exceeded.
    */
   grow(bytes: number, unshared = bytes): void {
+    // A closed watcher takes nothing more: what it would count now would never be given back.
+    if (this.closed) return;
     this.bytes += bytes;
     this.budget.used += unshared;
     if (this.cut) return;
@@ -94,6 +99,7 @@ export class Account {
   close(): void {
     this.listeners.length = 0;
     this.budget.forget(this);
+    this.closed = true;
   }
 }
 

@@ -62,8 +62,9 @@ export function sseResponse(source: FrameSource, opts: SseOptions): Response {
     account.shrink(pendingBytes + unaccepted);
     pending = [];
     pendingBytes = unaccepted = 0;
-    account.close();
+    // The subscription gives back what its queue counted before the account closes.
     opts.onClose();
+    account.close();
   };
   opts.signal.addEventListener('abort', close);
 
@@ -137,6 +138,8 @@ export function sseResponse(source: FrameSource, opts: SseOptions): Response {
           const r = await Promise.race([next, beating, cut]);
           wakeOnCut = undefined;
           clearTimeout(beat);
+          // The client went away while this pull waited: what arrived is dropped, not counted.
+          if (closed) return finish();
           if (r === 'cut') continue;
           if (r === 'beat') {
             if (!closed) send(HEARTBEAT);

@@ -91,3 +91,23 @@ describe('watch byte budgets', () => {
     expect(['0', '-1', '8MB', '1.5MiB', 'lots', ''].map(parseByteSize)).toEqual([undefined, undefined, undefined, undefined, undefined, undefined]);
   });
 });
+
+describe('watch byte budgets through the app', () => {
+  test('a watch the client aborts while a replay page is on its way gives every byte back', async () => {
+    const t = testApp();
+    for (let i = 0; i < 50; i++) await t.call('POST', '/v1/agents', { metadata: { name: `a${i}` }, spec: { model_ref: 'm', prompt: 'x'.repeat(1000) } });
+    const budget = t.core.watch.budget;
+    for (let round = 0; round < 3; round++) {
+      const ac = new AbortController();
+      const res = await t.app.handle(new Request('http://localhost/v1/agents/watch', { signal: ac.signal }));
+      const reader = res.body!.getReader();
+      await reader.read(); // the opening comment
+      await reader.read(); // the first page
+      const pending = reader.read(); // the next page is read while the client goes away
+      ac.abort();
+      await pending.catch(() => {});
+      await settled();
+    }
+    expect({ used: budget.used, streams: t.core.watch.streams }).toEqual({ used: 0, streams: 0 });
+  });
+});
