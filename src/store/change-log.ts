@@ -25,6 +25,13 @@ export class ChangeLog {
         .orderBy(asc(changes.revision))
         .limit(ph('limit'))
         .prepare(),
+      sizes: db
+        .select({ size: sql<number>`octet_length(${changes.object})` })
+        .from(changes)
+        .where(and(gt(changes.revision, ph('after')), lte(changes.revision, ph('upTo'))))
+        .orderBy(asc(changes.revision))
+        .limit(ph('limit'))
+        .prepare(),
     };
   }
 
@@ -36,6 +43,18 @@ export class ChangeLog {
   firstRevision(): number | undefined {
     const v = this.stmt.first.get()?.rev;
     return v === null || v === undefined ? undefined : Number(v);
+  }
+
+  /**
+   * How many of the changes after `after` (up to `upTo`, at most `limit`) fit in `maxBytes` of
+   * stored objects, at least one when there is any: sized from the record headers, so a page of
+   * large objects is never read whole to find out.
+   */
+  rowsWithin(after: number, upTo: number, maxBytes: number, limit: number): number {
+    const sizes = this.stmt.sizes.all({ after, upTo, limit });
+    let n = 0;
+    for (let total = 0; n < sizes.length && (n === 0 || total + sizes[n].size <= maxBytes); n++) total += sizes[n].size;
+    return n;
   }
 
   /** Changes with after < revision ≤ upTo, oldest first. */

@@ -223,15 +223,17 @@ export class ResourceStore {
 
   /** (id, version) of every object of a kind, optionally in one namespace or with one name. */
   /**
-   * Row ids of the kind's objects with resourceVersion ≤ upTo, oldest version first, packed in a
-   * typed array (8 bytes an object): what a watch's snapshot pages through.
+   * The kind's objects with resourceVersion ≤ upTo, oldest version first: their row ids and stored
+   * sizes in bytes (read from the record headers, not the values), packed in typed arrays — what a
+   * watch's snapshot pages through by bytes.
    */
-  idsByVersion(kind: string, upTo: number, namespace?: string, name?: string): Float64Array {
+  snapshotIndex(kind: string, upTo: number, namespace?: string, name?: string): { ids: Float64Array; bytes: Float64Array } {
     const conds = [eq(resources.kind, kind), sql`${resources.resourceVersion} <= ${upTo}`];
     if (namespace !== undefined) conds.push(eq(resources.namespace, namespace));
     if (name !== undefined) conds.push(eq(resources.name, name));
-    const rows = this.db.select({ id: resources.id }).from(resources).where(and(...conds)).orderBy(asc(resources.resourceVersion)).all();
-    return Float64Array.from(rows, (r) => r.id);
+    const size = sql<number>`octet_length(${resources.spec}) + octet_length(${resources.status}) + octet_length(${resources.labels}) + octet_length(${resources.annotations})`;
+    const rows = this.db.select({ id: resources.id, size }).from(resources).where(and(...conds)).orderBy(asc(resources.resourceVersion)).all();
+    return { ids: Float64Array.from(rows, (r) => r.id), bytes: Float64Array.from(rows, (r) => Number(r.size)) };
   }
 
   rowsByIds(ids: number[]): ResourceRow[] {

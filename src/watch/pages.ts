@@ -1,6 +1,6 @@
-// Page sizes of replays read from the database: a page is as many rows as make about PAGE_BYTES of
-// frames (less under a small budget), so a replay holds one page in memory per watcher whatever
-// the objects weigh. The first page is one row; later ones follow the average frame size seen.
+// Page sizes of replays read from the database. Object snapshots and change replays are paged by
+// the stored sizes of their rows (about PAGE_BYTES, less under a small budget); the event stream's
+// small records by a row count that follows the average frame size seen, starting at one row.
 
 /** Bytes of frames one replay page aims at. */
 export const PAGE_BYTES = 256 * 1024;
@@ -8,7 +8,8 @@ export const PAGE_BYTES = 256 * 1024;
 export const CHUNK_BYTES = 64 * 1024;
 
 const FIRST_ROWS = 1;
-const MAX_ROWS = 500;
+/** Rows one replay page reads at most, whatever they weigh. */
+export const MAX_PAGE_ROWS = 500;
 
 /** The page size for a watcher budget: a page is at most a quarter of it, so a watcher that keeps
  *  up is never cut off by its own replay. */
@@ -26,8 +27,8 @@ export class Pager {
   /** Rows to read for the next page. */
   rows(): number {
     // Until a row matches, pages double: nothing is held for rows the filter drops.
-    if (!this.frames) return Math.min(MAX_ROWS, FIRST_ROWS * 2 ** Math.min(this.empty, 6));
-    return Math.max(1, Math.min(MAX_ROWS, Math.floor(this.target / Math.max(1, this.bytes / this.frames))));
+    if (!this.frames) return Math.min(MAX_PAGE_ROWS, FIRST_ROWS * 2 ** Math.min(this.empty, 6));
+    return Math.max(1, Math.min(MAX_PAGE_ROWS, Math.floor(this.target / Math.max(1, this.bytes / this.frames))));
   }
 
   /** Records the frames one page made (rows the filter dropped make none). */

@@ -8,7 +8,7 @@ import type { ResourceStore } from '../store/resource-store';
 import { changeFrame, type FeedChange, type RowReader } from './feeds';
 import { aheadOfLog, bookmark, errorFrame, nextTurn } from './frames';
 import { liveFrames, type Subscription } from './hub';
-import { CHUNK_BYTES, Pager } from './pages';
+import { CHUNK_BYTES, MAX_PAGE_ROWS } from './pages';
 
 export interface ResourceFilter {
   namespace?: string;
@@ -64,18 +64,20 @@ export async function* resourceWatch(
  * the previous one), so a watcher holds one page however many objects exist.
  */
 async function* snapshot(deps: ResourceWatchDeps, def: KindDefinition, f: ResourceFilter, upTo: number): AsyncGenerator<Uint8Array[]> {
-  // Only the ids are held for the whole snapshot, 8 bytes an object; rows are read page by page.
-  const ids = deps.store.idsByVersion(def.kind, upTo, f.namespace, f.name);
-  const pager = new Pager(deps.pageBytes);
-  for (let i = 0, n = pager.rows(); i < ids.length; i += n, n = pager.rows()) {
+  // Only ids and sizes are held for the whole snapshot, 16 bytes an object; rows are read a page
+  // of about pageBytes at a time (one larger object alone), so no page is built past the budget.
+  const { ids, bytes } = deps.store.snapshotIndex(def.kind, upTo, f.namespace, f.name);
+  for (let i = 0; i < ids.length; ) {
+    let n = 0;
+    for (let size = 0; i + n < ids.length && n < MAX_PAGE_ROWS && (n === 0 || size + bytes[i + n] <= deps.pageBytes); n++) size += bytes[i + n];
     const rows = deps.store.rowsByIds(Array.from(ids.subarray(i, i + n)));
+    i += n;
     rows.sort((a, b) => a.resourceVersion - b.resourceVersion);
     const frames: Uint8Array[] = [];
     for (const row of rows) {
       if (row.resourceVersion > upTo || !filterMatches(f, row.namespace, row.name, JSON.parse(row.labels))) continue;
       frames.push(changeFrame('added', row.resourceVersion, deps.reader.present(def, row)));
     }
-    pager.saw(frames);
     yield frames;
     await nextTurn();
   }
@@ -87,14 +89,13 @@ async function* snapshot(deps: ResourceWatchDeps, def: KindDefinition, f: Resour
  */
 async function* replay(deps: ResourceWatchDeps, def: KindDefinition, f: ResourceFilter, after: number, upTo: number): AsyncGenerator<Uint8Array[], boolean> {
   let cursor = after;
-  const pager = new Pager(deps.pageBytes);
   while (cursor < upTo) {
     const first = deps.log.firstRevision();
     if (first !== undefined && first > cursor + 1) {
       yield [errorFrame('Expired', `changes after revision ${cursor} were trimmed while replaying; list again`)];
       return false;
     }
-    const batch = deps.log.readAfter(cursor, upTo, pager.rows());
+    const batch = deps.log.readAfter(cursor, upTo, deps.log.rowsWithin(cursor, upTo, deps.pageBytes, MAX_PAGE_ROWS));
     if (!batch.length) return true;
     const frames: Uint8Array[] = [];
     for (const c of batch) {
@@ -102,7 +103,6 @@ async function* replay(deps: ResourceWatchDeps, def: KindDefinition, f: Resource
       if (c.kind !== def.kind || !filterMatches(f, c.namespace, c.name, JSON.parse(c.row.labels))) continue;
       frames.push(changeFrame(c.type, c.revision, deps.reader.present(def, { ...c.row, resourceVersion: c.revision })));
     }
-    pager.saw(frames);
     yield frames;
     // Long replays must not hold the event loop: other requests run between batches.
     await nextTurn();

@@ -4,6 +4,7 @@ import { describe, expect, test } from 'bun:test';
 import { parseByteSize, WatchBudget } from '../../src/watch/budget';
 import { Hub } from '../../src/watch/hub';
 import { testApp } from '../support/app';
+import { json, SseReader } from '../support/sse';
 
 type Item = { frame: () => Uint8Array };
 const item = (bytes: number): Item => {
@@ -109,5 +110,24 @@ describe('watch byte budgets through the app', () => {
       await settled();
     }
     expect({ used: budget.used, streams: t.core.watch.streams }).toEqual({ used: 0, streams: 0 });
+  });
+});
+
+describe('replay pages are sized by what the rows weigh', () => {
+  test('a small object, then large ones: a reader gets the whole snapshot and the whole resume, never SlowConsumer', async () => {
+    // A budget of 1 MiB (pages of 256 KiB): a page sized by the first, tiny object's frame would
+    // read 500 rows of 100 KB at once and cut even a watcher that keeps up.
+    const t = testApp({ watch: { bufferBytes: 1024 * 1024 } });
+    const agent = (name: string, size: number) => ({ metadata: { name }, spec: { model_ref: 'm', prompt: 'x'.repeat(size) } });
+    expect((await t.call('POST', '/v1/agents', agent('a-small', 10))).status).toBe(201);
+    for (let i = 0; i < 40; i++) expect((await t.call('POST', '/v1/agents', agent(`big-${i}`, 100_000))).status).toBe(201);
+    const names = ['a-small', ...Array.from({ length: 40 }, (_, i) => `big-${i}`)];
+    for (const headers of [{}, { 'Last-Event-ID': '0' }]) {
+      const w = new SseReader(await t.app.handle(new Request('http://localhost/v1/agents/watch', { headers })));
+      const frames = await w.waitFor(41);
+      await w.close();
+      expect(frames.filter((f) => f.event === 'error')).toEqual([]);
+      expect(frames.filter((f) => f.event === 'resource').map((f) => json(f).resource.metadata.name)).toEqual(names);
+    }
   });
 });
