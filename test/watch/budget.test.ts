@@ -122,7 +122,7 @@ describe('replay pages are sized by what the rows weigh', () => {
     expect((await t.call('POST', '/v1/agents', agent('a-small', 10))).status).toBe(201);
     for (let i = 0; i < 40; i++) expect((await t.call('POST', '/v1/agents', agent(`big-${i}`, 100_000))).status).toBe(201);
     const names = ['a-small', ...Array.from({ length: 40 }, (_, i) => `big-${i}`)];
-    for (const headers of [{}, { 'Last-Event-ID': '0' }]) {
+    for (const headers of [{}, { 'Last-Event-ID': '0' }] as Record<string, string>[]) {
       const w = new SseReader(await t.app.handle(new Request('http://localhost/v1/agents/watch', { headers })));
       const frames = await w.waitFor(41);
       await w.close();
