@@ -29,6 +29,7 @@ import type { ObjectLogs } from '../store/object-logs';
 import { TaskModels, taskRoutes } from './task-routes';
 import { CallbackBroker } from '../runtime/tools';
 import { ToolCallbackModels, toolCallbackRoutes } from './tool-callback-routes';
+import { ApprovalModels, approvalRoutes } from './approval-routes';
 
 export interface AppDeps {
   registry: Registry;
@@ -111,6 +112,8 @@ export function createApp(deps: AppDeps): App {
     .use(taskRoutes({ registry: deps.registry, events: deps.events, logs: deps.logs, clock: deps.clock }, routes))
     .model(ToolCallbackModels)
     .use(toolCallbackRoutes(deps.callbacks ?? new CallbackBroker(), routes))
+    .model(ApprovalModels)
+    .use(approvalRoutes({ registry: deps.registry, events: deps.events, clock: deps.clock }, routes))
     .use(resourceRoutes(deps.registry, routes));
 
   const handle = async (request: Request, peer?: string): Promise<Response> => {

@@ -104,6 +104,8 @@ export function operation(opts: {
   summary: string;
   parameters?: object[];
   body?: string;
+  /** The body may be left out (decision verbs). */
+  bodyOptional?: boolean;
   example?: BodyExample;
   /** Public routes ('none') and routes only a login session can call ('session'). */
   auth?: keyof typeof SECURITY;
@@ -124,7 +126,7 @@ export function operation(opts: {
     ...(opts.body
       ? {
           requestBody: {
-            required: true,
+            required: !opts.bodyOptional,
             content: {
               'application/json': { schema: ref(opts.body), ...example(opts.example?.object) },
               'application/yaml': { schema: ref(opts.body), ...example(opts.example?.yaml) },

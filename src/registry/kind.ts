@@ -63,6 +63,12 @@ export interface KindStrategy {
   eventStatus?(status: Status): Status;
   /** True when writing this (raw, submitted) spec needs the admin role, e.g. host CLI tools. */
   requiresAdmin?(spec: Spec): boolean;
+  /**
+   * Why the stored object's spec may no longer change (an approval once decided), or undefined.
+   * An apply or PUT that would change such a spec answers 409 with this reason; an identical one
+   * stays a no-op, and status writes are not affected.
+   */
+  specLocked?(existing: StoredObject): string | undefined;
 }
 
 export interface KindDefinition extends KindStrategy {
@@ -79,7 +85,7 @@ export interface KindDefinition extends KindStrategy {
   alwaysReady?: boolean;
   /** Phases a status write may set; any other value is rejected. */
   phases: string[];
-  /** False when spec changes go only through dedicated verbs (approvals): PUT answers 405. */
+  /** False when spec changes go only through dedicated verbs: PUT answers 405 (no kind uses it today). */
   allowPut?: boolean;
   /** Role needed for spec writes and deletes (issue: auth); default writer. */
   writeRole?: 'writer' | 'admin';

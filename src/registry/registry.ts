@@ -135,15 +135,24 @@ export class Registry {
       causes.push(...this.statusCauses(def, status));
       this.failIfInvalid(def, name, causes);
       this.checkPrecondition(def, name, ifMatch, rv, existing);
-      if (!status.observedGeneration) status.observedGeneration = existing.metadata.generation;
-      const manifest: Manifest = {
-        name,
-        namespace,
-        labels: existing.metadata.labels ?? {},
-        annotations: existing.metadata.annotations ?? {},
-        spec: existing.spec,
-      };
-      return this.update(def, row, existing, manifest, existing.spec, status, this.context(manifest, existing));
+      return this.writeStatus(def, row, existing, status);
+    });
+    return present(def, result.object);
+  }
+
+  /**
+   * Read-modify-write of a status in one IMMEDIATE transaction: `next` gets the stored object
+   * (decoded) and returns its new status, or throws to refuse. No other write can come between
+   * the read and the write, so two callers deciding on the same state cannot both succeed.
+   */
+  updateStatus(def: KindDefinition, namespace: string, name: string, next: (current: StoredObject) => Status): StoredObject {
+    const result = this.write(def, 'status', () => {
+      const row = this.store.get(def.kind, namespace, name);
+      if (!row) throw new NotFound(def.plural, name);
+      const existing = this.decode(def, row);
+      const status = structuredClone(next(existing));
+      this.failIfInvalid(def, name, this.statusCauses(def, status));
+      return this.writeStatus(def, row, existing, status);
     });
     return present(def, result.object);
   }
@@ -321,8 +330,18 @@ export class Registry {
     return { object: this.decode(def, change.row), created: true, revision: change.revision, type: change.type };
   }
 
+  /** A status write keeps spec, labels and annotations; observedGeneration defaults to the current one. */
+  private writeStatus(def: KindDefinition, row: ResourceRow, existing: StoredObject, status: Status) {
+    if (!status.observedGeneration) status.observedGeneration = existing.metadata.generation;
+    const { name, namespace } = existing.metadata;
+    const manifest: Manifest = { name, namespace, labels: existing.metadata.labels ?? {}, annotations: existing.metadata.annotations ?? {}, spec: existing.spec };
+    return this.update(def, row, existing, manifest, existing.spec, status, this.context(manifest, existing));
+  }
+
   private update(def: KindDefinition, row: ResourceRow, existing: StoredObject, m: Manifest, spec: Spec, baseStatus: Status, ctx: WriteContext) {
     const specChanged = !deepEqual(spec, existing.spec);
+    const locked = specChanged ? def.specLocked?.(existing) : undefined;
+    if (locked) throw new Conflict(locked, { kind: def.plural, name: m.name });
     const status = this.finishStatus(def, baseStatus, spec, ctx);
     const unchanged =
       !specChanged &&

@@ -1,14 +1,29 @@
-// TaskApproval: a human review of agent or task output at a review checkpoint; decided only through
-// the approve/deny/request-changes verbs (no PUT). Carries the frozen output and resume context.
+// TaskApproval: a human review of agent or task output at a review checkpoint; decided through the
+// approve/deny/request-changes verbs, after which its spec is frozen. Carries the frozen output
+// and resume context.
 import { Type as t } from '@sinclair/typebox';
-import { defineKind, type Spec } from '../registry/kind';
+import { defineKind, type Spec, type StoredObject } from '../registry/kind';
 import { lower, positiveOr, setDefault, trim } from '../registry/normalize';
 import { Enum, statusSchema, strict, Int, INT32_MAX } from './common';
 import { Duration, Ref } from './formats';
 import { trimOrDrop } from './task';
-import { approvalStatus, approvalStatusFields } from './tool-approval';
+import { approvalStatus, approvalStatusFields, decidedSpecLock } from './tool-approval';
 
 const PHASES = ['Pending', 'Approved', 'Denied', 'ChangesRequested', 'Expired'] as const;
+
+/**
+ * Why request-changes is refused on this approval (the checkpoint forbids it, or the last review
+ * cycle is reached: review_cycle >= max_review_cycles), as the reason of a 409, or undefined.
+ */
+export function requestChangesRefusal(o: StoredObject): string | undefined {
+  const s = o.spec;
+  const what = `TaskApproval "${o.metadata.name}"`;
+  if (s.allow_request_changes === false) return `${what} does not allow request-changes (allow_request_changes is false): approve or deny it`;
+  const cycle = s.review_cycle ?? 1;
+  const max = s.max_review_cycles ?? 3;
+  if (cycle >= max) return `${what} is at review cycle ${cycle} of max_review_cycles ${max}: no more changes can be requested; approve or deny it`;
+  return undefined;
+}
 
 const spec = strict({
   task_ref: Ref('Task under review, as name or namespace/name.'),
@@ -29,11 +44,10 @@ const spec = strict({
 export const taskApproval = defineKind({
   kind: 'TaskApproval',
   plural: 'task-approvals',
-  description: 'A pending human review of agent or task output; decided with POST …/approve, …/deny or …/request-changes.',
+  description: 'A pending human review of agent or task output; decided with POST …/approve, …/deny or …/request-changes, after which its spec cannot change.',
   spec,
   status: statusSchema(PHASES, approvalStatusFields(['approved', 'denied', 'request_changes'])),
   phases: [...PHASES],
-  allowPut: false,
   normalize(s: Spec) {
     for (const k of ['task_ref', 'checkpoint_id', 'agent', 'reason', 'supersedes']) trimOrDrop(s, k);
     s.checkpoint_type = lower(s.checkpoint_type);
@@ -50,4 +64,5 @@ export const taskApproval = defineKind({
     return s;
   },
   prepareStatus: approvalStatus,
+  specLocked: decidedSpecLock,
 });

@@ -1,7 +1,8 @@
-// ToolApproval: a human decision requested before a governed tool call runs; decided only through
-// the approve/deny verbs (no PUT). Also owns the expiry rule TaskApproval shares.
+// ToolApproval: a human decision requested before a governed tool call runs; decided through the
+// approve/deny verbs, after which its spec is frozen. Also owns the expiry and decision rules
+// TaskApproval shares.
 import { Type as t } from '@sinclair/typebox';
-import { defineKind, type Spec, type Status, type WriteContext } from '../registry/kind';
+import { defineKind, type Spec, type Status, type StoredObject, type WriteContext } from '../registry/kind';
 import { lower, setDefault, trim } from '../registry/normalize';
 import { parseDuration } from '../util/duration';
 import { rfc3339 } from '../util/time';
@@ -36,6 +37,54 @@ export function approvalStatus(st: Status, s: Spec, ctx: WriteContext): Status {
   return out;
 }
 
+/** What a reviewer sends with a decision, already resolved to the recorded values. */
+export interface DecisionInput {
+  decided_by?: string;
+  comment?: string;
+}
+
+/** The phase and decision string a verb records. */
+export interface Verdict {
+  phase: string;
+  decision: string;
+}
+
+/**
+ * Why a decision on this approval is refused at `now`, as the reason of a 409: it was already
+ * decided, or it expired (phase Expired, or past status.expires_at while still Pending).
+ */
+export function decisionRefusal(o: StoredObject, now: Date): string | undefined {
+  const st = o.status ?? {};
+  const phase = st.phase || 'Pending';
+  const what = `${o.kind} "${o.metadata.name}"`;
+  if (phase === 'Expired') return `${what} expired${st.expires_at ? ` at ${st.expires_at}` : ''} and can no longer be decided`;
+  if (phase !== 'Pending') {
+    const by = st.decided_by ? ` by ${st.decided_by}` : '';
+    const at = st.decided_at ? ` at ${st.decided_at}` : '';
+    return `${what} was already decided: ${phase} (${st.decision ?? phase.toLowerCase()})${by}${at}`;
+  }
+  const expires = typeof st.expires_at === 'string' ? Date.parse(st.expires_at) : NaN;
+  if (now.getTime() >= expires) return `${what} expired at ${st.expires_at} and can no longer be decided`;
+  return undefined;
+}
+
+/** The status recording a decision (call decisionRefusal first); expires_at is kept as the deadline that was met. */
+export function decidedStatus(o: StoredObject, verdict: Verdict, input: DecisionInput, now: Date): Status {
+  const out: Status = { ...o.status, phase: verdict.phase, decision: verdict.decision, decided_at: rfc3339(now) };
+  delete out.decided_by;
+  delete out.comment;
+  if (input.decided_by) out.decided_by = input.decided_by;
+  if (input.comment) out.comment = input.comment;
+  return out;
+}
+
+/** Approvals freeze their spec once decided: the reviewer's decision was about exactly that spec. */
+export function decidedSpecLock(o: StoredObject): string | undefined {
+  const phase = o.status?.phase || 'Pending';
+  if (phase === 'Pending') return undefined;
+  return `${o.kind} "${o.metadata.name}" was decided (${phase}): its spec can no longer change; create a new approval instead`;
+}
+
 const spec = strict({
   task_ref: Ref('Task waiting for the decision, as name or namespace/name.'),
   tool: t.String({ description: 'Tool whose call needs approval.' }),
@@ -49,11 +98,10 @@ const spec = strict({
 export const toolApproval = defineKind({
   kind: 'ToolApproval',
   plural: 'tool-approvals',
-  description: 'A pending human approval for one tool call; decided with POST …/approve or …/deny.',
+  description: 'A pending human approval for one tool call; decided with POST …/approve or …/deny, after which its spec cannot change.',
   spec,
   status: statusSchema(PHASES, approvalStatusFields(['approved', 'denied'])),
   phases: [...PHASES],
-  allowPut: false,
   normalize(s: Spec) {
     trimOrDrop(s, 'task_ref');
     trimOrDrop(s, 'tool');
@@ -67,4 +115,5 @@ export const toolApproval = defineKind({
     return s;
   },
   prepareStatus: approvalStatus,
+  specLocked: decidedSpecLock,
 });

@@ -1,5 +1,6 @@
 // The conformance suite: the same HTTP behaviour checked for every registered kind.
 import { describe, expect, test } from 'bun:test';
+import type { KindDefinition } from '../../src/registry/kind';
 import { kinds } from '../../src/resources';
 import { fixtures } from '../fixtures/kinds';
 import { testApp } from '../support/app';
@@ -10,6 +11,10 @@ const manifest = (kind: string, name: string, spec: unknown, extra: Record<strin
   metadata: { name, ...extra },
   spec,
 });
+
+/** Whether a stored object of this kind in this phase refuses spec changes. */
+const locks = (def: KindDefinition, phase: string) =>
+  def.specLocked?.({ apiVersion: 'orloj.dev/v1', kind: def.kind, metadata: { name: 'one', namespace: 'default', uid: '', resourceVersion: '1', generation: 1, createdAt: '' }, spec: {}, status: { phase } }) !== undefined;
 
 test('every kind has a conformance fixture', () => {
   expect(Object.keys(fixtures).sort()).toEqual(kinds.map((k) => k.plural).sort());
@@ -40,7 +45,9 @@ for (const def of kinds) {
     test('apply with a changed spec updates, bumps generation and keeps status', async () => {
       const { call } = testApp();
       await call('POST', base, manifest(def.kind, 'one', fx.spec));
-      await call('PUT', `${base}/one/status`, { metadata: { resourceVersion: '1' }, status: { phase: def.phases[1] ?? def.phases[0], lastError: 'x' } });
+      // A phase in which the spec may still change (approvals freeze theirs once decided).
+      const phase = def.phases.slice(1).find((p) => !locks(def, p)) ?? def.phases[0];
+      await call('PUT', `${base}/one/status`, { metadata: { resourceVersion: '1' }, status: { phase, lastError: 'x' } });
       const r = await call('POST', base, manifest(def.kind, 'one', fx.changed));
       expect(r.status).toBe(200);
       expect(r.json.metadata).toMatchObject({ resourceVersion: '3', generation: 2 });
@@ -122,15 +129,23 @@ for (const def of kinds) {
       expect(bad.status).toBe(400);
     });
 
-    if (def.allowPut === false) {
-      test('PUT is not allowed: spec changes go through decision verbs', async () => {
+    const lockingPhase = def.phases.find((phase) => locks(def, phase));
+    if (lockingPhase) {
+      test(`once ${lockingPhase}, a spec change by PUT or apply is refused (409); an identical write is a no-op 200`, async () => {
         const { call } = testApp();
         await call('POST', base, manifest(def.kind, 'one', fx.spec));
-        const r = await call('PUT', `${base}/one`, manifest(def.kind, 'one', fx.changed), { 'if-match': '"1"' });
-        expect(r.status).toBe(405);
-        expect(r.json.reason).toBe('MethodNotAllowed');
+        await call('PUT', `${base}/one/status`, { status: { phase: lockingPhase } }, { 'if-match': '"1"' });
+        const put = await call('PUT', `${base}/one`, manifest(def.kind, 'one', fx.changed), { 'if-match': '"2"' });
+        expect(put.status).toBe(409);
+        expect(put.json).toMatchObject({ reason: 'Conflict', details: { kind: def.plural, name: 'one' } });
+        expect((await call('POST', base, manifest(def.kind, 'one', fx.changed))).status).toBe(409);
+        const same = await call('PUT', `${base}/one`, manifest(def.kind, 'one', fx.spec), { 'if-match': '"2"' });
+        expect(same.status).toBe(200);
+        expect(same.json.metadata).toMatchObject({ resourceVersion: '2', generation: 1 });
       });
-    } else {
+    }
+
+    {
       test('PUT needs a precondition (428), refuses stale (409), missing (404) and renames (400)', async () => {
         const { call } = testApp();
         await call('POST', base, manifest(def.kind, 'one', fx.spec));

@@ -1,13 +1,13 @@
 // TaskApproval: defaults, expiry, output_format inference and validation rules.
 import { describe, expect, test } from 'bun:test';
+import { requestChangesRefusal } from '../../src/resources/task-approval';
 import { kindHelpers } from './helpers';
 
 describe('TaskApproval', () => {
   const base = { task_ref: 'default/t1', checkpoint_id: 'cp-1' };
 
   test('writes defaults and expires_at = now + ttl', () => {
-    const { write, kind } = kindHelpers();
-    expect(kind('task-approvals').allowPut).toBe(false);
+    const { write } = kindHelpers();
     const { object } = write('task-approvals', base);
     expect(object.spec).toEqual({
       ...base,
@@ -43,5 +43,17 @@ describe('TaskApproval', () => {
     ]);
     expect(causes('task-approvals', { ...base, ttl: '10 minutes' }).map((c) => c.field)).toEqual(['spec.ttl']);
     expect(statusCauses('task-approvals', base, { phase: 'ChangesRequested', decision: 'maybe' }).map((c) => c.field)).toEqual(['status.decision']);
+  });
+
+  test('request-changes is refused when the checkpoint forbids it or review_cycle >= max_review_cycles', () => {
+    const { apply } = kindHelpers();
+    expect(requestChangesRefusal(apply('task-approvals', base, 'a'))).toBeUndefined();
+    expect(requestChangesRefusal(apply('task-approvals', { ...base, review_cycle: 2 }, 'b'))).toBeUndefined();
+    expect(requestChangesRefusal(apply('task-approvals', { ...base, review_cycle: 3 }, 'c'))).toBe(
+      'TaskApproval "c" is at review cycle 3 of max_review_cycles 3: no more changes can be requested; approve or deny it',
+    );
+    expect(requestChangesRefusal(apply('task-approvals', { ...base, allow_request_changes: false }, 'd'))).toBe(
+      'TaskApproval "d" does not allow request-changes (allow_request_changes is false): approve or deny it',
+    );
   });
 });
