@@ -1,5 +1,6 @@
 // Running the tool calls of one model reply: permission, contract order, duplicates (short-circuit
-// or deny), the journaled invocation, its trace row, and the tool message that answers each call.
+// or deny), authorization, the journaled invocation, its trace row, and the tool message answering each call.
+import type { ToolDecision } from '../governance/tool-authorizer';
 import type { ToolCall } from '../models';
 import type { ToolRef } from '../tools';
 import { toolErrorMessage, toolResultMessage } from './conversation';
@@ -22,11 +23,29 @@ function permissionDenied(run: RunState, step: number, tool: string, detail: str
     run.at,
   );
   return run.fail({
-    code: 'tool_permission_denied',
+    code: 'permission_denied',
     reason: 'tool_permission_denied',
     retryable: false,
     message: `tool permission denied: agent=${run.input.agent} step=${step} tool=${tool}: ${detail}`,
   });
+}
+
+/** Waiting for a human is not something the model can fix: stop and let the engine pause the task. */
+function approvalRequired(run: RunState, step: number, tool: string, reason: string, detail = ''): never {
+  return run.fail({ code: 'tool_approval_required', reason, retryable: false, message: `tool approval required: agent=${run.input.agent} step=${step} tool=${tool}${detail}` });
+}
+
+/** Stops the run unless the agent's roles and the ToolPermissions allow this call. */
+function authorize(run: RunState, step: number, tool: ToolRef): void {
+  const decision: ToolDecision | undefined = run.input.authorize?.(tool);
+  if (!decision || decision.verdict === 'allow') return;
+  if (decision.verdict === 'deny') permissionDenied(run, step, tool.name, decision.reason);
+  const reason = 'tool_approval_pending';
+  run.trace.add(
+    { type: 'tool_error', step, tool: tool.name, error_code: 'approval_pending', error_reason: reason, retryable: false, message: `approval required: ${decision.reason}` },
+    run.at,
+  );
+  approvalRequired(run, step, tool.name, reason, `: ${decision.reason}`);
 }
 
 function succeeded(run: RunState, call: ToolCall, text: string): Completion | undefined {
@@ -49,10 +68,7 @@ function recordOutcome(run: RunState, step: number, call: ToolCall, key: string,
   }
   if (r.status === 'denied' || r.error?.code === 'permission_denied') permissionDenied(run, step, call.name, r.text, { ...r.trace, latency_ms: r.latencyMs });
   run.trace.add({ type: 'tool_error', ...row, message: r.text }, record.at);
-  if (r.error?.code === 'approval_pending') {
-    // Waiting for a human is not something the model can fix: stop and let the engine pause the task.
-    run.fail({ code: 'tool_approval_required', reason: r.error.reason, retryable: false, message: `tool approval required: agent=${run.input.agent} step=${step} tool=${call.name}` });
-  }
+  if (r.error?.code === 'approval_pending') approvalRequired(run, step, call.name, r.error.reason);
   run.messages.push(toolErrorMessage(call, r.text));
   run.pendingToolError = {
     code: 'tool_error',
@@ -78,6 +94,7 @@ async function runCall(run: RunState, step: number, n: number, call: ToolCall): 
     run.trace.add({ type: 'tool_call', step, tool: call.name, tool_request_id: cached.requestId, message: 'short_circuit' }, run.at);
     return succeeded(run, call, cached.text);
   }
+  authorize(run, step, tool!);
   const record = await journaledToolCall(run.input, step, n, tool!, toolInput(call.arguments), run.signal);
   return recordOutcome(run, step, call, key, record);
 }

@@ -111,6 +111,7 @@ async function execute(scope: RunScope, m: TaskMessage, gate: Record<string, str
     spec: agent.spec,
     endpoints,
     tools: agent.tools,
+    authorize: deps.resolver.toolAuthorizer(ns, agent.name, agent.spec),
     input: agentInputs(task.spec.input, m, gate),
     gateway: deps.gateway,
     toolRuntime: deps.tools,

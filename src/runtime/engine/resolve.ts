@@ -1,7 +1,9 @@
 // Looks up what a task run needs from the store: the AgentSystem, its Agents, their model
-// endpoints (with API keys from Secrets or ORLOJ_SECRET_* variables) and Tools, and AgentPolicies.
+// endpoints (with API keys from Secrets or ORLOJ_SECRET_* variables) and Tools, AgentPolicies, and
+// the AgentRoles and ToolPermissions an agent's tool authorizer is built from.
 import type { KindDefinition, StoredObject } from '../../registry/kind';
 import type { Registry } from '../../registry/registry';
+import { createToolAuthorizer, type RoleGrant, type ToolAuthorizer, type ToolPermissionObject } from '../governance/tool-authorizer';
 import type { EndpointConfig } from '../models';
 import type { SecretLookup, ToolRef } from '../tools';
 import { pickValue, splitSecretRef } from '../tools/auth';
@@ -23,7 +25,7 @@ export function splitRef(ref: string, namespace: string): { namespace: string; n
 const envKey = (ref: string) => ref.toUpperCase().replace(/[^A-Z0-9]/g, '_');
 
 export class Resolver {
-  private readonly defs: Record<'system' | 'agent' | 'endpoint' | 'tool' | 'secret' | 'policy', KindDefinition>;
+  private readonly defs: Record<'system' | 'agent' | 'endpoint' | 'tool' | 'secret' | 'policy' | 'role' | 'permission', KindDefinition>;
 
   constructor(
     private readonly registry: Registry,
@@ -37,6 +39,8 @@ export class Resolver {
       tool: by('tools'),
       secret: by('secrets'),
       policy: by('agent-policies'),
+      role: by('agent-roles'),
+      permission: by('tool-permissions'),
     };
   }
 
@@ -65,6 +69,32 @@ export class Resolver {
 
   policies(namespace: string): StoredObject[] {
     return this.registry.list(this.defs.policy, { namespace }).items;
+  }
+
+  /** Every object of a kind in a namespace, past the page limit: a ToolPermission left out would allow. */
+  private everyObject(def: KindDefinition, namespace: string): StoredObject[] {
+    const out: StoredObject[] = [];
+    let after: string | undefined;
+    do {
+      const page = this.registry.list(def, { namespace, after });
+      out.push(...page.items);
+      after = page.continue;
+    } while (after);
+    return out;
+  }
+
+  /**
+   * The tool authorizer of one agent run: the agent's roles (`name` in the task's namespace or
+   * `namespace/name`; one that does not exist is kept as missing) and the namespace's ToolPermissions.
+   */
+  toolAuthorizer(namespace: string, agent: string, spec: Record<string, any>): ToolAuthorizer {
+    const roles: RoleGrant[] = (spec.roles ?? []).map((ref: string) => {
+      const r = splitRef(ref, namespace);
+      const role = this.find(this.defs.role, r.namespace, r.name);
+      return role ? { ref, permissions: role.spec.permissions ?? [] } : { ref };
+    });
+    const toolPermissions = this.everyObject(this.defs.permission, namespace) as ToolPermissionObject[];
+    return createToolAuthorizer({ agent, allowedTools: spec.allowed_tools ?? [], roles, toolPermissions });
   }
 
   /** A Secret's decoded key → value map; undefined when it does not exist. */

@@ -1,6 +1,7 @@
 // Shapes shared by the engine, the agent loop and the observability endpoints: the message and
 // trace records kept in Task.status, the structured run error, and the step journal port.
 import type { Clock } from '../../util/time';
+import type { ToolAuthorizer } from '../governance/tool-authorizer';
 import type { EndpointConfig, ModelGateway } from '../models';
 import type { SecretLookup, ToolRef, ToolRuntime } from '../tools';
 
@@ -75,7 +76,7 @@ export interface RunError {
   code:
     | 'model_error'
     | 'tool_error'
-    | 'tool_permission_denied'
+    | 'permission_denied'
     | 'contract_violation'
     | 'output_schema_violation'
     | 'policy_violation'
@@ -116,6 +117,8 @@ export interface AgentRunInput {
   endpoints: EndpointConfig[];
   /** Tools offered to the model, resolved from spec.tools. */
   tools: ToolRef[];
+  /** Decides each tool call (roles and ToolPermissions); without one every offered tool may run. */
+  authorize?: ToolAuthorizer;
   /** Task input plus inbox.* / join.* / delegation.* keys. */
   input: Record<string, string>;
   gateway: ModelGateway;

@@ -135,12 +135,12 @@ describe('tool call round trip', () => {
 });
 
 describe('permissions and errors', () => {
-  test('a tool the agent does not have: tool_permission_denied, nothing executed, run stops', async () => {
+  test('a tool the agent does not have: permission_denied, nothing executed, run stops', async () => {
     const model = srv.model().script({ json: openaiAnswer(null, { toolCalls: [{ id: 'c1', name: 'shell', arguments: '{"cmd":"ls"}' }] }) });
     const tools = srv.tool(echoHandler(() => 'x'));
     const res = await runAgent(agentInput({ endpoints: [endpoints.openai(model)], tools: [tool('lookup', tools.url)] }));
     expect(res.error).toEqual({
-      code: 'tool_permission_denied',
+      code: 'permission_denied',
       reason: 'tool_permission_denied',
       retryable: false,
       message: 'tool permission denied: agent=writer step=1 tool=shell: the agent has no tool named shell',
@@ -163,7 +163,7 @@ describe('permissions and errors', () => {
       json({ tool_contract_version: 'v1', request_id: req.json.request_id, status: 'denied', error: { code: 'permission_denied', message: 'policy says no' } }),
     );
     const res = await runAgent(agentInput({ endpoints: [endpoints.openai(model)], tools: [tool('lookup', tools.url)] }));
-    expect([res.error?.code, res.error?.retryable]).toEqual(['tool_permission_denied', false]);
+    expect([res.error?.code, res.error?.retryable]).toEqual(['permission_denied', false]);
     expect(types(res)).toEqual(['agent_start', 'model_call', 'tool_permission_denied', 'agent_end']);
     expect(res.trace[2].tool_request_id).toBe(`${RUN}/s01/lookup/1`);
   });

@@ -1,0 +1,108 @@
+// Tool authorization through the engine: a denied tool call fails the task non-retryably without
+// reaching the tool, a granted one runs once, an ungoverned agent runs tools freely, and an
+// approval_required verdict stops the agent as an approval_pending tool error does.
+import { afterAll, afterEach, describe, expect, test } from 'bun:test';
+import { agentSpec, worldPerTest, type ModelCall } from './harness';
+
+const { world } = worldPerTest();
+
+const received: unknown[] = [];
+const toolServer = Bun.serve({
+  port: 0,
+  hostname: '127.0.0.1',
+  async fetch(req) {
+    const body = (await req.json()) as any;
+    received.push(body);
+    return Response.json({ tool_contract_version: 'v1', request_id: body.request_id, status: 'ok', output: { result: '3 results' } });
+  },
+});
+afterEach(() => {
+  received.length = 0;
+});
+afterAll(() => toolServer.stop(true));
+
+/** Calls `search` once, then answers with text. */
+const callsSearchOnce = (call: ModelCall) => (call.body.messages.some((m: any) => m.role === 'tool') ? 'found it' : { toolCalls: [{ name: 'search', arguments: { q: 'leases' } }] });
+
+function setup(agentExtra: Record<string, unknown>) {
+  const { h, model } = world(callsSearchOnce, []);
+  const apply = (plural: string, name: string, spec: Record<string, unknown>) => h.r.registry.apply(h.r.kind(plural), { metadata: { name }, spec }, {});
+  h.apply('Tool', 'search', { type: 'http', endpoint: `http://127.0.0.1:${toolServer.port}/search`, capabilities: ['web.read'] });
+  h.apply('Agent', 'a', agentSpec('a', 'fake', { tools: ['search'], ...agentExtra }));
+  h.apply('AgentSystem', 'solo', { agents: ['a'] });
+  return { h, model, apply };
+}
+
+const rowsOf = (t: any, type: string) => (t.status.trace as any[]).filter((r) => r.type === type);
+
+describe('tool authorization in the engine', () => {
+  test('deny: the role grants capability:docs.write, the ToolPermission needs tool:search:invoke', async () => {
+    const { h, model, apply } = setup({ roles: ['docs-writer'] });
+    apply('agent-roles', 'docs-writer', { permissions: ['capability:docs.write'] });
+    apply('tool-permissions', 'search-invoke', { tool_ref: 'search', required_permissions: ['tool:search:invoke'] });
+    h.apply('Task', 't', { system: 'solo', message_retry: { max_attempts: 3 } });
+    const t = await h.settled('t');
+    expect(t.status!.phase).toBe('Failed');
+    expect(received).toEqual([]);
+    expect(model.calls.length).toBe(1);
+    expect(t.status!.messages[0].attempts).toBe(1);
+    expect(t.status!.lastError).toContain(
+      'permission_denied: tool permission denied: agent=a step=1 tool=search: tool=search rule=search-invoke missing=tool:search:invoke',
+    );
+    const [denied] = rowsOf(t, 'tool_permission_denied');
+    expect(denied).toMatchObject({
+      type: 'tool_permission_denied',
+      agent: 'a',
+      tool: 'search',
+      step: 1,
+      error_code: 'permission_denied',
+      error_reason: 'tool_permission_denied',
+      retryable: false,
+      message: 'tool=search rule=search-invoke missing=tool:search:invoke',
+    });
+    expect(rowsOf(t, 'agent_message_non_retryable')[0]).toMatchObject({ error_code: 'permission_denied', error_reason: 'tool_permission_denied', retryable: false });
+  });
+
+  test('a role that does not exist denies every tool outside allowed_tools', async () => {
+    const { h } = setup({ roles: ['ghost'] });
+    h.apply('Task', 't', { system: 'solo' });
+    const t = await h.settled('t');
+    expect([t.status!.phase, received.length]).toEqual(['Failed', 0]);
+    expect(rowsOf(t, 'tool_permission_denied')[0].message).toBe('tool=search missing_roles=ghost');
+  });
+
+  test('allow: with tool:search:invoke the tool is called once and the task succeeds', async () => {
+    const { h, apply } = setup({ roles: ['searcher'] });
+    apply('agent-roles', 'searcher', { permissions: ['tool:search:invoke'] });
+    apply('tool-permissions', 'search-invoke', { tool_ref: 'search', required_permissions: ['tool:search:invoke'] });
+    h.apply('Task', 't', { system: 'solo' });
+    const t = await h.settled('t');
+    expect(t.status!.phase).toBe('Succeeded');
+    expect(received.length).toBe(1);
+    expect(rowsOf(t, 'tool_call').map((r) => [r.tool, r.message])).toEqual([['search', 'success']]);
+    expect(rowsOf(t, 'tool_permission_denied')).toEqual([]);
+  });
+
+  test('opt-in: no roles and no ToolPermission, the tool runs', async () => {
+    const { h } = setup({});
+    h.apply('Task', 't', { system: 'solo' });
+    const t = await h.settled('t');
+    expect([t.status!.phase, received.length]).toEqual(['Succeeded', 1]);
+  });
+
+  test('approval_required stops the agent like an approval_pending tool error, naming the rule', async () => {
+    const { h, apply } = setup({});
+    apply('tool-permissions', 'search-review', { tool_ref: 'search', operation_rules: [{ operation_class: 'read', verdict: 'approval_required' }] });
+    h.apply('Task', 't', { system: 'solo' });
+    const t = await h.settled('t');
+    expect([t.status!.phase, received.length]).toEqual(['Failed', 0]);
+    expect(rowsOf(t, 'tool_error')[0]).toMatchObject({
+      tool: 'search',
+      error_code: 'approval_pending',
+      error_reason: 'tool_approval_pending',
+      retryable: false,
+      message: 'approval required: tool=search rule=search-review operation_class=read verdict=approval_required',
+    });
+    expect(t.status!.lastError).toContain('tool_approval_required: tool approval required: agent=a step=1 tool=search: tool=search rule=search-review');
+  });
+});
