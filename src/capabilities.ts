@@ -26,6 +26,11 @@ const CATALOG: [id: string, description: string, enabled: boolean][] = [
   ['core.runtime.message_driven', 'Durable message-driven agent graph execution: fan-out, joins, loops, conditions, delegation', true],
   ['core.runtime.cancel', 'POST /v1/tasks/{name}/cancel stops a task and aborts its in-flight calls', true],
   ['core.governance.agent_policies', 'AgentPolicy allowed models, blocked tools and token budgets enforced at run time', true],
+  [
+    'core.governance.agent_roles',
+    'Every tool call authorized against the agent\'s AgentRoles and the namespace\'s ToolPermissions: denied calls fail the task; approval_required stops the agent (approvals cannot pause a task yet)',
+    true,
+  ],
   ['runtime.models.openai', 'Model providers openai and openai-compatible', true],
   ['runtime.models.azure_openai', 'Model provider azure-openai', true],
   ['runtime.models.anthropic', 'Model provider anthropic', true],
@@ -40,7 +45,6 @@ const CATALOG: [id: string, description: string, enabled: boolean][] = [
   ['core.runtime.task_webhooks', notRun('TaskWebhook', 'deliveries are not accepted, so no task is created from them'), false],
   ['core.governance.approvals', notRun('ToolApproval and TaskApproval', 'no approve or deny routes; tasks never wait for a decision'), false],
   ['core.runtime.memory', notRun('Memory', 'no memory backend; agents get no memory tools'), false],
-  ['core.governance.agent_roles', notRun('AgentRole and ToolPermission', 'tool calls are not checked against roles or permissions'), false],
   ['core.runtime.mcp_servers', notRun('McpServer', 'no connection, no tool discovery'), false],
   ['core.ui.baseline', 'Built-in web UI: not in this build (use Swagger UI at /swagger, or the API)', false],
 ];

@@ -16,6 +16,7 @@ const ENABLED = [
   'core.runtime.message_driven',
   'core.runtime.cancel',
   'core.governance.agent_policies',
+  'core.governance.agent_roles',
   'runtime.models.openai',
   'runtime.models.azure_openai',
   'runtime.models.anthropic',
@@ -26,13 +27,12 @@ const ENABLED = [
   'runtime.tools.webhook_callback',
 ];
 
-/** Stored and validated through the API, not yet run: schedules, webhooks, approvals, memory, roles and permissions, MCP, cli and wasm tools. */
+/** Stored and validated through the API, not yet run: schedules, webhooks, approvals, memory, MCP, cli and wasm tools. */
 const STORED_NOT_RUN = [
   'core.runtime.task_schedules',
   'core.runtime.task_webhooks',
   'core.governance.approvals',
   'core.runtime.memory',
-  'core.governance.agent_roles',
   'core.runtime.mcp_servers',
   'runtime.tools.mcp',
   'runtime.tools.cli',
