@@ -124,6 +124,27 @@ describe('request bodies', () => {
     expect(exempt.sort()).toEqual(Object.keys(BODYLESS).sort());
   });
 
+  test('approval decisions: an optional ApprovalDecision body whose example is accepted', async () => {
+    const { doc } = await openapi();
+    // One clock for the registry and the routes, so the approval has not expired when decided.
+    const { call } = testApp({ clock: { now: () => new Date('2026-01-02T03:04:05Z') } });
+    const verbs = ['tool-approvals/{name}/approve', 'tool-approvals/{name}/deny', 'task-approvals/{name}/approve', 'task-approvals/{name}/deny', 'task-approvals/{name}/request-changes'];
+    const schema = doc.components.schemas.ApprovalDecision;
+    expect(Object.keys(schema.properties).sort()).toEqual(['comment', 'decidedBy', 'decided_by', 'reason']);
+    expect(schema.additionalProperties).toBe(false);
+    for (const path of verbs) {
+      const op = doc.paths[`/v1/${path}`].post;
+      expect(op.requestBody.required, path).toBe(false);
+      expect(op.requestBody.content['application/json'].schema, path).toEqual({ $ref: '#/components/schemas/ApprovalDecision' });
+      expect(Object.keys(op.responses).sort(), path).toEqual(['200', '400', '401', '403', '404', '409']);
+    }
+    const example = doc.paths['/v1/task-approvals/{name}/request-changes'].post.requestBody.content;
+    await call('POST', '/v1/task-approvals', { metadata: { name: 'r' }, spec: { task_ref: 't', checkpoint_id: 'c' } });
+    const asYaml = await call('POST', '/v1/task-approvals/r/request-changes', example['application/yaml'].example, { 'content-type': 'application/yaml' });
+    expect(asYaml.status).toBe(200);
+    expect(asYaml.json.status).toMatchObject(example['application/json'].example);
+  });
+
   test('every schema reference in the document resolves to a component', async () => {
     const { doc } = await openapi();
     const refs = new Set<string>();

@@ -81,6 +81,18 @@ test('the task observability and cancel endpoints are in the matrix: reads need 
   ]);
 });
 
+test('the approval decision verbs are in the matrix and need writer', () => {
+  const { app } = testApp();
+  const rows = app.routes.routes.filter((r) => /\/:name\/(approve|deny|request-changes)$/.test(r.path)).map((r) => [r.method, r.path, r.required, expected(r.method, r.path)]);
+  expect(rows.sort()).toEqual([
+    ['POST', '/v1/task-approvals/:name/approve', 'writer', 'writer'],
+    ['POST', '/v1/task-approvals/:name/deny', 'writer', 'writer'],
+    ['POST', '/v1/task-approvals/:name/request-changes', 'writer', 'writer'],
+    ['POST', '/v1/tool-approvals/:name/approve', 'writer', 'writer'],
+    ['POST', '/v1/tool-approvals/:name/deny', 'writer', 'writer'],
+  ]);
+});
+
 test('unknown paths and wrong methods: 401 without a valid credential, 404 / 405 for every role; public paths keep their 405', async () => {
   const { app } = testApp({ auth: { envTokens: parseEnvTokens(env).tokens } });
   const probes: [string, string, number][] = [
