@@ -142,7 +142,7 @@ describe('cluster endpoints', () => {
     expect((await call('GET', '/v1/namespaces')).json).toEqual({ namespaces: ['alpha', 'zeta'] });
   });
 
-  test('capabilities: what is built is on, what is not (MCP, roles, isolation) is off', async () => {
+  test('capabilities: what is built is on (roles included), what is not (MCP, isolation) is off', async () => {
     const { call } = testApp();
     const r = await call('GET', '/v1/capabilities');
     const byId = Object.fromEntries(r.json.capabilities.map((c: any) => [c.id, c.enabled]));
@@ -152,7 +152,7 @@ describe('cluster endpoints', () => {
     expect(byId['runtime.tools.webhook_callback']).toBe(true);
     expect(byId['runtime.tools.mcp']).toBe(false);
     expect(byId['runtime.tools.isolation']).toBe(false);
-    expect(byId['core.governance.agent_roles']).toBe(false);
+    expect(byId['core.governance.agent_roles']).toBe(true);
     expect(typeof r.json.generated_at).toBe('string');
   });
 
