@@ -43,7 +43,7 @@ const CATALOG: [id: string, description: string, enabled: boolean][] = [
   ['runtime.tools.isolation', 'Tool isolation sandboxed, container, kubernetes (calls answer isolation_unavailable)', false],
   ['core.runtime.task_schedules', notRun('TaskSchedule', 'no task is created on schedule'), false],
   ['core.runtime.task_webhooks', notRun('TaskWebhook', 'deliveries are not accepted, so no task is created from them'), false],
-  ['core.governance.approvals', notRun('ToolApproval and TaskApproval', 'no approve or deny routes; tasks never wait for a decision'), false],
+  ['core.governance.approvals', notRun('ToolApproval and TaskApproval', 'the approve, deny and request-changes routes record decisions, but no task pauses for an approval yet'), false],
   ['core.runtime.memory', notRun('Memory', 'no memory backend; agents get no memory tools'), false],
   ['core.runtime.mcp_servers', notRun('McpServer', 'no connection, no tool discovery'), false],
   ['core.ui.baseline', 'Built-in web UI: not in this build (use Swagger UI at /swagger, or the API)', false],
