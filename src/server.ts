@@ -7,6 +7,7 @@ import type { Logger } from './log';
 import { LogRetention } from './controllers/log-retention';
 import { createCore, dropLogsOnDelete } from './core';
 import { SealedSecretController } from './controllers/sealed-secrets';
+import { ToolApprovalController } from './controllers/tool-approvals';
 import { SealingKeys } from './sealing/keys';
 import { AuthService } from './auth/service';
 import { AuthStore } from './auth/store';
@@ -67,6 +68,10 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
   void sealing.ensure(); // never rejects; RSA-4096 is generated off the event loop
   const sealedSecrets = new SealedSecretController({ registry: core.registry }, sealing, log);
   sealedSecrets.start();
+  // The server decides approvals over HTTP and sees worker processes' writes on its change feed,
+  // so it alone turns decisions and expiries into task transitions.
+  const toolApprovals = new ToolApprovalController({ registry: core.registry, events: core.events, clock: systemClock }, log);
+  toolApprovals.start();
   const auth = new AuthService(new AuthStore(persistent.handle), config.auth, systemClock);
   const logs = new ObjectLogs(persistent.handle, systemClock);
   const callbacks = new CallbackBroker();
@@ -83,7 +88,7 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
     logs,
     callbacks,
     corsOrigins: config.corsOrigins,
-    controllers: () => ({ 'log-retention': retention.healthy, 'sealed-secrets': sealedSecrets.healthy }),
+    controllers: () => ({ 'log-retention': retention.healthy, 'sealed-secrets': sealedSecrets.healthy, 'tool-approvals': toolApprovals.healthy }),
   });
   handle = (request, ip) => app.handle(request, ip);
   const url = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${server.port}`;
@@ -114,6 +119,7 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
         core.stop();
         retention.stop();
         sealedSecrets.stop();
+        toolApprovals.stop();
         // A client that stopped reading can hold its stream open: after a grace period, close
         // whatever is left.
         let grace: ReturnType<typeof setTimeout> | undefined;

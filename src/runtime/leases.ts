@@ -43,6 +43,8 @@ export function claimable(task: StoredObject, now: number): boolean {
   // Once the lease has lapsed anyone may take over, the same worker id too (a restarted process);
   // the caller skips the tasks it is running right now.
   if (phase === 'Running') return !s.claimedBy || !(time(s.leaseUntil) > now);
+  // WaitingApproval (a person decides; the tool-approvals controller moves it on) and the
+  // finished phases are never claimed.
   return false;
 }
 

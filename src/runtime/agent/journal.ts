@@ -104,12 +104,27 @@ export function journaledToolCall(
   signal: AbortSignal,
 ): Promise<ToolCallRecord> {
   const requestId = toolRequestId(input.runId, step, tool.name, n);
-  const call = input.journal.once<ToolCallRecord>(toolJournalKey(input.runId, step, n), async () => {
-    const context = { taskId: input.taskId, namespace: input.namespace, agent: input.agent, traceId: input.traceId };
-    const result = await input.toolRuntime.invoke(tool, { requestId, input: callInput, context }, { signal, secrets: input.secrets });
-    if (signal.aborted) throw new RunAborted();
-    const { output: _output, ...kept } = result;
-    return { at: input.clock.now().toISOString(), result: kept };
-  });
+  const call = input.journal
+    .once<ToolCallRecord>(toolJournalKey(input.runId, step, n), async () => {
+      const context = { taskId: input.taskId, namespace: input.namespace, agent: input.agent, traceId: input.traceId };
+      const result = await input.toolRuntime.invoke(tool, { requestId, input: callInput, context }, { signal, secrets: input.secrets });
+      if (signal.aborted) throw new RunAborted();
+      const { output: _output, ...kept } = result;
+      const record = { at: input.clock.now().toISOString(), result: kept };
+      // A tool waiting for a person is asked again once the task resumes: not recorded.
+      if (kept.error?.code === 'approval_pending') throw new NotRecorded(record);
+      return record;
+    })
+    .catch((e) => {
+      if (e instanceof NotRecorded) return e.record;
+      throw e;
+    });
   return untilAborted(call, signal);
+}
+
+/** Carries a tool outcome out of the journal without recording it. */
+class NotRecorded extends Error {
+  constructor(readonly record: ToolCallRecord) {
+    super('not recorded');
+  }
 }

@@ -1,5 +1,6 @@
 // Running the tool calls of one model reply: permission, contract order, duplicates (short-circuit
 // or deny), authorization, the journaled invocation, its trace row, and the tool message answering each call.
+import type { ApprovalRequest } from '../engine/types';
 import type { ToolDecision } from '../governance/tool-authorizer';
 import type { ToolCall } from '../models';
 import type { ToolRef } from '../tools';
@@ -30,22 +31,31 @@ function permissionDenied(run: RunState, step: number, tool: string, detail: str
   });
 }
 
-/** Waiting for a human is not something the model can fix: stop and let the engine pause the task. */
-function approvalRequired(run: RunState, step: number, tool: string, reason: string, detail = ''): never {
-  return run.fail({ code: 'tool_approval_required', reason, retryable: false, message: `tool approval required: agent=${run.input.agent} step=${step} tool=${tool}${detail}` });
+/**
+ * Waiting for a human is not something the model can fix: stop, carrying the call, so the engine
+ * pauses the task for a ToolApproval. Without `approval` (already approved) it is a plain failure.
+ */
+function approvalRequired(run: RunState, step: number, tool: string, reason: string, detail = '', approval?: ApprovalRequest): never {
+  const message = `tool approval required: agent=${run.input.agent} step=${step} tool=${tool}${detail}`;
+  return run.fail({ code: 'tool_approval_required', reason, retryable: false, message, ...(approval ? { approval } : {}) });
 }
 
-/** Stops the run unless the agent's roles and the ToolPermissions allow this call. */
-function authorize(run: RunState, step: number, tool: ToolRef): void {
+/** Stops the run unless the agent's roles and the ToolPermissions allow this call, or a person approved it. */
+function authorize(run: RunState, step: number, tool: ToolRef, input: string | Record<string, unknown>): void {
   const decision: ToolDecision | undefined = run.input.authorize?.(tool);
   if (!decision || decision.verdict === 'allow') return;
   if (decision.verdict === 'deny') permissionDenied(run, step, tool.name, decision.reason);
+  if (run.input.approved?.(tool.name)) {
+    run.trace.add({ type: 'tool_approval_granted', step, tool: tool.name, message: `approved: ${decision.reason}` }, run.at);
+    return;
+  }
   const reason = 'tool_approval_pending';
   run.trace.add(
     { type: 'tool_error', step, tool: tool.name, error_code: 'approval_pending', error_reason: reason, retryable: false, message: `approval required: ${decision.reason}` },
     run.at,
   );
-  approvalRequired(run, step, tool.name, reason, `: ${decision.reason}`);
+  const rule = decision.rule && decision.operationClass ? `rule=${decision.rule} operation_class=${decision.operationClass} verdict=approval_required` : decision.reason;
+  approvalRequired(run, step, tool.name, reason, `: ${decision.reason}`, { tool: tool.name, operationClass: decision.operationClass, reason: rule, input });
 }
 
 function succeeded(run: RunState, call: ToolCall, text: string): Completion | undefined {
@@ -55,7 +65,7 @@ function succeeded(run: RunState, call: ToolCall, text: string): Completion | un
   return run.settings.stopOnFirstTool ? { output: text, reason: 'stop_on_first_tool' } : undefined;
 }
 
-function recordOutcome(run: RunState, step: number, call: ToolCall, key: string, record: ToolCallRecord): Completion | undefined {
+function recordOutcome(run: RunState, step: number, call: ToolCall, key: string, record: ToolCallRecord, input: string | Record<string, unknown>): Completion | undefined {
   const r = record.result;
   run.at = record.at;
   const row = { step, tool: call.name, ...r.trace, latency_ms: r.latencyMs };
@@ -68,7 +78,11 @@ function recordOutcome(run: RunState, step: number, call: ToolCall, key: string,
   }
   if (r.status === 'denied' || r.error?.code === 'permission_denied') permissionDenied(run, step, call.name, r.text, { ...r.trace, latency_ms: r.latencyMs });
   run.trace.add({ type: 'tool_error', ...row, message: r.text }, record.at);
-  if (r.error?.code === 'approval_pending') approvalRequired(run, step, call.name, r.error.reason);
+  if (r.error?.code === 'approval_pending') {
+    // The tool itself asks for a person. Once approved, a tool that still asks fails the run.
+    const approval = run.input.approved?.(call.name) ? undefined : { tool: call.name, reason: r.error.reason || 'tool_approval_pending', input };
+    approvalRequired(run, step, call.name, r.error.reason, '', approval);
+  }
   run.messages.push(toolErrorMessage(call, r.text));
   run.pendingToolError = {
     code: 'tool_error',
@@ -94,9 +108,10 @@ async function runCall(run: RunState, step: number, n: number, call: ToolCall): 
     run.trace.add({ type: 'tool_call', step, tool: call.name, tool_request_id: cached.requestId, message: 'short_circuit' }, run.at);
     return succeeded(run, call, cached.text);
   }
-  authorize(run, step, tool!);
-  const record = await journaledToolCall(run.input, step, n, tool!, toolInput(call.arguments), run.signal);
-  return recordOutcome(run, step, call, key, record);
+  const input = toolInput(call.arguments);
+  authorize(run, step, tool!, input);
+  const record = await journaledToolCall(run.input, step, n, tool!, input, run.signal);
+  return recordOutcome(run, step, call, key, record, input);
 }
 
 /** Runs the calls in order; every call gets a tool message unless the run stops first. */

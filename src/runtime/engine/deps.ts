@@ -31,4 +31,6 @@ export interface EngineDeps {
   heartbeatMs: number;
   /** Messages of one task processed at once (fan-out branches). */
   branchConcurrency: number;
+  /** ttl of the ToolApprovals this engine creates. */
+  approvalTtl: string;
 }

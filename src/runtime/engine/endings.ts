@@ -7,7 +7,11 @@ import type { TaskRetryPolicy } from './retry';
 import { taskRetryDelay } from './retry';
 import type { TaskMessage } from './types';
 
-export type Ending = { phase: 'Succeeded' } | { phase: 'Failed' | 'DeadLetter'; error: string } | { phase: 'Pending'; error: string; at: string };
+export type Ending =
+  | { phase: 'Succeeded' }
+  | { phase: 'Failed' | 'DeadLetter'; error: string }
+  | { phase: 'Pending'; error: string; at: string }
+  | { phase: 'WaitingApproval'; approval: string };
 
 export const attemptMessages = (s: Status, attempt: number): TaskMessage[] => messagesOf(s).filter((m) => m.attempt === attempt);
 

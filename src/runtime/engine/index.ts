@@ -13,7 +13,7 @@ import { createToolRuntime, type CallbackBroker } from '../tools';
 import { WorkerHeartbeat } from '../workers';
 import type { EngineDeps, LogSink } from './deps';
 import { Resolver } from './resolve';
-import { DEFAULT_BRANCH_CONCURRENCY, type EngineConfig } from './settings';
+import { DEFAULT_APPROVAL_TTL, DEFAULT_BRANCH_CONCURRENCY, type EngineConfig } from './settings';
 import { TaskWorker } from './worker';
 
 export { DEFAULT_BRANCH_CONCURRENCY, type EngineConfig } from './settings';
@@ -61,6 +61,7 @@ export function startEngine(o: EngineOptions): RunningEngine {
     workerId: c.workerId,
     heartbeatMs: c.heartbeatMs,
     branchConcurrency: c.branchConcurrency ?? DEFAULT_BRANCH_CONCURRENCY,
+    approvalTtl: c.approvalTtl ?? DEFAULT_APPROVAL_TTL,
   };
   const profile = { id: c.workerId, region: c.region, gpu: c.gpu, models: c.models };
   const heartbeat = new WorkerHeartbeat(o.core.registry, o.clock, { ...profile, maxConcurrentTasks: c.maxConcurrentTasks, heartbeatMs: c.heartbeatMs });

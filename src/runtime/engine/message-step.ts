@@ -4,6 +4,7 @@
 import type { Status } from '../../registry/kind';
 import { redactSecrets } from '../models/redact';
 import { runAgent } from '../agent';
+import { approvalName, approvalPhase, ensureToolApproval, pauseForApproval, APPROVAL_DENIED, APPROVAL_EXPIRED } from './approvals';
 import { settleIfQuiet, endAttempt, outputOnSuccess, releaseMessage, type Ending } from './endings';
 import { agentTokenBudget, checkAgent, taskTokenBudget } from './governance';
 import { delegateJoinSpec, joinSpec, routesOf } from './graph';
@@ -33,8 +34,13 @@ function begin(scope: RunScope, s: Status, ctx: TaskCtx, id: string, now: Date):
   if (m.phase === 'RetryPending' && Date.parse(m.next_attempt_at ?? '') > now.getTime()) return false;
   const me = scope.deps.workerId;
   const base = { timestamp: ctx.now, agent: m.to_agent, message_id: m.message_id, branch_id: m.branch_id };
-  const resumed = m.phase === 'Running';
-  if (!resumed) {
+  // Approved while it waited: the same attempt goes on from its journal, and that costs no resume.
+  const approved = m.phase === 'WaitingApproval';
+  const resumed = m.phase === 'Running' || approved;
+  if (approved) {
+    m.phase = 'Running';
+    addTrace(s, ctx.attempt, [{ ...base, type: 'agent_message_resumed', message: `resumed by ${me} after tool approval` }]);
+  } else if (!resumed) {
     m.phase = 'Running';
     m.attempts += 1;
     delete m.next_attempt_at;
@@ -112,6 +118,7 @@ async function execute(scope: RunScope, m: TaskMessage, gate: Record<string, str
     endpoints,
     tools: agent.tools,
     authorize: deps.resolver.toolAuthorizer(ns, agent.name, agent.spec),
+    approved: (tool) => approvalPhase(deps.registry, ns, approvalName(task.metadata.uid, m.message_id, tool)) === 'Approved',
     input: agentInputs(task.spec.input, m, gate),
     gateway: deps.gateway,
     toolRuntime: deps.tools,
@@ -288,6 +295,7 @@ export async function processMessage(scope: RunScope, id: string, begunHere = fa
   if (scope.signal.aborted) return true;
   // A model may repeat a key it was given: the answer is scrubbed before it is handed on or kept.
   result.output = redactSecrets(result.output, [...scope.secrets]);
+  if (result.error?.approval && (await pauseFor(scope, m, result))) return true;
   await scope.write((s, now, ctx) => {
     const current = findMessage(s, id);
     if (!current || current.phase !== 'Running') return false;
@@ -298,3 +306,28 @@ export async function processMessage(scope: RunScope, id: string, begunHere = fa
   return true;
 }
 
+
+/**
+ * A call waits for a person: its ToolApproval is made (or found) first, then the task pauses in
+ * one fenced write. The run's rows and tokens are not recorded here: the resumed message replays
+ * the same steps from the journal and records them once. An approval already denied or expired
+ * (decided before the task could wait for it) fails the message instead: returns false then.
+ */
+async function pauseFor(scope: RunScope, m: TaskMessage, result: AgentRunResult): Promise<boolean> {
+  const request = result.error!.approval!;
+  const { deps } = scope;
+  const approval = ensureToolApproval(deps.registry, deps.events, { task: scope.task(), message: m, request, secrets: [...scope.secrets], ttl: deps.approvalTtl });
+  // Approved in the meantime: the message runs again at once (a resume), and the call is granted.
+  if (approval.phase === 'Approved') return true;
+  if (approval.phase !== 'Pending') {
+    const message = approval.phase === 'Expired' ? APPROVAL_EXPIRED : APPROVAL_DENIED;
+    result.error = { code: 'tool_approval_required', reason: `tool_approval_${approval.phase.toLowerCase()}`, retryable: false, message };
+    return false;
+  }
+  await scope.write((s, _now, ctx) => {
+    const current = findMessage(s, m.message_id);
+    if (!current || current.phase !== 'Running') return false;
+    scope.ending(pauseForApproval(s, ctx, current, approval.name, request, deps.workerId));
+  });
+  return true;
+}

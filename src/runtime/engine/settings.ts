@@ -11,6 +11,10 @@ export interface EngineConfig {
   leaseMs: number;
   heartbeatMs: number;
   egressPrivate: 'allow' | 'deny';
+  /** ttl of the ToolApprovals the engine creates (a duration such as `10m`); DEFAULT_APPROVAL_TTL when unset. */
+  approvalTtl?: string;
 }
+
+export const DEFAULT_APPROVAL_TTL = '10m';
 
 export const DEFAULT_BRANCH_CONCURRENCY = 16;

@@ -156,6 +156,7 @@ export class TaskRun implements RunScope {
     const t = this.latest;
     const { namespace, name } = t.metadata;
     this.finished = true;
+    if (e.phase === 'WaitingApproval') return this.paused(e.approval);
     deps.journal.drop(t.metadata.uid);
     const s = t.status ?? {};
     const type = e.phase === 'Succeeded' ? 'task.succeeded' : e.phase === 'Pending' ? 'task.retry_scheduled' : e.phase === 'Failed' ? 'task.failed' : 'task.deadletter';
@@ -176,6 +177,24 @@ export class TaskRun implements RunScope {
       data: { phase: s.phase, attempts: s.attempts, claimedBy: deps.workerId, lastError: s.lastError },
     });
     if (e.phase !== 'Succeeded') this.stop('task ended');
+    this.wake();
+  }
+
+  /** The task waits for a person: the journal stays (the resumed message replays it), the run stops. */
+  private paused(approval: string): void {
+    const { namespace, name } = this.latest.metadata;
+    const message = `task transitioned Running->WaitingApproval approval=${approval}`;
+    this.deps.logs.append('Task', namespace, name, message);
+    this.deps.events.publish({
+      source: 'task-controller',
+      type: 'task.waiting_approval',
+      kind: 'Task',
+      name,
+      namespace,
+      message,
+      data: { phase: 'WaitingApproval', attempts: this.latest.status?.attempts, blocked_on: this.latest.status?.blocked_on },
+    });
+    this.stop('task waiting for approval');
     this.wake();
   }
 

@@ -5,7 +5,7 @@ import type { ToolAuthorizer } from '../governance/tool-authorizer';
 import type { EndpointConfig, ModelGateway } from '../models';
 import type { SecretLookup, ToolRef, ToolRuntime } from '../tools';
 
-export type MessagePhase = 'Queued' | 'Running' | 'RetryPending' | 'Succeeded' | 'DeadLetter';
+export type MessagePhase = 'Queued' | 'Running' | 'RetryPending' | 'WaitingApproval' | 'Succeeded' | 'DeadLetter';
 export const TERMINAL_MESSAGE_PHASES: ReadonlySet<string> = new Set(['Succeeded', 'DeadLetter']);
 
 /** One agent-to-agent hop, kept in Task.status.messages (Orloj's TaskMessage fields). */
@@ -89,6 +89,19 @@ export interface RunError {
   retryable: boolean;
   /** Finer cause: a ModelError code, a tool error reason, … */
   reason?: string;
+  /** Set on `tool_approval_required`: the call a person must approve before the run goes on. */
+  approval?: ApprovalRequest;
+}
+
+/** A tool call stopped for a human decision (a ToolApproval is made from it). */
+export interface ApprovalRequest {
+  tool: string;
+  /** The Tool's operation class whose rule asked for approval (unset when the tool itself asked). */
+  operationClass?: string;
+  /** Which rule asked: `rule=<ToolPermission> operation_class=<class> verdict=approval_required`, or the tool's reason. */
+  reason: string;
+  /** The arguments of the call, as the tool would receive them. */
+  input: string | Record<string, unknown>;
 }
 
 /**
@@ -119,6 +132,8 @@ export interface AgentRunInput {
   tools: ToolRef[];
   /** Decides each tool call (roles and ToolPermissions); without one every offered tool may run. */
   authorize?: ToolAuthorizer;
+  /** Whether a person approved calling this tool for this message (an Approved ToolApproval). */
+  approved?: (tool: string) => boolean;
   /** Task input plus inbox.* / join.* / delegation.* keys. */
   input: Record<string, string>;
   gateway: ModelGateway;

@@ -18,6 +18,9 @@ export interface ToolDecision {
   branch: DecisionBranch;
   /** key=value detail naming what decided: the rule, the missing permissions or roles, the operation class. */
   reason: string;
+  /** For operation_rules verdicts: the Tool's operation class whose rule decided, and that ToolPermission. */
+  operationClass?: string;
+  rule?: string;
 }
 
 export interface ToolPermissionSpec {
@@ -141,6 +144,7 @@ export function createToolAuthorizer(src: AuthorizerSource): ToolAuthorizer {
     }
     let verdict: ToolVerdict = 'allow';
     let decidedBy = '';
+    let decided: { operationClass: string; rule: string } | undefined;
     for (const p of perms) {
       const rules = p.spec.operation_rules ?? [];
       const listed = (p.spec.required_permissions ?? []).map(normalizePermission).filter(Boolean);
@@ -159,10 +163,11 @@ export function createToolAuthorizer(src: AuthorizerSource): ToolAuthorizer {
         if (SEVERITY[v] > SEVERITY[verdict]) {
           verdict = v;
           decidedBy = `${rule} operation_class=${cls} verdict=${v}`;
+          decided = { operationClass: cls, rule: p.metadata.name };
         }
       }
     }
-    if (verdict !== 'allow') return { verdict, branch: 'operation_rules', reason: `tool=${tool.name} ${decidedBy}` };
+    if (verdict !== 'allow') return { verdict, branch: 'operation_rules', reason: `tool=${tool.name} ${decidedBy}`, ...decided };
     return { verdict: 'allow', branch: 'tool_permissions', reason: `tool=${tool.name} permissions held (${perms.map((p) => p.metadata.name).join(',')})` };
   };
 }

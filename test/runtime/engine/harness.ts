@@ -1,12 +1,18 @@
 // Engine test harness: the real core on in-memory SQLite with the real engine started on it, and a
 // fake OpenAI-compatible model server (Bun.serve, port 0) whose answers a test computes per request.
 import { afterEach } from 'bun:test';
+import { createApp } from '../../../src/api/app';
+import { AuthService } from '../../../src/auth/service';
+import { AuthStore } from '../../../src/auth/store';
+import { ToolApprovalController } from '../../../src/controllers/tool-approvals';
 import { startEngine, type RunningEngine } from '../../../src/runtime/engine';
+import { storeChecks } from '../../../src/store/health';
 import type { EngineConfig } from '../../../src/runtime/engine/settings';
-import { createLogger } from '../../../src/log';
+import { createLogger, silentLogger } from '../../../src/log';
 import type { StoredObject } from '../../../src/registry/kind';
 import { ObjectLogs } from '../../../src/store/object-logs';
 import { systemClock } from '../../../src/util/time';
+import { caller, OPEN_AUTH } from '../../support/app';
 import { testRegistry } from '../../support/registry';
 
 export interface ModelCall {
@@ -73,6 +79,10 @@ export interface Harness {
   r: ReturnType<typeof testRegistry>;
   engine: RunningEngine;
   logs: ObjectLogs;
+  /** Turns ToolApproval decisions into task transitions, as the server does. */
+  approvals: ToolApprovalController;
+  /** The real HTTP app over the same registry. */
+  call: ReturnType<typeof caller>;
   apply(kind: string, name: string, spec: Record<string, unknown>): StoredObject;
   task(name: string): StoredObject;
   /** Waits (bounded) until the task reaches a terminal phase and returns it. */
@@ -94,6 +104,10 @@ export function startHarness(config: Partial<EngineConfig> = {}, env: Record<str
     env,
     config: { workerId: 'w1', gpu: false, models: [], maxConcurrentTasks: 4, leaseMs: 30_000, heartbeatMs: 10_000, egressPrivate: 'allow', ...config },
   });
+  const approvals = new ToolApprovalController({ registry: r.registry, events: r.core.events, clock: systemClock }, createLogger('error'));
+  approvals.start();
+  const auth = new AuthService(new AuthStore(r.handle), OPEN_AUTH, systemClock);
+  const app = createApp({ registry: r.registry, watch: r.core.watch, auth, storeChecks: storeChecks(r.handle), log: silentLogger, clock: systemClock, events: r.core.events, logs });
   const plural: Record<string, string> = { Agent: 'agents', AgentSystem: 'agent-systems', ModelEndpoint: 'model-endpoints', Task: 'tasks', Tool: 'tools', AgentPolicy: 'agent-policies', Secret: 'secrets' };
   const task = (name: string) => r.registry.getDecoded(r.kind('tasks'), 'default', name);
   const waitFor = async (check: () => boolean, what: string, timeoutMs = 15_000) => {
@@ -107,6 +121,8 @@ export function startHarness(config: Partial<EngineConfig> = {}, env: Record<str
     r,
     engine,
     logs,
+    approvals,
+    call: caller(app),
     apply: (kind, name, spec) => r.registry.apply(r.kind(plural[kind]), { metadata: { name }, spec }, {}).object,
     task,
     waitFor,
@@ -115,6 +131,7 @@ export function startHarness(config: Partial<EngineConfig> = {}, env: Record<str
       return task(name);
     },
     async close() {
+      approvals.stop();
       await engine.stop();
       r.close();
     },

@@ -1,6 +1,6 @@
 // Tool authorization through the engine: a denied tool call fails the task non-retryably without
-// reaching the tool, a granted one runs once, an ungoverned agent runs tools freely, and an
-// approval_required verdict stops the agent as an approval_pending tool error does.
+// reaching the tool, a granted one runs once, and an ungoverned agent runs tools freely
+// (approval_required verdicts pause the task: tool-approvals.test.ts).
 import { afterAll, afterEach, describe, expect, test } from 'bun:test';
 import { agentSpec, worldPerTest, type ModelCall } from './harness';
 
@@ -88,21 +88,5 @@ describe('tool authorization in the engine', () => {
     h.apply('Task', 't', { system: 'solo' });
     const t = await h.settled('t');
     expect([t.status!.phase, received.length]).toEqual(['Succeeded', 1]);
-  });
-
-  test('approval_required stops the agent like an approval_pending tool error, naming the rule', async () => {
-    const { h, apply } = setup({});
-    apply('tool-permissions', 'search-review', { tool_ref: 'search', operation_rules: [{ operation_class: 'read', verdict: 'approval_required' }] });
-    h.apply('Task', 't', { system: 'solo' });
-    const t = await h.settled('t');
-    expect([t.status!.phase, received.length]).toEqual(['Failed', 0]);
-    expect(rowsOf(t, 'tool_error')[0]).toMatchObject({
-      tool: 'search',
-      error_code: 'approval_pending',
-      error_reason: 'tool_approval_pending',
-      retryable: false,
-      message: 'approval required: tool=search rule=search-review operation_class=read verdict=approval_required',
-    });
-    expect(t.status!.lastError).toContain('tool_approval_required: tool approval required: agent=a step=1 tool=search: tool=search rule=search-review');
   });
 });

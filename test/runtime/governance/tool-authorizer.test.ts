@@ -109,13 +109,13 @@ const rows: Array<[string, AuthorizerSource, AuthorizedTool, ToolDecision]> = [
     'operation_rules: approval_required for one class of the tool',
     src({ toolPermissions: [perm('writes', { tool_ref: 'web-writer', operation_rules: [{ operation_class: 'write', verdict: 'approval_required' }] })] }),
     writer,
-    { verdict: 'approval_required', branch: 'operation_rules', reason: 'tool=web-writer rule=writes operation_class=write verdict=approval_required' },
+    { verdict: 'approval_required', branch: 'operation_rules', reason: 'tool=web-writer rule=writes operation_class=write verdict=approval_required', operationClass: 'write', rule: 'writes' },
   ],
   [
     'operation_rules: deny > approval_required across classes',
     src({ toolPermissions: [perm('p', { tool_ref: 'web-writer', operation_rules: [{ operation_class: 'read', verdict: 'approval_required' }, { operation_class: 'write', verdict: 'deny' }] })] }),
     writer,
-    { verdict: 'deny', branch: 'operation_rules', reason: 'tool=web-writer rule=p operation_class=write verdict=deny' },
+    { verdict: 'deny', branch: 'operation_rules', reason: 'tool=web-writer rule=p operation_class=write verdict=deny', operationClass: 'write', rule: 'p' },
   ],
   [
     'operation_rules: deny > approval_required across ToolPermissions',
@@ -126,19 +126,19 @@ const rows: Array<[string, AuthorizerSource, AuthorizedTool, ToolDecision]> = [
       ],
     }),
     search,
-    { verdict: 'deny', branch: 'operation_rules', reason: 'tool=search rule=block operation_class=read verdict=deny' },
+    { verdict: 'deny', branch: 'operation_rules', reason: 'tool=search rule=block operation_class=read verdict=deny', operationClass: 'read', rule: 'block' },
   ],
   [
     'operation_rules: several rules for one class: the strictest wins, not the first',
     src({ toolPermissions: [perm('p', { tool_ref: 'search', operation_rules: [{ operation_class: 'read', verdict: 'allow' }, { operation_class: 'read', verdict: 'approval_required' }] })] }),
     search,
-    { verdict: 'approval_required', branch: 'operation_rules', reason: 'tool=search rule=p operation_class=read verdict=approval_required' },
+    { verdict: 'approval_required', branch: 'operation_rules', reason: 'tool=search rule=p operation_class=read verdict=approval_required', operationClass: 'read', rule: 'p' },
   ],
   [
     'operation_rules: a tool without operation_classes takes them from its risk level (high → write)',
     src({ toolPermissions: [perm('p', { tool_ref: 'deploy', operation_rules: [{ operation_class: 'write', verdict: 'approval_required' }, { operation_class: 'read', verdict: 'deny' }] })] }),
     risky,
-    { verdict: 'approval_required', branch: 'operation_rules', reason: 'tool=deploy rule=p operation_class=write verdict=approval_required' },
+    { verdict: 'approval_required', branch: 'operation_rules', reason: 'tool=deploy rule=p operation_class=write verdict=approval_required', operationClass: 'write', rule: 'p' },
   ],
   [
     'operation_rules: no rule for the class and no * rule allow',

@@ -1,0 +1,118 @@
+// Turns ToolApproval decisions into task transitions: Approved resumes the task waiting for it,
+// Denied fails it, and a Pending approval past status.expires_at becomes Expired (a requeue timer
+// per approval) and fails it too.
+import { ApiError } from '../errors';
+import type { EventPublisher } from '../events/publisher';
+import type { Logger } from '../log';
+import type { KindDefinition, StoredObject } from '../registry/kind';
+import type { Registry } from '../registry/registry';
+import { settleApproval } from '../runtime/engine/approvals';
+import type { Clock } from '../util/time';
+import { WorkQueue, type ReconcileResult, type WorkQueueOptions } from './work-queue';
+
+type QueueOptions = Partial<Omit<WorkQueueOptions, 'name' | 'log'>>;
+
+export interface ToolApprovalDeps {
+  registry: Registry;
+  events: EventPublisher;
+  clock: Clock;
+}
+
+export class ToolApprovalController {
+  private readonly queue: WorkQueue;
+  private readonly def: KindDefinition;
+  private unsubscribe?: () => void;
+  private timer?: ReturnType<typeof setInterval>;
+
+  constructor(
+    private readonly deps: ToolApprovalDeps,
+    private readonly log: Logger,
+    queue: QueueOptions = {},
+    private readonly resyncMs = 30_000,
+  ) {
+    this.def = deps.registry.byPlural.get('tool-approvals')!;
+    this.queue = new WorkQueue((key) => this.reconcile(key), { name: 'tool-approvals', log, ...queue });
+  }
+
+  /**
+   * Follows this process's commits (decisions arrive over its HTTP API), then enqueues every
+   * approval; the same full pass runs every resync period for approvals that worker processes
+   * create on the shared database, so their expiry timers are set too.
+   */
+  start(): void {
+    if (this.unsubscribe) return;
+    this.unsubscribe = this.deps.registry.onCommit((c) => {
+      if (c.def === this.def) this.queue.add(`${c.object.metadata.namespace}/${c.object.metadata.name}`);
+    });
+    this.resync();
+    this.timer = setInterval(() => this.resync(), this.resyncMs);
+    (this.timer as { unref?: () => void }).unref?.();
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    clearInterval(this.timer);
+    this.queue.stop();
+  }
+
+  get healthy(): boolean {
+    return this.unsubscribe !== undefined && !this.queue.isStopped;
+  }
+
+  /** Resolves once every queued reconcile has run (for tests). */
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  private resync(): void {
+    let after: string | undefined;
+    do {
+      const page = this.deps.registry.list(this.def, { after, limit: '1000' });
+      for (const o of page.items) if ((o.status?.phase || 'Pending') === 'Pending') this.queue.add(`${o.metadata.namespace}/${o.metadata.name}`);
+      after = page.continue;
+    } while (after);
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const i = key.indexOf('/');
+    const namespace = key.slice(0, i);
+    const name = key.slice(i + 1);
+    let approval = this.deps.registry.findDecoded(this.def, namespace, name);
+    if (!approval) return;
+    const now = this.deps.clock.now();
+    if ((approval.status?.phase || 'Pending') === 'Pending') {
+      const expires = Date.parse(approval.status?.expires_at ?? '');
+      if (Number.isNaN(expires)) return;
+      if (expires > now.getTime()) return { requeueAfterMs: expires - now.getTime() };
+      approval = this.expire(approval);
+      if (!approval) return;
+    }
+    // A concurrent change of the task throws a Conflict: the queue tries again with backoff.
+    const outcome = settleApproval(this.deps.registry, this.deps.events, approval, now);
+    if (outcome) this.log.info('tool approval applied to its task', { approval: key, task: approval.spec.task_ref, outcome });
+  }
+
+  /** Pending → Expired, unless someone decided first (then that decision is what counts). */
+  private expire(approval: StoredObject): StoredObject | undefined {
+    const { namespace, name } = approval.metadata;
+    let written: StoredObject;
+    try {
+      written = this.deps.registry.replaceStatus(this.def, namespace, name, { status: { ...approval.status, phase: 'Expired' } }, approval.metadata.resourceVersion);
+    } catch (e) {
+      // Decided (or deleted) in between: the change feed brings it back here.
+      if (e instanceof ApiError && (e.code === 409 || e.code === 404)) return undefined;
+      throw e;
+    }
+    this.deps.events.publish({
+      source: 'tool-approval-controller',
+      type: 'toolapproval.expired',
+      kind: 'ToolApproval',
+      name,
+      namespace,
+      message: `tool approval ${namespace}/${name} expired at ${approval.status?.expires_at} without a decision`,
+      data: { phase: 'Expired', task: approval.spec.task_ref, tool: approval.spec.tool, expires_at: approval.status?.expires_at },
+    });
+    return written;
+  }
+}

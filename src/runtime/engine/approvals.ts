@@ -1,0 +1,153 @@
+// Tool approvals in the engine: the ToolApproval a paused call gets (one per task, message and
+// tool), the status of a task that waits for it, and what a decision (or expiry) does to the task.
+import { createHash } from 'node:crypto';
+import type { EventPublisher } from '../../events/publisher';
+import type { Status, StoredObject } from '../../registry/kind';
+import type { Registry } from '../../registry/registry';
+import { rfc3339 } from '../../util/time';
+import { redactSecrets } from '../models/redact';
+import type { Ending } from './endings';
+import { addHistory, addTrace, isTerminal, messagesOf, type TaskCtx } from './records';
+import type { ApprovalRequest, TaskMessage } from './types';
+
+export const APPROVAL_DENIED = 'tool approval denied';
+export const APPROVAL_EXPIRED = 'tool approval expired';
+
+/** Deterministic, so pausing again on the same call finds the same approval (and its decision). */
+export function approvalName(taskUid: string, messageId: string, tool: string): string {
+  return `ta-${createHash('sha256').update(`${taskUid}\u0000${messageId}\u0000${tool}`).digest('hex').slice(0, 20)}`;
+}
+
+const toolApprovals = (registry: Registry) => registry.byPlural.get('tool-approvals')!;
+const tasks = (registry: Registry) => registry.byPlural.get('tasks')!;
+
+/** The phase of the approval for this call, if one exists. */
+export function approvalPhase(registry: Registry, namespace: string, name: string): string | undefined {
+  const a = registry.findDecoded(toolApprovals(registry), namespace, name);
+  return a ? a.status?.phase || 'Pending' : undefined;
+}
+
+export interface ApprovalCall {
+  task: StoredObject;
+  message: TaskMessage;
+  request: ApprovalRequest;
+  /** Values masked in the recorded input, besides the usual credential shapes. */
+  secrets: string[];
+  ttl: string;
+}
+
+/**
+ * Creates the ToolApproval for a paused call unless it exists (applying again is a no-op, and a
+ * decided approval is never touched). Returns its name and phase.
+ */
+export function ensureToolApproval(registry: Registry, events: EventPublisher, call: ApprovalCall): { name: string; phase: string } {
+  const { task, message, request } = call;
+  const { namespace, name: taskName, uid } = task.metadata;
+  const name = approvalName(uid, message.message_id, request.tool);
+  const existing = approvalPhase(registry, namespace, name);
+  if (existing) return { name, phase: existing };
+  const input = typeof request.input === 'string' ? request.input : JSON.stringify(request.input);
+  const spec: Record<string, unknown> = {
+    task_ref: `${namespace}/${taskName}`,
+    tool: request.tool,
+    agent: message.to_agent,
+    input: redactSecrets(input, call.secrets),
+    reason: request.reason,
+    ttl: call.ttl,
+  };
+  if (request.operationClass) spec.operation_class = request.operationClass;
+  const manifest = { metadata: { name, namespace, resourceVersion: '0', labels: { 'orloj.dev/task': taskName } }, spec };
+  const { object } = registry.apply(toolApprovals(registry), manifest, { queryNamespace: namespace });
+  events.publish({
+    source: 'task-runtime',
+    type: 'toolapproval.created',
+    kind: 'ToolApproval',
+    name,
+    namespace,
+    message: `tool approval requested: task=${taskName} agent=${message.to_agent} tool=${request.tool} ${request.reason}`,
+    data: { task: taskName, tool: request.tool, agent: message.to_agent, operation_class: request.operationClass, expires_at: object.status?.expires_at },
+  });
+  return { name, phase: object.status?.phase || 'Pending' };
+}
+
+function clearClaim(s: Status): void {
+  delete s.claimedBy;
+  delete s.leaseUntil;
+  delete s.leaseToken;
+}
+
+/** The running task stops for a person: no claim or lease is kept, the message waits (not retried). */
+export function pauseForApproval(s: Status, ctx: TaskCtx, m: TaskMessage, approval: string, request: ApprovalRequest, worker: string): Ending {
+  m.phase = 'WaitingApproval';
+  m.worker = worker;
+  s.phase = 'WaitingApproval';
+  s.blocked_on = { kind: 'ToolApproval', name: approval, reason: 'tool_approval' };
+  clearClaim(s);
+  const message = `waiting for ToolApproval ${approval}: tool=${request.tool} ${request.reason}`;
+  addTrace(s, ctx.attempt, [{ timestamp: ctx.now, type: 'tool_approval_pending', agent: m.to_agent, message_id: m.message_id, branch_id: m.branch_id, tool: request.tool, message }]);
+  addHistory(s, 'tool_approval_pending', worker, message, ctx.now);
+  return { phase: 'WaitingApproval', approval };
+}
+
+/** Whether this task waits for this approval right now. */
+export const waitsFor = (task: StoredObject | undefined, approval: string): task is StoredObject =>
+  task?.status?.phase === 'WaitingApproval' && task.status.blocked_on?.kind === 'ToolApproval' && task.status.blocked_on?.name === approval;
+
+/** What a decided approval does to its task's status: Approved → Running again (unclaimed), else Failed. */
+export function decidedTaskStatus(task: StoredObject, approval: StoredObject, now: Date): { status: Status; resumed: boolean; error?: string } {
+  const s: Status = structuredClone(task.status ?? {});
+  const at = rfc3339(now);
+  const phase = approval.status?.phase;
+  const who = approval.status?.decided_by ? ` by ${approval.status.decided_by}` : '';
+  const attempt = Number(s.attempts) || 1;
+  delete s.blocked_on;
+  if (phase === 'Approved') {
+    // Running without a claim is due at once; the claim keeps the attempt (no retry is used up).
+    s.phase = 'Running';
+    clearClaim(s);
+    addTrace(s, attempt, [{ timestamp: at, type: 'tool_approval_approved', tool: approval.spec.tool, message: `ToolApproval ${approval.metadata.name} approved${who}` }]);
+    addHistory(s, 'resumed', 'tool-approval-controller', `ToolApproval ${approval.metadata.name} approved${who}; task resumes`, at);
+    return { status: s, resumed: true };
+  }
+  const error = phase === 'Expired' ? APPROVAL_EXPIRED : APPROVAL_DENIED;
+  s.phase = 'Failed';
+  s.lastError = error;
+  s.completedAt = at;
+  clearClaim(s);
+  for (const m of messagesOf(s)) {
+    if (isTerminal(m)) continue;
+    m.phase = 'DeadLetter';
+    m.last_error = error;
+    m.processed_at = at;
+    delete m.next_attempt_at;
+  }
+  addTrace(s, attempt, [{ timestamp: at, type: phase === 'Expired' ? 'tool_approval_expired' : 'tool_approval_denied', tool: approval.spec.tool, error_code: 'tool_approval_required', retryable: false, message: `ToolApproval ${approval.metadata.name} ${phase?.toLowerCase()}${who}` }]);
+  addHistory(s, 'failed', 'tool-approval-controller', error, at);
+  return { status: s, resumed: false, error };
+}
+
+/**
+ * Applies a decided approval to the task waiting for it (version-checked: a concurrent change
+ * throws a Conflict and the caller tries again). Returns what happened, or undefined when no task waits.
+ */
+export function settleApproval(registry: Registry, events: EventPublisher, approval: StoredObject, now: Date): 'resumed' | 'failed' | undefined {
+  const ref = String(approval.spec.task_ref ?? '');
+  const slash = ref.indexOf('/');
+  const namespace = slash < 0 ? approval.metadata.namespace : ref.slice(0, slash);
+  const name = slash < 0 ? ref : ref.slice(slash + 1);
+  const task = registry.findDecoded(tasks(registry), namespace, name);
+  if (!waitsFor(task, approval.metadata.name)) return undefined;
+  const { status, resumed, error } = decidedTaskStatus(task, approval, now);
+  registry.replaceStatus(tasks(registry), namespace, name, { status }, task.metadata.resourceVersion);
+  const message = resumed ? `task transitioned WaitingApproval->Running: ToolApproval ${approval.metadata.name} approved` : `task transitioned WaitingApproval->Failed reason=${error}`;
+  events.publish({
+    source: 'task-controller',
+    type: resumed ? 'task.resumed' : 'task.failed',
+    kind: 'Task',
+    name,
+    namespace,
+    message,
+    data: { phase: status.phase, attempts: status.attempts, approval: approval.metadata.name, ...(error ? { lastError: error } : {}) },
+  });
+  return resumed ? 'resumed' : 'failed';
+}
