@@ -28,7 +28,7 @@ const CATALOG: [id: string, description: string, enabled: boolean][] = [
   ['core.governance.agent_policies', 'AgentPolicy allowed models, blocked tools and token budgets enforced at run time', true],
   [
     'core.governance.agent_roles',
-    'Every tool call authorized against the agent\'s AgentRoles and the namespace\'s ToolPermissions: denied calls fail the task; approval_required stops the agent (approvals cannot pause a task yet)',
+    'Every tool call authorized against the agent\'s AgentRoles and the namespace\'s ToolPermissions: denied calls fail the task; approval_required pauses it for a ToolApproval',
     true,
   ],
   ['runtime.models.openai', 'Model providers openai and openai-compatible', true],
@@ -43,7 +43,11 @@ const CATALOG: [id: string, description: string, enabled: boolean][] = [
   ['runtime.tools.isolation', 'Tool isolation sandboxed, container, kubernetes (calls answer isolation_unavailable)', false],
   ['core.runtime.task_schedules', notRun('TaskSchedule', 'no task is created on schedule'), false],
   ['core.runtime.task_webhooks', notRun('TaskWebhook', 'deliveries are not accepted, so no task is created from them'), false],
-  ['core.governance.approvals', notRun('ToolApproval and TaskApproval', 'the approve, deny and request-changes routes record decisions, but no task pauses for an approval yet'), false],
+  [
+    'core.governance.approvals',
+    notRun('ToolApprovals pause a task and resume or end it on approve, deny or expiry; TaskApproval review checkpoints', 'no task pauses for a review yet'),
+    false,
+  ],
   ['core.runtime.memory', notRun('Memory', 'no memory backend; agents get no memory tools'), false],
   ['core.runtime.mcp_servers', notRun('McpServer', 'no connection, no tool discovery'), false],
   ['core.ui.baseline', 'Built-in web UI: not in this build (use Swagger UI at /swagger, or the API)', false],
