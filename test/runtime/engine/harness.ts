@@ -75,6 +75,21 @@ export function fakeModel(answer: (call: ModelCall) => ModelReply | Promise<Mode
   return { url: `http://127.0.0.1:${server.port}/v1`, calls, stop: () => server.stop(true), byAgent: (a: string) => calls.filter((c) => c.agent === a) };
 }
 
+/** A tool server speaking the tool contract that answers every call ok with `result`, keeping each request body. */
+export function recordingTool(result: string) {
+  const received: any[] = [];
+  const server = Bun.serve({
+    port: 0,
+    hostname: '127.0.0.1',
+    async fetch(req) {
+      const body = (await req.json()) as any;
+      received.push(body);
+      return Response.json({ tool_contract_version: 'v1', request_id: body.request_id, status: 'ok', output: { result } });
+    },
+  });
+  return { url: `http://127.0.0.1:${server.port}`, received, stop: () => server.stop(true) };
+}
+
 export interface Harness {
   r: ReturnType<typeof testRegistry>;
   engine: RunningEngine;

@@ -1,20 +1,13 @@
 // Tool approvals through the engine and the HTTP verbs: an approval_required call pauses the task
 // (WaitingApproval, blocked_on, a ToolApproval with the call's class and redacted input, no lease),
 // approve resumes it where it paused (the model is not asked again, the tool runs once), deny and
-// expiry fail it, and a waiting task can be cancelled or deleted.
+// expiry fail it, a waiting task can be cancelled or deleted, and a tool answering approval_pending
+// pauses the task the same way.
 import { afterAll, afterEach, describe, expect, test } from 'bun:test';
-import { agentSpec, fakeModel, startHarness, type Harness, type ModelCall } from './harness';
+import { agentSpec, fakeModel, recordingTool, startHarness, type Harness, type ModelCall } from './harness';
 
-const received: any[] = [];
-const toolServer = Bun.serve({
-  port: 0,
-  hostname: '127.0.0.1',
-  async fetch(req) {
-    const body = (await req.json()) as any;
-    received.push(body);
-    return Response.json({ tool_contract_version: 'v1', request_id: body.request_id, status: 'ok', output: { result: 'ticket updated' } });
-  },
-});
+const toolServer = recordingTool('ticket updated');
+const { received } = toolServer;
 let current: { h: Harness; model: ReturnType<typeof fakeModel> } | undefined;
 afterEach(async () => {
   await current?.h.close();
@@ -22,19 +15,22 @@ afterEach(async () => {
   current = undefined;
   received.length = 0;
 });
-afterAll(() => toolServer.stop(true));
+afterAll(() => toolServer.stop());
 
 const hasToolResult = (call: ModelCall) => call.body.messages.some((m: any) => m.role === 'tool');
 /** Calls `ticket` once (with a password among its arguments), then answers with text. */
 const callsTicketOnce = (call: ModelCall) => (hasToolResult(call) ? 'done' : { toolCalls: [{ name: 'ticket', arguments: { id: 'T-7', password: 'hunter2' } }] });
 
-function setup(approvalTtl?: string) {
+/** `ticket` is a write tool; unless `ungoverned`, a ToolPermission asks a person before every write. */
+function setup(opts: { approvalTtl?: string; toolUrl?: string; ungoverned?: boolean } = {}) {
   const model = fakeModel(callsTicketOnce);
-  const h = startHarness(approvalTtl ? { approvalTtl } : {});
+  const h = startHarness(opts.approvalTtl ? { approvalTtl: opts.approvalTtl } : {});
   current = { h, model };
   h.apply('ModelEndpoint', 'fake', { provider: 'openai-compatible', base_url: model.url, default_model: 'fake-1' });
-  h.apply('Tool', 'ticket', { type: 'http', endpoint: `http://127.0.0.1:${toolServer.port}/ticket`, operation_classes: ['write'] });
-  h.r.registry.apply(h.r.kind('tool-permissions'), { metadata: { name: 'ticket-review' }, spec: { tool_ref: 'ticket', operation_rules: [{ operation_class: 'write', verdict: 'approval_required' }] } }, {});
+  h.apply('Tool', 'ticket', { type: 'http', endpoint: opts.toolUrl ?? `${toolServer.url}/ticket`, operation_classes: ['write'] });
+  if (!opts.ungoverned) {
+    h.r.registry.apply(h.r.kind('tool-permissions'), { metadata: { name: 'ticket-review' }, spec: { tool_ref: 'ticket', operation_rules: [{ operation_class: 'write', verdict: 'approval_required' }] } }, {});
+  }
   h.apply('Agent', 'a', agentSpec('a', 'fake', { tools: ['ticket'] }));
   h.apply('AgentSystem', 'solo', { agents: ['a'] });
   h.apply('Task', 't', { system: 'solo', message_retry: { max_attempts: 2 }, retry: { max_attempts: 2 } });
@@ -48,6 +44,8 @@ async function paused(h: Harness): Promise<string> {
 }
 
 const rowsOf = (t: any, type: string) => (t.status.trace as any[]).filter((r) => r.type === type);
+/** The non-resource events, in order. */
+const eventTypes = (h: Harness) => h.r.core.eventLog.readAfter(0, h.r.core.eventLog.lastId(), 10_000).map((e) => e.type).filter((t) => !t.startsWith('resource.') && t !== 'task.agent_step' && !t.startsWith('worker.'));
 const approvalOf = (h: Harness, name: string) => h.r.registry.getDecoded(h.r.kind('tool-approvals'), 'default', name);
 
 describe('tool approvals', () => {
@@ -92,6 +90,7 @@ describe('tool approvals', () => {
     expect(rowsOf(t, 'agent_message_resumed').map((r) => r.message)).toEqual(['resumed by w1 after tool approval']);
     expect(rowsOf(t, 'tool_approval_granted').map((r) => r.tool)).toEqual(['ticket']);
     expect(rowsOf(t, 'model_call').length).toBe(2);
+    expect(eventTypes(h)).toEqual(['task.claimed', 'task.runtime_kickoff', 'toolapproval.created', 'task.waiting_approval', 'toolapproval.approved', 'task.resumed', 'task.claimed', 'task.succeeded']);
   });
 
   test('deny fails the task with "tool approval denied"; the tool is never called', async () => {
@@ -106,12 +105,13 @@ describe('tool approvals', () => {
   });
 
   test('an approval nobody decides expires: approval Expired, task Failed "tool approval expired"', async () => {
-    const { h } = setup('1s');
+    const { h } = setup({ approvalTtl: '1s' });
     const name = await paused(h);
     expect(approvalOf(h, name).spec.ttl).toBe('1s');
     await h.waitFor(() => h.task('t').status?.phase === 'Failed', 'task t to fail on expiry', 10_000);
     expect(approvalOf(h, name).status!.phase).toBe('Expired');
     expect(h.task('t').status!.lastError).toBe('tool approval expired');
+    expect(eventTypes(h).slice(-2)).toEqual(['toolapproval.expired', 'task.failed']);
     expect((await h.call('POST', `/v1/tool-approvals/${name}/approve`, {})).status).toBe(409);
     expect(received).toEqual([]);
   });
@@ -135,5 +135,31 @@ describe('tool approvals', () => {
     await h.approvals.idle();
     expect((await h.call('GET', '/v1/tasks/t')).status).toBe(404);
     expect(received).toEqual([]);
+  });
+
+  test('a tool that answers approval_pending pauses the task too; once approved it is asked again', async () => {
+    let asked = 0;
+    const gated = Bun.serve({
+      port: 0,
+      hostname: '127.0.0.1',
+      async fetch(req) {
+        const body = (await req.json()) as any;
+        if (++asked === 1) return Response.json({ tool_contract_version: 'v1', request_id: body.request_id, status: 'error', error: { code: 'approval_pending', reason: 'tool_approval_pending', retryable: false, message: 'needs sign-off' } });
+        return Response.json({ tool_contract_version: 'v1', request_id: body.request_id, status: 'ok', output: { result: 'signed' } });
+      },
+    });
+    try {
+      // Governance allows the call: only the tool itself asks for a person.
+      const { h, model } = setup({ toolUrl: `http://127.0.0.1:${gated.port}/ticket`, ungoverned: true });
+      const name = await paused(h);
+      expect(approvalOf(h, name).spec).toMatchObject({ tool: 'ticket', agent: 'a', reason: 'tool_approval_pending' });
+      expect(approvalOf(h, name).spec.operation_class).toBeUndefined();
+      expect((await h.call('POST', `/v1/tool-approvals/${name}/approve`, {})).status).toBe(200);
+      const t = await h.settled('t');
+      expect([t.status!.phase, asked, t.status!.output.result]).toEqual(['Succeeded', 2, 'done']);
+      expect(model.calls.map(hasToolResult)).toEqual([false, true]);
+    } finally {
+      gated.stop(true);
+    }
   });
 });

@@ -2,24 +2,16 @@
 // reaching the tool, a granted one runs once, and an ungoverned agent runs tools freely
 // (approval_required verdicts pause the task: tool-approvals.test.ts).
 import { afterAll, afterEach, describe, expect, test } from 'bun:test';
-import { agentSpec, worldPerTest, type ModelCall } from './harness';
+import { agentSpec, recordingTool, worldPerTest, type ModelCall } from './harness';
 
 const { world } = worldPerTest();
 
-const received: unknown[] = [];
-const toolServer = Bun.serve({
-  port: 0,
-  hostname: '127.0.0.1',
-  async fetch(req) {
-    const body = (await req.json()) as any;
-    received.push(body);
-    return Response.json({ tool_contract_version: 'v1', request_id: body.request_id, status: 'ok', output: { result: '3 results' } });
-  },
-});
+const toolServer = recordingTool('3 results');
+const { received } = toolServer;
 afterEach(() => {
   received.length = 0;
 });
-afterAll(() => toolServer.stop(true));
+afterAll(() => toolServer.stop());
 
 /** Calls `search` once, then answers with text. */
 const callsSearchOnce = (call: ModelCall) => (call.body.messages.some((m: any) => m.role === 'tool') ? 'found it' : { toolCalls: [{ name: 'search', arguments: { q: 'leases' } }] });
@@ -27,7 +19,7 @@ const callsSearchOnce = (call: ModelCall) => (call.body.messages.some((m: any) =
 function setup(agentExtra: Record<string, unknown>) {
   const { h, model } = world(callsSearchOnce, []);
   const apply = (plural: string, name: string, spec: Record<string, unknown>) => h.r.registry.apply(h.r.kind(plural), { metadata: { name }, spec }, {});
-  h.apply('Tool', 'search', { type: 'http', endpoint: `http://127.0.0.1:${toolServer.port}/search`, capabilities: ['web.read'] });
+  h.apply('Tool', 'search', { type: 'http', endpoint: `${toolServer.url}/search`, capabilities: ['web.read'] });
   h.apply('Agent', 'a', agentSpec('a', 'fake', { tools: ['search'], ...agentExtra }));
   h.apply('AgentSystem', 'solo', { agents: ['a'] });
   return { h, model, apply };
