@@ -17,7 +17,7 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const TASKS = 5;
+const TASKS = 10;
 
 test('SIGKILL while tasks wait for approval: after a restart, approving them all finishes every task', async () => {
   const dir = join(work, 'data');
