@@ -7,7 +7,8 @@ import type { Logger } from './log';
 import { LogRetention } from './controllers/log-retention';
 import { createCore, dropLogsOnDelete } from './core';
 import { SealedSecretController } from './controllers/sealed-secrets';
-import { ToolApprovalController } from './controllers/tool-approvals';
+import { ApprovalController } from './controllers/approvals';
+import { TASK_APPROVALS } from './runtime/engine/reviews';
 import { SealingKeys } from './sealing/keys';
 import { AuthService } from './auth/service';
 import { AuthStore } from './auth/store';
@@ -70,8 +71,11 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
   sealedSecrets.start();
   // The server decides approvals over HTTP and sees worker processes' writes on its change feed,
   // so it alone turns decisions and expiries into task transitions.
-  const toolApprovals = new ToolApprovalController({ registry: core.registry, events: core.events, clock: systemClock }, log);
+  const approvalDeps = { registry: core.registry, events: core.events, clock: systemClock };
+  const toolApprovals = new ApprovalController(approvalDeps, log);
+  const taskApprovals = new ApprovalController(approvalDeps, log, TASK_APPROVALS);
   toolApprovals.start();
+  taskApprovals.start();
   const auth = new AuthService(new AuthStore(persistent.handle), config.auth, systemClock);
   const logs = new ObjectLogs(persistent.handle, systemClock);
   const callbacks = new CallbackBroker();
@@ -88,7 +92,7 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
     logs,
     callbacks,
     corsOrigins: config.corsOrigins,
-    controllers: () => ({ 'log-retention': retention.healthy, 'sealed-secrets': sealedSecrets.healthy, 'tool-approvals': toolApprovals.healthy }),
+    controllers: () => ({ 'log-retention': retention.healthy, 'sealed-secrets': sealedSecrets.healthy, 'tool-approvals': toolApprovals.healthy, 'task-approvals': taskApprovals.healthy }),
   });
   handle = (request, ip) => app.handle(request, ip);
   const url = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${server.port}`;
@@ -120,6 +124,7 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
         retention.stop();
         sealedSecrets.stop();
         toolApprovals.stop();
+        taskApprovals.stop();
         // A client that stopped reading can hold its stream open: after a grace period, close
         // whatever is left.
         let grace: ReturnType<typeof setTimeout> | undefined;

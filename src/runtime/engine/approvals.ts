@@ -70,7 +70,7 @@ export function ensureToolApproval(registry: Registry, events: EventPublisher, c
   return { name, phase: object.status?.phase || 'Pending' };
 }
 
-function clearClaim(s: Status): void {
+export function clearClaim(s: Status): void {
   delete s.claimedBy;
   delete s.leaseUntil;
   delete s.leaseToken;
@@ -89,27 +89,49 @@ export function pauseForApproval(s: Status, ctx: TaskCtx, m: TaskMessage, approv
   return { phase: 'WaitingApproval', approval };
 }
 
-/** Whether this task waits for this approval right now. */
-export const waitsFor = (task: StoredObject | undefined, approval: string): task is StoredObject =>
-  task?.status?.phase === 'WaitingApproval' && task.status.blocked_on?.kind === 'ToolApproval' && task.status.blocked_on?.name === approval;
+/** What differs between the approvals a task can wait for; the decision flow is shared. */
+export interface ApprovalKind {
+  plural: 'tool-approvals' | 'task-approvals';
+  kind: 'ToolApproval' | 'TaskApproval';
+  /** Prefix of trace rows and error codes: `<row>_approved`, `<row>_required`, … */
+  row: 'tool_approval' | 'task_approval';
+  denied: string;
+  expired: string;
+  /** Applies an Approved or ChangesRequested decision to the waiting message (review checkpoints). */
+  resume?: (s: Status, approval: StoredObject, at: string, now: Date) => void;
+}
 
-/** What a decided approval does to its task's status: Approved → Running again (unclaimed), else Failed. */
-export function decidedTaskStatus(task: StoredObject, approval: StoredObject, now: Date): { status: Status; resumed: boolean; error?: string } {
+export const TOOL_APPROVALS: ApprovalKind = { plural: 'tool-approvals', kind: 'ToolApproval', row: 'tool_approval', denied: APPROVAL_DENIED, expired: APPROVAL_EXPIRED };
+
+/** Whether this task waits for this approval right now. */
+export const waitsFor = (task: StoredObject | undefined, approval: string, kind = TOOL_APPROVALS.kind): task is StoredObject =>
+  task?.status?.phase === 'WaitingApproval' && task.status.blocked_on?.kind === kind && task.status.blocked_on?.name === approval;
+
+const RESUMING = new Set(['Approved', 'ChangesRequested']);
+
+/** What a decided approval does to its task's status: Approved (or ChangesRequested) → Running again (unclaimed), else Failed. */
+export function decidedTaskStatus(task: StoredObject, approval: StoredObject, now: Date, kind: ApprovalKind = TOOL_APPROVALS): { status: Status; resumed: boolean; error?: string } {
   const s: Status = structuredClone(task.status ?? {});
   const at = rfc3339(now);
   const phase = approval.status?.phase;
   const who = approval.status?.decided_by ? ` by ${approval.status.decided_by}` : '';
   const attempt = Number(s.attempts) || 1;
+  const name = approval.metadata.name;
+  const tool = approval.spec.tool ? { tool: approval.spec.tool } : {};
+  const source = `${kind.row.replace('_', '-')}-controller`;
   delete s.blocked_on;
-  if (phase === 'Approved') {
+  if (RESUMING.has(phase)) {
     // Running without a claim is due at once; the claim keeps the attempt (no retry is used up).
     s.phase = 'Running';
     clearClaim(s);
-    addTrace(s, attempt, [{ timestamp: at, type: 'tool_approval_approved', tool: approval.spec.tool, message: `ToolApproval ${approval.metadata.name} approved${who}` }]);
-    addHistory(s, 'resumed', 'tool-approval-controller', `ToolApproval ${approval.metadata.name} approved${who}; task resumes`, at);
+    kind.resume?.(s, approval, at, now);
+    const verdict = phase === 'Approved' ? 'approved' : 'changes_requested';
+    const said = phase === 'Approved' ? 'approved' : 'changes requested';
+    addTrace(s, attempt, [{ timestamp: at, type: `${kind.row}_${verdict}`, ...tool, message: `${kind.kind} ${name} ${said}${who}` }]);
+    addHistory(s, 'resumed', source, `${kind.kind} ${name} ${said}${who}; task resumes`, at);
     return { status: s, resumed: true };
   }
-  const error = phase === 'Expired' ? APPROVAL_EXPIRED : APPROVAL_DENIED;
+  const error = phase === 'Expired' ? kind.expired : kind.denied;
   s.phase = 'Failed';
   s.lastError = error;
   s.completedAt = at;
@@ -121,8 +143,8 @@ export function decidedTaskStatus(task: StoredObject, approval: StoredObject, no
     m.processed_at = at;
     delete m.next_attempt_at;
   }
-  addTrace(s, attempt, [{ timestamp: at, type: phase === 'Expired' ? 'tool_approval_expired' : 'tool_approval_denied', tool: approval.spec.tool, error_code: 'tool_approval_required', retryable: false, message: `ToolApproval ${approval.metadata.name} ${phase?.toLowerCase()}${who}` }]);
-  addHistory(s, 'failed', 'tool-approval-controller', error, at);
+  addTrace(s, attempt, [{ timestamp: at, type: `${kind.row}_${phase === 'Expired' ? 'expired' : 'denied'}`, ...tool, error_code: `${kind.row}_required`, retryable: false, message: `${kind.kind} ${name} ${phase?.toLowerCase()}${who}` }]);
+  addHistory(s, 'failed', source, error, at);
   return { status: s, resumed: false, error };
 }
 
@@ -130,16 +152,16 @@ export function decidedTaskStatus(task: StoredObject, approval: StoredObject, no
  * Applies a decided approval to the task waiting for it (version-checked: a concurrent change
  * throws a Conflict and the caller tries again). Returns what happened, or undefined when no task waits.
  */
-export function settleApproval(registry: Registry, events: EventPublisher, approval: StoredObject, now: Date): 'resumed' | 'failed' | undefined {
+export function settleApproval(registry: Registry, events: EventPublisher, approval: StoredObject, now: Date, kind: ApprovalKind = TOOL_APPROVALS): 'resumed' | 'failed' | undefined {
   const ref = String(approval.spec.task_ref ?? '');
   const slash = ref.indexOf('/');
   const namespace = slash < 0 ? approval.metadata.namespace : ref.slice(0, slash);
   const name = slash < 0 ? ref : ref.slice(slash + 1);
   const task = registry.findDecoded(tasks(registry), namespace, name);
-  if (!waitsFor(task, approval.metadata.name)) return undefined;
-  const { status, resumed, error } = decidedTaskStatus(task, approval, now);
+  if (!waitsFor(task, approval.metadata.name, kind.kind)) return undefined;
+  const { status, resumed, error } = decidedTaskStatus(task, approval, now, kind);
   registry.replaceStatus(tasks(registry), namespace, name, { status }, task.metadata.resourceVersion);
-  const message = resumed ? `task transitioned WaitingApproval->Running: ToolApproval ${approval.metadata.name} approved` : `task transitioned WaitingApproval->Failed reason=${error}`;
+  const message = resumed ? `task transitioned WaitingApproval->Running: ${kind.kind} ${approval.metadata.name} ${approval.status?.phase === 'Approved' ? 'approved' : 'changes requested'}` : `task transitioned WaitingApproval->Failed reason=${error}`;
   events.publish({
     source: 'task-controller',
     type: resumed ? 'task.resumed' : 'task.failed',

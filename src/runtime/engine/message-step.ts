@@ -4,7 +4,7 @@
 import type { Status } from '../../registry/kind';
 import { redactSecrets } from '../models/redact';
 import { runAgent } from '../agent';
-import { approvalName, approvalPhase, ensureToolApproval, pauseForApproval, APPROVAL_DENIED, APPROVAL_EXPIRED } from './approvals';
+import { approvalName, approvalPhase, ensureToolApproval, pauseForApproval, settleApproval, APPROVAL_DENIED, APPROVAL_EXPIRED } from './approvals';
 import { settleIfQuiet, endAttempt, outputOnSuccess, releaseMessage, type Ending } from './endings';
 import { agentTokenBudget, checkAgent, taskTokenBudget } from './governance';
 import { delegateJoinSpec, joinSpec, routesOf } from './graph';
@@ -12,6 +12,7 @@ import { agentInputs } from './inputs';
 import { arrive, delegateKey, gateActivatedBy, gateInputs, sourceOf, type GateKind, type GateSpec } from './joins';
 import { addIdempotency, addMessages, addTokens, addTrace, findMessage, isTerminal, setOutput, type TaskCtx } from './records';
 import { classify, messageRetryDelay, messageRetryPolicy, taskRetryPolicy } from './retry';
+import { ensureTaskApproval, pauseForReview, planReview, reviewInputs, TASK_APPROVALS, type ReviewPlan } from './reviews';
 import { route } from './routing';
 import type { RunScope } from './scope';
 import type { AgentRunResult, RunError, TaskMessage, TraceRow } from './types';
@@ -39,7 +40,7 @@ function begin(scope: RunScope, s: Status, ctx: TaskCtx, id: string, now: Date):
   const resumed = m.phase === 'Running' || approved;
   if (approved) {
     m.phase = 'Running';
-    addTrace(s, ctx.attempt, [{ ...base, type: 'agent_message_resumed', message: `resumed by ${me} after tool approval` }]);
+    addTrace(s, ctx.attempt, [{ ...base, type: 'agent_message_resumed', message: `resumed by ${me} after ${m.review ? `changes were requested (review cycle ${m.review.cycle})` : 'tool approval'}` }]);
   } else if (!resumed) {
     m.phase = 'Running';
     m.attempts += 1;
@@ -119,12 +120,13 @@ async function execute(scope: RunScope, m: TaskMessage, gate: Record<string, str
     tools: agent.tools,
     authorize: deps.resolver.toolAuthorizer(ns, agent.name, agent.spec),
     approved: (tool) => approvalPhase(deps.registry, ns, approvalName(task.metadata.uid, m.message_id, tool)) === 'Approved',
-    input: agentInputs(task.spec.input, m, gate),
+    input: { ...agentInputs(task.spec.input, m, gate), ...reviewInputs(m.review) },
     gateway: deps.gateway,
     toolRuntime: deps.tools,
     secrets: deps.resolver.secrets(ns),
     journal: scope.journal,
-    runId: `${m.message_id}/r${m.attempts}`,
+    // A re-run after request-changes is a new run: its model calls are not replayed from the last one.
+    runId: `${m.message_id}/r${m.attempts}${m.review ? `/c${m.review.cycle}` : ''}`,
     taskId: `${ns}/${task.metadata.name}`,
     traceId: m.trace_id,
     signal: scope.signal,
@@ -296,6 +298,7 @@ export async function processMessage(scope: RunScope, id: string, begunHere = fa
   // A model may repeat a key it was given: the answer is scrubbed before it is handed on or kept.
   result.output = redactSecrets(result.output, [...scope.secrets]);
   if (result.error?.approval && (await pauseFor(scope, m, result))) return true;
+  if (!result.error && (await reviewFor(scope, m, result))) return true;
   await scope.write((s, now, ctx) => {
     const current = findMessage(s, id);
     if (!current || current.phase !== 'Running') return false;
@@ -329,5 +332,36 @@ async function pauseFor(scope: RunScope, m: TaskMessage, result: AgentRunResult)
     if (!current || current.phase !== 'Running') return false;
     scope.ending(pauseForApproval(s, ctx, current, approval.name, request, deps.workerId));
   });
+  return true;
+}
+
+/**
+ * Output that must be reviewed before it moves on: the hand-offs are planned without being kept
+ * (a no-op write), the TaskApproval freezes them, then the task pauses in one fenced write. An
+ * approval decided before the task could wait for it is applied at once. False when no checkpoint applies.
+ */
+async function reviewFor(scope: RunScope, m: TaskMessage, result: AgentRunResult): Promise<boolean> {
+  const { deps } = scope;
+  let plan: ReviewPlan | undefined;
+  await scope.write((s, _now, ctx) => {
+    const current = findMessage(s, m.message_id);
+    if (!current || current.phase !== 'Running') return false;
+    plan = planReview(scope.system, s, ctx, current, route(s, ctx, scope.system, current, result.output, Number(scope.task().spec.max_turns) || 0));
+    return false;
+  });
+  if (!plan || scope.signal.aborted) return false;
+  const reviewing = plan;
+  const approval = ensureTaskApproval(deps.registry, deps.events, { task: scope.task(), message: m, plan: reviewing, output: result.output });
+  await scope.write((s, _now, ctx) => {
+    const current = findMessage(s, m.message_id);
+    if (!current || current.phase !== 'Running') return false;
+    recordTokens(s, current, result);
+    addTrace(s, ctx.attempt, agentRows(result, current), [...scope.secrets]);
+    scope.ending(pauseForReview(s, ctx, current, approval.name, reviewing, deps.workerId));
+  });
+  if (approval.phase !== 'Pending') {
+    const decided = deps.registry.findDecoded(deps.registry.byPlural.get('task-approvals')!, scope.task().metadata.namespace, approval.name);
+    if (decided) settleApproval(deps.registry, deps.events, decided, deps.clock.now(), TASK_APPROVALS);
+  }
   return true;
 }

@@ -36,6 +36,20 @@ export interface TaskMessage {
   round?: number;
   /** Times this attempt was resumed after the run holding it stopped. */
   resumes?: number;
+  /** Set when a reviewer requested changes: the message runs again with this feedback. */
+  review?: ReviewRequest;
+}
+
+/** A reviewer's request-changes on a TaskApproval, carried by the message that runs again. */
+export interface ReviewRequest {
+  feedback: string;
+  previous_output: string;
+  checkpoint_id: string;
+  /** The review cycle the re-run's output is reviewed in (the refused one's plus one). */
+  cycle: number;
+  requested_by?: string;
+  /** The TaskApproval the next one supersedes. */
+  supersedes: string;
 }
 
 /** One row of Task.status.trace. Only the fields that apply are set. */

@@ -4,7 +4,8 @@ import { afterEach } from 'bun:test';
 import { createApp } from '../../../src/api/app';
 import { AuthService } from '../../../src/auth/service';
 import { AuthStore } from '../../../src/auth/store';
-import { ToolApprovalController } from '../../../src/controllers/tool-approvals';
+import { ApprovalController } from '../../../src/controllers/approvals';
+import { TASK_APPROVALS } from '../../../src/runtime/engine/reviews';
 import { startEngine, type RunningEngine } from '../../../src/runtime/engine';
 import { storeChecks } from '../../../src/store/health';
 import type { EngineConfig } from '../../../src/runtime/engine/settings';
@@ -94,8 +95,9 @@ export interface Harness {
   r: ReturnType<typeof testRegistry>;
   engine: RunningEngine;
   logs: ObjectLogs;
-  /** Turns ToolApproval decisions into task transitions, as the server does. */
-  approvals: ToolApprovalController;
+  /** Turn ToolApproval and TaskApproval decisions into task transitions, as the server does. */
+  approvals: ApprovalController;
+  reviews: ApprovalController;
   /** The real HTTP app over the same registry. */
   call: ReturnType<typeof caller>;
   apply(kind: string, name: string, spec: Record<string, unknown>): StoredObject;
@@ -119,8 +121,11 @@ export function startHarness(config: Partial<EngineConfig> = {}, env: Record<str
     env,
     config: { workerId: 'w1', gpu: false, models: [], maxConcurrentTasks: 4, leaseMs: 30_000, heartbeatMs: 10_000, egressPrivate: 'allow', ...config },
   });
-  const approvals = new ToolApprovalController({ registry: r.registry, events: r.core.events, clock: systemClock }, createLogger('error'));
+  const approvalDeps = { registry: r.registry, events: r.core.events, clock: systemClock };
+  const approvals = new ApprovalController(approvalDeps, createLogger('error'));
+  const reviews = new ApprovalController(approvalDeps, createLogger('error'), TASK_APPROVALS);
   approvals.start();
+  reviews.start();
   const auth = new AuthService(new AuthStore(r.handle), OPEN_AUTH, systemClock);
   const app = createApp({ registry: r.registry, watch: r.core.watch, auth, storeChecks: storeChecks(r.handle), log: silentLogger, clock: systemClock, events: r.core.events, logs });
   const plural: Record<string, string> = { Agent: 'agents', AgentSystem: 'agent-systems', ModelEndpoint: 'model-endpoints', Task: 'tasks', Tool: 'tools', AgentPolicy: 'agent-policies', Secret: 'secrets' };
@@ -137,6 +142,7 @@ export function startHarness(config: Partial<EngineConfig> = {}, env: Record<str
     engine,
     logs,
     approvals,
+    reviews,
     call: caller(app),
     apply: (kind, name, spec) => r.registry.apply(r.kind(plural[kind]), { metadata: { name }, spec }, {}).object,
     task,
@@ -147,6 +153,7 @@ export function startHarness(config: Partial<EngineConfig> = {}, env: Record<str
     },
     async close() {
       approvals.stop();
+      reviews.stop();
       await engine.stop();
       r.close();
     },

@@ -1,37 +1,38 @@
-// Turns ToolApproval decisions into task transitions: Approved resumes the task waiting for it,
-// Denied fails it, and a Pending approval past status.expires_at becomes Expired (a requeue timer
-// per approval) and fails it too.
+// Turns ToolApproval and TaskApproval decisions into task transitions (one controller per kind):
+// Approved (or ChangesRequested) resumes the task waiting for it, Denied fails it, and a Pending
+// approval past status.expires_at becomes Expired (a requeue timer per approval) and fails it too.
 import { ApiError } from '../errors';
 import type { EventPublisher } from '../events/publisher';
 import type { Logger } from '../log';
 import type { KindDefinition, StoredObject } from '../registry/kind';
 import type { Registry } from '../registry/registry';
-import { settleApproval } from '../runtime/engine/approvals';
+import { settleApproval, TOOL_APPROVALS, type ApprovalKind } from '../runtime/engine/approvals';
 import type { Clock } from '../util/time';
 import { WorkQueue, type ReconcileResult, type WorkQueueOptions } from './work-queue';
 
 type QueueOptions = Partial<Omit<WorkQueueOptions, 'name' | 'log'>>;
 
-export interface ToolApprovalDeps {
+export interface ApprovalDeps {
   registry: Registry;
   events: EventPublisher;
   clock: Clock;
 }
 
-export class ToolApprovalController {
+export class ApprovalController {
   private readonly queue: WorkQueue;
   private readonly def: KindDefinition;
   private unsubscribe?: () => void;
   private timer?: ReturnType<typeof setInterval>;
 
   constructor(
-    private readonly deps: ToolApprovalDeps,
+    private readonly deps: ApprovalDeps,
     private readonly log: Logger,
+    private readonly kind: ApprovalKind = TOOL_APPROVALS,
     queue: QueueOptions = {},
     private readonly resyncMs = 30_000,
   ) {
-    this.def = deps.registry.byPlural.get('tool-approvals')!;
-    this.queue = new WorkQueue((key) => this.reconcile(key), { name: 'tool-approvals', log, ...queue });
+    this.def = deps.registry.byPlural.get(kind.plural)!;
+    this.queue = new WorkQueue((key) => this.reconcile(key), { name: kind.plural, log, ...queue });
   }
 
   /**
@@ -89,8 +90,8 @@ export class ToolApprovalController {
       if (!approval) return;
     }
     // A concurrent change of the task throws a Conflict: the queue tries again with backoff.
-    const outcome = settleApproval(this.deps.registry, this.deps.events, approval, now);
-    if (outcome) this.log.info('tool approval applied to its task', { approval: key, task: approval.spec.task_ref, outcome });
+    const outcome = settleApproval(this.deps.registry, this.deps.events, approval, now, this.kind);
+    if (outcome) this.log.info('approval applied to its task', { kind: this.kind.kind, approval: key, task: approval.spec.task_ref, outcome });
   }
 
   /** Pending → Expired, unless someone decided first (then that decision is what counts). */
@@ -105,13 +106,13 @@ export class ToolApprovalController {
       throw e;
     }
     this.deps.events.publish({
-      source: 'tool-approval-controller',
-      type: 'toolapproval.expired',
-      kind: 'ToolApproval',
+      source: `${this.kind.row.replace('_', '-')}-controller`,
+      type: `${this.kind.kind.toLowerCase()}.expired`,
+      kind: this.kind.kind,
       name,
       namespace,
-      message: `tool approval ${namespace}/${name} expired at ${approval.status?.expires_at} without a decision`,
-      data: { phase: 'Expired', task: approval.spec.task_ref, tool: approval.spec.tool, expires_at: approval.status?.expires_at },
+      message: `${this.kind.row.replace('_', ' ')} ${namespace}/${name} expired at ${approval.status?.expires_at} without a decision`,
+      data: { phase: 'Expired', task: approval.spec.task_ref, ...(approval.spec.tool ? { tool: approval.spec.tool } : { checkpoint_id: approval.spec.checkpoint_id }), expires_at: approval.status?.expires_at },
     });
     return written;
   }
