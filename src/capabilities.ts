@@ -31,6 +31,11 @@ const CATALOG: [id: string, description: string, enabled: boolean][] = [
     'Every tool call authorized against the agent\'s AgentRoles and the namespace\'s ToolPermissions: denied calls fail the task; approval_required pauses it for a ToolApproval',
     true,
   ],
+  [
+    'core.governance.approvals',
+    'Human approvals pause a task and resume or end it: a ToolApproval for an approval_required tool call, a TaskApproval at a review checkpoint (node review or completion_review) with approve, deny, request-changes (the agent runs again with the feedback) and expiry',
+    true,
+  ],
   ['runtime.models.openai', 'Model providers openai and openai-compatible', true],
   ['runtime.models.azure_openai', 'Model provider azure-openai', true],
   ['runtime.models.anthropic', 'Model provider anthropic', true],
@@ -43,11 +48,6 @@ const CATALOG: [id: string, description: string, enabled: boolean][] = [
   ['runtime.tools.isolation', 'Tool isolation sandboxed, container, kubernetes (calls answer isolation_unavailable)', false],
   ['core.runtime.task_schedules', notRun('TaskSchedule', 'no task is created on schedule'), false],
   ['core.runtime.task_webhooks', notRun('TaskWebhook', 'deliveries are not accepted, so no task is created from them'), false],
-  [
-    'core.governance.approvals',
-    notRun('ToolApprovals pause a task and resume or end it on approve, deny or expiry; TaskApproval review checkpoints', 'no task pauses for a review yet'),
-    false,
-  ],
   ['core.runtime.memory', notRun('Memory', 'no memory backend; agents get no memory tools'), false],
   ['core.runtime.mcp_servers', notRun('McpServer', 'no connection, no tool discovery'), false],
   ['core.ui.baseline', 'Built-in web UI: not in this build (use Swagger UI at /swagger, or the API)', false],

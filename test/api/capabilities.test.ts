@@ -17,6 +17,7 @@ const ENABLED = [
   'core.runtime.cancel',
   'core.governance.agent_policies',
   'core.governance.agent_roles',
+  'core.governance.approvals',
   'runtime.models.openai',
   'runtime.models.azure_openai',
   'runtime.models.anthropic',
@@ -27,11 +28,10 @@ const ENABLED = [
   'runtime.tools.webhook_callback',
 ];
 
-/** Stored and validated through the API, not yet run: schedules, webhooks, approvals, memory, MCP, cli and wasm tools. */
+/** Stored and validated through the API, not yet run: schedules, webhooks, memory, MCP, cli and wasm tools. */
 const STORED_NOT_RUN = [
   'core.runtime.task_schedules',
   'core.runtime.task_webhooks',
-  'core.governance.approvals',
   'core.runtime.memory',
   'core.runtime.mcp_servers',
   'runtime.tools.mcp',
