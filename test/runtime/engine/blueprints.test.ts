@@ -56,6 +56,26 @@ describe('examples/blueprints', () => {
     expect(t.status.phase).toBe('Succeeded');
     expect(runs(t)).toEqual(['swarm-planner', 'swarm-critic', 'swarm-planner', 'swarm-critic', 'swarm-planner', 'swarm-critic']);
   });
+
+  test('human review: the draft waits for a TaskApproval, request-changes re-runs the writer, approve publishes', async () => {
+    h = startHarness();
+    const [name] = applyDir(h, 'blueprints/review');
+    const waitingOn = async (cycle: number) => {
+      await h!.waitFor(() => h!.task(name).status?.phase === 'WaitingApproval' && h!.engine.worker.running === 0 && approval(h!.task(name).status!.blocked_on.name)?.spec.review_cycle === cycle, `review cycle ${cycle}`);
+      return h!.task(name).status!.blocked_on.name as string;
+    };
+    const approval = (n: string) => h!.r.registry.findDecoded(h!.r.kind('task-approvals'), 'default', n);
+    const first = await waitingOn(1);
+    expect(approval(first)!.spec).toMatchObject({ checkpoint_id: 'draft', agent: 'review-writer', ttl: '30m', resume_context: { action: 'message_forward' } });
+    expect((await h.call('POST', `/v1/task-approvals/${first}/request-changes`, { decided_by: 'you', comment: 'mention the time: 10am' })).status).toBe(200);
+    const second = await waitingOn(2);
+    expect(approval(second)!.spec.output).toContain('mention the time: 10am');
+    expect((await h.call('POST', `/v1/task-approvals/${second}/approve`, { decided_by: 'you' })).status).toBe(200);
+    const t: any = await h.settled(name);
+    expect(t.status.phase).toBe('Succeeded');
+    expect(runs(t)).toEqual(['review-writer', 'review-writer', 'review-publisher']);
+    expect(t.status.output.result_agent).toBe('review-publisher');
+  });
 });
 
 describe('examples/resources', () => {
