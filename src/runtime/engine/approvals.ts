@@ -8,7 +8,7 @@ import { rfc3339 } from '../../util/time';
 import { redactSecrets } from '../models/redact';
 import type { Ending } from './endings';
 import { addHistory, addTrace, isTerminal, messagesOf, type TaskCtx } from './records';
-import type { ApprovalRequest, TaskMessage } from './types';
+import type { ApprovalRequest, TaskMessage, TraceRow } from './types';
 
 export const APPROVAL_DENIED = 'tool approval denied';
 export const APPROVAL_EXPIRED = 'tool approval expired';
@@ -70,23 +70,30 @@ export function ensureToolApproval(registry: Registry, events: EventPublisher, c
   return { name, phase: object.status?.phase || 'Pending' };
 }
 
-export function clearClaim(s: Status): void {
+function clearClaim(s: Status): void {
   delete s.claimedBy;
   delete s.leaseUntil;
   delete s.leaseToken;
 }
 
-/** The running task stops for a person: no claim or lease is kept, the message waits (not retried). */
-export function pauseForApproval(s: Status, ctx: TaskCtx, m: TaskMessage, approval: string, request: ApprovalRequest, worker: string): Ending {
+/**
+ * The running task stops for a person: no claim or lease is kept, the message waits (not retried).
+ * `row` names the trace row and history entry (`tool_approval_pending`, `task_approval_pending`).
+ */
+export function pauseTask(s: Status, ctx: TaskCtx, m: TaskMessage, blockedOn: { kind: string; name: string; reason: string }, row: string, message: string, worker: string, extra: Partial<TraceRow> = {}): Ending {
   m.phase = 'WaitingApproval';
   m.worker = worker;
   s.phase = 'WaitingApproval';
-  s.blocked_on = { kind: 'ToolApproval', name: approval, reason: 'tool_approval' };
+  s.blocked_on = blockedOn;
   clearClaim(s);
+  addTrace(s, ctx.attempt, [{ timestamp: ctx.now, type: row, agent: m.to_agent, message_id: m.message_id, branch_id: m.branch_id, ...extra, message }]);
+  addHistory(s, row, worker, message, ctx.now);
+  return { phase: 'WaitingApproval', approval: blockedOn.name };
+}
+
+export function pauseForApproval(s: Status, ctx: TaskCtx, m: TaskMessage, approval: string, request: ApprovalRequest, worker: string): Ending {
   const message = `waiting for ToolApproval ${approval}: tool=${request.tool} ${request.reason}`;
-  addTrace(s, ctx.attempt, [{ timestamp: ctx.now, type: 'tool_approval_pending', agent: m.to_agent, message_id: m.message_id, branch_id: m.branch_id, tool: request.tool, message }]);
-  addHistory(s, 'tool_approval_pending', worker, message, ctx.now);
-  return { phase: 'WaitingApproval', approval };
+  return pauseTask(s, ctx, m, { kind: 'ToolApproval', name: approval, reason: 'tool_approval' }, 'tool_approval_pending', message, worker, { tool: request.tool });
 }
 
 /** What differs between the approvals a task can wait for; the decision flow is shared. */

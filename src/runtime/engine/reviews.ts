@@ -4,10 +4,10 @@ import { createHash } from 'node:crypto';
 import type { EventPublisher } from '../../events/publisher';
 import type { Status, StoredObject } from '../../registry/kind';
 import type { Registry } from '../../registry/registry';
-import { clearClaim, type ApprovalKind } from './approvals';
+import { pauseTask, type ApprovalKind } from './approvals';
 import { attemptMessages, outputOnSuccess, type Ending } from './endings';
 import { nodeOf } from './graph';
-import { addHistory, addIdempotency, addMessages, addTrace, findMessage, isTerminal, setOutput, type TaskCtx } from './records';
+import { addIdempotency, addMessages, findMessage, isTerminal, setOutput, type TaskCtx } from './records';
 import type { RouteDecision } from './routing';
 import type { ReviewRequest, TaskMessage } from './types';
 
@@ -93,15 +93,8 @@ export function ensureTaskApproval(registry: Registry, events: EventPublisher, c
 
 /** The task stops for a reviewer: the message waits (not retried), no claim or lease is kept. */
 export function pauseForReview(s: Status, ctx: TaskCtx, m: TaskMessage, approval: string, plan: ReviewPlan, worker: string): Ending {
-  m.phase = 'WaitingApproval';
-  m.worker = worker;
-  s.phase = 'WaitingApproval';
-  s.blocked_on = { kind: 'TaskApproval', name: approval, reason: 'output_review' };
-  clearClaim(s);
   const message = `waiting for TaskApproval ${approval}: checkpoint=${plan.checkpoint.checkpoint_id} type=${plan.type} cycle=${m.review?.cycle ?? 1}`;
-  addTrace(s, ctx.attempt, [{ timestamp: ctx.now, type: 'task_approval_pending', agent: m.to_agent, message_id: m.message_id, branch_id: m.branch_id, message }]);
-  addHistory(s, 'task_approval_pending', worker, message, ctx.now);
-  return { phase: 'WaitingApproval', approval };
+  return pauseTask(s, ctx, m, { kind: 'TaskApproval', name: approval, reason: 'output_review' }, 'task_approval_pending', message, worker);
 }
 
 /** What the re-run of a message after request-changes receives besides its usual input. */
