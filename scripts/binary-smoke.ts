@@ -1,6 +1,7 @@
 // The fresh-machine path of the single executable: copy the binary alone into an empty directory,
 // start it there on a free port, apply an example manifest and a blueprint, wait for its task to
-// succeed on the mock provider, and stop it. Usage: bun scripts/binary-smoke.ts [dist/orrery]
+// succeed on the mock provider, take the review blueprint through request-changes and approve,
+// decide the example approvals, and stop it. Usage: bun scripts/binary-smoke.ts [dist/orrery]
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -11,6 +12,7 @@ const root = resolve(import.meta.dir, '..');
 const binary = resolve(process.argv[2] ?? join(root, 'dist/orrery'));
 const MANIFEST = join(root, 'examples/resources/model-endpoint.yaml');
 const BLUEPRINT = join(root, 'examples/blueprints/pipeline');
+const REVIEW = join(root, 'examples/blueprints/review');
 const TIMEOUT_MS = 60_000;
 
 const say = (line: string) => process.stdout.write(`binary smoke: ${line}\n`);
@@ -44,7 +46,8 @@ function waitForListening(proc: Bun.Subprocess<'ignore', 'pipe', 'pipe'>, log: s
   });
 }
 
-async function apply(url: string, file: string): Promise<string[]> {
+/** Applies every document of a file; returns the names of its Tasks (or of the `collect` kind). */
+async function apply(url: string, file: string, collect = 'Task'): Promise<string[]> {
   const text = readFileSync(file, 'utf8');
   const tasks: string[] = [];
   for (const doc of YAML.parseAllDocuments(text)) {
@@ -54,9 +57,53 @@ async function apply(url: string, file: string): Promise<string[]> {
     const r = await fetch(`${url}/v1/${plural}`, { method: 'POST', body: doc.toString(), headers: { 'content-type': 'application/yaml' } });
     if (r.status !== 201 && r.status !== 200) fail(`${basename(file)}: ${r.status} ${await r.text()}`);
     say(`applied ${manifest.kind} ${manifest.metadata.name} (${r.status})`);
-    if (manifest.kind === 'Task') tasks.push(manifest.metadata.name);
+    if (manifest.kind === collect) tasks.push(manifest.metadata.name);
   }
   return tasks;
+}
+
+async function call(url: string, method: string, path: string, body?: unknown, expect = 200): Promise<any> {
+  const r = await fetch(`${url}${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  const text = await r.text();
+  if (r.status !== expect) fail(`${method} ${path}: expected ${expect}, got ${r.status} ${text}`);
+  return JSON.parse(text);
+}
+
+/** Waits until the task waits on an approval other than `previous`; returns that approval's name. */
+async function waitForApproval(url: string, name: string, previous?: string): Promise<string> {
+  for (const deadline = Date.now() + TIMEOUT_MS; Date.now() < deadline; await Bun.sleep(100)) {
+    const task: any = await call(url, 'GET', `/v1/tasks/${name}`);
+    const blocked = task.status?.blocked_on?.name;
+    if (task.status?.phase === 'WaitingApproval' && blocked && blocked !== previous) {
+      say(`task ${name}: WaitingApproval on ${task.status.blocked_on.kind} ${blocked}`);
+      return blocked;
+    }
+    if (['Succeeded', 'Failed', 'DeadLetter'].includes(task.status?.phase)) fail(`task ${name} ended ${task.status.phase} instead of waiting for approval`);
+  }
+  fail(`task ${name} never waited for an approval`);
+}
+
+/** The review blueprint: request changes once, approve the second draft, and the task succeeds. */
+async function reviewFlow(url: string): Promise<void> {
+  const tasks: string[] = [];
+  for (const f of readdirSync(REVIEW).filter((f) => /\.ya?ml$/.test(f)).sort()) tasks.push(...(await apply(url, join(REVIEW, f))));
+  const first = await waitForApproval(url, tasks[0]);
+  const changed = await call(url, 'POST', `/v1/task-approvals/${first}/request-changes`, { decided_by: 'smoke', comment: 'shorter, please' });
+  if (changed.status.phase !== 'ChangesRequested') fail(`request-changes answered phase ${changed.status.phase}`);
+  const second = await waitForApproval(url, tasks[0], first);
+  await call(url, 'POST', `/v1/task-approvals/${second}/approve`, { decided_by: 'smoke' });
+  await call(url, 'POST', `/v1/task-approvals/${second}/deny`, { decided_by: 'smoke' }, 409);
+  await waitForTask(url, tasks[0]);
+}
+
+/** The example approvals as plain objects: approve one ToolApproval, deny a second and a TaskApproval. */
+async function decideExamples(url: string): Promise<void> {
+  const [tool] = await apply(url, join(root, 'examples/resources/tool-approval.yaml'), 'ToolApproval');
+  const [taskApproval] = await apply(url, join(root, 'examples/resources/task-approval.yaml'), 'TaskApproval');
+  const approved = await call(url, 'POST', `/v1/tool-approvals/${tool}/approve`, { decided_by: 'smoke' });
+  const denied = await call(url, 'POST', `/v1/task-approvals/${taskApproval}/deny`, { decided_by: 'smoke', comment: 'not this one' });
+  if (approved.status.phase !== 'Approved' || denied.status.phase !== 'Denied') fail(`decisions answered ${approved.status.phase} and ${denied.status.phase}`);
+  say(`ToolApproval ${tool}: Approved; TaskApproval ${taskApproval}: Denied`);
 }
 
 async function waitForTask(url: string, name: string): Promise<void> {
@@ -88,6 +135,8 @@ try {
   for (const f of files) tasks.push(...(await apply(url, join(BLUEPRINT, f))));
   if (tasks.length !== 1) fail(`expected one Task in ${BLUEPRINT}, found ${tasks.length}`);
   await waitForTask(url, tasks[0]);
+  await reviewFlow(url);
+  await decideExamples(url);
   proc.kill('SIGTERM');
   const code = await proc.exited;
   if (code !== 0) fail(`the server exited ${code} on SIGTERM`);
