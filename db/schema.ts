@@ -27,6 +27,8 @@ export const resources = sqliteTable(
     // Task workers look for Pending and Running tasks only; without this they parse every stored
     // task's status to find them. Partial: other kinds' writes do not maintain it.
     index('resources_task_phase').on(sql`json_extract(${t.status}, '$.phase')`).where(sql`${t.kind} = 'Task'`),
+    // Webhook deliveries find their TaskWebhook by the server-owned status.endpointID.
+    index('resources_webhook_endpoint').on(sql`json_extract(${t.status}, '$.endpointID')`).where(sql`${t.kind} = 'TaskWebhook'`),
   ],
 );
 
@@ -114,4 +116,21 @@ export const objectLogs = sqliteTable(
     line: text('line').notNull(),
   },
   (t) => [index('object_logs_owner').on(t.kind, t.namespace, t.name, t.id)],
+);
+
+// Event ids a TaskWebhook endpoint has accepted, with the run task each created, until expiresAt
+// (the dedupe window). Written in the same transaction as the run task, so a delivery accepted
+// before a crash is still a duplicate after it. Expired rows are pruned.
+export const webhookDedupe = sqliteTable(
+  'webhook_dedupe',
+  {
+    endpointId: text('endpoint_id').notNull(),
+    eventId: text('event_id').notNull(),
+    taskNamespace: text('task_namespace').notNull(),
+    taskName: text('task_name').notNull(),
+    /** Unix milliseconds. */
+    expiresAt: integer('expires_at').notNull(),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.endpointId, t.eventId] }), index('webhook_dedupe_expires').on(t.expiresAt)],
 );

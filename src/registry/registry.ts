@@ -44,6 +44,16 @@ export interface WriteResult {
   created: boolean;
 }
 
+/**
+ * The unit of work of one registry write. `sideWrite` runs inside the write's IMMEDIATE transaction,
+ * after the object is written (or found unchanged) and before commit: rows it writes (a webhook
+ * dedupe row, task records) commit with the object or not at all, and a throw rolls both back.
+ * It must stay synchronous. Commit listeners still fire only after the commit.
+ */
+export interface WriteOptions {
+  sideWrite?: (result: WriteResult) => void;
+}
+
 export class Registry {
   readonly byPlural = new Map<string, KindDefinition>();
   readonly byKind = new Map<string, KindDefinition>();
@@ -72,7 +82,7 @@ export class Registry {
    * body is ignored, on create too (as Kubernetes does): only replaceStatus writes status, so a
    * writer cannot forge one.
    */
-  apply(def: KindDefinition, body: unknown, scope: RequestScope): WriteResult {
+  apply(def: KindDefinition, body: unknown, scope: RequestScope, opts: WriteOptions = {}): WriteResult {
     const { manifest, causes } = readManifest(def, body, scope);
     const result = this.write(def, 'apply', () => {
       const row = this.store.get(def.kind, manifest.namespace, manifest.name);
@@ -94,7 +104,7 @@ export class Registry {
       }
       this.checkSize(def, manifest, spec);
       return this.update(def, row, existing, manifest, spec, existing.status, ctx);
-    });
+    }, opts);
     return { object: present(def, result.object), created: result.created };
   }
 
@@ -145,7 +155,7 @@ export class Registry {
    * (decoded) and returns its new status, or throws to refuse. No other write can come between
    * the read and the write, so two callers deciding on the same state cannot both succeed.
    */
-  updateStatus(def: KindDefinition, namespace: string, name: string, next: (current: StoredObject) => Status): StoredObject {
+  updateStatus(def: KindDefinition, namespace: string, name: string, next: (current: StoredObject) => Status, opts: WriteOptions = {}): StoredObject {
     const result = this.write(def, 'status', () => {
       const row = this.store.get(def.kind, namespace, name);
       if (!row) throw new NotFound(def.plural, name);
@@ -153,7 +163,7 @@ export class Registry {
       const status = structuredClone(next(existing));
       this.failIfInvalid(def, name, this.statusCauses(def, status));
       return this.writeStatus(def, row, existing, status);
-    });
+    }, opts);
     return present(def, result.object);
   }
 
@@ -225,11 +235,12 @@ export class Registry {
 
   // ---- internals -------------------------------------------------------------------------
 
-  private write(def: KindDefinition, action: WriteAction, fn: () => TxResult): WriteResult {
+  private write(def: KindDefinition, action: WriteAction, fn: () => TxResult, opts: WriteOptions = {}): WriteResult {
     let result: TxResult;
     try {
       result = this.store.transaction(() => {
         const r = fn();
+        opts.sideWrite?.({ object: r.object, created: r.created });
         if (r.type && this.events) r.event = recordResourceEvent(this.events, this.clock.now(), def, action, r.type, r.object);
         return r;
       });
