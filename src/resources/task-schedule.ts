@@ -83,7 +83,9 @@ const spec = strict({
   time_zone: t.Optional(TimeZone('IANA time zone the schedule is read in (default UTC).')),
   suspend: t.Optional(t.Boolean({ description: 'Stop creating runs (default false).' })),
   starting_deadline_seconds: t.Optional(Int(1, INT32_MAX, 'A slot older than this is skipped (default 300).')),
-  concurrency_policy: t.Optional(Enum(['forbid'], 'Only forbid: no new run while one is active (default forbid).')),
+  concurrency_policy: t.Optional(
+    Enum(['forbid', 'allow', 'replace'], 'forbid: no new run while one is active (default); allow: runs overlap; replace: the active runs are cancelled first (allow and replace are Orrery extensions).'),
+  ),
   successful_history_limit: t.Optional(Int(1, INT32_MAX, 'Succeeded runs kept (default 10).')),
   failed_history_limit: t.Optional(Int(1, INT32_MAX, 'Failed or dead-lettered runs kept (default 3).')),
 });

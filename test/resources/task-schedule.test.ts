@@ -97,7 +97,7 @@ describe('TaskSchedule', () => {
       { field: 'spec.time_zone', message: 'must be an IANA time zone such as UTC or America/Chicago' },
       { field: 'spec.task_ref', message: 'is required unless spec.task_template is set' },
     ]);
-    expect(sortedFields('task-schedules', { ...base, concurrency_policy: 'allow', suspended: true, suspend: 'no' })).toEqual([
+    expect(sortedFields('task-schedules', { ...base, concurrency_policy: 'sometimes', suspended: true, suspend: 'no' })).toEqual([
       'spec.concurrency_policy',
       'spec.suspend',
       'spec.suspended',
