@@ -8,6 +8,9 @@ import { LogRetention } from './controllers/log-retention';
 import { createCore, dropLogsOnDelete } from './core';
 import { SealedSecretController } from './controllers/sealed-secrets';
 import { ApprovalController } from './controllers/approvals';
+import { ScheduleController } from './controllers/schedules';
+import { LeaderLease } from './store/leader-lease';
+import { hostname as machineName } from 'node:os';
 import { TASK_APPROVALS } from './runtime/engine/reviews';
 import { SealingKeys } from './sealing/keys';
 import { AuthService } from './auth/service';
@@ -76,6 +79,11 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
   const taskApprovals = new ApprovalController(approvalDeps, log, TASK_APPROVALS);
   toolApprovals.start();
   taskApprovals.start();
+  // Only the process holding the lease fires schedules (one server per data dir today; the lease
+  // keeps future replicas from firing twice). Worker processes never run this controller.
+  const scheduleLease = new LeaderLease(sqlite, 'task-schedules', `${machineName()}:${process.pid}`, 30_000, systemClock);
+  const schedules = new ScheduleController({ registry: core.registry, events: core.events, clock: systemClock, lease: scheduleLease }, log);
+  schedules.start();
   const auth = new AuthService(new AuthStore(persistent.handle), config.auth, systemClock);
   const logs = new ObjectLogs(persistent.handle, systemClock);
   const callbacks = new CallbackBroker();
@@ -92,7 +100,7 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
     logs,
     callbacks,
     corsOrigins: config.corsOrigins,
-    controllers: () => ({ 'log-retention': retention.healthy, 'sealed-secrets': sealedSecrets.healthy, 'tool-approvals': toolApprovals.healthy, 'task-approvals': taskApprovals.healthy }),
+    controllers: () => ({ 'log-retention': retention.healthy, 'sealed-secrets': sealedSecrets.healthy, 'tool-approvals': toolApprovals.healthy, 'task-approvals': taskApprovals.healthy, 'task-schedules': schedules.healthy }),
   });
   handle = (request, ip) => app.handle(request, ip);
   const url = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${server.port}`;
@@ -125,6 +133,7 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
         sealedSecrets.stop();
         toolApprovals.stop();
         taskApprovals.stop();
+        schedules.stop();
         // A client that stopped reading can hold its stream open: after a grace period, close
         // whatever is left.
         let grace: ReturnType<typeof setTimeout> | undefined;
