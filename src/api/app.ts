@@ -30,6 +30,7 @@ import { TaskModels, taskRoutes } from './task-routes';
 import { CallbackBroker } from '../runtime/tools';
 import { ToolCallbackModels, toolCallbackRoutes } from './tool-callback-routes';
 import { ApprovalModels, approvalRoutes } from './approval-routes';
+import { scheduleRoutes } from './schedule-routes';
 
 export interface AppDeps {
   registry: Registry;
@@ -114,6 +115,7 @@ export function createApp(deps: AppDeps): App {
     .use(toolCallbackRoutes(deps.callbacks ?? new CallbackBroker(), routes))
     .model(ApprovalModels)
     .use(approvalRoutes({ registry: deps.registry, events: deps.events, clock: deps.clock }, routes))
+    .use(scheduleRoutes({ registry: deps.registry, events: deps.events, clock: deps.clock }, routes))
     .use(resourceRoutes(deps.registry, routes));
 
   const handle = async (request: Request, peer?: string): Promise<Response> => {

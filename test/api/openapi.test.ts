@@ -13,6 +13,7 @@ const WRITE_METHODS = ['post', 'put', 'patch'];
 const BODYLESS: Record<string, string> = {
   'post /v1/auth/logout': 'ends the session named by the cookie; there is nothing to send',
   'post /v1/tasks/{name}/cancel': 'the verb in the path is the whole request; the caller is the one who cancelled',
+  'post /v1/task-schedules/{name}/trigger': 'the verb in the path is the whole request; the run is made from the schedule\'s template',
 };
 
 /** Operations anyone may call: no credential is asked for. */
