@@ -46,7 +46,11 @@ const CATALOG: [id: string, description: string, enabled: boolean][] = [
     return [`runtime.tools.${type.replace(/-/g, '_')}`, on ? `Tool type ${type}` : notRun(`Tool type ${type}`, 'calls answer tool_unsupported'), on];
   }),
   ['runtime.tools.isolation', 'Tool isolation sandboxed, container, kubernetes (calls answer isolation_unavailable)', false],
-  ['core.runtime.task_schedules', notRun('TaskSchedule', 'no task is created on schedule'), false],
+  [
+    'core.runtime.task_schedules',
+    'TaskSchedules create run tasks at each cron slot in their IANA time zone (DST-safe), with suspend, starting deadlines, forbid/allow/replace concurrency, history limits, a leader lease so one process fires, and POST /v1/task-schedules/{name}/trigger',
+    true,
+  ],
   ['core.runtime.task_webhooks', notRun('TaskWebhook', 'deliveries are not accepted, so no task is created from them'), false],
   ['core.runtime.memory', notRun('Memory', 'no memory backend; agents get no memory tools'), false],
   ['core.runtime.mcp_servers', notRun('McpServer', 'no connection, no tool discovery'), false],
