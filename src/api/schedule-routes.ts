@@ -1,6 +1,6 @@
 // POST /v1/task-schedules/{name}/trigger: a run of the schedule now, outside its cron slots.
 import { Elysia } from 'elysia';
-import { triggerSchedule } from '../controllers/schedules';
+import { triggerSchedule } from '../runtime/schedule-runs';
 import type { EventPublisher } from '../events/publisher';
 import type { Registry } from '../registry/registry';
 import type { Clock } from '../util/time';

@@ -2,23 +2,21 @@
 // the template, named <schedule>-<YYYYMMDD-HHMM> so a slot can never create two runs. One process
 // fires: the controller leads through a lease in the meta table and reconciles only while it holds
 // it. Timers are requeueAfter on the keyed work queue; the clock is injected.
-import { ApiError, Conflict, NotFound } from '../errors';
+import { ApiError, NotFound } from '../errors';
 import type { EventPublisher } from '../events/publisher';
 import type { Logger } from '../log';
-import type { KindDefinition, Spec, Status, StoredObject } from '../registry/kind';
+import type { KindDefinition, Status, StoredObject } from '../registry/kind';
 import type { Registry } from '../registry/registry';
 import { cancelTask } from '../runtime/engine/cancel';
 import type { LeaderLease } from '../store/leader-lease';
 import { rfc3339, type Clock } from '../util/time';
-import { CronSchedule, wallClock } from './schedule-slots';
+import { CronSchedule, wallClock } from '../runtime/schedule-slots';
+import { createRun, resolveTemplate, runPrefix, SCHEDULE_LABEL, SCHEDULE_NS_LABEL, SCHEDULE_SOURCE, slotLabel } from '../runtime/schedule-runs';
 import { timerSchedule, WorkQueue, type ReconcileResult, type Schedule, type WorkQueueOptions } from './work-queue';
 
-export const SCHEDULE_LABEL = 'orloj.dev/task-schedule';
-export const SCHEDULE_NS_LABEL = 'orloj.dev/task-schedule-namespace';
-export const SLOT_LABEL = 'orloj.dev/task-schedule-slot';
 const ACTIVE = new Set(['', 'Pending', 'Running', 'WaitingApproval']);
 const FAILED = new Set(['Failed', 'DeadLetter']);
-const SOURCE = 'task-schedule-controller';
+const SOURCE = SCHEDULE_SOURCE;
 /** Re-reads a schedule in Error (a template may appear) this often. */
 const ERROR_RETRY_MS = 30_000;
 
@@ -35,75 +33,6 @@ export interface ScheduleOptions {
   renewMs?: number;
   /** Timer for lease renewal; tests pass one they fire by hand. */
   schedule?: Schedule;
-}
-
-/** Lower-case, non [a-z0-9] → "-", at most 40 characters (Orloj's rule). */
-export function runPrefix(schedule: string): string {
-  return schedule.toLowerCase().replace(/[^a-z0-9]/g, '-').slice(0, 40).replace(/-+$/, '') || 'schedule';
-}
-
-function splitRef(ref: string, namespace: string): [string, string] {
-  const i = ref.indexOf('/');
-  return i < 0 ? [namespace, ref] : [ref.slice(0, i), ref.slice(i + 1)];
-}
-
-/** Template spec, labels and run namespace of a schedule, or the reason there is none. */
-export function resolveTemplate(registry: Registry, schedule: StoredObject): { namespace: string; spec: Spec; labels: Record<string, string> } | string {
-  const s = schedule.spec;
-  if (s.task_template && typeof s.task_template === 'object') {
-    return { namespace: schedule.metadata.namespace, spec: structuredClone(s.task_template), labels: {} };
-  }
-  const [namespace, name] = splitRef(String(s.task_ref ?? ''), schedule.metadata.namespace);
-  const template = registry.findDecoded(registry.byPlural.get('tasks')!, namespace, name);
-  if (!template) return `template task ${namespace}/${name} not found`;
-  if (template.spec.mode !== 'template') return `task ${namespace}/${name} is not a template (spec.mode is ${template.spec.mode ?? 'run'}, needs template)`;
-  return { namespace, spec: structuredClone(template.spec), labels: { ...(template.metadata.labels ?? {}) } };
-}
-
-/**
- * Creates the run task if no task has that name (apply with resourceVersion 0 is create-only, in
- * one transaction). Returns the task and whether it was created; a same-named task that this
- * schedule did not create is a name conflict.
- */
-export function createRun(registry: Registry, schedule: StoredObject, name: string, slotLabel: string): { task: StoredObject; created: boolean } | string {
-  const tasks = registry.byPlural.get('tasks')!;
-  const tpl = resolveTemplate(registry, schedule);
-  if (typeof tpl === 'string') return tpl;
-  const labels = { ...tpl.labels, [SCHEDULE_LABEL]: schedule.metadata.name, [SCHEDULE_NS_LABEL]: schedule.metadata.namespace, [SLOT_LABEL]: slotLabel };
-  const mine = (t: StoredObject) => t.metadata.labels?.[SCHEDULE_LABEL] === schedule.metadata.name && t.metadata.labels?.[SCHEDULE_NS_LABEL] === schedule.metadata.namespace;
-  const existing = registry.findDecoded(tasks, tpl.namespace, name);
-  if (existing) return mine(existing) ? { task: existing, created: false } : `name conflict: task ${tpl.namespace}/${name} exists and was not created by this schedule`;
-  const body = { apiVersion: 'orloj.dev/v1', kind: 'Task', metadata: { name, namespace: tpl.namespace, labels, resourceVersion: '0' }, spec: { ...tpl.spec, mode: 'run' } };
-  try {
-    const r = registry.apply(tasks, body, { queryNamespace: tpl.namespace });
-    return { task: r.object, created: r.created };
-  } catch (e) {
-    // Created in between by another writer: the same answer as finding it above.
-    if (e instanceof Conflict) {
-      const now = registry.findDecoded(tasks, tpl.namespace, name);
-      if (now && mine(now)) return { task: now, created: false };
-    }
-    throw e;
-  }
-}
-
-/** Slot label value: label values cannot hold ":", so the UTC time is written compactly. */
-function slotLabel(slot: Date): string {
-  return rfc3339(slot).replace(/[-:]/g, '');
-}
-
-/** POST /v1/task-schedules/{name}/trigger: a run now, named <schedule>-manual-<YYYYMMDD-HHMMSS>. */
-export function triggerSchedule(registry: Registry, events: EventPublisher, clock: Clock, namespace: string, name: string): StoredObject {
-  const def = registry.byPlural.get('task-schedules')!;
-  const schedule = registry.getDecoded(def, namespace, name);
-  const now = clock.now();
-  const tz = String(schedule.spec.time_zone ?? 'UTC');
-  const runName = `${runPrefix(name)}-manual-${wallClock(now, tz).seconds}`;
-  const r = createRun(registry, schedule, runName, slotLabel(now));
-  if (typeof r === 'string') throw new Conflict(`task schedule "${name}" cannot trigger: ${r}`, { kind: 'task-schedules', name });
-  if (!r.created) throw new Conflict(`task "${runName}" already exists: one manual trigger per schedule per second`, { kind: 'task-schedules', name });
-  events.publish({ source: SOURCE, type: 'taskschedule.triggered', kind: 'TaskSchedule', name, namespace, message: `task schedule ${namespace}/${name} triggered by hand: created task ${runName}`, data: { task: runName, manual: true } });
-  return registry.get(registry.byPlural.get('tasks')!, r.task.metadata.namespace, runName);
 }
 
 function timeOf(t: StoredObject): number {

@@ -1,6 +1,6 @@
 // Slot computation: croner fed the kind's parsed value sets, in IANA zones, across DST changes.
 import { describe, expect, test } from 'bun:test';
-import { CronSchedule } from '../../src/controllers/schedule-slots';
+import { CronSchedule } from '../../src/runtime/schedule-slots';
 
 const sched = (expr: string, tz = 'UTC') => {
   const s = CronSchedule.parse(expr, tz);

@@ -2,7 +2,8 @@
 // with a fixed name, forbid/allow/replace, suspend, the starting deadline, history pruning,
 // restarts across a slot, and the leader lease deciding which of two controllers fires.
 import { afterEach, describe, expect, test } from 'bun:test';
-import { ScheduleController, triggerSchedule } from '../../src/controllers/schedules';
+import { ScheduleController } from '../../src/controllers/schedules';
+import { triggerSchedule } from '../../src/runtime/schedule-runs';
 import type { Schedule } from '../../src/controllers/work-queue';
 import type { EventPublisher } from '../../src/events/publisher';
 import type { NewEvent } from '../../src/events/event';
