@@ -51,7 +51,11 @@ const CATALOG: [id: string, description: string, enabled: boolean][] = [
     'TaskSchedules create run tasks at each cron slot in their IANA time zone (DST-safe), with suspend, starting deadlines, forbid/allow/replace concurrency, history limits, a leader lease so one process fires, and POST /v1/task-schedules/{name}/trigger',
     true,
   ],
-  ['core.runtime.task_webhooks', notRun('TaskWebhook', 'deliveries are not accepted, so no task is created from them'), false],
+  [
+    'core.runtime.task_webhooks',
+    'TaskWebhooks accept signed deliveries at POST /v1/webhook-deliveries/{endpoint_id} (public; profiles generic, github, hmac for Stripe- and Slack-style signatures, shared_token) and create exactly one run task per event id within the dedupe window, durable across restarts; per-endpoint rate limit, 1 MiB bodies',
+    true,
+  ],
   ['core.runtime.memory', notRun('Memory', 'no memory backend; agents get no memory tools'), false],
   ['core.runtime.mcp_servers', notRun('McpServer', 'no connection, no tool discovery'), false],
   ['core.ui.baseline', 'Built-in web UI: not in this build (use Swagger UI at /swagger, or the API)', false],

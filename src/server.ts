@@ -22,6 +22,8 @@ import { storeChecks } from './store/health';
 import { startEngine } from './runtime/engine';
 import { startWorkerHealth } from './runtime/workers';
 import { CallbackBroker } from './runtime/tools';
+import { WebhookDeliveries } from './runtime/webhooks';
+import { WebhookDedupeStore } from './store/webhook-dedupe';
 import { ObjectLogs } from './store/object-logs';
 import { DB_FILE, openStore, type PersistentStore } from './store/open-store';
 import { lockDataDir, lockWorkerId, type ProcessLock } from './store/process-locks';
@@ -88,6 +90,8 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
   const logs = new ObjectLogs(persistent.handle, systemClock);
   const callbacks = new CallbackBroker();
   dropLogsOnDelete(core.registry, logs);
+  const webhooks = new WebhookDeliveries({ registry: core.registry, dedupe: new WebhookDedupeStore(persistent.handle), events: core.events, clock: systemClock, log, ratePerMinute: config.webhookRateLimit });
+  const stopWebhookPruning = webhooks.startPruning();
   const app = createApp({
     registry: core.registry,
     watch: core.watch,
@@ -100,6 +104,7 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
     logs,
     callbacks,
     corsOrigins: config.corsOrigins,
+    webhooks,
     controllers: () => ({ 'log-retention': retention.healthy, 'sealed-secrets': sealedSecrets.healthy, 'tool-approvals': toolApprovals.healthy, 'task-approvals': taskApprovals.healthy, 'task-schedules': schedules.healthy }),
   });
   handle = (request, ip) => app.handle(request, ip);
@@ -128,6 +133,7 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
         // Running tasks hand their leases back, so the next start (or another worker) resumes them.
         await engine?.stop();
         stopHealth();
+        stopWebhookPruning();
         core.stop();
         retention.stop();
         sealedSecrets.stop();

@@ -31,6 +31,8 @@ import { CallbackBroker } from '../runtime/tools';
 import { ToolCallbackModels, toolCallbackRoutes } from './tool-callback-routes';
 import { ApprovalModels, approvalRoutes } from './approval-routes';
 import { scheduleRoutes } from './schedule-routes';
+import type { WebhookDeliveries } from '../runtime/webhooks';
+import { WebhookModels, webhookRoutes } from './webhook-routes';
 
 export interface AppDeps {
   registry: Registry;
@@ -51,6 +53,8 @@ export interface AppDeps {
   /** Origins allowed to call from browsers (default: same origin only). */
   corsOrigins?: string[];
   controllers?: () => Record<string, boolean>;
+  /** Verifies webhook deliveries and creates their run tasks (without it deliveries answer 404). */
+  webhooks?: WebhookDeliveries;
 }
 
 export interface App {
@@ -116,6 +120,8 @@ export function createApp(deps: AppDeps): App {
     .model(ApprovalModels)
     .use(approvalRoutes({ registry: deps.registry, events: deps.events, clock: deps.clock }, routes))
     .use(scheduleRoutes({ registry: deps.registry, events: deps.events, clock: deps.clock }, routes))
+    .model(WebhookModels)
+    .use(webhookRoutes(deps.webhooks, routes))
     .use(resourceRoutes(deps.registry, routes));
 
   const handle = async (request: Request, peer?: string): Promise<Response> => {

@@ -39,6 +39,7 @@ export const SERVE_FLAGS: FlagSpec[] = [
   { name: 'change-log-retention-age', description: 'Changes kept for watch resume (age); the larger of both is kept', default: '24h', validate: duration },
   { name: 'event-retention', description: 'Events kept for replay (count)', default: '100000', validate: positiveInt },
   { name: 'event-retention-age', description: 'Events kept for replay (age); the larger of both is kept', default: '24h', validate: duration },
+  { name: 'webhook-rate-limit', description: 'Deliveries per minute per TaskWebhook endpoint (bursts of as many); over it 429. 0 = unlimited', default: '600', validate: (v) => (/^\d+$/.test(v) ? undefined : 'must be a whole number (0 = unlimited)') },
   EMBEDDED_WORKER_FLAG,
   ...engineFlags('embedded-worker'),
 ];
@@ -60,6 +61,8 @@ export interface ServeConfig {
   retention: RetentionConfig;
   embeddedWorker: boolean;
   engine: EngineConfig;
+  /** Webhook deliveries per minute per endpoint; 0 = unlimited. */
+  webhookRateLimit: number;
 }
 
 export function serveConfig(args: string[], env: Record<string, string | undefined>): ServeConfig {
@@ -98,6 +101,7 @@ export function serveConfig(args: string[], env: Record<string, string | undefin
       eventsAgeMs: parseDuration(v['event-retention-age'])!,
     },
     embeddedWorker: parseBool(v['embedded-worker']),
+    webhookRateLimit: Number(v['webhook-rate-limit']),
     engine: engine.config,
   };
 }

@@ -63,7 +63,7 @@ const spec = strict({
 const status = statusSchema(PHASES, {
   endpointID: t.Optional(t.String({ description: 'Hex of the first 12 bytes of SHA-256("<namespace>/<name>").' })),
   endpointPath: t.Optional(
-    t.String({ description: 'Delivery URL path /v1/webhook-deliveries/<endpointID>; set only once this server accepts deliveries (not yet in this build).' }),
+    t.String({ description: 'Delivery URL path /v1/webhook-deliveries/<endpointID>.' }),
   ),
   lastDeliveryTime: t.Optional(t.String({ description: 'RFC 3339 time of the last delivery.' })),
   lastEventID: t.Optional(t.String({ description: 'Event id of the last delivery.' })),
@@ -78,7 +78,7 @@ export function webhookEndpointID(namespace: string, name: string): string {
   return createHash('sha256').update(`${namespace}/${name}`).digest('hex').slice(0, 24);
 }
 
-/** The path deliveries for an endpoint id are posted to, once the delivery route exists. */
+/** The path deliveries for an endpoint id are posted to. */
 export const webhookEndpointPath = (endpointID: string) => `/v1/webhook-deliveries/${endpointID}`;
 
 function skewDefault(auth: Record<string, any>): void {
@@ -145,7 +145,7 @@ function authCauses(auth: Record<string, any>): Cause[] {
 export const taskWebhook = defineKind({
   kind: 'TaskWebhook',
   plural: 'task-webhooks',
-  description: 'Creates run tasks from authenticated HTTP deliveries (delivery route not served in this build; status.endpointID identifies the endpoint).',
+  description: 'Creates run tasks from authenticated HTTP deliveries posted to status.endpointPath.',
   spec,
   status,
   phases: [...PHASES],
@@ -167,11 +167,10 @@ export const taskWebhook = defineKind({
   validate(s: Spec) {
     return [...validateTaskSource(s), ...authCauses(s.auth)];
   },
-  // Server-owned, so a status write cannot forge them. Deliveries are not served in this build and
-  // a path answering 404 must not be advertised: endpointPath stays unset until the delivery route
-  // lands and sets it here as webhookEndpointPath(id).
+  // Server-owned, so a status write cannot forge them; deliveries find the webhook by endpointID
+  // through the resources_webhook_endpoint index.
   prepareStatus(st: Status, _spec: Spec, ctx: WriteContext): Status {
-    const { endpointPath: _unserved, ...rest } = st;
-    return { ...rest, endpointID: webhookEndpointID(ctx.namespace, ctx.name) };
+    const endpointID = webhookEndpointID(ctx.namespace, ctx.name);
+    return { ...st, endpointID, endpointPath: webhookEndpointPath(endpointID) };
   },
 });

@@ -27,11 +27,11 @@ const ENABLED = [
   'runtime.tools.external',
   'runtime.tools.webhook_callback',
   'core.runtime.task_schedules',
+  'core.runtime.task_webhooks',
 ];
 
-/** Stored and validated through the API, not yet run: webhooks, memory, MCP, cli and wasm tools. */
+/** Stored and validated through the API, not yet run: memory, MCP, cli and wasm tools. */
 const STORED_NOT_RUN = [
-  'core.runtime.task_webhooks',
   'core.runtime.memory',
   'core.runtime.mcp_servers',
   'runtime.tools.mcp',

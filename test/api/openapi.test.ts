@@ -17,7 +17,7 @@ const BODYLESS: Record<string, string> = {
 };
 
 /** Operations anyone may call: no credential is asked for. */
-const PUBLIC = ['get /healthz', 'get /readyz', 'get /v1/auth/config', 'post /v1/auth/setup', 'post /v1/auth/login', 'post /v1/auth/logout', 'get /v1/auth/me', 'post /v1/auth/cli-token'];
+const PUBLIC = ['get /healthz', 'get /readyz', 'get /v1/auth/config', 'post /v1/auth/setup', 'post /v1/auth/login', 'post /v1/auth/logout', 'get /v1/auth/me', 'post /v1/auth/cli-token', 'post /v1/webhook-deliveries/{endpoint_id}'];
 
 async function openapi() {
   const ctx = testApp();

@@ -17,7 +17,10 @@ describe('serve configuration', () => {
       retention: { changes: 100_000, changesAgeMs: 86_400_000, events: 100_000, eventsAgeMs: 86_400_000 },
       embeddedWorker: true,
       engine: { workerId: 'embedded-worker', region: undefined, gpu: false, models: [], maxConcurrentTasks: 4, branchConcurrency: 16, leaseMs: 30_000, heartbeatMs: 10_000, egressPrivate: 'allow' },
+      webhookRateLimit: 600,
     });
+    expect(serveConfig([], { ORLOJ_WEBHOOK_RATE_LIMIT: '0' }).webhookRateLimit).toBe(0);
+    expect(() => serveConfig(['--webhook-rate-limit', '-1'], {})).toThrow('--webhook-rate-limit (ORLOJ_WEBHOOK_RATE_LIMIT) must be a whole number (0 = unlimited): "-1"');
     expect(serveConfig(['--embedded-worker=false', '--worker-models', 'llama3, qwen', '--worker-gpu', 'yes'], { ORLOJ_MAX_CONCURRENT_TASKS: '9' })).toMatchObject({
       embeddedWorker: false,
       engine: { models: ['llama3', 'qwen'], gpu: true, maxConcurrentTasks: 9 },

@@ -18,8 +18,7 @@ describe('TaskWebhook', () => {
     });
     const id = endpoint('default', 'x');
     expect(id).toHaveLength(24);
-    // No endpointPath: deliveries are not served in this build, and a path answering 404 is not advertised.
-    expect(object.status).toEqual({ phase: 'Pending', endpointID: id });
+    expect(object.status).toEqual({ phase: 'Pending', endpointID: id, endpointPath: `/v1/webhook-deliveries/${id}` });
   });
 
   test('github profile defaults', () => {
@@ -76,7 +75,8 @@ describe('TaskWebhook', () => {
     const { object } = write('task-webhooks', { task_ref: 'tpl', auth: { secret_ref: 's' } }, 'hook', { namespace: 'team-a' });
     expect(object.status.endpointID).toBe(endpoint('team-a', 'hook'));
     const o = registry.replaceStatus(kind('task-webhooks'), 'team-a', 'hook', { status: { phase: 'Ready', endpointID: 'forged', endpointPath: '/elsewhere' } }, '*');
-    expect(o.status).toEqual({ phase: 'Ready', observedGeneration: 1, endpointID: endpoint('team-a', 'hook') });
+    const id = endpoint('team-a', 'hook');
+    expect(o.status).toEqual({ phase: 'Ready', observedGeneration: 1, endpointID: id, endpointPath: `/v1/webhook-deliveries/${id}` });
   });
 
   test('an inline task_template is accepted', () => {
