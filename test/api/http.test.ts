@@ -4,7 +4,7 @@ import { kinds } from '../../src/resources';
 import { testApp } from '../support/app';
 
 /** Verbs that take no request body. */
-const BODYLESS = new Set(['logout', 'cancel']);
+const BODYLESS = new Set(['logout', 'cancel', 'trigger']);
 const agent = (name: string, extra: Record<string, unknown> = {}) => ({ apiVersion: 'orloj.dev/v1', kind: 'Agent', metadata: { name, ...extra }, spec: { model_ref: 'm' } });
 
 describe('request bodies', () => {
