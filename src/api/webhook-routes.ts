@@ -13,6 +13,7 @@ import { addRoute, json } from './routing';
 export const MAX_DELIVERY_BYTES = 1024 * 1024;
 
 export const WebhookModels = {
+  WebhookDeliveryPayload: t.Unknown({ description: 'The event the sender signed, taken as raw bytes (JSON or anything else, up to 1 MiB).' }),
   WebhookDeliveryAccepted: t.Object(
     {
       accepted: t.Boolean(),
@@ -54,7 +55,13 @@ export function webhookRoutes(deliveries: WebhookDeliveries | undefined, table: 
         },
       }),
       // Signatures cover the exact bytes, so the body is taken raw, whatever its type.
-      requestBody: { required: true, content: { '*/*': { schema: { type: 'string', format: 'binary', description: 'The raw event payload the sender signed (up to 1 MiB).' } } } },
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': { schema: { $ref: '#/components/schemas/WebhookDeliveryPayload' } },
+          '*/*': { schema: { type: 'string', format: 'binary', description: 'Any other payload the sender signed (up to 1 MiB).' } },
+        },
+      },
     },
   );
   return app;
