@@ -224,6 +224,18 @@ describe('exactly once', () => {
     expect(ctx.registry.get(ctx.kind('tasks'), 'default', res.json.task).spec).toMatchObject({ system: 'other', mode: 'run', input: { event: 'p', webhook_event_id: 'evt-1' } });
   });
 
+  test('a task of the same name that the webhook did not create is left alone: 400', async () => {
+    const ctx = webhookApp();
+    const path = ctx.setup();
+    const name = `hook-${new Bun.CryptoHasher('sha256').update('evt-1').digest('hex').slice(0, 16)}`;
+    ctx.registry.apply(ctx.kind('tasks'), { apiVersion: 'orloj.dev/v1', kind: 'Task', metadata: { name }, spec: { system: 'mine', input: { keep: 'me' } } }, {});
+    const res = await ctx.post(path, 'p', generic('p'));
+    expect(res.status).toBe(400);
+    expect(ctx.registry.get(ctx.kind('tasks'), 'default', name).spec).toMatchObject({ system: 'mine', input: { keep: 'me' } });
+    expect(ctx.webhook().status.lastError).toBe(`creating the run task failed: task default/${name} exists and was not created by this webhook for this event`);
+    expect(ctx.handle.sqlite.query('SELECT count(*) AS n FROM webhook_dedupe').get()).toEqual({ n: 0 });
+  });
+
   test('a template that is not mode template: 400, detail in status.lastError', async () => {
     const ctx = webhookApp();
     const path = ctx.setup();

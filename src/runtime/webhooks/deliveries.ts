@@ -128,7 +128,10 @@ export class WebhookDeliveries {
     try {
       // A task left by an earlier window (same event id) is reused, as Orloj does; only the dedupe
       // row is written then, with the webhook's status in one transaction.
-      if (existing && sameLabels(existing, run.manifest.metadata.labels)) {
+      if (existing && !sameLabels(existing, run.manifest.metadata.labels)) {
+        throw new Error(`task ${run.namespace}/${run.name} exists and was not created by this webhook for this event`);
+      }
+      if (existing) {
         this.record(webhook, 'accepted', now, { lastEventID: eventId, lastTriggeredTask: run.name }, sideWrite);
       } else {
         this.deps.registry.apply(this.taskKind, run.manifest, { queryNamespace: run.namespace }, { sideWrite });

@@ -8,7 +8,7 @@ import type { Registry } from '../../registry/registry';
 export interface RunTask {
   namespace: string;
   name: string;
-  manifest: { apiVersion: string; kind: string; metadata: { name: string; namespace: string; labels: Record<string, string> }; spec: Record<string, any> };
+  manifest: { apiVersion: string; kind: string; metadata: { name: string; namespace: string; labels: Record<string, string>; resourceVersion: string }; spec: Record<string, any> };
 }
 
 const hash = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 16);
@@ -48,6 +48,8 @@ export function buildRunTask(registry: Registry, taskKind: KindDefinition, webho
         name,
         namespace,
         labels: { 'orloj.dev/task-webhook': whName, 'orloj.dev/task-webhook-namespace': whNs, 'orloj.dev/webhook-event-id': eventHash },
+        // Create only: a task of this name written in between is never replaced.
+        resourceVersion: '0',
       },
       spec: copy,
     },
