@@ -1,7 +1,9 @@
 // The fresh-machine path of the single executable: copy the binary alone into an empty directory,
 // start it there on a free port, apply an example manifest and a blueprint, wait for its task to
 // succeed on the mock provider, take the review blueprint through request-changes and approve,
-// decide the example approvals, and stop it. Usage: bun scripts/binary-smoke.ts [dist/orrery]
+// decide the example approvals, send one GitHub-signed webhook delivery three times (one task),
+// and stop it. Usage: bun scripts/binary-smoke.ts [dist/orrery]
+import { createHmac } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -106,6 +108,28 @@ async function decideExamples(url: string): Promise<void> {
   say(`ToolApproval ${tool}: Approved; TaskApproval ${taskApproval}: Denied`);
 }
 
+/** A GitHub-style signed delivery sent three times starts exactly one task, which runs the pipeline. */
+async function webhookFlow(url: string): Promise<void> {
+  await call(url, 'POST', '/v1/secrets', { metadata: { name: 'gh' }, spec: { stringData: { key: 's3cret' } } }, 201);
+  await call(url, 'POST', '/v1/tasks', { metadata: { name: 'brief-template' }, spec: { system: 'pipeline', mode: 'template' } }, 201);
+  const hook = await call(url, 'POST', '/v1/task-webhooks', { metadata: { name: 'gh' }, spec: { task_ref: 'brief-template', auth: { profile: 'github', secret_ref: 'gh' } } }, 201);
+  const body = JSON.stringify({ action: 'opened', issue: { number: 7 } });
+  const headers = {
+    'content-type': 'application/json',
+    'x-hub-signature-256': `sha256=${createHmac('sha256', 's3cret').update(body).digest('hex')}`,
+    'x-github-delivery': 'smoke-delivery-1',
+  };
+  const answers: any[] = [];
+  for (let i = 0; i < 3; i++) {
+    const r = await fetch(`${url}${hook.status.endpointPath}`, { method: 'POST', body, headers });
+    if (r.status !== 202) fail(`webhook delivery ${i + 1}: ${r.status} ${await r.text()}`);
+    answers.push(await r.json());
+  }
+  if (answers.map((a) => a.duplicate).join() !== 'false,true,true' || new Set(answers.map((a) => a.task)).size !== 1) fail(`deliveries answered ${JSON.stringify(answers)}`);
+  say(`webhook: 3 deliveries of one event, one task ${answers[0].task}`);
+  await waitForTask(url, answers[0].task);
+}
+
 async function waitForTask(url: string, name: string): Promise<void> {
   let phase = '';
   for (const deadline = Date.now() + TIMEOUT_MS; Date.now() < deadline; await Bun.sleep(100)) {
@@ -137,6 +161,7 @@ try {
   await waitForTask(url, tasks[0]);
   await reviewFlow(url);
   await decideExamples(url);
+  await webhookFlow(url);
   proc.kill('SIGTERM');
   const code = await proc.exited;
   if (code !== 0) fail(`the server exited ${code} on SIGTERM`);
