@@ -17,6 +17,8 @@ export function engineFlags(defaultWorkerId: string): FlagSpec[] {
     { name: 'worker-region', description: 'Region matched against task requirements.region', default: '' },
     { name: 'worker-gpu', description: 'Whether this worker has a GPU (requirements.gpu)', default: 'false', validate: isBool },
     { name: 'worker-models', description: 'Comma-separated models this worker serves (requirements.model); empty = any', default: '' },
+    { name: 'tool-cli-allow', description: 'Comma-separated executables cli tools may run on this host (names or absolute paths); empty = cli tools refused', default: '' },
+    { name: 'mcp-command-allow', description: 'Comma-separated executables stdio McpServers may start; empty = any', default: '' },
     { name: 'egress-private', description: 'allow: models and tools may reach loopback/private addresses; deny: only model endpoints with spec.allowPrivate', default: 'allow', validate: (v) => (v === 'allow' || v === 'deny' ? undefined : 'must be allow or deny') },
   ];
 }
@@ -39,6 +41,8 @@ export function engineConfig(v: Record<string, string>): { config: EngineConfig;
       leaseMs,
       heartbeatMs,
       egressPrivate: v['egress-private'] as 'allow' | 'deny',
+      cliAllow: splitList(v['tool-cli-allow']),
+      mcpCommandAllow: splitList(v['mcp-command-allow']),
     },
     problems,
   };

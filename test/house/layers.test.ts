@@ -22,7 +22,7 @@ const LAYERS = [
   { layer: 'sealing', rank: 3, paths: ['sealing'], driver: true },
   { layer: 'resources', rank: 4, paths: ['resources'] },
   { layer: 'watch', rank: 5, paths: ['watch'] },
-  { layer: 'providers', rank: 6, paths: ['runtime/models', 'runtime/tools', 'runtime/egress'] },
+  { layer: 'providers', rank: 6, paths: ['runtime/models', 'runtime/tools', 'runtime/egress', 'runtime/memory'] },
   { layer: 'runtime', rank: 7, paths: ['runtime'] },
   { layer: 'controllers', rank: 8, paths: ['controllers'] },
   { layer: 'api', rank: 8, paths: ['api', 'capabilities'] },

@@ -72,6 +72,8 @@ export function startEngine(o: EngineOptions): RunningEngine {
     deps,
     async stop() {
       await worker.stop();
+      // Tool processes, sessions and threads this process opened end with it.
+      await deps.tools.close();
     },
   };
 }

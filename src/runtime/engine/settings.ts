@@ -11,6 +11,10 @@ export interface EngineConfig {
   leaseMs: number;
   heartbeatMs: number;
   egressPrivate: 'allow' | 'deny';
+  /** Executables `cli` tools may run on the host (--tool-cli-allow); empty or unset refuses every cli tool. */
+  cliAllow?: string[];
+  /** Executables stdio McpServers may start (--mcp-command-allow); empty or unset allows any. */
+  mcpCommandAllow?: string[];
   /** ttl of the ToolApprovals the engine creates (a duration such as `10m`); DEFAULT_APPROVAL_TTL when unset. */
   approvalTtl?: string;
 }

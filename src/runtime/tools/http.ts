@@ -2,7 +2,7 @@
 // shaped like a v1 response envelope is read as one, any other reply text is the result.
 import { isResponseEnvelope, readResponse, type ToolOutput } from './contract';
 import type { AttemptContext, Transport } from './types';
-import { parseJson, postJson, replyError } from './wire';
+import { checkEndpoint, endpointOf, parseJson, postJson, replyError } from './wire';
 
 /**
  * A `status` field alone is not enough (plain APIs often answer {"status":"ok",…}): an envelope
@@ -14,8 +14,9 @@ function looksLikeEnvelope(body: unknown): boolean {
 }
 
 export const httpTransport: Transport = {
+  check: checkEndpoint,
   async call(ctx: AttemptContext): Promise<ToolOutput> {
-    const reply = await postJson(ctx, ctx.endpoint, ctx.inputJson);
+    const reply = await postJson(ctx, endpointOf(ctx), ctx.inputJson);
     if (reply.status >= 400) throw replyError(reply);
     const body = parseJson(reply.text);
     if (looksLikeEnvelope(body)) return readResponse(body);

@@ -1,5 +1,5 @@
-// The ToolRuntime: dispatches on spec.type to one transport and wraps it with the fail-closed type
-// check, auth injection, the egress guard, per-attempt timeouts and retries; it never throws.
+// The ToolRuntime: dispatches on spec.type to its registered transport and wraps it with the
+// fail-closed type and isolation check, auth injection, per-attempt timeouts and retries; it never throws.
 import { systemClock, type Clock } from '../../util/time';
 import { isObj } from '../../registry/normalize';
 import { CONTRACT_VERSION, ToolError, type ToolOutput, type ToolRequestEnvelope } from './contract';
@@ -45,17 +45,6 @@ function normalizeInput(input: ToolCall['input']): Input {
   return { object: isObj(parsed) ? parsed : { input: parsed }, raw, json: raw };
 }
 
-function parseEndpoint(spec: ToolRef['spec']): URL {
-  const text = typeof spec.endpoint === 'string' ? spec.endpoint.trim() : '';
-  if (!text) throw new ToolError('runtime_policy_invalid', `spec.endpoint is required for tool type ${spec.type || 'http'}`);
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `http://${text}`;
-  try {
-    return new URL(withScheme);
-  } catch {
-    throw new ToolError('runtime_policy_invalid', `spec.endpoint ${JSON.stringify(text)} is not a valid URL`);
-  }
-}
-
 function envelopeFor(tool: ToolRef, call: ToolCall, input: Input, policy: RetryPolicy, attempt: number): ToolRequestEnvelope {
   const ctx = call.context ?? {};
   const spec = tool.spec;
@@ -97,11 +86,11 @@ export function createToolRuntime(opts: ToolRuntimeOptions = {}): ToolRuntime {
   const guard = (url: URL) => checkEgress(url, opts.egress);
   // One token cache per runtime (per process in the server), shared by every tool.
   const tokens = new OAuth2TokenCache({ fetch: fetchFn, clock, guard });
-  const transports: Record<string, Transport> = {
-    http: httpTransport,
-    external: externalTransport,
-    'webhook-callback': webhookCallbackTransport(opts.callbacks),
-  };
+  const transports = new Map<string, Transport>([
+    ['http', httpTransport],
+    ['external', externalTransport],
+    ['webhook-callback', webhookCallbackTransport(opts.callbacks)],
+  ]);
 
   async function invoke(tool: ToolRef, call: ToolCall, o: Parameters<ToolRuntime['invoke']>[2]): Promise<ToolResult> {
     const started = clock.now().getTime();
@@ -133,22 +122,26 @@ export function createToolRuntime(opts: ToolRuntimeOptions = {}): ToolRuntime {
     };
 
     try {
-      const blocked = unsupportedError(tool.spec);
+      const blocked = unsupportedError(tool.spec, transports);
       if (blocked) throw blocked;
+      const transport = transports.get((tool.spec.type || 'http').toLowerCase())!;
+      const invalid = transport.check?.(tool);
+      if (invalid) throw invalid;
       const policy = retryPolicy(tool.spec.runtime);
-      const endpoint = parseEndpoint(tool.spec);
       const input = normalizeInput(call.input);
       binding = await bindAuth(tool.spec.auth, o.secrets, tokens);
       const auth = binding;
-      const transport = transports[(tool.spec.type || 'http').toLowerCase()];
+      const namespace = call.context?.namespace || tool.namespace || 'default';
       const outcome = await withRetry<ToolOutput>(policy, { sleep, random, signal: o.signal }, async (attempt, signal) => {
         attempts = attempt;
         const once = async () =>
           transport.call({
             tool,
-            endpoint,
             envelope: envelopeFor(tool, call, input, policy, attempt),
             inputJson: input.json,
+            input: input.object,
+            namespace,
+            secrets: o.secrets,
             headers: await auth.headers(),
             signal,
             timeoutMs: policy.timeoutMs,
@@ -172,5 +165,14 @@ export function createToolRuntime(opts: ToolRuntimeOptions = {}): ToolRuntime {
     }
   }
 
-  return { invoke };
+  return {
+    invoke,
+    register(type, transport) {
+      transports.set(type.toLowerCase(), transport);
+    },
+    types: () => [...transports.keys()].sort(),
+    async close() {
+      await Promise.allSettled([...transports.values()].map(async (t) => t.close?.()));
+    },
+  };
 }

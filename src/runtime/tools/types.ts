@@ -1,7 +1,7 @@
 // The ToolRuntime port the agent loop calls, the result it records in trace rows, and the
 // Transport interface each tool type (one file per type) implements.
 import type { Spec } from '../../registry/kind';
-import type { ToolErrorBody, ToolOutput, ToolRequestEnvelope } from './contract';
+import type { ToolError, ToolErrorBody, ToolOutput, ToolRequestEnvelope } from './contract';
 
 /** A normalized Tool spec as stored (see src/resources/tool.ts for its schema and defaults). */
 export type ToolSpec = Spec;
@@ -67,15 +67,26 @@ export interface ToolResult {
 export interface ToolRuntime {
   /** Never throws: every failure comes back as an error result. */
   invoke(tool: ToolRef, call: ToolCall, opts: InvokeOptions): Promise<ToolResult>;
+  /** Adds (or replaces) the transport of a tool type, the way the model gateway registers providers. */
+  register(type: string, transport: Transport): void;
+  /** Tool types with a transport, sorted. */
+  types(): string[];
+  /** Closes every transport that holds something open (processes, sessions, threads). */
+  close(): Promise<void>;
 }
 
-/** Everything a transport needs for one attempt; auth headers and SSRF checks are done already. */
+/** Everything a transport needs for one attempt; auth headers are resolved already. */
 export interface AttemptContext {
   tool: ToolRef;
-  endpoint: URL;
   envelope: ToolRequestEnvelope;
   /** The arguments as a JSON text (plain `http` tools receive only this). */
   inputJson: string;
+  /** The arguments as an object: a JSON object as given, anything else as {"input": …}. */
+  input: Record<string, unknown>;
+  /** The namespace the call runs in (the task's, else the tool's, else `default`). */
+  namespace: string;
+  /** Secret lookup in that namespace, for transports that read credentials themselves (cli env_from, MCP). */
+  secrets: SecretLookup;
   headers: Record<string, string>;
   /** Aborted when the attempt times out or the caller cancels. */
   signal: AbortSignal;
@@ -87,5 +98,15 @@ export interface AttemptContext {
 }
 
 export interface Transport {
+  /** One attempt. Throw a ToolError for a failure; other errors become retryable execution_failed. */
   call(ctx: AttemptContext): Promise<ToolOutput>;
+  /**
+   * Isolation modes the transport provides by itself (wasm runs in its own sandbox). `none` is
+   * always accepted; any other mode not listed fails closed with isolation_unavailable.
+   */
+  isolation?: readonly string[];
+  /** Spec problems found before any attempt (missing endpoint, command not allowed): non-retryable. */
+  check?(tool: ToolRef): ToolError | undefined;
+  /** Releases what the transport holds open; called once when the process stops. */
+  close?(): Promise<void> | void;
 }

@@ -3,7 +3,7 @@
 import { CONTRACT_VERSION, ToolError, readResponse, type ToolOutput } from './contract';
 import type { CallbackBroker } from './callback-broker';
 import type { AttemptContext, Transport } from './types';
-import { parseJson, postJson, replyError, send } from './wire';
+import { checkEndpoint, endpointOf, parseJson, postJson, replyError, send } from './wire';
 
 /** Path of the route that receives callbacks (see docs/tools.md); the request id is a query parameter. */
 export const CALLBACK_PATH = '/v1/tool-callbacks';
@@ -21,8 +21,8 @@ export function callbackUrl(base: string, requestId: string): string {
   return `${base.replace(/\/+$/, '')}${CALLBACK_PATH}?request_id=${encodeURIComponent(requestId)}`;
 }
 
-async function poll(ctx: AttemptContext, intervalMs: number): Promise<ToolOutput> {
-  const url = new URL(ctx.endpoint);
+async function poll(ctx: AttemptContext, endpoint: URL, intervalMs: number): Promise<ToolOutput> {
+  const url = new URL(endpoint);
   url.pathname = `${url.pathname.replace(/\/+$/, '')}/${encodeURIComponent(ctx.envelope.request_id)}`;
   for (;;) {
     await ctx.sleep(intervalMs, ctx.signal);
@@ -36,19 +36,21 @@ async function poll(ctx: AttemptContext, intervalMs: number): Promise<ToolOutput
 export function webhookCallbackTransport(opts: WebhookCallbackOptions = {}): Transport {
   const pollIntervalMs = opts.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
   return {
+    check: checkEndpoint,
     async call(ctx: AttemptContext): Promise<ToolOutput> {
       const id = ctx.envelope.request_id;
+      const endpoint = endpointOf(ctx);
       const wait = opts.broker && opts.callbackBaseUrl ? opts.broker.expect(id, ctx.timeoutMs, ctx.signal) : undefined;
       const stop = new AbortController();
       const sub: AttemptContext = { ...ctx, signal: AbortSignal.any([ctx.signal, stop.signal]) };
       try {
         const envelope = wait ? { ...ctx.envelope, callback_url: callbackUrl(opts.callbackBaseUrl!, id), callback_token: wait.token } : ctx.envelope;
-        const reply = await postJson(ctx, ctx.endpoint, JSON.stringify(envelope));
+        const reply = await postJson(ctx, endpoint, JSON.stringify(envelope));
         if (reply.status >= 400) throw replyError(reply);
         if (reply.status !== 202) return readResponse(parseJson(reply.text));
         const ways: Promise<ToolOutput>[] = [];
         if (wait) ways.push(wait.result.then((body) => readResponse(body)));
-        if (pollIntervalMs > 0) ways.push(poll(sub, pollIntervalMs));
+        if (pollIntervalMs > 0) ways.push(poll(sub, endpoint, pollIntervalMs));
         if (!ways.length) {
           throw new ToolError('runtime_policy_invalid', 'tool answered 202 but this server has neither a callback URL nor polling configured');
         }

@@ -1,7 +1,30 @@
 // HTTP plumbing shared by the HTTP-based transports: egress-checked requests without redirects,
 // a 4 MiB reply cap, and the mapping of HTTP statuses to canonical tool errors.
 import { CONTRACT_VERSION, ToolError, errorFromBody, isResponseEnvelope } from './contract';
-import type { AttemptContext } from './types';
+import type { AttemptContext, ToolRef } from './types';
+
+/** spec.endpoint as a URL (a bare host:port gets http://), or a non-retryable policy error. */
+export function endpointOf(ctx: { tool: ToolRef }): URL {
+  const spec = ctx.tool.spec;
+  const text = typeof spec.endpoint === 'string' ? spec.endpoint.trim() : '';
+  if (!text) throw new ToolError('runtime_policy_invalid', `spec.endpoint is required for tool type ${spec.type || 'http'}`);
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `http://${text}`;
+  try {
+    return new URL(withScheme);
+  } catch {
+    throw new ToolError('runtime_policy_invalid', `spec.endpoint ${JSON.stringify(text)} is not a valid URL`);
+  }
+}
+
+/** Transport.check of the HTTP-based types: the endpoint must parse before any attempt. */
+export function checkEndpoint(tool: ToolRef): ToolError | undefined {
+  try {
+    endpointOf({ tool });
+    return undefined;
+  } catch (e) {
+    return e as ToolError;
+  }
+}
 
 export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 const BODY_SNIPPET = 400;
