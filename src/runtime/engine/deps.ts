@@ -7,6 +7,7 @@ import type { TaskJournalStore } from '../../store/task-journal';
 import type { Clock } from '../../util/time';
 import type { TaskLeases } from '../leases';
 import type { ModelGateway } from '../models';
+import type { MemoryBackends } from '../memory/types';
 import type { ToolRuntime } from '../tools';
 import type { Resolver } from './resolve';
 
@@ -24,6 +25,8 @@ export interface EngineDeps {
   logs: LogSink;
   gateway: ModelGateway;
   tools: ToolRuntime;
+  /** Backends of Memory resources, per process; absent: agents get no memory tools. */
+  memory?: MemoryBackends;
   clock: Clock;
   log: Logger;
   workerId: string;

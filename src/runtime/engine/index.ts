@@ -10,6 +10,7 @@ import type { WatchService } from '../../watch/service';
 import { TaskLeases } from '../leases';
 import { createModelGateway } from '../models';
 import { createToolRuntime, type CallbackBroker } from '../tools';
+import type { MemoryBackends } from '../memory/types';
 import { WorkerHeartbeat } from '../workers';
 import type { EngineDeps, LogSink } from './deps';
 import { Resolver } from './resolve';
@@ -37,6 +38,8 @@ export interface EngineOptions {
   callbacks?: { broker: CallbackBroker; callbackBaseUrl?: string };
   /** Where ORLOJ_SECRET_<NAME> fallbacks for model API keys are looked up. */
   env: Record<string, string | undefined>;
+  /** Memory backends of this process (shared with the entries API and the Memory controller). */
+  memory?: MemoryBackends;
 }
 
 export interface RunningEngine {
@@ -55,6 +58,7 @@ export function startEngine(o: EngineOptions): RunningEngine {
     events: o.core.events,
     logs: o.logs,
     gateway: createModelGateway({ clock: o.clock, egress: { privateAddresses: c.egressPrivate } }),
+    memory: o.memory,
     tools: createToolRuntime({ clock: o.clock, egress: { denyPrivate: c.egressPrivate === 'deny' }, callbacks: o.callbacks }),
     clock: o.clock,
     log: o.log,
