@@ -140,7 +140,7 @@ describe('stdin, environment, working directory and output', () => {
       expect(res.status).toBe('ok');
       const env = Object.fromEntries(res.text.split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
       // Secret values never reach the result: they are redacted like in errors.
-      expect(env).toEqual({ PATH: process.env.PATH, MODE: 'test', GH_TOKEN: '***', AWS_KEY: '***' });
+      expect(env).toEqual({ PATH: process.env.PATH!, MODE: 'test', GH_TOKEN: '***', AWS_KEY: '***' });
     } finally {
       delete process.env.ORRERY_SERVER_ONLY;
     }
