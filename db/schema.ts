@@ -1,7 +1,7 @@
 // Drizzle schema: one generic table for every kind, the change log whose newest row carries the
 // global revision, and a small key/value table for store-wide settings.
 import { sql } from 'drizzle-orm';
-import { sqliteTable, text, integer, uniqueIndex, primaryKey, index } from 'drizzle-orm/sqlite-core';
+import { sqliteTable, text, integer, uniqueIndex, primaryKey, index, blob } from 'drizzle-orm/sqlite-core';
 
 export const resources = sqliteTable(
   'resources',
@@ -133,4 +133,24 @@ export const webhookDedupe = sqliteTable(
     createdAt: text('created_at').notNull(),
   },
   (t) => [primaryKey({ columns: [t.endpointId, t.eventId] }), index('webhook_dedupe_expires').on(t.expiresAt)],
+);
+
+// Entries of Memory resources on the sqlite provider (the default), unique by the Memory's
+// namespace and name and the entry key. `embedding` holds a little-endian Float32 vector when the
+// Memory names an embedding_model. The FTS5 index over key and value (memory_entries_fts) points
+// at `id` and is kept by triggers written by hand in the migration (drizzle-kit cannot express
+// virtual tables); `id` is a declared INTEGER PRIMARY KEY because VACUUM may renumber an implicit
+// rowid, which would leave the index pointing at the wrong rows.
+export const memoryEntries = sqliteTable(
+  'memory_entries',
+  {
+    id: integer('id').primaryKey(),
+    namespace: text('namespace').notNull(),
+    memory: text('memory').notNull(),
+    key: text('key').notNull(),
+    value: text('value').notNull(),
+    embedding: blob('embedding', { mode: 'buffer' }),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [uniqueIndex('memory_entries_key').on(t.namespace, t.memory, t.key)],
 );
