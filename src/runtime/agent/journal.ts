@@ -3,6 +3,7 @@
 import type { ModelRequest, ModelResponse } from '../models';
 import type { ToolRef, ToolResult } from '../tools';
 import type { AgentRunInput } from '../engine/types';
+import { invokeMemoryTool, isMemoryTool } from './memory-tools';
 
 /** `s01`, `s02`, … `s10`, `s100`: the step part of every key and request id. */
 export const stepTag = (step: number) => `s${String(step).padStart(2, '0')}`;
@@ -107,7 +108,9 @@ export function journaledToolCall(
   const call = input.journal
     .once<ToolCallRecord>(toolJournalKey(input.runId, step, n), async () => {
       const context = { taskId: input.taskId, namespace: input.namespace, agent: input.agent, traceId: input.traceId };
-      const result = await input.toolRuntime.invoke(tool, { requestId, input: callInput, context }, { signal, secrets: input.secrets });
+      const call = { requestId, input: callInput, context };
+      // Memory tools run in-process against the agent's Memory; every other tool through the runtime.
+      const result = isMemoryTool(tool) ? await invokeMemoryTool(input, tool, call, signal) : await input.toolRuntime.invoke(tool, call, { signal, secrets: input.secrets });
       if (signal.aborted) throw new RunAborted();
       const { output: _output, ...kept } = result;
       const record = { at: input.clock.now().toISOString(), result: kept };

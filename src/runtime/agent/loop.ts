@@ -151,7 +151,7 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunResult> {
   const deadline = new AbortController();
   const timer = settings.timeoutMs !== undefined ? setTimeout(() => deadline.abort(), settings.timeoutMs) : undefined;
   const run = new RunState(input, settings, AbortSignal.any([input.signal, deadline.signal]));
-  const toolNames = input.tools.map((t) => t.name).join(',');
+  const toolNames = run.tools.map((t) => t.name).join(',');
   run.trace.add(
     { type: 'agent_start', model: input.endpoints[0]?.default_model, message: `max_steps=${settings.maxSteps}${toolNames ? ` tools=${toolNames}` : ''}` },
     run.now(),
@@ -180,6 +180,7 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunResult> {
       type: 'agent_end',
       step: run.steps,
       tool_calls: run.toolCalls,
+      ...(input.memory ? { memory_writes: run.memoryWrites } : {}),
       tokens: tokens.total,
       input_tokens: tokens.input,
       output_tokens: tokens.output,
@@ -196,6 +197,7 @@ export async function runAgent(input: AgentRunInput): Promise<AgentRunResult> {
     tokens,
     trace: run.trace.rows,
     durationMs,
+    ...(input.memory ? { memoryWrites: run.memoryWrites } : {}),
     ...(error ? { error } : {}),
   };
 }

@@ -5,6 +5,7 @@ import type { ToolRef } from '../tools';
 import type { AgentRunInput, RunError } from '../engine/types';
 import { ContractState } from './contract';
 import { openingMessages } from './conversation';
+import { memoryToolRefs } from './memory-tools';
 import type { AgentSettings } from './settings';
 import { TokenMeter } from './tokens';
 import { TraceRecorder } from './trace';
@@ -27,6 +28,8 @@ export class RunState {
   readonly trace: TraceRecorder;
   readonly tokens = new TokenMeter();
   readonly contract: ContractState;
+  /** The agent's tools plus the memory tools it is granted (a built-in wins over a Tool of the same name). */
+  readonly tools: ToolRef[];
   readonly toolsByName: Map<string, ToolRef>;
   readonly messages: ChatMessage[];
   /** Tools that succeeded at least once. */
@@ -34,6 +37,8 @@ export class RunState {
   /** callKey(tool, arguments) → the successful result, for short-circuiting identical calls. */
   readonly cache = new Map<string, { text: string; requestId: string }>();
   toolCalls = 0;
+  /** Entries written to the agent's Memory. */
+  memoryWrites = 0;
   steps = 0;
   /** The latest non-empty model text. */
   lastText = '';
@@ -59,7 +64,10 @@ export class RunState {
     const secrets = input.endpoints.map((e) => e.apiKey).filter((k): k is string => !!k);
     this.trace = new TraceRecorder(input.agent, secrets, input.onRow);
     this.contract = new ContractState(settings);
-    this.toolsByName = new Map(input.tools.map((t) => [t.name, t]));
+    const builtin = memoryToolRefs(input.spec, input.memory);
+    const builtinNames = new Set(builtin.map((t) => t.name));
+    this.tools = [...input.tools.filter((t) => !builtinNames.has(t.name)), ...builtin];
+    this.toolsByName = new Map(this.tools.map((t) => [t.name, t]));
     this.messages = openingMessages(settings.prompt, input.input);
     this.at = this.now();
   }
@@ -68,10 +76,13 @@ export class RunState {
     return this.input.clock.now().toISOString();
   }
 
-  /** Tools offered this step: all of them, minus those that already succeeded under short_circuit. */
+  /**
+   * Tools offered this step: all of them, minus those that already succeeded under short_circuit
+   * (memory tools never count as succeeded: each call reads or writes different data).
+   */
   offeredTools(): ToolRef[] {
-    if (this.settings.duplicatePolicy !== 'short_circuit') return this.input.tools;
-    return this.input.tools.filter((t) => !this.succeeded.has(t.name));
+    if (this.settings.duplicatePolicy !== 'short_circuit') return this.tools;
+    return this.tools.filter((t) => !this.succeeded.has(t.name));
   }
 
   fail(error: RunError): never {

@@ -6,6 +6,7 @@ import type { ToolCall } from '../models';
 import type { ToolRef } from '../tools';
 import { toolErrorMessage, toolResultMessage } from './conversation';
 import { journaledToolCall, type ToolCallRecord } from './journal';
+import { isMemoryTool, memoryWrites } from './memory-tools';
 import type { Completion, RunState } from './state';
 import { callKey, toolInput } from './tool-calls';
 
@@ -65,14 +66,19 @@ function succeeded(run: RunState, call: ToolCall, text: string): Completion | un
   return run.settings.stopOnFirstTool ? { output: text, reason: 'stop_on_first_tool' } : undefined;
 }
 
-function recordOutcome(run: RunState, step: number, call: ToolCall, key: string, record: ToolCallRecord, input: string | Record<string, unknown>): Completion | undefined {
+function recordOutcome(run: RunState, step: number, call: ToolCall, key: string, record: ToolCallRecord, input: string | Record<string, unknown>, memory: boolean): Completion | undefined {
   const r = record.result;
   run.at = record.at;
   const row = { step, tool: call.name, ...r.trace, latency_ms: r.latencyMs };
   if (r.status === 'ok') {
     run.trace.add({ type: 'tool_call', ...row, message: 'success' }, record.at);
-    run.succeeded.add(call.name);
-    run.cache.set(key, { text: r.text, requestId: r.requestId });
+    if (memory) {
+      // Memory calls are neither withdrawn nor short-circuited: a read after a write must see it.
+      run.memoryWrites += memoryWrites(call.name, r.text);
+    } else {
+      run.succeeded.add(call.name);
+      run.cache.set(key, { text: r.text, requestId: r.requestId });
+    }
     run.contract.succeeded(call.name);
     return succeeded(run, call, r.text);
   }
@@ -109,9 +115,11 @@ async function runCall(run: RunState, step: number, n: number, call: ToolCall): 
     return succeeded(run, call, cached.text);
   }
   const input = toolInput(call.arguments);
-  authorize(run, step, tool!, input);
+  // Built-in memory tools bypass roles and ToolPermissions: spec.memory.allow is their grant.
+  const memory = isMemoryTool(tool!);
+  if (!memory) authorize(run, step, tool!, input);
   const record = await journaledToolCall(run.input, step, n, tool!, input, run.signal);
-  return recordOutcome(run, step, call, key, record, input);
+  return recordOutcome(run, step, call, key, record, input, memory);
 }
 
 /** Runs the calls in order; every call gets a tool message unless the run stops first. */

@@ -2,6 +2,7 @@
 // trace records kept in Task.status, the structured run error, and the step journal port.
 import type { Clock } from '../../util/time';
 import type { ToolAuthorizer } from '../governance/tool-authorizer';
+import type { MemoryBackend } from '../memory/types';
 import type { EndpointConfig, ModelGateway } from '../models';
 import type { SecretLookup, ToolRef, ToolRuntime } from '../tools';
 
@@ -135,6 +136,14 @@ export interface TokenTotals {
   source: 'provider' | 'estimated' | 'mixed';
 }
 
+/** The Memory an agent's spec.memory.ref names, for its built-in memory tools. */
+export interface AgentMemory {
+  /** `namespace/name` of the Memory. */
+  ref: string;
+  /** Its backend in this process, built on first use (rejects with MemoryError). */
+  backend(): Promise<MemoryBackend>;
+}
+
 export interface AgentRunInput {
   namespace: string;
   agent: string;
@@ -144,6 +153,8 @@ export interface AgentRunInput {
   endpoints: EndpointConfig[];
   /** Tools offered to the model, resolved from spec.tools. */
   tools: ToolRef[];
+  /** Set when the agent has spec.memory.ref: the memory tools spec.memory.allow grants are offered too. */
+  memory?: AgentMemory;
   /** Decides each tool call (roles and ToolPermissions); without one every offered tool may run. */
   authorize?: ToolAuthorizer;
   /** Whether a person approved calling this tool for this message (an Approved ToolApproval). */
@@ -174,5 +185,7 @@ export interface AgentRunResult {
   tokens: TokenTotals;
   trace: TraceRow[];
   durationMs: number;
+  /** Entries written to the agent's Memory (memory.write calls and memory.ingest chunks). */
+  memoryWrites?: number;
   error?: RunError;
 }
