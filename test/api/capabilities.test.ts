@@ -26,16 +26,16 @@ const ENABLED = [
   'runtime.tools.http',
   'runtime.tools.external',
   'runtime.tools.webhook_callback',
+  'runtime.tools.cli',
   'core.runtime.task_schedules',
   'core.runtime.task_webhooks',
 ];
 
-/** Stored and validated through the API, not yet run: memory, MCP, cli and wasm tools. */
+/** Stored and validated through the API, not yet run: memory, MCP and wasm tools. */
 const STORED_NOT_RUN = [
   'core.runtime.memory',
   'core.runtime.mcp_servers',
   'runtime.tools.mcp',
-  'runtime.tools.cli',
   'runtime.tools.wasm',
 ];
 

@@ -10,6 +10,7 @@ import type { WatchService } from '../../watch/service';
 import { TaskLeases } from '../leases';
 import { createModelGateway } from '../models';
 import { createToolRuntime, type CallbackBroker } from '../tools';
+import { cliTransport } from '../tools/cli';
 import type { MemoryBackends } from '../memory/types';
 import { WorkerHeartbeat } from '../workers';
 import type { EngineDeps, LogSink } from './deps';
@@ -50,6 +51,8 @@ export interface RunningEngine {
 
 export function startEngine(o: EngineOptions): RunningEngine {
   const c = o.config;
+  const tools = createToolRuntime({ clock: o.clock, egress: { denyPrivate: c.egressPrivate === 'deny' }, callbacks: o.callbacks });
+  tools.register('cli', cliTransport({ allow: c.cliAllow ?? [], env: o.env }));
   const deps: EngineDeps = {
     registry: o.core.registry,
     leases: new TaskLeases(o.core.registry, o.clock, c.leaseMs),
@@ -59,7 +62,7 @@ export function startEngine(o: EngineOptions): RunningEngine {
     logs: o.logs,
     gateway: createModelGateway({ clock: o.clock, egress: { privateAddresses: c.egressPrivate } }),
     memory: o.memory,
-    tools: createToolRuntime({ clock: o.clock, egress: { denyPrivate: c.egressPrivate === 'deny' }, callbacks: o.callbacks }),
+    tools,
     clock: o.clock,
     log: o.log,
     workerId: c.workerId,

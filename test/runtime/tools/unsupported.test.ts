@@ -2,6 +2,7 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import { createToolRuntime } from '../../../src/runtime/tools/runtime';
 import { ToolError } from '../../../src/runtime/tools/contract';
+import { SUPPORTED_TOOL_TYPES } from '../../../src/runtime/tools/unsupported';
 import { json, noSecrets, okEnvelope, toolServer } from './helpers';
 
 const srv = toolServer(() => json(okEnvelope('r', { result: 'should not be reached' })));
@@ -34,6 +35,11 @@ describe('unsupported tools', () => {
   }
 
   test('nothing reached the tool server', () => expect(srv.received).toHaveLength(0));
+
+  test('cli is a supported type of the engine\'s processes, yet a bare runtime does not register it', () => {
+    expect(SUPPORTED_TOOL_TYPES).toContain('cli');
+    expect(rt.types()).not.toContain('cli');
+  });
 
   test('a registered transport runs in the isolation modes it provides itself, and only those', async () => {
     const own = createToolRuntime();
