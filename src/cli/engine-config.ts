@@ -1,11 +1,18 @@
 // Flags of the task engine, shared by `orrery serve` (embedded worker) and `orrery worker`; every
 // flag has an ORLOJ_<FLAG> environment twin like the server's.
 import { hostname } from 'node:os';
+import { isAbsolute } from 'node:path';
 import { DEFAULT_BRANCH_CONCURRENCY, type EngineConfig } from '../runtime/engine/settings';
 import { parseDuration } from '../util/duration';
 import { isBool, parseBool, positiveDuration, positiveInt, splitList, type FlagSpec } from './flags';
 
 export const EMBEDDED_WORKER_FLAG: FlagSpec = { name: 'embedded-worker', description: 'Run tasks in this process (true/false)', default: 'true', validate: isBool };
+
+/** An allow-list entry is a bare name (looked up in PATH) or an absolute path, never a relative one. */
+const commandList = (v: string) => {
+  const relative = splitList(v).filter((e) => e.includes('/') && !isAbsolute(e));
+  return relative.length ? `entries must be bare names or absolute paths, not ${relative.join(', ')}` : undefined;
+};
 
 export function engineFlags(defaultWorkerId: string): FlagSpec[] {
   return [
@@ -17,7 +24,7 @@ export function engineFlags(defaultWorkerId: string): FlagSpec[] {
     { name: 'worker-region', description: 'Region matched against task requirements.region', default: '' },
     { name: 'worker-gpu', description: 'Whether this worker has a GPU (requirements.gpu)', default: 'false', validate: isBool },
     { name: 'worker-models', description: 'Comma-separated models this worker serves (requirements.model); empty = any', default: '' },
-    { name: 'tool-cli-allow', description: 'Comma-separated executables cli tools may run on this host (names or absolute paths); empty = cli tools refused', default: '' },
+    { name: 'tool-cli-allow', description: 'Comma-separated executables cli tools may run on this host (names or absolute paths); empty = cli tools refused', default: '', validate: commandList },
     { name: 'mcp-command-allow', description: 'Comma-separated executables stdio McpServers may start; empty = any', default: '' },
     { name: 'egress-private', description: 'allow: models and tools may reach loopback/private addresses; deny: only model endpoints with spec.allowPrivate', default: 'allow', validate: (v) => (v === 'allow' || v === 'deny' ? undefined : 'must be allow or deny') },
   ];

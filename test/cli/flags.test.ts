@@ -44,3 +44,15 @@ describe('--task-branch-concurrency', () => {
     expect(h.engine.deps.branchConcurrency).toBe(16);
   });
 });
+
+describe('--tool-cli-allow', () => {
+  test('is a comma-separated list, from the flag or ORLOJ_TOOL_CLI_ALLOW, empty by default', () => {
+    expect(engineOf([]).cliAllow).toEqual([]);
+    expect(engineOf(['--tool-cli-allow', 'git, /usr/local/bin/kubectl'], { ORLOJ_TOOL_CLI_ALLOW: 'jq' }).cliAllow).toEqual(['git', '/usr/local/bin/kubectl']);
+    expect(engineOf([], { ORLOJ_TOOL_CLI_ALLOW: 'jq' }).cliAllow).toEqual(['jq']);
+  });
+
+  test('refuses relative paths', () => {
+    expect(() => engineOf(['--tool-cli-allow', 'git,./bin/tool'])).toThrow('--tool-cli-allow (ORLOJ_TOOL_CLI_ALLOW) entries must be bare names or absolute paths, not ./bin/tool: "git,./bin/tool"');
+  });
+});
