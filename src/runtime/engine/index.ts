@@ -11,6 +11,7 @@ import { TaskLeases } from '../leases';
 import { createModelGateway } from '../models';
 import { createToolRuntime, type CallbackBroker } from '../tools';
 import { cliTransport } from '../tools/cli';
+import { wasmTransport } from '../tools/wasm';
 import type { MemoryBackends } from '../memory/types';
 import { WorkerHeartbeat } from '../workers';
 import type { EngineDeps, LogSink } from './deps';
@@ -53,6 +54,7 @@ export function startEngine(o: EngineOptions): RunningEngine {
   const c = o.config;
   const tools = createToolRuntime({ clock: o.clock, egress: { denyPrivate: c.egressPrivate === 'deny' }, callbacks: o.callbacks });
   tools.register('cli', cliTransport({ allow: c.cliAllow ?? [], env: o.env }));
+  tools.register('wasm', wasmTransport());
   const deps: EngineDeps = {
     registry: o.core.registry,
     leases: new TaskLeases(o.core.registry, o.clock, c.leaseMs),

@@ -6,6 +6,7 @@ import { redactSecrets } from '../models/redact';
 import { runAgent } from '../agent';
 import { approvalName, approvalPhase, ensureToolApproval, pauseForApproval, settleApproval, APPROVAL_DENIED, APPROVAL_EXPIRED } from './approvals';
 import { settleIfQuiet, endAttempt, outputOnSuccess, releaseMessage, type Ending } from './endings';
+import { agentMemory, grantedMemoryTools } from './agent-memory';
 import { agentTokenBudget, checkAgent, taskTokenBudget } from './governance';
 import { delegateJoinSpec, joinSpec, routesOf } from './graph';
 import { agentInputs } from './inputs';
@@ -99,8 +100,11 @@ async function execute(scope: RunScope, m: TaskMessage, gate: Record<string, str
   const { agent, problems } = deps.resolver.agent(ns, m.to_agent);
   if (!agent) return notRun({ code: 'validation', message: problems.join('; '), retryable: false });
   const matched = scope.policies;
-  const check = checkAgent(matched, { agent: agent.name, models: agent.endpoints.map((e) => e.default_model), tools: agent.spec.tools ?? [] });
+  const tools = [...(agent.spec.tools ?? []), ...grantedMemoryTools(agent)];
+  const check = checkAgent(matched, { agent: agent.name, models: agent.endpoints.map((e) => e.default_model), tools });
   if (check.violations.length) return notRun({ code: 'policy_violation', message: check.violations.map((v) => v.message).join('; '), retryable: false });
+  const memory = agentMemory(deps, agent);
+  if (memory.error) return notRun(memory.error);
   const endpoints = agent.endpoints.filter((_, i) => check.allowedModelIndexes.includes(i));
   const out = task.status?.output ?? {};
   const budgets: number[] = [];
@@ -118,6 +122,7 @@ async function execute(scope: RunScope, m: TaskMessage, gate: Record<string, str
     spec: agent.spec,
     endpoints,
     tools: agent.tools,
+    ...(memory.memory ? { memory: memory.memory } : {}),
     authorize: deps.resolver.toolAuthorizer(ns, agent.name, agent.spec),
     approved: (tool) => approvalPhase(deps.registry, ns, approvalName(task.metadata.uid, m.message_id, tool)) === 'Approved',
     input: { ...agentInputs(task.spec.input, m, gate), ...reviewInputs(m.review) },

@@ -1,12 +1,13 @@
 // Looks up what a task run needs from the store: the AgentSystem, its Agents, their model
-// endpoints (with API keys from Secrets or ORLOJ_SECRET_* variables) and Tools, AgentPolicies, and
-// the AgentRoles and ToolPermissions an agent's tool authorizer is built from.
+// endpoints (with API keys from Secrets or ORLOJ_SECRET_* variables), Tools and Memory, AgentPolicies,
+// and the AgentRoles and ToolPermissions an agent's tool authorizer is built from.
 import type { KindDefinition, StoredObject } from '../../registry/kind';
 import type { Registry } from '../../registry/registry';
 import { createToolAuthorizer, type RoleGrant, type ToolAuthorizer, type ToolPermissionObject } from '../governance/tool-authorizer';
 import type { EndpointConfig } from '../models';
 import type { SecretLookup, ToolRef } from '../tools';
 import { pickValue, splitSecretRef } from '../tools/auth';
+import { allowedOps } from '../agent/memory-tools';
 
 export interface ResolvedAgent {
   name: string;
@@ -14,6 +15,8 @@ export interface ResolvedAgent {
   spec: Record<string, any>;
   endpoints: EndpointConfig[];
   tools: ToolRef[];
+  /** The Memory of spec.memory.ref, when spec.memory.allow grants any memory tool. */
+  memory?: StoredObject;
 }
 
 /** `name` or `namespace/name` → both parts, defaulting the namespace. */
@@ -25,7 +28,7 @@ export function splitRef(ref: string, namespace: string): { namespace: string; n
 const envKey = (ref: string) => ref.toUpperCase().replace(/[^A-Z0-9]/g, '_');
 
 export class Resolver {
-  private readonly defs: Record<'system' | 'agent' | 'endpoint' | 'tool' | 'secret' | 'policy' | 'role' | 'permission', KindDefinition>;
+  private readonly defs: Record<'system' | 'agent' | 'endpoint' | 'tool' | 'memory' | 'secret' | 'policy' | 'role' | 'permission', KindDefinition>;
 
   constructor(
     private readonly registry: Registry,
@@ -37,6 +40,7 @@ export class Resolver {
       agent: by('agents'),
       endpoint: by('model-endpoints'),
       tool: by('tools'),
+      memory: by('memories'),
       secret: by('secrets'),
       policy: by('agent-policies'),
       role: by('agent-roles'),
@@ -65,6 +69,11 @@ export class Resolver {
   toolObject(namespace: string, ref: string): StoredObject | undefined {
     const r = splitRef(ref, namespace);
     return this.find(this.defs.tool, r.namespace, r.name);
+  }
+
+  memoryObject(namespace: string, ref: string): StoredObject | undefined {
+    const r = splitRef(ref, namespace);
+    return this.find(this.defs.memory, r.namespace, r.name);
   }
 
   policies(namespace: string): StoredObject[] {
@@ -161,7 +170,11 @@ export class Resolver {
       if (tool) tools.push({ name: tool.metadata.name, namespace: tool.metadata.namespace, spec: tool.spec });
       else problems.push(`agent ${name}: tool ${ref} not found`);
     }
+    // Only an agent granted memory tools needs its Memory; a ref alone offers nothing.
+    const memoryRef: string | undefined = spec.memory?.ref;
+    const memory = memoryRef && allowedOps(spec).length ? this.memoryObject(namespace, memoryRef) : undefined;
+    if (memoryRef && allowedOps(spec).length && !memory) problems.push(`agent ${name}: spec.memory.ref ${memoryRef} does not name a Memory`);
     if (problems.length) return { problems };
-    return { agent: { name: obj.metadata.name, namespace, spec, endpoints, tools }, problems };
+    return { agent: { name: obj.metadata.name, namespace, spec, endpoints, tools, ...(memory ? { memory } : {}) }, problems };
   }
 }
