@@ -12,6 +12,9 @@ import { createModelGateway } from '../models';
 import { createToolRuntime, type CallbackBroker } from '../tools';
 import { cliTransport } from '../tools/cli';
 import { wasmTransport } from '../tools/wasm';
+import { mcpTransport } from '../tools/mcp';
+import type { McpSessions } from '../tools/mcp/sessions';
+import { createMcpSessions } from './mcp-sessions';
 import type { MemoryBackends } from '../memory/types';
 import { WorkerHeartbeat } from '../workers';
 import type { EngineDeps, LogSink } from './deps';
@@ -42,6 +45,8 @@ export interface EngineOptions {
   env: Record<string, string | undefined>;
   /** Memory backends of this process (shared with the entries API and the Memory controller). */
   memory?: MemoryBackends;
+  /** The process's MCP sessions (the server shares its pool with the McpServer controller); built here when absent. */
+  mcp?: McpSessions;
 }
 
 export interface RunningEngine {
@@ -55,6 +60,8 @@ export function startEngine(o: EngineOptions): RunningEngine {
   const tools = createToolRuntime({ clock: o.clock, egress: { denyPrivate: c.egressPrivate === 'deny' }, callbacks: o.callbacks });
   tools.register('cli', cliTransport({ allow: c.cliAllow ?? [], env: o.env }));
   tools.register('wasm', wasmTransport());
+  // A pool built here is the engine's own and closes with the tool runtime; a shared one is closed by its owner.
+  tools.register('mcp', mcpTransport(o.mcp ?? createMcpSessions(o.core.registry, c, o.log), { ownsSessions: !o.mcp }));
   const deps: EngineDeps = {
     registry: o.core.registry,
     leases: new TaskLeases(o.core.registry, o.clock, c.leaseMs),
