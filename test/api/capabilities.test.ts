@@ -27,16 +27,16 @@ const ENABLED = [
   'runtime.tools.external',
   'runtime.tools.webhook_callback',
   'runtime.tools.cli',
+  'runtime.tools.wasm',
   'core.runtime.task_schedules',
   'core.runtime.task_webhooks',
 ];
 
-/** Stored and validated through the API, not yet run: memory, MCP and wasm tools. */
+/** Stored and validated through the API, not yet run: memory and MCP tools. */
 const STORED_NOT_RUN = [
   'core.runtime.memory',
   'core.runtime.mcp_servers',
   'runtime.tools.mcp',
-  'runtime.tools.wasm',
 ];
 
 async function capabilities() {

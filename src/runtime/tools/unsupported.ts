@@ -4,7 +4,7 @@ import { ToolError } from './contract';
 import type { ToolSpec, Transport } from './types';
 
 /** Types the server and worker processes of this build register (see src/runtime/engine/index.ts). */
-export const SUPPORTED_TOOL_TYPES = ['http', 'external', 'webhook-callback', 'cli', 'mcp'] as const;
+export const SUPPORTED_TOOL_TYPES = ['http', 'external', 'webhook-callback', 'cli', 'mcp', 'wasm'] as const;
 /** Types the Tool kind accepts that this project does not plan to run. */
 const NOT_PLANNED = new Set(['grpc', 'a2a', 'queue']);
 
