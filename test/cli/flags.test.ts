@@ -1,5 +1,6 @@
 // Engine flags shared by `orrery serve` and `orrery worker`: --task-branch-concurrency from the
-// command line or its environment twin, validated, shown in both helps, and handed to the engine.
+// command line or its environment twin, validated, shown in both helps, and handed to the engine;
+// the --tool-cli-allow list and its entries.
 import { afterEach, describe, expect, test } from 'bun:test';
 import { serveConfig } from '../../src/cli/config';
 import { engineConfig, engineFlags } from '../../src/cli/engine-config';
