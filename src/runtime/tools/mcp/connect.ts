@@ -15,6 +15,7 @@ import { requestError } from './results';
 
 /** The connect handshake (initialize) gets this long before the attempt counts as failed. */
 export const CONNECT_TIMEOUT_MS = 30_000;
+const END_SESSION_WAIT_MS = 2000;
 
 export interface ConnectDeps {
   secrets: SecretLookup;
@@ -91,6 +92,16 @@ async function httpTransport(id: ServerId, spec: Record<string, any>, deps: Conn
   return new StreamableHTTPClientTransport(url, { fetch: guarded });
 }
 
+/** Tells an HTTP server the session is over (DELETE), without waiting long for an answer. */
+function endSession(transport: StreamableHTTPClientTransport): () => Promise<void> {
+  return async () => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, END_SESSION_WAIT_MS)));
+    await Promise.race([transport.terminateSession().catch(() => undefined), late]);
+    clearTimeout(timer);
+  };
+}
+
 /**
  * Starts the transport and runs the initialize handshake. Spec problems (container image, command
  * not allowed, missing Secret) are non-retryable; anything else is a retryable execution_failed.
@@ -125,5 +136,13 @@ export async function connect(id: ServerId, spec: Record<string, any>, deps: Con
     await transport.close().catch(() => undefined);
     throw requestError(id, 'initialize', e).error;
   }
-  return { client, pid: pid(), close: () => client.close() };
+  const end = transport instanceof StreamableHTTPClientTransport ? endSession(transport) : async () => undefined;
+  return {
+    client,
+    pid: pid(),
+    close: async () => {
+      await end();
+      await client.close();
+    },
+  };
 }
