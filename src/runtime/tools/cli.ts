@@ -201,7 +201,7 @@ export function cliTransport(o: CliTransportOptions): Transport {
         const how = child.exitCode === null ? `was killed by signal ${child.signalCode}` : `exited with code ${child.exitCode}`;
         throw failed(`cli command ${JSON.stringify(command)} ${how}: ${tail}`, child.exitCode === null ? { signal: child.signalCode } : { exit_code: child.exitCode });
       }
-      const text = redact(resultOf(cli.output, stdout, stderr), values);
+      const text = resultOf(cli.output, redact(stdout, values), redact(stderr, values));
       return { output: { result: text }, text };
     } finally {
       clearTimeout(killer);

@@ -24,11 +24,12 @@ const argvScript = script('argv.sh', `printf '%s' "$#"; for a in "$@"; do printf
 const marker = join(dir, 'ran');
 const touchScript = script('touch.sh', `echo yes > '${marker}'`);
 const outErrScript = script('out-err.sh', `echo out; echo err >&2`);
+const leakScript = script('leak.sh', `echo "out $TOKEN"; echo "err $TOKEN" >&2`);
 const failScript = script('fail.sh', `echo "token was $API_TOKEN, giving up" >&2; exit 3`);
 // Starts a grandchild, records both pids, then waits: a timeout or cancel must end both.
 const treeScript = script('tree.sh', `sleep 300 & echo $! > "$OUT/grandchild.pid"; echo $$ > "$OUT/child.pid"; wait`);
 
-const ALLOW = [argvScript, touchScript, outErrScript, failScript, treeScript, '/usr/bin/env', '/usr/bin/yes', 'cat', 'pwd', 'printf'];
+const ALLOW = [argvScript, touchScript, outErrScript, leakScript, failScript, treeScript, '/usr/bin/env', '/usr/bin/yes', 'cat', 'pwd', 'printf'];
 
 function runtime(opts: Partial<CliTransportOptions> = {}) {
   const rt = createToolRuntime();
@@ -181,6 +182,14 @@ describe('stdin, environment, working directory and output', () => {
     expect((await invoke(cliTool({ command: outErrScript, output: 'stderr' }))).text).toBe('err');
     const both = await invoke(cliTool({ command: outErrScript, output: 'both' }));
     expect([both.text, both.output]).toEqual(['{"stdout":"out","stderr":"err"}', { result: '{"stdout":"out","stderr":"err"}' }]);
+  });
+
+  test('Secret values are redacted from every output mode, JSON-escaped ones included', async () => {
+    const secrets = secretsFrom({ pw: { value: 'p"w\\d' } });
+    const tool = (output: string) => cliTool({ command: leakScript, output, env_from: [{ name: 'TOKEN', secretRef: 'pw' }] });
+    expect((await invoke(tool('stdout'), {}, { secrets })).text).toBe('out ***');
+    expect((await invoke(tool('stderr'), {}, { secrets })).text).toBe('err ***');
+    expect((await invoke(tool('both'), {}, { secrets })).text).toBe('{"stdout":"out ***","stderr":"err ***"}');
   });
 
   test('output past the cap kills the process: a non-retryable execution_failed', async () => {
