@@ -9,6 +9,8 @@ import { createCore, dropLogsOnDelete } from './core';
 import { SealedSecretController } from './controllers/sealed-secrets';
 import { ApprovalController } from './controllers/approvals';
 import { ScheduleController } from './controllers/schedules';
+import { McpServerController } from './controllers/mcp-servers';
+import { createMcpSessions } from './runtime/engine/mcp-sessions';
 import { LeaderLease } from './store/leader-lease';
 import { hostname as machineName } from 'node:os';
 import { TASK_APPROVALS } from './runtime/engine/reviews';
@@ -86,6 +88,11 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
   const scheduleLease = new LeaderLease(sqlite, 'task-schedules', `${machineName()}:${process.pid}`, 30_000, systemClock);
   const schedules = new ScheduleController({ registry: core.registry, events: core.events, clock: systemClock, lease: scheduleLease }, log);
   schedules.start();
+  // One MCP session pool per process: the controller discovers tools through it and the embedded
+  // worker calls them through it, so a stdio server runs once.
+  const mcp = createMcpSessions(core.registry, config.engine, log);
+  const mcpServers = new McpServerController({ registry: core.registry, events: core.events, clock: systemClock, sessions: mcp }, log);
+  mcpServers.start();
   const auth = new AuthService(new AuthStore(persistent.handle), config.auth, systemClock);
   const logs = new ObjectLogs(persistent.handle, systemClock);
   const callbacks = new CallbackBroker();
@@ -105,7 +112,7 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
     callbacks,
     corsOrigins: config.corsOrigins,
     webhooks,
-    controllers: () => ({ 'log-retention': retention.healthy, 'sealed-secrets': sealedSecrets.healthy, 'tool-approvals': toolApprovals.healthy, 'task-approvals': taskApprovals.healthy, 'task-schedules': schedules.healthy }),
+    controllers: () => ({ 'log-retention': retention.healthy, 'sealed-secrets': sealedSecrets.healthy, 'tool-approvals': toolApprovals.healthy, 'task-approvals': taskApprovals.healthy, 'task-schedules': schedules.healthy, 'mcp-servers': mcpServers.healthy }),
   });
   handle = (request, ip) => app.handle(request, ip);
   const url = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${server.port}`;
@@ -113,7 +120,7 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
   const stopHealth = startWorkerHealth(core.registry, core.events, systemClock, log);
   const callbackBaseUrl = config.publicUrl || url.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//[::1]:');
   const engine = config.embeddedWorker
-    ? startEngine({ core, clock: systemClock, log, config: config.engine, logs, callbacks: { broker: callbacks, callbackBaseUrl }, env: process.env })
+    ? startEngine({ core, clock: systemClock, log, config: config.engine, logs, callbacks: { broker: callbacks, callbackBaseUrl }, env: process.env, mcp })
     : undefined;
   if (!engine) log.info('embedded worker off: tasks wait for an `orrery worker` process');
   log.info('listening', { url, kinds: kinds.length, swagger: `${url}/swagger` });
@@ -140,6 +147,9 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
         toolApprovals.stop();
         taskApprovals.stop();
         schedules.stop();
+        mcpServers.stop();
+        // MCP server processes end with this one (after the worker, which may still have been calling them).
+        await mcp.close();
         // A client that stopped reading can hold its stream open: after a grace period, close
         // whatever is left.
         let grace: ReturnType<typeof setTimeout> | undefined;
