@@ -57,7 +57,11 @@ const CATALOG: [id: string, description: string, enabled: boolean][] = [
     true,
   ],
   ['core.runtime.memory', notRun('Memory', 'no memory backend; agents get no memory tools'), false],
-  ['core.runtime.mcp_servers', notRun('McpServer', 'no connection, no tool discovery'), false],
+  [
+    'core.runtime.mcp_servers',
+    'McpServers over stdio (a local process; --mcp-command-allow) or streamable HTTP (bearer or API-key auth, egress rule with allowPrivate): the server discovers their tools as generated Tools <server>--<tool> (tool_filter.include, re-synced on tools/list_changed) and every worker calls them through one session per server per process, with reconnect and idle_timeout; container images (spec.image) are refused',
+    true,
+  ],
   ['core.ui.baseline', 'Built-in web UI: not in this build (use Swagger UI at /swagger, or the API)', false],
 ];
 

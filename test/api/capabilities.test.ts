@@ -26,17 +26,17 @@ const ENABLED = [
   'runtime.tools.http',
   'runtime.tools.external',
   'runtime.tools.webhook_callback',
+  'runtime.tools.mcp',
   'runtime.tools.cli',
   'runtime.tools.wasm',
   'core.runtime.task_schedules',
   'core.runtime.task_webhooks',
+  'core.runtime.mcp_servers',
 ];
 
-/** Stored and validated through the API, not yet run: memory and MCP tools. */
+/** Stored and validated through the API, not yet run: memory. */
 const STORED_NOT_RUN = [
   'core.runtime.memory',
-  'core.runtime.mcp_servers',
-  'runtime.tools.mcp',
 ];
 
 async function capabilities() {
