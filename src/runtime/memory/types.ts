@@ -44,14 +44,38 @@ export interface MemoryBackends {
   close(): void;
 }
 
-/** A backend that cannot be built or answered with a failure; `retryable` for transient causes. */
+/**
+ * A backend that cannot be built or answered with a failure; `retryable` for transient causes,
+ * `field` when the Memory's spec is at fault, `status` the HTTP status a remote backend answered.
+ */
 export class MemoryError extends Error {
   constructor(
     message: string,
     readonly retryable = false,
     readonly field?: string,
+    readonly status?: number,
   ) {
     super(message);
     this.name = 'MemoryError';
   }
+}
+
+/** Limits every writer of entries applies (the entries API and the memory tools). */
+export const MEMORY_KEY_MAX_BYTES = 1024;
+export const MEMORY_VALUE_MAX_BYTES = 1024 * 1024;
+
+/** Why a key cannot be stored, or undefined when it can. */
+export function memoryKeyProblem(key: string): string | undefined {
+  if (key.length === 0) return 'must not be empty';
+  if (key.isWellFormed && !key.isWellFormed()) return 'must be valid UTF-8 (it contains a lone surrogate)';
+  if (Buffer.byteLength(key, 'utf8') > MEMORY_KEY_MAX_BYTES) return `must be at most ${MEMORY_KEY_MAX_BYTES} bytes of UTF-8`;
+  if (/[\u0000-\u001f\u007f]/.test(key)) return 'must not contain control characters';
+  return undefined;
+}
+
+/** Why a value cannot be stored, or undefined when it can. */
+export function memoryValueProblem(value: string): string | undefined {
+  if (value.isWellFormed && !value.isWellFormed()) return 'must be valid UTF-8 (it contains a lone surrogate)';
+  if (Buffer.byteLength(value, 'utf8') > MEMORY_VALUE_MAX_BYTES) return `must be at most ${MEMORY_VALUE_MAX_BYTES} bytes of UTF-8`;
+  return undefined;
 }

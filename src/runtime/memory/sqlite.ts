@@ -1,0 +1,85 @@
+// Provider `sqlite` (the default): entries in the server's own database (src/store/memory-entries.ts),
+// shared by the server and every `orrery worker` on the same data directory and kept across
+// restarts. Search is FTS5 keyword ranking; with an embedding model it is hybrid (see search).
+import type { MemoryEntryStore } from '../../store/memory-entries';
+import { rfc3339, type Clock } from '../../util/time';
+import { cosine, type Embedder } from './embeddings';
+import { MemoryError, type MemoryBackend, type MemoryEntry } from './types';
+
+/** Weights of the hybrid score: keyword (relative bm25) and vector (cosine, negatives as 0). */
+export const HYBRID_KEYWORD_WEIGHT = 0.5;
+export const HYBRID_VECTOR_WEIGHT = 0.5;
+/** Keyword candidates fetched beyond top_k, so a strong vector match can still outrank them. */
+const KEYWORD_CANDIDATES = 200;
+
+export interface SqliteBackendOptions {
+  entries: MemoryEntryStore;
+  namespace: string;
+  name: string;
+  clock: Clock;
+  embedder?: Embedder;
+}
+
+/** Runs a store call, turning a driver failure (locked, disk full) into a retryable MemoryError. */
+function guarded<T>(what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw new MemoryError(`memory store ${what} failed: ${(e as Error).message}`, true);
+  }
+}
+
+export function sqliteBackend(o: SqliteBackendOptions): MemoryBackend {
+  const { entries, namespace: ns, name } = o;
+  const aborted = (signal?: AbortSignal) => {
+    if (signal?.aborted) throw new MemoryError('memory request aborted', false);
+  };
+  return {
+    async put(key, value, signal) {
+      const embedding = o.embedder ? (await o.embedder.embed([value], signal))[0] : undefined;
+      aborted(signal);
+      guarded('write', () => entries.put(ns, name, key, value, embedding, rfc3339(o.clock.now())));
+    },
+    async get(key) {
+      const e = guarded('read', () => entries.get(ns, name, key));
+      return e ? { key: e.key, value: e.value } : undefined;
+    },
+    async list(prefix, limit) {
+      return guarded('list', () => entries.list(ns, name, prefix, Math.max(0, limit)));
+    },
+    /**
+     * Keyword only: FTS5 bm25 relative to the best match. With an embedding model: the query's
+     * vector is compared (cosine) with every stored vector of this Memory, and each candidate (a
+     * keyword hit or an entry with a vector) scores 0.5 × keyword + 0.5 × max(0, cosine); entries
+     * scoring 0 are left out.
+     */
+    async search(query, topK, signal) {
+      if (topK <= 0 || !query.trim()) return [];
+      if (!o.embedder) return guarded('search', () => entries.search(ns, name, query, topK));
+      const [qv] = await o.embedder.embed([query], signal);
+      aborted(signal);
+      const scored = new Map<string, MemoryEntry & { score: number }>();
+      for (const hit of guarded('search', () => entries.search(ns, name, query, Math.max(topK, KEYWORD_CANDIDATES)))) {
+        scored.set(hit.key, { ...hit, score: HYBRID_KEYWORD_WEIGHT * hit.score });
+      }
+      guarded('search', () => {
+        for (const e of entries.withEmbeddings(ns, name)) {
+          const similarity = HYBRID_VECTOR_WEIGHT * Math.max(0, cosine(qv, e.embedding));
+          const prior = scored.get(e.key);
+          if (prior) prior.score += similarity;
+          else if (similarity > 0) scored.set(e.key, { key: e.key, value: e.value, score: similarity });
+        }
+      });
+      return [...scored.values()]
+        .sort((a, b) => b.score - a.score || (a.key < b.key ? -1 : 1))
+        .slice(0, topK)
+        .map((e) => ({ ...e, score: Math.min(1, e.score) }));
+    },
+    async delete(key) {
+      return guarded('delete', () => entries.delete(ns, name, key));
+    },
+    async ping() {
+      guarded('read', () => entries.count(ns, name));
+    },
+  };
+}
