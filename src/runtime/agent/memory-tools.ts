@@ -1,6 +1,6 @@
 // The built-in memory tools (memory.read/write/search/list/ingest): which ones an agent is offered,
 // their model-facing schemas, and running one call in-process against the agent's Memory backend.
-import { MemoryError } from '../memory/types';
+import { MemoryError, memoryKeyProblem, memoryValueProblem } from '../memory/types';
 import { CONTRACT_VERSION, ToolError, type ToolRef, type ToolResult } from '../tools';
 import type { AgentMemory, AgentRunInput } from '../engine/types';
 import { chunkKey, chunkText } from './memory-chunks';
@@ -117,6 +117,11 @@ function integer(op: MemoryOp, args: Args, field: string): number | undefined {
   return v;
 }
 
+/** Refuses what no backend may store (the limits the entries API applies too). */
+function storable(op: MemoryOp, field: string, problem: string | undefined): void {
+  if (problem) throw invalid(`memory.${op}: ${field} ${problem}`);
+}
+
 /** One operation against the backend; the result object the model receives as JSON. */
 async function perform(op: MemoryOp, args: Args, memory: AgentMemory, signal: AbortSignal): Promise<Record<string, unknown>> {
   switch (op) {
@@ -128,6 +133,8 @@ async function perform(op: MemoryOp, args: Args, memory: AgentMemory, signal: Ab
     case 'write': {
       const key = text(op, args, 'key', true)!.trim();
       const value = text(op, args, 'value', false) ?? '';
+      storable(op, 'key', memoryKeyProblem(key));
+      storable(op, 'value', memoryValueProblem(value));
       await (await memory.backend()).put(key, value, signal);
       return { status: 'ok', key };
     }
@@ -150,6 +157,10 @@ async function perform(op: MemoryOp, args: Args, memory: AgentMemory, signal: Ab
       const overlap = integer(op, args, 'overlap');
       if (Buffer.byteLength(content) > MAX_INGEST_BYTES) throw invalid(`memory.ingest: content must be at most ${MAX_INGEST_BYTES} bytes`);
       const chunks = chunkText(content, chunkSize, overlap);
+      // Checked before the first write: a refused document stores nothing.
+      const lastKey = memoryKeyProblem(chunkKey(source, chunks.length - 1));
+      storable(op, 'source', lastKey && `${lastKey} (with its /chunk-NNNN suffix)`);
+      chunks.forEach((c, i) => storable(op, `chunk ${i}`, memoryValueProblem(c)));
       const backend = await memory.backend();
       for (const [i, chunk] of chunks.entries()) {
         try {

@@ -118,9 +118,15 @@ describe('tool results', () => {
     ['memory.ingest', { content: 'text' }, 'memory.ingest: source is required'],
     ['memory.ingest', { source: 's', content: 'text', chunk_size: 'big' }, 'memory.ingest: chunk_size must be an integer'],
     ['memory.ingest', { source: 's', content: 'text', overlap: 0.5 }, 'memory.ingest: overlap must be an integer'],
+    ['memory.write', { key: 'k'.repeat(1025), value: 'v' }, 'memory.write: key must be at most 1024 bytes of UTF-8'],
+    ['memory.write', { key: 'a\u0007b', value: 'v' }, 'memory.write: key must not contain control characters'],
+    ['memory.write', { key: 'k', value: 'v'.repeat(1024 * 1024 + 1) }, 'memory.write: value must be at most 1048576 bytes of UTF-8'],
+    ['memory.write', { key: 'k', value: 'bad \ud800' }, 'memory.write: value must be valid UTF-8 (it contains a lone surrogate)'],
+    ['memory.ingest', { source: 's'.repeat(1014), content: 'text' }, 'memory.ingest: source must be at most 1024 bytes of UTF-8 (with its /chunk-NNNN suffix)'],
+    ['memory.ingest', { source: 's', content: 'x'.repeat(1024 * 1024 + 1), chunk_size: 2_000_000 }, 'memory.ingest: chunk 0 must be at most 1048576 bytes of UTF-8'],
   ];
   for (const [tool, input, message] of bad) {
-    test(`bad input is a tool error: ${tool} ${JSON.stringify(input)}`, async () => {
+    test(`bad input is a tool error: ${tool} ${JSON.stringify(input).slice(0, 60)}`, async () => {
       const m = memoryOf();
       const r = await call(m, tool, input);
       expect(r.status).toBe('error');
@@ -130,6 +136,13 @@ describe('tool results', () => {
       expect(m.fake.puts).toEqual([]);
     });
   }
+
+  test('a chunk that cannot be stored refuses the whole document', async () => {
+    const m = memoryOf();
+    const r = await call(m, 'memory.ingest', { source: 's', content: `ok${'\ud800'}`, chunk_size: 2 });
+    expect(r.error?.message).toBe('memory.ingest: chunk 1 must be valid UTF-8 (it contains a lone surrogate)');
+    expect(m.fake.puts).toEqual([]);
+  });
 
   test('content over 10 MiB is refused before anything is stored', async () => {
     const m = memoryOf();
