@@ -122,7 +122,8 @@ describe('stdio servers', () => {
     expect(second).not.toBe(first);
     await until(() => !alive(second) && w.pool.pid('default', 'fx') === undefined, 'the idle session to close');
     expect(w.lines.some((l) => l.includes('mcp session idle, closing'))).toBe(true);
-    w.put('fx', stdio());
+    // A server that does not exit when stdin closes: close() signals its process group.
+    w.put('fx', stdio({ env: [{ name: 'MCP_FIXTURE_STAY', value: '1' }] }));
     const grandchild = Number((await w.invoke('spawn', '{}')).text);
     const third = w.pool.pid('default', 'fx')!;
     expect(alive(grandchild)).toBe(true);
