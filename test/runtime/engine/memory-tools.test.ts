@@ -1,10 +1,13 @@
 // Memory tools in a real engine: a two-agent pipeline where the first agent writes and the second
-// finds it by search; a missing Memory, a process without memory backends and a blocked memory
+// finds it by search (on a counting fake and on the default sqlite backend); a missing Memory, a process without memory backends and a blocked memory
 // tool stop the run with clear errors; a message resumed after its write was journaled writes once.
 import { afterEach, describe, expect, test } from 'bun:test';
 import { startEngine, type RunningEngine } from '../../../src/runtime/engine';
 import { createLogger } from '../../../src/log';
 import type { StoredObject } from '../../../src/registry/kind';
+import { createMemoryBackends } from '../../../src/runtime/memory/backends';
+import type { MemoryBackends } from '../../../src/runtime/memory/types';
+import { MemoryEntryStore } from '../../../src/store/memory-entries';
 import { ObjectLogs } from '../../../src/store/object-logs';
 import { systemClock } from '../../../src/util/time';
 import { testRegistry } from '../../support/registry';
@@ -13,7 +16,9 @@ import { fakeModel, TERMINAL, type ModelCall, type ModelReply } from './harness'
 
 interface World {
   r: ReturnType<typeof testRegistry>;
-  memory: FakeMemory;
+  /** The process's memory backends: the fake below, or the server's own. */
+  memory: MemoryBackends;
+  fake: FakeMemory;
   model: ReturnType<typeof fakeModel>;
   engines: RunningEngine[];
   start(workerId: string, withMemory?: boolean): RunningEngine;
@@ -25,6 +30,7 @@ let current: World | undefined;
 afterEach(async () => {
   for (const e of current?.engines ?? []) await e.stop();
   current?.model.stop();
+  current?.memory.close();
   current?.r.close();
   current = undefined;
 });
@@ -37,16 +43,19 @@ async function until(check: () => boolean, what: string): Promise<void> {
   }
 }
 
-function world(answer: (call: ModelCall) => ModelReply | Promise<ModelReply>): World {
+function world(answer: (call: ModelCall) => ModelReply | Promise<ModelReply>, real = false): World {
   const r = testRegistry(systemClock, { pollMs: 50 });
   const logs = new ObjectLogs(r.handle, systemClock);
-  const memory = fakeMemory();
+  const fake = fakeMemory();
+  // The server's own backends: the default sqlite provider over the same database.
+  const memory = real ? createMemoryBackends({ entries: new MemoryEntryStore(r.handle), endpoint: () => undefined, secret: () => undefined, clock: systemClock, log: createLogger('error') }) : fake;
   const model = fakeModel(answer);
   const engines: RunningEngine[] = [];
   const config = { gpu: false, models: [], maxConcurrentTasks: 4, leaseMs: 30_000, heartbeatMs: 10_000, egressPrivate: 'allow' as const };
   const w: World = {
     r,
     memory,
+    fake,
     model,
     engines,
     start(workerId, withMemory = true) {
@@ -99,8 +108,8 @@ describe('memory tools in a pipeline', () => {
     w.apply('tasks', 't', { system: 'sys' });
     const t = await w.settled('t');
     expect([t.status!.phase, t.status!.output.result]).toEqual(['Succeeded', 'found: finding=leases last 30s']);
-    expect(w.memory.puts).toEqual(['default/notes:finding']);
-    expect(w.memory.asked).toEqual(['default/notes', 'default/notes']);
+    expect(w.fake.puts).toEqual(['default/notes:finding']);
+    expect(w.fake.asked).toEqual(['default/notes', 'default/notes']);
     expect(rowsOf(t, 'tool_call').map((x) => [x.agent, x.step, x.tool, x.message])).toEqual([
       ['writer', 1, 'memory.write', 'success'],
       ['reader', 1, 'memory.search', 'success'],
@@ -116,6 +125,17 @@ describe('memory tools in a pipeline', () => {
       ['reader', ['memory_search']],
       ['reader', ['memory_search']],
     ]);
+  });
+
+  test('on the default sqlite backend: the entry is stored in the database and found by keyword search', async () => {
+    const w = world(pipeline, true);
+    applyPipeline(w);
+    w.start('w1');
+    w.apply('tasks', 't', { system: 'sys' });
+    const t = await w.settled('t');
+    expect([t.status!.phase, t.status!.output.result]).toEqual(['Succeeded', 'found: finding=leases last 30s']);
+    const stored = await (await w.memory.backendFor(w.r.registry.getDecoded(w.r.kind('memories'), 'default', 'notes'))).list('', 10);
+    expect(stored.map((e) => [e.key, e.value])).toEqual([['finding', 'leases last 30s']]);
   });
 
   test('a spec.memory.ref naming no Memory fails the task before any model call', async () => {
@@ -149,7 +169,7 @@ describe('memory tools in a pipeline', () => {
     const t = await w.settled('t');
     expect(t.status!.phase).toBe('Failed');
     expect(t.status!.lastError).toContain('policy_violation: policy no-writes blocks tool memory.write for agent writer');
-    expect(w.memory.puts).toEqual([]);
+    expect(w.fake.puts).toEqual([]);
   });
 });
 
@@ -162,13 +182,13 @@ describe('durability', () => {
     w.apply('tasks', 't', { system: 'sys' });
     // The write is done and journaled; the writer's next model call never answers: the worker stops.
     await until(() => w.model.calls.some((c) => c.aborted === false && c.agent === 'writer' && toolAnswers(c).length > 0), 'the writer to call the model after its write');
-    expect(w.memory.puts).toEqual(['default/notes:finding']);
+    expect(w.fake.puts).toEqual(['default/notes:finding']);
     await first.stop();
     hold = false;
     w.start('w2');
     const t = await w.settled('t');
     expect([t.status!.phase, t.status!.output.result]).toEqual(['Succeeded', 'found: finding=leases last 30s']);
-    expect(w.memory.puts).toEqual(['default/notes:finding']);
+    expect(w.fake.puts).toEqual(['default/notes:finding']);
     expect(rowsOf(t, 'agent_message_resumed').map((x) => x.message)).toEqual(['resumed by w2 (was w1); resume 1 of 3']);
     // The writer's first model call was replayed from the journal too: asked once, by w1.
     expect(w.model.calls.filter((c) => c.agent === 'writer' && !toolAnswers(c).length)).toHaveLength(1);
