@@ -114,6 +114,7 @@ export class McpServerController {
     if (!server) return this.removed(namespace, name);
     const forced = this.forced.delete(key);
     if (!forced && synced(server)) return;
+    const wasReady = server.status?.phase === 'Ready';
     const generation = server.metadata.generation;
     const base: Status = { ...(server.status ?? {}), observedGeneration: generation };
     delete base.lastError;
@@ -141,7 +142,7 @@ export class McpServerController {
     };
     if (!this.writeStatus(server, status)) return this.retryLater(key, forced);
     const changed = sync.created.length + sync.updated.length + sync.deleted.length > 0;
-    if (changed || server.status?.phase !== 'Ready' || sync.notes.length) {
+    if (changed || !wasReady || sync.notes.length) {
       const summary = `McpServer ${key} synced: ${listed.length} discovered, ${sync.generated.length} generated (${sync.created.length} created, ${sync.updated.length} updated, ${sync.deleted.length} deleted)`;
       this.event(server, 'mcpserver.synced', sync.notes.length ? `${summary}; ${sync.notes.join('; ')}` : summary, {
         discovered: status.discoveredTools,

@@ -92,9 +92,12 @@ describe('discovery', () => {
       runtime: { timeout: '5s' },
     });
     expect(w.events.map((e) => e.type)).toEqual(['mcpserver.synced']);
-    // A second pass finds it synced: nothing is written again.
+    // A pass finds it synced; a forced re-sync of the same list rewrites no Tool and says nothing.
     const rv = echo.metadata.resourceVersion;
     await w.pass();
+    w.controller.toolsChanged('default/fx');
+    await w.controller.idle();
+    expect(w.server().status?.phase).toBe('Ready');
     expect(w.tool('fx--echo').metadata.resourceVersion).toBe(rv);
     expect(w.events).toHaveLength(1);
   });
