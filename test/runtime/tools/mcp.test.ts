@@ -181,6 +181,15 @@ describe('stdio servers', () => {
     expect(img.error).toMatchObject({ code: 'isolation_unavailable', retryable: false });
   });
 
+  test('a command that does not exist is a non-retryable failure naming it, tried once', async () => {
+    const w = world();
+    w.put('fx', { transport: 'stdio', command: '/nonexistent/mcp-server' });
+    const r = await w.invoke('echo', '{}', { runtime: { retry: { max_attempts: 3 } } });
+    expect(r.error).toMatchObject({ code: 'execution_failed', retryable: false, message: 'McpServer default/fx: cannot start "/nonexistent/mcp-server": not found (ENOENT)' });
+    expect(r.attempts).toBe(1);
+    expect(w.lines.filter((l) => l.includes('mcp connect failed, retrying'))).toHaveLength(0);
+  });
+
   test('concurrent first calls share one connection', async () => {
     const w = world();
     w.put('fx', stdio());
@@ -215,6 +224,29 @@ describe('streamable HTTP servers', () => {
       const fail = await w.invoke('fail', '{}');
       expect(fail.error).toMatchObject({ code: 'execution_failed', retryable: true });
       expect(f.requests.filter((r) => r.method === 'POST').length).toBe(5); // initialize, initialized, three calls
+    }
+  });
+
+  test('opening a session is tried reconnect.max_attempts times, reconnect.backoff apart', async () => {
+    const f = http();
+    let refuse = 2;
+    const flaky = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: (req) => (refuse-- > 0 ? new Response('starting', { status: 503 }) : fetch(new Request(f.url, req))) });
+    try {
+      const waits: number[] = [];
+      const w = world({ sleep: async (ms) => void waits.push(ms) });
+      w.put('fx', { transport: 'http', endpoint: `http://127.0.0.1:${flaky.port}/mcp`, reconnect: { max_attempts: 3, backoff: '1500ms' } });
+      expect((await w.invoke('echo', '{"text":"third time"}')).text).toBe('third time');
+      expect(waits).toEqual([1500, 1500]);
+      refuse = 5;
+      const w2 = world({ sleep: async (ms) => void waits.push(ms) });
+      w2.put('fx', { transport: 'http', endpoint: `http://127.0.0.1:${flaky.port}/mcp`, reconnect: { max_attempts: 2, backoff: '1s' } });
+      const r = await w2.invoke('echo', '{}');
+      expect(r.error).toMatchObject({ code: 'execution_failed', retryable: true });
+      expect(r.error!.message).toContain('MCP server default/fx: initialize failed on the transport');
+      expect(waits).toEqual([1500, 1500, 1000]);
+      expect(refuse).toBe(3);
+    } finally {
+      flaky.stop(true);
     }
   });
 

@@ -134,6 +134,14 @@ export async function connect(id: ServerId, spec: Record<string, any>, deps: Con
     await client.connect(transport, { timeout: CONNECT_TIMEOUT_MS });
   } catch (e) {
     await transport.close().catch(() => undefined);
+    const code = (e as { code?: string }).code;
+    if (code === 'ENOENT' || code === 'EACCES') {
+      // Trying again in two seconds will not make the executable appear: the spec needs fixing.
+      throw new ToolError('execution_failed', `McpServer ${id}: cannot start ${JSON.stringify(spec.command)}: ${code === 'ENOENT' ? 'not found' : 'permission denied'} (${code})`, {
+        retryable: false,
+        details: { mcp_server: id, command: spec.command },
+      });
+    }
     throw requestError(id, 'initialize', e).error;
   }
   const end = transport instanceof StreamableHTTPClientTransport ? endSession(transport) : async () => undefined;
