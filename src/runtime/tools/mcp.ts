@@ -1,5 +1,5 @@
 // Transport for `type: mcp`: calls spec.mcp_tool_name on the McpServer named by spec.mcp_server_ref
-// (in the call's namespace, or `namespace/name`) through the process's session pool.
+// (in the Tool's namespace, else the call's, or `namespace/name`) through the process's session pool.
 import { ToolError, type ToolOutput } from './contract';
 import type { McpSessions } from './mcp/sessions';
 import type { AttemptContext, ToolRef, Transport } from './types';
@@ -26,7 +26,9 @@ export function mcpTransport(sessions: McpSessions, opts: McpTransportOptions = 
     },
     async call(ctx: AttemptContext): Promise<ToolOutput> {
       const spec = ctx.tool.spec;
-      const ref = serverRef(String(spec.mcp_server_ref), ctx.namespace);
+      // The reference is relative to the Tool (generated Tools live beside their server), which may
+      // sit in another namespace than the task calling it.
+      const ref = serverRef(String(spec.mcp_server_ref), ctx.tool.namespace || ctx.namespace);
       const text = await sessions.callTool(ref.namespace, ref.name, String(spec.mcp_tool_name), ctx.input, ctx.signal, ctx.timeoutMs);
       return { output: { result: text }, text };
     },

@@ -159,6 +159,18 @@ describe('stdio servers', () => {
     expect(line).toContain('server="default/fx"');
   });
 
+  test('mcp_server_ref is read in the Tool\'s namespace, or as namespace/name', async () => {
+    const w = world();
+    w.servers.set('shared/fx', { metadata: { name: 'fx', namespace: 'shared', generation: 1 }, spec: stdio() } as unknown as StoredObject);
+    const rt = createToolRuntime({ clock: fixedClock });
+    rt.register('mcp', mcpTransport(w.pool));
+    const call = (namespace: string, ref: string) =>
+      rt.invoke({ name: 't', namespace, spec: { type: 'mcp', mcp_server_ref: ref, mcp_tool_name: 'echo' } }, { requestId: 'r', input: '{"text":"ns"}', context: { namespace: 'team-a' } }, { secrets: secretsFrom({}) });
+    expect((await call('shared', 'fx')).text).toBe('ns');
+    expect((await call('team-a', 'shared/fx')).text).toBe('ns');
+    expect((await call('team-a', 'fx')).error?.message).toContain('McpServer team-a/fx not found');
+  });
+
   test('a missing Secret is a non-retryable secret_resolution_failed', async () => {
     const w = world();
     w.put('fx', stdio({ env: [{ name: 'X', secretRef: 'nope' }] }));
