@@ -166,6 +166,13 @@ export class InsufficientStorage extends ApiError {
   }
 }
 
+/** A backend the server calls on the caller's behalf (a memory service) answered with a failure. */
+export class BadGateway extends ApiError {
+  constructor(message: string) {
+    super(502, 'BadGateway', message);
+  }
+}
+
 export class ServiceUnavailable extends ApiError {
   constructor(message: string) {
     super(503, 'ServiceUnavailable', message);

@@ -33,6 +33,8 @@ import { ApprovalModels, approvalRoutes } from './approval-routes';
 import { scheduleRoutes } from './schedule-routes';
 import type { WebhookDeliveries } from '../runtime/webhooks';
 import { WebhookModels, webhookRoutes } from './webhook-routes';
+import type { MemoryBackends } from '../runtime/memory/types';
+import { MemoryModels, memoryRoutes } from './memory-routes';
 
 export interface AppDeps {
   registry: Registry;
@@ -55,6 +57,8 @@ export interface AppDeps {
   controllers?: () => Record<string, boolean>;
   /** Verifies webhook deliveries and creates their run tasks (without it deliveries answer 404). */
   webhooks?: WebhookDeliveries;
+  /** Memory backends behind /v1/memories/{name}/entries (without them those routes answer 503). */
+  memory?: MemoryBackends;
 }
 
 export interface App {
@@ -122,6 +126,8 @@ export function createApp(deps: AppDeps): App {
     .use(scheduleRoutes({ registry: deps.registry, events: deps.events, clock: deps.clock }, routes))
     .model(WebhookModels)
     .use(webhookRoutes(deps.webhooks, routes))
+    .model(MemoryModels)
+    .use(memoryRoutes({ registry: deps.registry, memory: deps.memory }, routes))
     .use(resourceRoutes(deps.registry, routes));
 
   const handle = async (request: Request, peer?: string): Promise<Response> => {

@@ -8,6 +8,7 @@ import { createCore, dropLogsOnDelete, type Core } from '../../src/core';
 import type { OpenDatabase } from '../../src/store/database';
 import { ObjectLogs } from '../../src/store/object-logs';
 import type { CallbackBroker } from '../../src/runtime/tools';
+import type { MemoryBackends } from '../../src/runtime/memory/types';
 import { storeChecks } from '../../src/store/health';
 import { openStore } from '../../src/store/open-store';
 import { systemClock, type Clock } from '../../src/util/time';
@@ -33,13 +34,16 @@ export function caller(app: App) {
   };
 }
 
-export function testApp(opts: { clock?: Clock; watch?: Partial<WatchConfig>; auth?: Partial<AuthConfig>; cors?: string[]; callbacks?: CallbackBroker } = {}) {
+export function testApp(
+  opts: { clock?: Clock; watch?: Partial<WatchConfig>; auth?: Partial<AuthConfig>; cors?: string[]; callbacks?: CallbackBroker; memory?: (r: ReturnType<typeof testRegistry>) => MemoryBackends } = {},
+) {
   const r = testRegistry(opts.clock, opts.watch);
   const clock = opts.clock ?? systemClock;
   const auth = new AuthService(new AuthStore(r.handle), { ...OPEN_AUTH, ...opts.auth }, clock);
   const logs = objectLogs(r.core, r.handle, clock);
-  const app = createApp({ registry: r.registry, watch: r.core.watch, auth, storeChecks: storeChecks(r.handle), log: silentLogger, clock, events: r.core.events, logs, corsOrigins: opts.cors, callbacks: opts.callbacks });
-  return { ...r, app, auth, logs, call: caller(app) };
+  const memory = opts.memory?.(r);
+  const app = createApp({ registry: r.registry, watch: r.core.watch, auth, storeChecks: storeChecks(r.handle), log: silentLogger, clock, events: r.core.events, logs, corsOrigins: opts.cors, callbacks: opts.callbacks, memory });
+  return { ...r, app, auth, logs, memory, call: caller(app) };
 }
 
 /** The ObjectLogs the app and the engine share, dropping lines of deleted owners as the server does. */

@@ -1,0 +1,35 @@
+// The memory backends of one process (`orrery serve` or `orrery worker`): the sqlite provider on
+// the process's open database, ModelEndpoints and Secrets looked up through the registry, and the
+// process's egress rule. The engine, the entries API and the Memory controller share the instance.
+import type { Logger } from '../log';
+import type { Registry } from '../registry/registry';
+import { createMemoryBackends } from '../runtime/memory/backends';
+import { Resolver } from '../runtime/engine/resolve';
+import type { OpenDatabase } from '../store/database';
+import { MemoryEntryStore } from '../store/memory-entries';
+import type { Clock } from '../util/time';
+
+export interface ProcessMemoryOptions {
+  handle: OpenDatabase;
+  registry: Registry;
+  clock: Clock;
+  log: Logger;
+  /** --egress-private: whether loopback and private addresses may be contacted. */
+  egressPrivate?: 'allow' | 'deny';
+  /** Where ORLOJ_SECRET_<NAME> fallbacks are read. */
+  env: Record<string, string | undefined>;
+  fetch?: typeof fetch;
+}
+
+export function processMemoryBackends(o: ProcessMemoryOptions) {
+  const resolver = new Resolver(o.registry, o.env);
+  return createMemoryBackends({
+    entries: new MemoryEntryStore(o.handle),
+    endpoint: (namespace, ref) => resolver.endpointConfig(namespace, ref),
+    secret: (namespace, ref) => resolver.apiKey(namespace, ref),
+    clock: o.clock,
+    log: o.log,
+    egress: { privateAddresses: o.egressPrivate ?? 'allow' },
+    fetch: o.fetch,
+  });
+}
