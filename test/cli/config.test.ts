@@ -16,7 +16,7 @@ describe('serve configuration', () => {
       watch: { maxStreams: 1000, heartbeatMs: 15_000, bufferSize: 1000, bufferBytes: 8_388_608, totalBufferBytes: 268_435_456, pollMs: 250 },
       retention: { changes: 100_000, changesAgeMs: 86_400_000, events: 100_000, eventsAgeMs: 86_400_000 },
       embeddedWorker: true,
-      engine: { workerId: 'embedded-worker', region: undefined, gpu: false, models: [], maxConcurrentTasks: 4, branchConcurrency: 16, leaseMs: 30_000, heartbeatMs: 10_000, egressPrivate: 'allow' },
+      engine: { workerId: 'embedded-worker', region: undefined, gpu: false, models: [], maxConcurrentTasks: 4, branchConcurrency: 16, leaseMs: 30_000, heartbeatMs: 10_000, egressPrivate: 'allow', cliAllow: [], mcpCommandAllow: [] },
       webhookRateLimit: 600,
     });
     expect(serveConfig([], { ORLOJ_WEBHOOK_RATE_LIMIT: '0' }).webhookRateLimit).toBe(0);
