@@ -19,7 +19,8 @@ export interface WasmRunRequest {
 
 export type WasmRunResult =
   | { kind: 'exit'; code: number; stdout: Uint8Array; stderr: string; stdoutOverflow: boolean }
-  | { kind: 'trap'; message: string; stderr: string; memoryBytes?: number };
+  | { kind: 'trap'; message: string; stderr: string; memoryBytes?: number }
+  | { kind: 'link'; message: string };
 
 /** Keeps the first `limit` bytes of everything written and notes whether more came. */
 function sink(limit: number) {
@@ -49,6 +50,9 @@ function tail(limit: number) {
   return { fd, text: () => buf.toString('utf8') };
 }
 
+/** An error's message without the engine's "(evaluating '…')" suffix, which quotes host code. */
+const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e)).replace(/\s*\(evaluating '[\s\S]*'\)$/, '');
+
 export function runModule(req: WasmRunRequest): WasmRunResult {
   const stdout = sink(req.stdoutLimit);
   const stderr = tail(req.stderrLimit);
@@ -61,18 +65,19 @@ export function runModule(req: WasmRunRequest): WasmRunResult {
   let exports: Record<string, unknown> | undefined;
   const linear = () => (exports?.memory instanceof WebAssembly.Memory ? exports.memory : memory);
   try {
-    const instance = new WebAssembly.Instance(req.module, imports as never);
-    exports = instance.exports as Record<string, unknown>;
+    exports = new WebAssembly.Instance(req.module, imports as never).exports as Record<string, unknown>;
     // The shim reads guest memory through inst.exports.memory, which an imported memory lacks.
     wasi.inst = { exports: { ...exports, memory: linear() } } as unknown as typeof wasi.inst;
     if (req.entrypoint !== '_start' && typeof exports._initialize === 'function') (exports._initialize as () => void)();
     (exports[req.entrypoint] as () => unknown)();
     return { kind: 'exit', code: 0, stdout: stdout.bytes(), stderr: stderr.text(), stdoutOverflow: stdout.overflow() };
   } catch (e) {
+    // Imports the host does not provide (anything outside WASI preview 1 and the planned memory)
+    // fail the instantiation with a LinkError, or a TypeError for a whole missing import module.
+    if (!exports && (e instanceof WebAssembly.LinkError || e instanceof TypeError)) return { kind: 'link', message: messageOf(e) };
     if (e instanceof WASIProcExit) return { kind: 'exit', code: e.code, stdout: stdout.bytes(), stderr: stderr.text(), stdoutOverflow: stdout.overflow() };
-    const message = e instanceof Error ? e.message : String(e);
     const bytes = linear()?.buffer.byteLength;
-    return { kind: 'trap', message, stderr: stderr.text(), ...(bytes !== undefined ? { memoryBytes: bytes } : {}) };
+    return { kind: 'trap', message: messageOf(e), stderr: stderr.text(), ...(bytes !== undefined ? { memoryBytes: bytes } : {}) };
   }
 }
 

@@ -82,6 +82,9 @@ function stderrNote(stderr: string): string {
 
 /** Reads what the module wrote: a response envelope, or any other text as the plain result. */
 function outputOf(result: WasmRunResult, loaded: LoadedModule, maxStdout: number): ToolOutput {
+  if (result.kind === 'link') {
+    throw new ToolError('runtime_policy_invalid', `spec.wasm.module cannot be instantiated (only wasi_snapshot_preview1 imports are provided): ${result.message}`);
+  }
   if (result.kind === 'trap') {
     const cap = loaded.capPages * PAGE_BYTES;
     const atCap = result.memoryBytes !== undefined && result.memoryBytes + PAGE_BYTES > cap;

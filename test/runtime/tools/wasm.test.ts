@@ -151,6 +151,14 @@ describe('wasm tools', () => {
     });
   });
 
+  test('a module importing what the host does not provide is refused naming the import', async () => {
+    const { rt } = runtime();
+    const path = await fx.write('needs-env', '(module (import "env" "now" (func $now (result i32))) (func (export "run") (drop (call $now))))');
+    const res = await call(rt, wasmTool(path));
+    expect([res.error?.code, res.error?.retryable]).toEqual(['runtime_policy_invalid', false]);
+    expect(res.error?.message).toBe('spec.wasm.module cannot be instantiated (only wasi_snapshot_preview1 imports are provided): import env:now must be an object');
+  });
+
   test('stdout that is not a response envelope is the plain result text', async () => {
     const { rt } = runtime();
     const path = await fx.write(
