@@ -9,6 +9,8 @@ import { createCore, dropLogsOnDelete } from './core';
 import { SealedSecretController } from './controllers/sealed-secrets';
 import { ApprovalController } from './controllers/approvals';
 import { ScheduleController } from './controllers/schedules';
+import { MemoryController } from './controllers/memories';
+import { processMemoryBackends } from './cli/memory-backends';
 import { McpServerController } from './controllers/mcp-servers';
 import { createMcpSessions } from './runtime/engine/mcp-sessions';
 import { LeaderLease } from './store/leader-lease';
@@ -97,6 +99,10 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
   const logs = new ObjectLogs(persistent.handle, systemClock);
   const callbacks = new CallbackBroker();
   dropLogsOnDelete(core.registry, logs);
+  // One set of memory backends for the engine, the entries API and the Memory controller.
+  const memory = processMemoryBackends({ handle: persistent.handle, registry: core.registry, clock: systemClock, log, egressPrivate: config.engine.egressPrivate, env: process.env });
+  const memories = new MemoryController({ registry: core.registry, backends: memory, storedScopes: memory.storedScopes }, log);
+  memories.start();
   const webhooks = new WebhookDeliveries({ registry: core.registry, dedupe: new WebhookDedupeStore(persistent.handle), events: core.events, clock: systemClock, log, ratePerMinute: config.webhookRateLimit });
   const stopWebhookPruning = webhooks.startPruning();
   const app = createApp({
@@ -112,7 +118,8 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
     callbacks,
     corsOrigins: config.corsOrigins,
     webhooks,
-    controllers: () => ({ 'log-retention': retention.healthy, 'sealed-secrets': sealedSecrets.healthy, 'tool-approvals': toolApprovals.healthy, 'task-approvals': taskApprovals.healthy, 'task-schedules': schedules.healthy, 'mcp-servers': mcpServers.healthy }),
+    memory,
+    controllers: () => ({ 'log-retention': retention.healthy, 'sealed-secrets': sealedSecrets.healthy, 'tool-approvals': toolApprovals.healthy, 'task-approvals': taskApprovals.healthy, 'task-schedules': schedules.healthy, 'mcp-servers': mcpServers.healthy, memories: memories.healthy }),
   });
   handle = (request, ip) => app.handle(request, ip);
   const url = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${server.port}`;
@@ -120,7 +127,7 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
   const stopHealth = startWorkerHealth(core.registry, core.events, systemClock, log);
   const callbackBaseUrl = config.publicUrl || url.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//[::1]:');
   const engine = config.embeddedWorker
-    ? startEngine({ core, clock: systemClock, log, config: config.engine, logs, callbacks: { broker: callbacks, callbackBaseUrl }, env: process.env, mcp })
+    ? startEngine({ core, clock: systemClock, log, config: config.engine, logs, callbacks: { broker: callbacks, callbackBaseUrl }, env: process.env, mcp, memory })
     : undefined;
   if (!engine) log.info('embedded worker off: tasks wait for an `orrery worker` process');
   log.info('listening', { url, kinds: kinds.length, swagger: `${url}/swagger` });
@@ -147,6 +154,7 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
         toolApprovals.stop();
         taskApprovals.stop();
         schedules.stop();
+        memories.stop();
         mcpServers.stop();
         // MCP server processes end with this one (after the worker, which may still have been calling them).
         await mcp.close();
@@ -157,6 +165,7 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
         clearTimeout(grace);
         await server.stop(true);
         await checkpointer.stop();
+        memory.close();
         persistent.handle.close();
         for (const lock of locks) lock.release();
         log.info('stopped');

@@ -23,8 +23,9 @@ export interface ProcessMemoryOptions {
 
 export function processMemoryBackends(o: ProcessMemoryOptions) {
   const resolver = new Resolver(o.registry, o.env);
-  return createMemoryBackends({
-    entries: new MemoryEntryStore(o.handle),
+  const entries = new MemoryEntryStore(o.handle);
+  const backends = createMemoryBackends({
+    entries,
     endpoint: (namespace, ref) => resolver.endpointConfig(namespace, ref),
     secret: (namespace, ref) => resolver.apiKey(namespace, ref),
     clock: o.clock,
@@ -32,4 +33,6 @@ export function processMemoryBackends(o: ProcessMemoryOptions) {
     egress: { privateAddresses: o.egressPrivate ?? 'allow' },
     fetch: o.fetch,
   });
+  /** The Memories that have entries in the database (the Memory controller's start-up sweep). */
+  return Object.assign(backends, { storedScopes: () => entries.scopes() });
 }

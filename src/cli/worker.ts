@@ -11,6 +11,7 @@ import { openStore } from '../store/open-store';
 import { lockWorkerId } from '../store/process-locks';
 import { mkdirSync } from 'node:fs';
 import { KeyError } from '../store/secret-cipher';
+import { processMemoryBackends } from './memory-backends';
 import { systemClock } from '../util/time';
 
 export const WORKER_FLAGS: FlagSpec[] = [
@@ -60,6 +61,8 @@ export async function workerCommand(args: string[], env: Record<string, string |
   }
   const core = createCore({ handle: persistent.handle, store: persistent.store, cipher: persistent.cipher, clock: systemClock });
   // createCore registered the journal cleanup: the tasks this worker ends leave no journal behind.
+  // Memory entries on the sqlite provider are the server's: both open the same database file.
+  const memory = processMemoryBackends({ handle: persistent.handle, registry: core.registry, clock: systemClock, log, egressPrivate: engine.config.egressPrivate, env });
   const running = startEngine({
     core,
     clock: systemClock,
@@ -67,6 +70,7 @@ export async function workerCommand(args: string[], env: Record<string, string |
     config: engine.config,
     logs: new ObjectLogs(persistent.handle, systemClock),
     env,
+    memory,
   });
   log.info('worker running', { dataDir: values['data-dir'], worker: engine.config.workerId });
   await new Promise<void>((resolve) => {
@@ -78,6 +82,7 @@ export async function workerCommand(args: string[], env: Record<string, string |
     process.once('SIGTERM', () => onSignal('SIGTERM'));
   });
   core.stop();
+  memory.close();
   persistent.handle.close();
   lock.release();
   log.info('stopped');
