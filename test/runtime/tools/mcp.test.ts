@@ -133,6 +133,24 @@ describe('stdio servers', () => {
     expect((await w.invoke('echo', '{"text":"c"}')).error?.message).toContain('MCP sessions are closed');
   });
 
+  test('close() during a connect that gets no answer ends it at once (stdio and HTTP)', async () => {
+    let asked = 0;
+    const silent = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => (asked++, new Promise<Response>(() => undefined)) });
+    try {
+      const w = world();
+      w.put('fx', { transport: 'stdio', command: 'sleep', args: ['1000'] });
+      w.put('web', { transport: 'http', endpoint: `http://127.0.0.1:${silent.port}/mcp` });
+      const failure = (p: Promise<unknown>) => p.then(() => 'answered', (e: Error) => e.message);
+      const stdioCall = failure(w.pool.callTool('default', 'fx', 'echo', {}));
+      const httpCall = failure(w.pool.callTool('default', 'web', 'echo', {}));
+      await until(() => asked === 1, 'the HTTP initialize request');
+      await w.pool.close();
+      expect(await Promise.all([stdioCall, httpCall])).toEqual(['MCP sessions are closed: the process is stopping', 'MCP sessions are closed: the process is stopping']);
+    } finally {
+      silent.stop(true);
+    }
+  });
+
   test('a new spec generation replaces the session', async () => {
     const w = world();
     w.put('fx', stdio());

@@ -25,6 +25,8 @@ export interface ConnectDeps {
   log: Logger;
   fetch: typeof fetch;
   tokens: OAuth2TokenCache;
+  /** Aborted when the pool closes: a connect still in progress gives up. */
+  stop: AbortSignal;
 }
 
 export interface Connection {
@@ -130,7 +132,11 @@ export async function connect(id: ServerId, spec: Record<string, any>, deps: Con
   const client = new Client({ name: 'orrery', version: VERSION }, { capabilities: {} });
   client.onclose = onClose;
   client.onerror = (e) => deps.log.debug('mcp transport error', { server: id, error: e.message });
+  // Closing the transport fails the pending initialize at once (and kills a just-started process).
+  const onStop = () => void transport.close().catch(() => undefined);
+  deps.stop.addEventListener('abort', onStop, { once: true });
   try {
+    if (deps.stop.aborted) throw deps.stop.reason;
     await client.connect(transport, { timeout: CONNECT_TIMEOUT_MS });
   } catch (e) {
     await transport.close().catch(() => undefined);
@@ -143,6 +149,8 @@ export async function connect(id: ServerId, spec: Record<string, any>, deps: Con
       });
     }
     throw requestError(id, 'initialize', e).error;
+  } finally {
+    deps.stop.removeEventListener('abort', onStop);
   }
   const end = transport instanceof StreamableHTTPClientTransport ? endSession(transport) : async () => undefined;
   return {

@@ -62,6 +62,8 @@ interface Entry {
 
 type ToolsChanged = (namespace: string, name: string) => void;
 
+const closedError = () => new ToolError('execution_failed', 'MCP sessions are closed: the process is stopping', { retryable: false });
+
 const keyOf = (namespace: string, name: string) => `${namespace}/${name}`;
 
 function abortable<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
@@ -79,6 +81,7 @@ export class McpSessions {
   private readonly listeners = new Set<ToolsChanged>();
   private readonly connectDeps: (namespace: string) => ConnectDeps;
   private readonly sleep: Sleep;
+  private readonly stopping = new AbortController();
   private closed = false;
 
   constructor(private readonly deps: McpSessionsDeps) {
@@ -92,6 +95,7 @@ export class McpSessions {
       log: deps.log,
       fetch: fetchFn,
       tokens,
+      stop: this.stopping.signal,
     });
   }
 
@@ -145,6 +149,7 @@ export class McpSessions {
   /** Closes every session and stops every stdio server; later uses fail. */
   async close(): Promise<void> {
     this.closed = true;
+    this.stopping.abort(closedError());
     this.listeners.clear();
     const all = [...this.entries.values()];
     this.entries.clear();
@@ -171,7 +176,7 @@ export class McpSessions {
   }
 
   private session(namespace: string, name: string): Promise<Session> {
-    if (this.closed) return Promise.reject(new ToolError('execution_failed', 'MCP sessions are closed: the process is stopping'));
+    if (this.closed) return Promise.reject(closedError());
     const key = keyOf(namespace, name);
     const obj = this.deps.server(namespace, name);
     if (!obj) return Promise.reject(new ToolError('unsupported_tool', `McpServer ${key} not found`, { details: { mcp_server: key } }));
@@ -203,16 +208,17 @@ export class McpSessions {
         conn = await connect(key, spec, this.connectDeps(namespace), () => holder.session && this.drop(holder.session));
       } catch (e) {
         const err = requestError(key, 'initialize', e).error;
-        if (!err.retryable || attempt >= attempts || this.closed) throw err;
+        if (this.closed) throw closedError();
+        if (!err.retryable || attempt >= attempts) throw err;
         this.deps.log.warn('mcp connect failed, retrying', { server: key, attempt, of: attempts, error: err.message });
-        await this.sleep(backoff);
+        await this.sleep(backoff, this.stopping.signal);
       }
     }
     const session: Session = { key, generation, conn, idleMs: parseDuration(String(spec.idle_timeout ?? '0')) ?? 0, inflight: 0, retired: false };
     holder.session = session;
     if (this.closed) {
       await conn.close().catch(() => undefined);
-      throw new ToolError('execution_failed', 'MCP sessions are closed: the process is stopping');
+      throw closedError();
     }
     conn.client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
       for (const cb of this.listeners) cb(namespace, String(obj.metadata.name));
