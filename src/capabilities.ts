@@ -56,7 +56,11 @@ const CATALOG: [id: string, description: string, enabled: boolean][] = [
     'TaskWebhooks accept signed deliveries at POST /v1/webhook-deliveries/{endpoint_id} (public; profiles generic, github, hmac for Stripe- and Slack-style signatures, shared_token) and create exactly one run task per event id within the dedupe window, durable across restarts; per-endpoint rate limit, 1 MiB bodies',
     true,
   ],
-  ['core.runtime.memory', notRun('Memory', 'no memory backend; agents get no memory tools'), false],
+  [
+    'core.runtime.memory',
+    'Memory resources run: provider sqlite (the default; entries in the server\'s database shared with workers, FTS5 keyword search, hybrid ranking with an embedding_model), in-memory and http (the adapter protocol); pgvector is refused with phase Error. Entries at GET/PUT/DELETE /v1/memories/{name}/entries; a controller reports Ready or Error and deletes a deleted Memory\'s entries',
+    true,
+  ],
   [
     'core.runtime.mcp_servers',
     'McpServers over stdio (a local process; --mcp-command-allow) or streamable HTTP (bearer or API-key auth, egress rule with allowPrivate): the server discovers their tools as generated Tools <server>--<tool> (tool_filter.include, re-synced on tools/list_changed) and every worker calls them through one session per server per process, with reconnect and idle_timeout; container images (spec.image) are refused',

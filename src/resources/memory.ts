@@ -1,5 +1,5 @@
-// Memory: the backend agents' memory tools read and write (in-memory, pgvector, http, …). Backend
-// reachability is the controller's job; apply checks only what a manifest alone can get wrong.
+// Memory: the backend agents' memory tools read and write (sqlite, in-memory, http, pgvector, …).
+// Backend reachability is the controller's job; apply checks only what a manifest alone can get wrong.
 import { Type as t } from '@sinclair/typebox';
 import { defineKind, type Spec } from '../registry/kind';
 import { isObj, lower, trimFields } from '../registry/normalize';
@@ -12,7 +12,12 @@ const PHASES = ['Pending', 'Ready', 'Error'] as const;
 
 const spec = strict({
   type: t.Optional(t.String({ description: 'Informational category, e.g. vector or kv.' })),
-  provider: t.Optional(t.String({ description: 'in-memory (used when empty), pgvector, http, or a registered provider. Lower-cased.' })),
+  provider: t.Optional(
+    t.String({
+      description:
+        'sqlite (used when empty on this server: entries in its database, kept across restarts), in-memory (this process only), http (a service speaking the memory adapter protocol), or pgvector (accepted, but refused at run time: it needs PostgreSQL). Lower-cased.',
+    }),
+  ),
   embedding_model: t.Optional(Ref('ModelEndpoint that computes embeddings (required for pgvector).')),
   endpoint: t.Optional(t.String({ description: 'Postgres DSN (pgvector) or http(s) service URL (http).' })),
   endpoint_secret_ref: t.Optional(SecretRef('Secret holding the endpoint instead of spec.endpoint.')),
