@@ -142,7 +142,7 @@ describe('cluster endpoints', () => {
     expect((await call('GET', '/v1/namespaces')).json).toEqual({ namespaces: ['alpha', 'zeta'] });
   });
 
-  test('capabilities: what is built is on (roles included), what is not (MCP, isolation) is off', async () => {
+  test('capabilities: what is built is on (roles and MCP included), what is not (grpc, isolation) is off', async () => {
     const { call } = testApp();
     const r = await call('GET', '/v1/capabilities');
     const byId = Object.fromEntries(r.json.capabilities.map((c: any) => [c.id, c.enabled]));
@@ -150,7 +150,9 @@ describe('cluster endpoints', () => {
     expect(byId['core.runtime.message_driven']).toBe(true);
     expect(byId['runtime.tools.http']).toBe(true);
     expect(byId['runtime.tools.webhook_callback']).toBe(true);
-    expect(byId['runtime.tools.mcp']).toBe(false);
+    expect(byId['runtime.tools.mcp']).toBe(true);
+    expect(byId['core.runtime.mcp_servers']).toBe(true);
+    expect(byId['runtime.tools.grpc']).toBe(false);
     expect(byId['runtime.tools.isolation']).toBe(false);
     expect(byId['core.governance.agent_roles']).toBe(true);
     expect(typeof r.json.generated_at).toBe('string');
