@@ -13,6 +13,8 @@ CREATE UNIQUE INDEX `memory_entries_key` ON `memory_entries` (`namespace`,`memor
 -- external-content FTS5 table over memory_entries(key, value) kept in step by the triggers below,
 -- so an upsert or a delete changes the index in the same transaction as the row.
 CREATE VIRTUAL TABLE `memory_entries_fts` USING fts5(`key`, `value`, content='memory_entries', content_rowid='id', tokenize='unicode61 remove_diacritics 2');--> statement-breakpoint
+-- Document frequency per word, so searches can leave out near-universal words (see src/store/memory-entries.ts).
+CREATE VIRTUAL TABLE `memory_entries_fts_vocab` USING fts5vocab(`memory_entries_fts`, 'row');--> statement-breakpoint
 CREATE TRIGGER `memory_entries_fts_insert` AFTER INSERT ON `memory_entries` BEGIN
   INSERT INTO `memory_entries_fts`(rowid, `key`, `value`) VALUES (new.`id`, new.`key`, new.`value`);
 END;--> statement-breakpoint

@@ -18,18 +18,42 @@ export interface ScoredMemoryEntry {
   score: number;
 }
 
-/** At most this many query tokens reach FTS5; longer queries are cut (the rest adds little). */
+/** At most this many query words reach FTS5; longer queries are cut (the rest adds little). */
 const MAX_QUERY_TOKENS = 32;
+/**
+ * Ranking cost grows with the number of matching entries, so a search ranks at most this many
+ * candidates: the newest entries (by insertion) that match. Only queries made of words found in
+ * more entries than this are affected.
+ */
+export const SEARCH_CANDIDATES = 1000;
+/** A word in more entries than max(this, 10 × the rarest query word's count) is left out of a search. */
+const COMMON_WORD_ENTRIES = 1000;
+
+/** The distinct lower-cased words (runs of letters and digits) of a query, at most MAX_QUERY_TOKENS. */
+export function queryWords(text: string): string[] {
+  const tokens = text.match(/[\p{L}\p{N}]+/gu) ?? [];
+  return [...new Set(tokens.map((t) => t.toLowerCase()))].slice(0, MAX_QUERY_TOKENS);
+}
 
 /**
- * The user's text as an FTS5 query that can never be a syntax error: every run of letters and
- * digits becomes a double-quoted string (so AND, NEAR, `*`, `-`, `:` and quotes are plain text),
- * joined by OR so an entry matching more of the words ranks higher. Empty when nothing is left.
+ * Words as an FTS5 query that can never be a syntax error: each word is a double-quoted string (so
+ * AND, NEAR, `*`, `-`, `:` and quotes in the user's text are plain text), joined by OR so an entry
+ * matching more of the words ranks higher. Empty when there are no words.
  */
-export function ftsQuery(text: string): string {
-  const tokens = text.match(/[\p{L}\p{N}]+/gu) ?? [];
-  const unique = [...new Set(tokens.map((t) => t.toLowerCase()))].slice(0, MAX_QUERY_TOKENS);
-  return unique.map((t) => `"${t}"`).join(' OR ');
+export function ftsQuery(words: string[]): string {
+  return words.map((t) => `"${t}"`).join(' OR ');
+}
+
+/**
+ * Leaves out near-universal words (like "the") when the query has rarer ones: they match most
+ * entries, add almost nothing to the ranking, and would make every search rank the whole Memory.
+ * `entries` is each word's count of entries containing it (0 when unknown).
+ */
+export function selectiveWords(words: string[], entries: number[]): string[] {
+  const known = entries.filter((n) => n > 0);
+  if (known.length === 0) return words;
+  const limit = Math.max(COMMON_WORD_ENTRIES, 10 * Math.min(...known));
+  return words.filter((_, i) => entries[i] <= limit);
 }
 
 /**
@@ -68,10 +92,15 @@ export class MemoryEntryStore {
       // A range over the unique index: every string starting with ?3 sorts between ?3 and ?3 || 0xFF
       // (no UTF-8 byte is 0xFF), so no LIKE escaping is needed and the index bounds the scan.
       list: q(`SELECT key, value FROM memory_entries WHERE ${scope} AND key >= ?3 AND key < (?3 || x'ff') ORDER BY key LIMIT ?4`),
+      // The newest SEARCH_CANDIDATES matches of this Memory, then the best ?4 of them by bm25
+      // (computed for the candidates only).
       search: q(
-        `SELECT e.key AS key, e.value AS value, f.rank AS rank FROM memory_entries_fts f JOIN memory_entries e ON e.id = f.rowid
-         WHERE memory_entries_fts MATCH ?3 AND e.namespace = ?1 AND e.memory = ?2 ORDER BY f.rank LIMIT ?4`,
+        `SELECT key, value, rank FROM (
+           SELECT e.key AS key, e.value AS value, bm25(memory_entries_fts) AS rank FROM memory_entries_fts JOIN memory_entries e ON e.id = memory_entries_fts.rowid
+           WHERE memory_entries_fts MATCH ?3 AND e.namespace = ?1 AND e.memory = ?2 ORDER BY memory_entries_fts.rowid DESC LIMIT ${SEARCH_CANDIDATES}
+         ) ORDER BY rank, key LIMIT ?4`,
       ),
+      entriesWith: q('SELECT doc FROM memory_entries_fts_vocab WHERE term = ?1'),
       vectors: q(`SELECT key, value, embedding FROM memory_entries WHERE ${scope} AND embedding IS NOT NULL`),
       delete: q(`DELETE FROM memory_entries WHERE ${scope} AND key = ?3`),
       deleteAll: q(`DELETE FROM memory_entries WHERE ${scope}`),
@@ -99,8 +128,10 @@ export class MemoryEntryStore {
 
   /** Keyword matches, best first, at most `limit`; a query with no words finds nothing. */
   search(namespace: string, memory: string, query: string, limit: number): ScoredMemoryEntry[] {
-    const match = ftsQuery(query);
-    if (!match || limit <= 0) return [];
+    const words = queryWords(query);
+    if (words.length === 0 || limit <= 0) return [];
+    const counts = words.map((w) => (this.stmt.entriesWith.get(w) as { doc: number } | null)?.doc ?? 0);
+    const match = ftsQuery(selectiveWords(words, counts));
     const rows = this.stmt.search.all(namespace, memory, match, limit) as { key: string; value: string; rank: number }[];
     const scores = keywordScores(rows.map((r) => r.rank));
     return rows.map((r, i) => ({ key: r.key, value: r.value, score: scores[i] }));

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../../src/store/database';
-import { ftsQuery, MemoryEntryStore } from '../../src/store/memory-entries';
+import { ftsQuery, MemoryEntryStore, queryWords, SEARCH_CANDIDATES, selectiveWords } from '../../src/store/memory-entries';
 
 const NOW = '2026-01-01T00:00:00Z';
 const dirs: string[] = [];
@@ -63,7 +63,23 @@ describe('memory entries on SQLite', () => {
     expect(store.search('default', 'm', 'AND', 10).map((h) => h.key)).toEqual(['k']);
     expect(store.search('default', 'm', '', 10)).toEqual([]);
     expect(store.search('default', 'm', '*-"', 10)).toEqual([]);
-    expect(ftsQuery('Foo "bar" foo -baz*')).toBe('"foo" OR "bar" OR "baz"');
+    expect(ftsQuery(queryWords('Foo "bar" foo -baz*'))).toBe('"foo" OR "bar" OR "baz"');
+  });
+
+  test('near-universal words are left out when the query has rarer ones', () => {
+    expect(selectiveWords(['the', 'refund', 'policy'], [5000, 3, 40])).toEqual(['refund', 'policy']);
+    expect(selectiveWords(['the', 'a'], [5000, 4000])).toEqual(['the', 'a']);
+    expect(selectiveWords(['the', 'été'], [5000, 0])).toEqual(['the', 'été']);
+    const { store, handle } = fresh();
+    const put = handle.sqlite.transaction(() => {
+      for (let i = 0; i < 1500; i++) store.put('default', 'm', `k${String(i).padStart(4, '0')}`, i === 7 ? 'the rare refund' : `the entry ${i}`, undefined, NOW);
+    });
+    put();
+    expect(store.search('default', 'm', 'the refund', 5).map((h) => h.key)).toEqual(['k0007']);
+    // Alone, a common word still finds entries: the best of the newest SEARCH_CANDIDATES matches.
+    const common = store.search('default', 'm', 'the', 3);
+    expect(common).toHaveLength(3);
+    for (const h of common) expect(Number(h.key.slice(1))).toBeGreaterThanOrEqual(1500 - SEARCH_CANDIDATES);
   });
 
   test('every score is in 0–1', () => {
