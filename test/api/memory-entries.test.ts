@@ -66,6 +66,8 @@ describe('memory entries API', () => {
     const del = await ctx.call('DELETE', '/v1/memories/docs/entries/handbook%2Fchunk-0001');
     expect(del.status).toBe(200);
     expect(del.json).toEqual({ key: 'handbook/chunk-0001', deleted: true });
+    // An unencoded slash is another path: no route.
+    expect((await put(ctx, '/v1/memories/docs/entries/handbook/chunk-0001', { value: 'x' })).status).toBe(404);
     const again = await ctx.call('DELETE', '/v1/memories/docs/entries/handbook%2Fchunk-0001');
     expect(again.status).toBe(404);
     expect(again.json.message).toBe('memory default/docs has no entry "handbook/chunk-0001"');
