@@ -118,6 +118,24 @@ describe('memory entries on SQLite', () => {
     expect(store.count('default', 'keep')).toBe(1);
   });
 
+  test('two connections to one file (server and worker) see each other\'s writes and index', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orrery-memory-'));
+    dirs.push(dir);
+    const path = join(dir, 'orrery.db');
+    const a = openDatabase(path);
+    const b = openDatabase(path);
+    const server = new MemoryEntryStore(a);
+    const worker = new MemoryEntryStore(b);
+    worker.put('default', 'm', 'from-worker', 'written by the worker', undefined, NOW);
+    server.put('default', 'm', 'from-server', 'written by the server', undefined, NOW);
+    expect(server.search('default', 'm', 'worker', 10).map((h) => h.key)).toEqual(['from-worker']);
+    expect(worker.list('default', 'm', 'from-', 10).map((e) => e.key)).toEqual(['from-server', 'from-worker']);
+    expect(server.delete('default', 'm', 'from-worker')).toBe(true);
+    expect(worker.search('default', 'm', 'worker', 10)).toEqual([]);
+    b.close();
+    a.close();
+  });
+
   test('entries survive closing and reopening the database file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'orrery-memory-'));
     dirs.push(dir);
