@@ -34,7 +34,7 @@ interface World {
   servers: Map<string, StoredObject>;
   put(name: string, spec: Record<string, unknown>, generation?: number): void;
   lines: string[];
-  invoke(tool: string, input: unknown, extra?: Record<string, unknown>): ReturnType<ReturnType<typeof createToolRuntime>['invoke']>;
+  invoke(tool: string, input: unknown, extra?: Record<string, unknown>, signal?: AbortSignal): ReturnType<ReturnType<typeof createToolRuntime>['invoke']>;
 }
 
 const pools: McpSessions[] = [];
@@ -59,9 +59,9 @@ function world(deps: Partial<McpSessionsDeps> = {}, secrets: Record<string, Reco
   rt.register('mcp', mcpTransport(pool));
   const put = (name: string, spec: Record<string, unknown>, generation = 1) =>
     void servers.set(`default/${name}`, { metadata: { name, namespace: 'default', generation }, spec } as unknown as StoredObject);
-  const invoke = (tool: string, input: unknown, extra: Record<string, unknown> = {}) => {
+  const invoke = (tool: string, input: unknown, extra: Record<string, unknown> = {}, signal?: AbortSignal) => {
     const ref: ToolRef = { name: `fx--${tool}`, namespace: 'default', spec: { type: 'mcp', mcp_server_ref: 'fx', mcp_tool_name: tool, ...extra } };
-    return rt.invoke(ref, { requestId: 'r1', input: input as string }, { secrets: secretsFrom(secrets) });
+    return rt.invoke(ref, { requestId: 'r1', input: input as string }, { secrets: secretsFrom(secrets), signal });
   };
   return { pool, servers, put, lines, invoke };
 }
@@ -102,13 +102,21 @@ describe('stdio servers', () => {
     expect(noName.error).toMatchObject({ code: 'runtime_policy_invalid', message: 'spec.mcp_tool_name is required for mcp tools' });
   });
 
-  test('a timeout aborts the request and the session stays usable', async () => {
+  test('a timeout or a cancel aborts the request and tells the server; the session stays usable', async () => {
     const w = world();
     w.put('fx', stdio());
     const r = await w.invoke('slow', '{"ms":60000}', { runtime: { timeout: '300ms' } });
     expect(r.error).toMatchObject({ code: 'timeout', retryable: true });
+    // The server was told (notifications/cancelled) and stopped the call.
+    await until(() => w.lines.some((l) => l.includes('slow call cancelled by the client')), 'the cancellation to reach the server');
     expect((await w.invoke('echo', '{"text":"after"}')).text).toBe('after');
-  });
+    // Cancelling the task's call aborts it too: a non-retryable canceled, and the server is told.
+    const ctl = new AbortController();
+    const call = w.invoke('slow', '{"ms":60000}', {}, ctl.signal);
+    await until(() => w.lines.filter((l) => l.includes('slow call started')).length === 2, 'the server to start the second slow call');
+    ctl.abort();
+    expect((await call).error).toMatchObject({ code: 'canceled', retryable: false });
+    await until(() => w.lines.filter((l) => l.includes('slow call cancelled by the client')).length === 2, 'the second cancellation to reach the server');  });
 
   test('a killed server is reconnected on the next call; idle_timeout closes the session; close() leaves no process', async () => {
     const w = world();
