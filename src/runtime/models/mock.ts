@@ -30,14 +30,24 @@ function pickTool(request: ModelRequest, signal: string): ToolDefinition | undef
   return request.messages.some((m) => m.role === 'tool') ? undefined : remaining[0];
 }
 
-/** Arguments: every required string property (or `input`) gets the last user message. */
+/** A short, stable key for a text (FNV-1a 32): `mock-<8 hex digits>`. */
+function mockKey(text: string): string {
+  let h = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(text)) h = Math.imul(h ^ byte, 0x01000193) >>> 0;
+  return `mock-${h.toString(16).padStart(8, '0')}`;
+}
+
+/**
+ * Arguments: every required string property (or `input`) gets the last user message, except a
+ * property named `key` (memory.write, memory.read), which gets a short key derived from it.
+ */
 function mockArguments(tool: ToolDefinition, text: string): Record<string, unknown> {
   const props = (tool.parameters.properties ?? {}) as Record<string, { type?: unknown }>;
   const required = Array.isArray(tool.parameters.required) ? (tool.parameters.required as string[]) : [];
   const args: Record<string, unknown> = {};
   for (const key of required) {
     const type = props[key]?.type;
-    if (type === undefined || type === 'string') args[key] = text;
+    if (type === undefined || type === 'string') args[key] = key === 'key' ? mockKey(text) : text;
   }
   return Object.keys(args).length ? args : { input: text };
 }

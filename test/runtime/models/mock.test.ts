@@ -54,6 +54,15 @@ test('tools offered, no tool result yet: calls the first tool with the user text
   expect(second.content).toBe('[mock:mock-1] re: "Make it short" | tool summarise: "short."');
 });
 
+test('a required `key` gets a short stable key derived from the message, other strings the message itself', async () => {
+  const text = 'Keep this:\nline two';
+  const a = await offline.complete(endpoint, { messages: [{ role: 'user', content: text }], tools: [tool('memory.write', ['key', 'value'])] });
+  const b = await offline.complete(endpoint, { messages: [{ role: 'user', content: 'something else' }], tools: [tool('memory.write', ['key', 'value'])] });
+  expect(a.toolCalls[0].arguments).toEqual({ key: expect.stringMatching(/^mock-[0-9a-f]{8}$/), value: text });
+  expect((await offline.complete(endpoint, { messages: [{ role: 'user', content: text }], tools: [tool('memory.write', ['key', 'value'])] })).toolCalls[0].arguments).toEqual(a.toolCalls[0].arguments);
+  expect(b.toolCalls[0].arguments.key).not.toBe(a.toolCalls[0].arguments.key);
+});
+
 test('keyword rule: search/web/db… in the prompt picks the matching tool, each tool at most once', async () => {
   const tools = [tool('calculator'), tool('web_search'), tool('db_lookup')];
   const history: ChatMessage[] = [
