@@ -2,13 +2,15 @@
 // start it there on a free port, apply an example manifest and a blueprint, wait for its task to
 // succeed on the mock provider, take the review blueprint through request-changes and approve,
 // decide the example approvals, send one GitHub-signed webhook delivery three times (one task),
-// and stop it. Usage: bun scripts/binary-smoke.ts [dist/orrery]
+// run the edge-tools blueprint (MCP server, host cli tool, wasm module, memory), and stop it: no
+// MCP server process may outlive it. Usage: bun scripts/binary-smoke.ts [dist/orrery]
 import { createHmac } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import YAML from 'yaml';
 import { kinds } from '../src/resources';
+import { EDGE_TOOLS_DIR, EDGE_TOOLS_FILES, edgeToolsFlow } from './edge-tools-flow';
 
 const root = resolve(import.meta.dir, '..');
 const binary = resolve(process.argv[2] ?? join(root, 'dist/orrery'));
@@ -130,6 +132,19 @@ async function webhookFlow(url: string): Promise<void> {
   await waitForTask(url, answers[0].task);
 }
 
+/** Pids of processes working in `cwd` whose command line mentions `needle` (Linux /proc). */
+function processesIn(cwd: string, needle: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(needle) && realpathSync(`/proc/${entry}/cwd`) === realpathSync(cwd)) pids.push(Number(entry));
+    } catch {
+      // the process ended meanwhile, or is not ours to read
+    }
+  }
+  return pids;
+}
+
 async function waitForTask(url: string, name: string): Promise<void> {
   let phase = '';
   for (const deadline = Date.now() + TIMEOUT_MS; Date.now() < deadline; await Bun.sleep(100)) {
@@ -147,10 +162,14 @@ let proc: Bun.Subprocess<'ignore', 'pipe', 'pipe'> | undefined;
 try {
   const bin = join(dir, 'orrery');
   copyFileSync(binary, bin);
-  say(`started ${bin} alone in ${dir}`);
+  // The edge-tools manifests name their MCP script and wasm module relative to the server's directory.
+  const edge = join(dir, 'examples/blueprints/edge-tools');
+  mkdirSync(edge, { recursive: true });
+  for (const f of EDGE_TOOLS_FILES) copyFileSync(join(EDGE_TOOLS_DIR, f), join(edge, f));
+  say(`started ${bin} alone in ${dir} (with ${EDGE_TOOLS_FILES.join(', ')})`);
   // Only the machine's basics: nothing of this repository's environment leaks into the server.
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir };
-  proc = Bun.spawn([bin, 'serve', '--addr', '127.0.0.1:0'], { cwd: dir, env, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
+  proc = Bun.spawn([bin, 'serve', '--addr', '127.0.0.1:0', '--tool-cli-allow', 'uname'], { cwd: dir, env, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
   const url = await waitForListening(proc, log);
   say(`listening at ${url}`);
   await apply(url, MANIFEST);
@@ -162,9 +181,16 @@ try {
   await reviewFlow(url);
   await decideExamples(url);
   await webhookFlow(url);
+  await edgeToolsFlow(url, say);
+  const running = processesIn(dir, 'word-tools.mjs');
+  if (!running.length) fail('no MCP server process of the edge-tools blueprint is running');
+  say(`MCP server process ${running.join(', ')} running`);
   proc.kill('SIGTERM');
   const code = await proc.exited;
   if (code !== 0) fail(`the server exited ${code} on SIGTERM`);
+  const orphans = processesIn(dir, 'word-tools.mjs');
+  if (orphans.length) fail(`MCP server process(es) ${orphans.join(', ')} outlived the server`);
+  say('no MCP server process outlived the server');
   const left = readdirSync(dir).sort();
   say(`stopped cleanly; the directory now holds ${left.join(', ')}`);
   say('passed');
