@@ -24,7 +24,8 @@ function adapter(opts: { withDelete: boolean; failWith?: number }) {
       const body: any = req.method === 'POST' ? await req.json() : undefined;
       seen.push({ path, auth: req.headers.get('authorization'), body });
       if (req.headers.get('authorization') !== `Bearer ${TOKEN}`) return Response.json({ error: 'bad token' }, { status: 401 });
-      if (opts.failWith) return Response.json({ error: 'backend is having a bad day' }, { status: opts.failWith });
+      // Echoes the credential, as careless services do: it must never reach an error message.
+      if (opts.failWith) return Response.json({ error: `backend is having a bad day (token ${TOKEN})` }, { status: opts.failWith });
       switch (path) {
         case '/ping':
           return Response.json({ status: 'ok' });
@@ -85,7 +86,8 @@ describe('http memory backend', () => {
     expect(err).toBeInstanceOf(MemoryError);
     expect(err.status).toBe(503);
     expect(err.retryable).toBe(true);
-    expect(err.message).toBe(`http memory ${failing.url.origin}: put failed status=503: backend is having a bad day`);
+    expect(err.message).toBe(`http memory ${failing.url.origin}: put failed status=503: backend is having a bad day (token [REDACTED])`);
+    expect(err.message).not.toContain(TOKEN);
     const denied = await backend(good.url.origin, 'wrong').ping().catch((e) => e);
     expect(denied.status).toBe(401);
     expect(denied.retryable).toBe(false);
