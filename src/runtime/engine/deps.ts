@@ -25,7 +25,7 @@ export interface EngineDeps {
   logs: LogSink;
   gateway: ModelGateway;
   tools: ToolRuntime;
-  /** Backends of Memory resources, per process; absent: agents get no memory tools. */
+  /** Backends of Memory resources, per process; absent: an agent granted memory tools cannot run. */
   memory?: MemoryBackends;
   clock: Clock;
   log: Logger;

@@ -7,6 +7,7 @@ import { AuthStore } from '../../../src/auth/store';
 import { ApprovalController } from '../../../src/controllers/approvals';
 import { TASK_APPROVALS } from '../../../src/runtime/engine/reviews';
 import { startEngine, type RunningEngine } from '../../../src/runtime/engine';
+import { processMemoryBackends } from '../../../src/cli/memory-backends';
 import { storeChecks } from '../../../src/store/health';
 import type { EngineConfig } from '../../../src/runtime/engine/settings';
 import { createLogger, silentLogger } from '../../../src/log';
@@ -113,7 +114,10 @@ export const TERMINAL = new Set(['Succeeded', 'Failed', 'DeadLetter']);
 export function startHarness(config: Partial<EngineConfig> = {}, env: Record<string, string> = {}): Harness {
   const r = testRegistry(systemClock, { pollMs: 50 });
   const logs = new ObjectLogs(r.handle, systemClock);
+  // Memory backends as the server has them (sqlite default on the same database).
+  const memory = processMemoryBackends({ handle: r.handle, registry: r.registry, clock: systemClock, log: createLogger('error'), env });
   const engine = startEngine({
+    memory,
     core: r.core,
     clock: systemClock,
     log: createLogger('error'),
@@ -155,6 +159,7 @@ export function startHarness(config: Partial<EngineConfig> = {}, env: Record<str
       approvals.stop();
       reviews.stop();
       await engine.stop();
+      memory.close();
       r.close();
     },
   };
