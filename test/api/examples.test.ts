@@ -42,5 +42,5 @@ test('every blueprint document applies unchanged as YAML', async () => {
   const docs = manifestsUnder(join(ROOT, 'blueprints'));
   // Each blueprint brings its own copy of the mock-default endpoint: the later copies update it.
   expect(await postAll(call, docs, [201, 200])).toEqual([]);
-  expect([...new Set(docs.map((d) => d.at.split('/')[0]))]).toEqual(['fan-out', 'hierarchical', 'pipeline', 'review', 'swarm-loop']);
+  expect([...new Set(docs.map((d) => d.at.split('/')[0]))]).toEqual(['edge-tools', 'fan-out', 'hierarchical', 'pipeline', 'review', 'swarm-loop']);
 });
