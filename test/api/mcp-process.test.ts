@@ -7,19 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FIXTURE_SCRIPT } from '../fixtures/mcp/server';
 import { NO_WORKER, startServer } from '../support/server-process';
+import { alive } from '../support/processes';
 
 const work = mkdtempSync(join(tmpdir(), 'orrery-mcp-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  const stat = Bun.spawnSync(['ps', '-o', 'stat=', '-p', String(pid)]).stdout.toString().trim();
-  return stat !== '' && !stat.startsWith('Z');
-};
 
 test('stdio McpServer: Ready with generated Tools; SIGTERM leaves no MCP process behind', async () => {
   const srv = await startServer(work, NO_WORKER);

@@ -1,5 +1,6 @@
 // Transport for `type: cli` with isolation_mode none: runs an allow-listed executable on the host,
 // never through a shell, in its own process group, with an environment built only from the spec.
+import { readUpTo } from '../../util/streams';
 import { stat } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import type { Subprocess } from 'bun';
@@ -125,21 +126,9 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
 
 /** Reads one stream whole, or calls `over` once it passes the cap (and keeps draining nothing more). */
 async function readCapped(stream: ReadableStream<Uint8Array>, cap: number, over: () => void): Promise<string> {
-  const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > cap) {
-      over();
-      await reader.cancel().catch(() => {});
-      break;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  const read = await readUpTo(stream, cap);
+  if (read.over) over();
+  return Buffer.from(read.bytes).toString('utf8');
 }
 
 function resultOf(mode: string | undefined, stdout: string, stderr: string): string {

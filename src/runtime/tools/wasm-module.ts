@@ -1,5 +1,6 @@
 // Loads the module of a wasm tool (a file path or an http(s) URL fetched through the egress
 // guard), caps its memory and compiles it; compiled modules are kept in a small LRU cache.
+import { readUpTo } from '../../util/streams';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ToolError } from './contract';
@@ -40,19 +41,9 @@ export function sourceOf(module: string): Source {
 }
 
 async function readCapped(body: ReadableStream<Uint8Array>, limit: number, what: string): Promise<Uint8Array> {
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return Buffer.concat(chunks);
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => {});
-      throw new ToolError('runtime_policy_invalid', `spec.wasm.module: ${what} is larger than ${limit} bytes`);
-    }
-    chunks.push(value);
-  }
+  const { bytes, over } = await readUpTo(body, limit);
+  if (over) throw new ToolError('runtime_policy_invalid', `spec.wasm.module: ${what} is larger than ${limit} bytes`);
+  return bytes;
 }
 
 async function download(ctx: AttemptContext, url: URL, limit: number): Promise<Uint8Array> {

@@ -1,5 +1,6 @@
 // HTTP plumbing shared by the HTTP-based transports: egress-checked requests without redirects,
 // a 4 MiB reply cap, and the mapping of HTTP statuses to canonical tool errors.
+import { readUpTo } from '../../util/streams';
 import { CONTRACT_VERSION, ToolError, errorFromBody, isResponseEnvelope } from './contract';
 import type { AttemptContext, ToolRef } from './types';
 
@@ -37,20 +38,9 @@ export interface Reply {
 
 async function readCapped(res: Response): Promise<string> {
   if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_RESPONSE_BYTES) {
-      await reader.cancel().catch(() => {});
-      throw new ToolError('execution_failed', `tool reply is larger than ${MAX_RESPONSE_BYTES} bytes`, { retryable: false, status: res.status });
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  const { bytes, over } = await readUpTo(res.body, MAX_RESPONSE_BYTES);
+  if (over) throw new ToolError('execution_failed', `tool reply is larger than ${MAX_RESPONSE_BYTES} bytes`, { retryable: false, status: res.status });
+  return Buffer.from(bytes).toString('utf8');
 }
 
 /**

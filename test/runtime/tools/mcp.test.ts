@@ -9,17 +9,7 @@ import { createToolRuntime } from '../../../src/runtime/tools/runtime';
 import type { ToolRef } from '../../../src/runtime/tools/types';
 import { FIXTURE_SCRIPT, startHttpFixture, type HttpFixture } from '../../fixtures/mcp/server';
 import { fixedClock, secretsFrom } from './helpers';
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // A zombie (exited, not yet reaped by its new parent) counts as gone.
-  const stat = Bun.spawnSync(['ps', '-o', 'stat=', '-p', String(pid)]).stdout.toString().trim();
-  return stat !== '' && !stat.startsWith('Z');
-};
+import { alive } from '../../support/processes';
 
 async function until(check: () => boolean, what: string, ms = 10_000) {
   const deadline = Date.now() + ms;
