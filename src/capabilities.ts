@@ -45,7 +45,7 @@ const CATALOG: [id: string, description: string, enabled: boolean][] = [
     const on = (SUPPORTED_TOOL_TYPES as readonly string[]).includes(type);
     return [`runtime.tools.${type.replace(/-/g, '_')}`, on ? `Tool type ${type}` : notRun(`Tool type ${type}`, 'calls answer tool_unsupported'), on];
   }),
-  ['runtime.tools.isolation', 'Tool isolation sandboxed, container, kubernetes (calls answer isolation_unavailable)', false],
+  ['runtime.tools.isolation', 'Tool isolation sandboxed, container, kubernetes: no sandbox backend, calls answer isolation_unavailable (wasm tools run in their own WebAssembly sandbox)', false],
   [
     'core.runtime.task_schedules',
     'TaskSchedules create run tasks at each cron slot in their IANA time zone (DST-safe), with suspend, starting deadlines, forbid/allow/replace concurrency, history limits, a leader lease so one process fires, and POST /v1/task-schedules/{name}/trigger',
