@@ -8,6 +8,21 @@ import { startServer } from '../server';
 import { VERSION } from '../version';
 import { sealCommand } from './seal';
 import { workerCommand } from './worker';
+import { ctlVerbs, processIo, runCtl } from './ctl/program';
+
+/** Words of `text` in lines of at most `width` characters, each indented by `indent` spaces. */
+function wrap(text: string, indent: number, width: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && indent + line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines.map((l) => ' '.repeat(indent) + l).join('\n');
+}
 
 export function helpText(): string {
   const flags = flagHelp(SERVE_FLAGS);
@@ -19,6 +34,8 @@ Usage:
   orrery seal [flags]      seal a Secret into a SealedSecret manifest (orrery seal --help)
   orrery version           print the version
   orrery --help            show this help
+  orrery <verb> [args]     a client verb against a running server (orrery <verb> --help):
+${wrap([...ctlVerbs()].sort().join(', '), 27, 96)}
 
 Serve flags:
 ${flags}
@@ -50,6 +67,7 @@ export async function run(argv: string[], env: Record<string, string | undefined
     process.stdout.write(`orrery ${VERSION}\n`);
     return 0;
   }
+  if (cmd !== undefined && ctlVerbs().has(cmd)) return runCtl(argv, env, processIo());
   if (cmd === undefined || cmd === 'serve' || cmd.startsWith('--')) {
     return serve(cmd === 'serve' ? rest : argv, env);
   }
