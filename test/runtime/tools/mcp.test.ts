@@ -165,7 +165,8 @@ describe('stdio servers', () => {
     const w = world({}, { 'mcp-creds': { value: 's3cret-token', other: 'o-value' } });
     w.put('fx', stdio({ env: [{ name: 'PLAIN', value: 'v1' }, { name: 'FROM_SECRET', secretRef: 'mcp-creds' }, { name: 'FROM_KEY', secretRef: 'mcp-creds:other' }] }));
     const r = await w.invoke('env', JSON.stringify({ names: ['PLAIN', 'FROM_SECRET', 'FROM_KEY', 'ORRERY_MCP_TEST_LEAK', 'HOME', 'PATH'] }));
-    expect(JSON.parse(r.text)).toEqual({ PLAIN: 'v1', FROM_SECRET: 's3cret-token', FROM_KEY: 'o-value', ORRERY_MCP_TEST_LEAK: null, HOME: null, PATH: process.env.PATH ?? null });
+    // The Secret values reach the child exactly (only an exact match is replaced) and never the result.
+    expect(JSON.parse(r.text)).toEqual({ PLAIN: 'v1', FROM_SECRET: '***', FROM_KEY: '***', ORRERY_MCP_TEST_LEAK: null, HOME: null, PATH: process.env.PATH ?? null });
     delete process.env.ORRERY_MCP_TEST_LEAK;
     const logged = await w.invoke('stderr', '{"text":"diagnostic line 42"}');
     expect(logged.text).toBe('logged');
@@ -173,6 +174,13 @@ describe('stdio servers', () => {
     const line = w.lines.find((l) => l.includes('diagnostic line 42'))!;
     expect(line).toContain('mcp server stderr');
     expect(line).toContain('server="default/fx"');
+    await w.invoke('stderr', '{"text":"token is s3cret-token"}');
+    await until(() => w.lines.some((l) => l.includes('token is ')), 'the second stderr line in the log');
+    expect(w.lines.find((l) => l.includes('token is '))).toContain('token is ***');
+    // An error text the server sends back is scrubbed too (here it quotes the tool name it was asked for).
+    const failed = await w.invoke('s3cret-token', '{}');
+    expect(failed.error?.message).toBe('MCP tool *** on default/fx reported an error: unknown tool ***');
+    expect(w.lines.join('\n')).not.toContain('s3cret-token');
   });
 
   test('mcp_server_ref is read in the Tool\'s namespace, or as namespace/name', async () => {

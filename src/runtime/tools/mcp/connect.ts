@@ -11,7 +11,7 @@ import { ToolError } from '../contract';
 import { checkEgress, type Lookup } from '../ssrf';
 import type { SecretLookup } from '../types';
 import { ProcessTransport } from './process';
-import { requestError } from './results';
+import { hiddenError, hideSecrets, requestError } from './results';
 
 /** The connect handshake (initialize) gets this long before the attempt counts as failed. */
 export const CONNECT_TIMEOUT_MS = 30_000;
@@ -33,6 +33,8 @@ export interface Connection {
   client: Client;
   /** The stdio server's process id (its process group id too). */
   pid?: number;
+  /** Credential values of this server (env Secrets, auth): scrubbed from results, errors and logs. */
+  secrets: ReadonlySet<string>;
   close(): Promise<void>;
 }
 
@@ -44,7 +46,7 @@ export function commandAllowed(command: string, allow: string[]): boolean {
   return !allow.length || allow.includes(command);
 }
 
-async function childEnv(id: ServerId, spec: Record<string, any>, secrets: SecretLookup): Promise<Record<string, string>> {
+async function childEnv(id: ServerId, spec: Record<string, any>, secrets: SecretLookup, seen: Set<string>): Promise<Record<string, string>> {
   const env: Record<string, string> = {};
   if (process.env.PATH) env.PATH = process.env.PATH;
   for (const [i, e] of (spec.env ?? []).entries()) {
@@ -58,22 +60,23 @@ async function childEnv(id: ServerId, spec: Record<string, any>, secrets: Secret
         throw new ToolError('secret_resolution_failed', `McpServer ${id}: spec.env[${i}] (${e.name}): secret ${ref} ${what}`);
       }
       env[e.name] = value;
+      seen.add(value);
     } else env[e.name] = String(e.value ?? '');
   }
   return env;
 }
 
-function stdioTransport(id: ServerId, spec: Record<string, any>, env: Record<string, string>, deps: ConnectDeps): ProcessTransport {
+function stdioTransport(id: ServerId, spec: Record<string, any>, env: Record<string, string>, deps: ConnectDeps, seen: Set<string>): ProcessTransport {
   const command = String(spec.command ?? '');
   return new ProcessTransport({
     command,
     args: (spec.args ?? []).map(String),
     env,
-    onStderr: (line) => deps.log.info('mcp server stderr', { server: id, line }),
+    onStderr: (line) => deps.log.info('mcp server stderr', { server: id, line: hideSecrets(line, seen) }),
   });
 }
 
-async function httpTransport(id: ServerId, spec: Record<string, any>, deps: ConnectDeps): Promise<StreamableHTTPClientTransport> {
+async function httpTransport(id: ServerId, spec: Record<string, any>, deps: ConnectDeps, seen: Set<string>): Promise<StreamableHTTPClientTransport> {
   let url: URL;
   try {
     url = new URL(String(spec.endpoint ?? ''));
@@ -82,6 +85,7 @@ async function httpTransport(id: ServerId, spec: Record<string, any>, deps: Conn
   }
   const auth = spec.auth ? { ...spec.auth, ...(spec.auth.profile === 'api_key_header' ? { headerName: spec.auth.headerName || 'X-API-Key' } : {}) } : undefined;
   const binding = await bindAuth(auth, deps.secrets, deps.tokens);
+  for (const v of binding.secrets) seen.add(v);
   const egress = { ...deps.egress, allowPrivate: spec.allowPrivate === true };
   // Every request (the POSTs, the GET stream, the session DELETE) passes the egress rule first.
   const guarded = async (input: string | URL, init?: RequestInit): Promise<Response> => {
@@ -111,7 +115,8 @@ function endSession(transport: StreamableHTTPClientTransport): () => Promise<voi
 export async function connect(id: ServerId, spec: Record<string, any>, deps: ConnectDeps, onClose: () => void): Promise<Connection> {
   let transport: SdkTransport;
   let pid: () => number | undefined = () => undefined;
-  if (spec.transport === 'http') transport = await httpTransport(id, spec, deps);
+  const seen = new Set<string>();
+  if (spec.transport === 'http') transport = await httpTransport(id, spec, deps, seen);
   else {
     if (spec.image) {
       throw new ToolError('isolation_unavailable', `McpServer ${id}: spec.image needs a container runtime, which this server does not have; run the server as a local command (spec.command) instead`, {
@@ -125,7 +130,7 @@ export async function connect(id: ServerId, spec: Record<string, any>, deps: Con
         details: { mcp_server: id, command },
       });
     }
-    const p = stdioTransport(id, spec, await childEnv(id, spec, deps.secrets), deps);
+    const p = stdioTransport(id, spec, await childEnv(id, spec, deps.secrets, seen), deps, seen);
     pid = () => p.pid;
     transport = p;
   }
@@ -148,7 +153,7 @@ export async function connect(id: ServerId, spec: Record<string, any>, deps: Con
         details: { mcp_server: id, command: spec.command },
       });
     }
-    throw requestError(id, 'initialize', e).error;
+    throw hiddenError(requestError(id, 'initialize', e).error, seen);
   } finally {
     deps.stop.removeEventListener('abort', onStop);
   }
@@ -156,6 +161,7 @@ export async function connect(id: ServerId, spec: Record<string, any>, deps: Con
   return {
     client,
     pid: pid(),
+    secrets: seen,
     close: async () => {
       await end();
       await client.close();

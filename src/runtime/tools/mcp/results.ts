@@ -70,3 +70,17 @@ export function requestError(server: string, method: string, e: unknown): Mapped
   const message = e instanceof Error ? e.message : String(e);
   return { error: new ToolError('execution_failed', `MCP server ${server}: ${method} failed on the transport: ${message}`, { details }), transport: true };
 }
+
+/** The text with every credential value (env Secrets, auth Secret values) replaced by ***. */
+export function hideSecrets(text: string, values: ReadonlySet<string>): string {
+  let out = text;
+  for (const v of values) if (v) out = out.split(v).join('***');
+  return out;
+}
+
+/** The same error with its message scrubbed of credential values. */
+export function hiddenError(err: ToolError, values: ReadonlySet<string>): ToolError {
+  const message = hideSecrets(err.message, values);
+  if (message === err.message) return err;
+  return new ToolError(err.code, message, { reason: err.reason, retryable: err.retryable, status: err.status, details: err.details, toolStatus: err.toolStatus });
+}

@@ -12,7 +12,7 @@ import { realSleep, type Sleep } from '../retry';
 import { checkEgress, type Lookup } from '../ssrf';
 import type { SecretLookup } from '../types';
 import { connect, type Connection, type ConnectDeps } from './connect';
-import { requestError, resultText, toolReportedError } from './results';
+import { hiddenError, hideSecrets, requestError, resultText, toolReportedError } from './results';
 
 /** tools/list pages read at most (Orloj's bound), so a server cannot loop us forever. */
 export const MAX_LIST_PAGES = 100;
@@ -130,11 +130,11 @@ export class McpSessions {
   /** tools/call: the result text; isError and transport failures are retryable execution_failed. */
   async callTool(namespace: string, name: string, tool: string, args: Record<string, unknown>, signal?: AbortSignal, timeoutMs?: number): Promise<string> {
     const id = keyOf(namespace, name);
-    const result = await this.use(namespace, name, 'tools/call', signal, async (s) => {
-      return (await s.conn.client.callTool({ name: tool, arguments: args }, CallToolResultSchema, { signal, ...(timeoutMs ? { timeout: timeoutMs } : {}) })) as CallToolResult;
+    return this.use(namespace, name, 'tools/call', signal, async (s) => {
+      const result = (await s.conn.client.callTool({ name: tool, arguments: args }, CallToolResultSchema, { signal, ...(timeoutMs ? { timeout: timeoutMs } : {}) })) as CallToolResult;
+      if (result.isError) throw toolReportedError(id, tool, result);
+      return hideSecrets(resultText(result), s.conn.secrets);
     });
-    if (result.isError) throw toolReportedError(id, tool, result);
-    return resultText(result);
   }
 
   /** Closes the server's session (the server was deleted). */
@@ -166,7 +166,7 @@ export class McpSessions {
       if (signal?.aborted) throw signal.reason;
       const mapped = requestError(keyOf(namespace, name), method, e);
       if (mapped.transport) this.drop(s);
-      throw mapped.error;
+      throw hiddenError(mapped.error, s.conn.secrets);
     } finally {
       s.inflight--;
       if (s.retired) {
