@@ -84,7 +84,11 @@ async function readValue(request: Request): Promise<string> {
 /** A backend's MemoryError as the Status the caller gets; anything else passes through. */
 function asApiError(e: unknown, name: string): unknown {
   if (!(e instanceof MemoryError)) return e;
-  if (e.field) return new Conflict(e.message, { kind: 'Memory', name, causes: [{ field: e.field, message: e.message }] });
+  if (e.field) {
+    const prefix = `${e.field}: `;
+    const message = e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message;
+    return new Conflict(e.message, { kind: 'Memory', name, causes: [{ field: e.field, message }] });
+  }
   return e.retryable ? new ServiceUnavailable(e.message) : new BadGateway(e.message);
 }
 

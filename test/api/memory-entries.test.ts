@@ -141,6 +141,8 @@ describe('memory entries API', () => {
     const pg = await ctx.call('GET', '/v1/memories/pg/entries');
     expect(pg.status).toBe(409);
     expect(pg.json.details.causes[0].field).toBe('spec.provider');
+    // The cause names its field once: in field, not again at the start of its message.
+    expect(pg.json.details.causes[0].message).toStartWith('Memory default/pg uses pgvector');
     expect(pg.json.message).toContain('pgvector, which needs a PostgreSQL store');
     const down = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response('') });
     const url = down.url.origin;
