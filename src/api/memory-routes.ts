@@ -64,9 +64,10 @@ function checkKey(key: string): void {
 }
 
 async function readValue(request: Request): Promise<string> {
-  const body = await readDocument(request);
+  const body = await readDocument(request, { required: false });
   const causes: Cause[] = [];
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) causes.push({ field: 'body', message: 'must be an object {"value": "<string>"}' });
+  if (body === undefined) causes.push({ field: 'value', message: 'is required: send {"value": "<string>"}' });
+  else if (typeof body !== 'object' || body === null || Array.isArray(body)) causes.push({ field: 'body', message: 'must be an object {"value": "<string>"}' });
   else {
     const doc = body as Record<string, unknown>;
     if (!('value' in doc)) causes.push({ field: 'value', message: 'is required' });

@@ -116,6 +116,12 @@ describe('memory entries API', () => {
       expect(r.status).toBe(400);
       expect(r.json.details.causes.map((c: any) => c.field)).toEqual([field]);
     }
+    // No body at all (or only whitespace) names the missing field too.
+    for (const body of [undefined, '  ']) {
+      const r = await ctx.call('PUT', '/v1/memories/docs/entries/k', body, { 'content-type': 'application/json' });
+      expect(r.status).toBe(400);
+      expect(r.json.details.causes.map((c: any) => c.field)).toEqual(['value']);
+    }
     const long = await put(ctx, `/v1/memories/docs/entries/${'k'.repeat(1025)}`, { value: 'v' });
     expect(long.status).toBe(400);
     expect(long.json.details.causes).toEqual([{ field: 'key', message: 'must be at most 1024 bytes of UTF-8' }]);
