@@ -160,6 +160,17 @@ describe('stdio servers', () => {
     await until(() => !alive(first), 'the old process to stop');
   });
 
+  test('a deleted McpServer\'s session closes on the next use, also in a process without the controller', async () => {
+    const w = world();
+    w.put('fx', stdio());
+    await w.invoke('echo', '{"text":"a"}');
+    const pid = w.pool.pid('default', 'fx')!;
+    w.servers.delete('default/fx');
+    expect((await w.invoke('echo', '{}')).error?.message).toContain('McpServer default/fx not found');
+    expect(w.pool.pid('default', 'fx')).toBeUndefined();
+    await until(() => !alive(pid), 'the deleted server\'s process to stop');
+  });
+
   test('environment: values and Secrets reach the child, this process environment does not; stderr goes to the log', async () => {
     process.env.ORRERY_MCP_TEST_LEAK = 'leaked-value';
     const w = world({}, { 'mcp-creds': { value: 's3cret-token', other: 'o-value' } });

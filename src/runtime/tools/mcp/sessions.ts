@@ -179,7 +179,11 @@ export class McpSessions {
     if (this.closed) return Promise.reject(closedError());
     const key = keyOf(namespace, name);
     const obj = this.deps.server(namespace, name);
-    if (!obj) return Promise.reject(new ToolError('unsupported_tool', `McpServer ${key} not found`, { details: { mcp_server: key } }));
+    if (!obj) {
+      // Deleted: a session still open here goes too (a worker process has no controller to close it).
+      void this.closeServer(namespace, name);
+      return Promise.reject(new ToolError('unsupported_tool', `McpServer ${key} not found`, { details: { mcp_server: key } }));
+    }
     const generation = Number(obj.metadata.generation ?? 1);
     const current = this.entries.get(key);
     if (current?.generation === generation) return current.opening;
