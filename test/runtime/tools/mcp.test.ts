@@ -110,14 +110,19 @@ describe('stdio servers', () => {
 
   test('a killed server is reconnected on the next call; idle_timeout closes the session; close() leaves no process', async () => {
     const w = world();
+    const told: string[] = [];
+    w.pool.onToolsChanged((ns, name) => told.push(`${ns}/${name}`));
     w.put('fx', stdio({ idle_timeout: '200ms' }));
     await w.invoke('echo', '{"text":"a"}');
+    expect(told).toEqual([]);
     const first = w.pool.pid('default', 'fx')!;
     process.kill(first, 'SIGKILL');
     await until(() => w.pool.pid('default', 'fx') === undefined, 'the session to notice the crash');
     expect((await w.invoke('echo', '{"text":"b"}')).text).toBe('b');
     const second = w.pool.pid('default', 'fx')!;
     expect(second).not.toBe(first);
+    // Nothing watched the tool list while no session was open: the reconnect tells the listeners.
+    expect(told).toEqual(['default/fx']);
     await until(() => !alive(second) && w.pool.pid('default', 'fx') === undefined, 'the idle session to close');
     expect(w.lines.some((l) => l.includes('mcp session idle, closing'))).toBe(true);
     // A server that does not exit when stdin closes: close() signals its process group.

@@ -79,6 +79,8 @@ function abortable<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
 export class McpSessions {
   private readonly entries = new Map<string, Entry>();
   private readonly listeners = new Set<ToolsChanged>();
+  /** Servers (key@generation) this pool had a session with: a new session after one is a reconnect. */
+  private readonly opened = new Set<string>();
   private readonly connectDeps: (namespace: string) => ConnectDeps;
   private readonly sleep: Sleep;
   private readonly stopping = new AbortController();
@@ -229,6 +231,10 @@ export class McpSessions {
     });
     this.deps.log.info('mcp session opened', { server: key, generation, ...(conn.pid ? { pid: conn.pid } : {}) });
     this.touch(session);
+    // No session listened for tools/list_changed while this one was closed (idle, crash): the
+    // tool list may have changed meanwhile, so listeners re-list as if the server had said so.
+    if (this.opened.has(`${key}@${generation}`)) for (const cb of this.listeners) cb(namespace, String(obj.metadata.name));
+    this.opened.add(`${key}@${generation}`);
     return session;
   }
 
