@@ -6,6 +6,7 @@
 // never follows a redirect, and carries the bearer token of auth.secretRef when one is set.
 import { checkEgress, type EgressOptions } from '../egress';
 import { redactSecrets } from '../models/redact';
+import { readUpTo } from '../../util/streams';
 import { MemoryError, type MemoryBackend, type MemoryEntry } from './types';
 
 export interface HttpBackendOptions {
@@ -15,9 +16,13 @@ export interface HttpBackendOptions {
   timeoutMs: number;
   egress: Omit<EgressOptions, 'allowPrivate'>;
   fetch: typeof fetch;
+  /** Replies above this many bytes are refused (default MAX_REPLY_BYTES). */
+  maxReplyBytes?: number;
 }
 
 const MAX_ERROR_TEXT = 300;
+/** The largest adapter reply read (a list of many large values may need a smaller limit). */
+export const MAX_REPLY_BYTES = 64 * 1024 * 1024;
 
 function errorText(raw: string): string {
   try {
@@ -62,8 +67,12 @@ export function httpBackend(o: HttpBackendOptions): MemoryBackend {
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
         redirect: 'manual',
       });
-      raw = await res.text();
+      const cap = o.maxReplyBytes ?? MAX_REPLY_BYTES;
+      const read = res.body ? await readUpTo(res.body, cap) : { bytes: new Uint8Array(), over: false };
+      if (read.over) throw new MemoryError(`memory adapter ${op}: the reply is larger than ${cap} bytes (ask for fewer entries)`, false, undefined, 502);
+      raw = Buffer.from(read.bytes).toString('utf8');
     } catch (e) {
+      if (e instanceof MemoryError) throw e;
       if (signal?.aborted) throw fail(`${op} aborted`, false);
       if (timeout.aborted) throw fail(`${op} timed out after ${o.timeoutMs}ms`, true);
       throw fail(`${op} failed: ${(e as Error).message}`, true);

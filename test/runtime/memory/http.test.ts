@@ -115,6 +115,20 @@ describe('http memory backend', () => {
     expect(privateDenied.message).toContain('egress refused');
   });
 
+  test('a reply above the size cap is refused without reading it whole', async () => {
+    const big = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => Response.json({ entries: [{ key: 'k', value: 'x'.repeat(4096) }] }) });
+    try {
+      const capped = httpBackend({ endpoint: big.url.origin, timeoutMs: 5_000, egress: {}, fetch, maxReplyBytes: 1024 });
+      const err = await capped.list('', 10).catch((e) => e);
+      expect(err).toBeInstanceOf(MemoryError);
+      expect([err.message, err.retryable]).toEqual(['memory adapter list: the reply is larger than 1024 bytes (ask for fewer entries)', false]);
+      const roomy = httpBackend({ endpoint: big.url.origin, timeoutMs: 5_000, egress: {}, fetch, maxReplyBytes: 8192 });
+      expect((await roomy.list('', 10)).map((e) => e.key)).toEqual(['k']);
+    } finally {
+      big.stop(true);
+    }
+  });
+
   test('through the registry: endpoint and token come from Secrets', async () => {
     const handle = openDatabase(':memory:');
     const secrets: Record<string, string> = { 'default/adapter-token': TOKEN, 'default/adapter-url': good.url.origin };
