@@ -66,7 +66,7 @@ const CATALOG: [id: string, description: string, enabled: boolean][] = [
     'McpServers over stdio (a local process; --mcp-command-allow) or streamable HTTP (bearer or API-key auth, egress rule with allowPrivate): the server discovers their tools as generated Tools <server>--<tool> (tool_filter.include, re-synced on tools/list_changed) and every worker calls them through one session per server per process, with reconnect and idle_timeout; container images (spec.image) are refused',
     true,
   ],
-  ['core.ui.baseline', 'Built-in web UI: not in this build (use Swagger UI at /swagger, or the API)', false],
+  ['core.ui.baseline', 'Built-in web console at /ui: tasks, graphs, approvals, resources, workers and events, live', true],
 ];
 
 export function capabilities(): Capability[] {

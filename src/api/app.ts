@@ -16,6 +16,8 @@ import { RouteTable } from './route-table';
 import { refuseAnonymous, servedRoute } from './routing';
 import { SystemModels, systemRoutes } from './system-routes';
 import { swaggerUi } from './swagger-ui';
+import { consoleRoutes } from './console-routes';
+import { Forbidden, type ApiError } from '../errors';
 import { RateLimiter, rateKey } from '../auth/rate-limit';
 import type { AuthService, Identity } from '../auth/service';
 import type { Clock } from '../util/time';
@@ -110,6 +112,7 @@ export function createApp(deps: AppDeps): App {
       }),
     )
     .use(swaggerUi())
+    .use(consoleRoutes(deps.registry.kinds))
     .model({ ...kindModels(deps.registry.kinds), ...SystemModels, Event: EventSchema })
     .use(systemRoutes({ registry: deps.registry, storeChecks: deps.storeChecks, metrics, watch: deps.watch, controllers: deps.controllers ?? (() => ({})) }, routes))
     .model(AuthModels)
@@ -134,10 +137,12 @@ export function createApp(deps: AppDeps): App {
     const started = performance.now();
     let response: Response;
     if (request.method === 'OPTIONS') return cors.preflight(request);
+    const host = new URL(request.url).host;
     request = withRoutableHost(request);
     if (peer) peers.set(request, peer);
     try {
-      const refused = refuseAnonymous(routes, deps.auth, request, identified);
+      let refused: ApiError | undefined = refuseAnonymous(routes, deps.auth, request, identified);
+      if (!refused && identified.get(request)?.method === 'session' && cors.crossOriginWrite(request, host)) refused = new Forbidden('a write with a session cookie must come from this server\'s own origin');
       // HEAD would make the framework read a whole body for its length, and watch bodies never end.
       if (!refused && request.method === 'HEAD') return statusResponse(toApiError('NOT_FOUND', undefined, request, routes, deps.log));
       response = cors.decorate(request, refused ? statusResponse(refused) : await elysia.handle(request));
@@ -167,5 +172,6 @@ function withRoutableHost(request: Request): Request {
 /** Requests that no table route served: errors before routing, Swagger, unknown paths. */
 function fallbackLabel(request: Request, routes: RouteTable): string {
   const path = new URL(request.url).pathname;
+  if (path === '/' || path === '/ui' || path.startsWith('/ui/')) return '/ui';
   return routes.match(path)?.path ?? (path.startsWith('/swagger') ? '/swagger' : 'unmatched');
 }

@@ -33,6 +33,7 @@ const ENABLED = [
   'core.runtime.task_webhooks',
   'core.runtime.memory',
   'core.runtime.mcp_servers',
+  'core.ui.baseline',
 ];
 
 /** Stored and validated through the API, not yet run: none left. */
@@ -58,7 +59,7 @@ test('what is stored and validated but not run is listed as disabled and says so
     expect(c!.enabled, id).toBe(false);
     expect(c!.description, id).toContain('stored and validated, but not yet run');
   }
-  expect(byId.get('core.ui.baseline')).toEqual({ id: 'core.ui.baseline', enabled: false, description: 'Built-in web UI: not in this build (use Swagger UI at /swagger, or the API)', source: 'oss' });
+  expect(byId.get('core.ui.baseline')).toEqual({ id: 'core.ui.baseline', enabled: true, description: 'Built-in web console at /ui: tasks, graphs, approvals, resources, workers and events, live', source: 'oss' });
   expect(byId.get('runtime.tools.isolation')?.enabled).toBe(false);
   expect(byId.get('runtime.tools.grpc')?.enabled).toBe(false);
 });

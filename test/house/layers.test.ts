@@ -15,6 +15,8 @@ import ts from 'typescript';
  */
 const LAYERS = [
   { layer: 'base', rank: 0, paths: ['util', 'errors', 'log', 'version', 'assets.d'] },
+  // Browser code of the web console: a peer of base, so it imports no server module at all.
+  { layer: 'console', rank: 0, paths: ['console'] },
   { layer: 'events', rank: 1, paths: ['events'] },
   { layer: 'store', rank: 2, paths: ['store', '../db'], driver: true },
   { layer: 'registry', rank: 3, paths: ['registry'] },
