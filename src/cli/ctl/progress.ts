@@ -79,7 +79,12 @@ export class TaskFollower {
       this.rows.add(key);
       out.push(...this.row(row));
     }
-    for (const m of (s.messages ?? []) as any[]) if (m.phase !== 'Queued') out.push(...this.start(m.message_id, m.to_agent, m.attempts, m.max_attempts));
+    // A message seen Running has its agent at work; one that ran between two frames shows up
+    // through its agent_start row (join arrivals that did not run the agent have none).
+    for (const m of (s.messages ?? []) as any[]) {
+      if (m.phase === 'Running') out.push(...this.start(m.message_id, m.to_agent, m.attempts, m.max_attempts));
+      if (m.phase === 'RetryPending') this.started.delete(m.message_id);
+    }
     const blocked = s.blocked_on;
     if (s.phase === 'WaitingApproval' && blocked?.name && !this.announced.has(blocked.name)) {
       this.announced.add(blocked.name);
@@ -88,9 +93,10 @@ export class TaskFollower {
     return out;
   }
 
+  /** "agent started", once per attempt of a message (a retry forgets the previous one). */
   private start(id: string, agent: string, attempts?: number, max?: number): string[] {
-    if (!id || this.started.has(`${id}|${attempts ?? 1}`)) return [];
-    this.started.add(`${id}|${attempts ?? 1}`);
+    if (!id || this.started.has(id)) return [];
+    this.started.add(id);
     return [`${paint(this.ctx, 'bold', agent)} started${(attempts ?? 1) > 1 ? ` (attempt ${attempts}/${max ?? '?'})` : ''}`];
   }
 
@@ -98,15 +104,17 @@ export class TaskFollower {
     const key = `${d.message_id}|${d.step}|${d.type}|${d.tool ?? ''}`;
     if (this.steps.has(key)) return [];
     this.steps.add(key);
-    return [...this.start(d.message_id, d.agent, d.attempt), `    ${d.agent} step ${d.step ?? 0}: ${stepText(this.ctx, d)}`];
+    return [...this.start(d.message_id, d.agent), `    ${d.agent} step ${d.step ?? 0}: ${stepText(this.ctx, d)}`];
   }
 
   private row(r: any): string[] {
-    if (STEP_TYPES.has(r.type)) return this.step({ ...r, attempt: undefined });
+    if (STEP_TYPES.has(r.type)) return this.step(r);
     const c = this.ctx;
     switch (r.type) {
+      case 'agent_start':
+        return this.start(r.message_id, r.agent);
       case 'agent_end':
-        return [`${r.agent} ${r.error ? paint(c, 'red', `failed: ${r.error}`) : phase(c, 'Succeeded')}${r.tokens !== undefined ? ` (${r.tokens} tokens${r.latency_ms !== undefined ? `, ${r.latency_ms} ms` : ''})` : ''}`];
+        return [`${r.agent} ${r.error ? paint(c, 'red', `failed: ${r.error}`) : 'done'}${r.tokens !== undefined ? ` (${r.tokens} tokens${r.latency_ms !== undefined ? `, ${r.latency_ms} ms` : ''})` : ''}`];
       case 'agent_message':
         return [paint(c, 'gray', `  handoff ${String(r.message ?? '').replace(/ id=.*$/, '')}`)];
       case 'agent_delegation_dispatch':
