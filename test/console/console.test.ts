@@ -156,6 +156,7 @@ describe.skipIf(!CHROMIUM)('web console in a browser', () => {
     const bad = page.locator('.result.bad');
     await bad.waitFor();
     await expect(bad.textContent()).resolves.toMatch(/line 8.*spec\.limits\.max_steps/);
+    await bad.scrollIntoViewIfNeeded();
     await shot('apply-error');
     await text.fill(blueprint(`http://127.0.0.1:${tool.port}`));
     await page.getByRole('button', { name: 'Apply' }).click();
@@ -193,6 +194,8 @@ describe.skipIf(!CHROMIUM)('web console in a browser', () => {
     expect(await page.evaluate(() => (window as any).sameDocument)).toBe(true);
     expect(await page.locator('table tbody tr').count()).toBeGreaterThan(5);
     await shot('task');
+    await page.getByRole('heading', { name: 'Messages' }).evaluate((el) => el.scrollIntoView());
+    await shot('task-trace');
     await page.setViewportSize({ width: 390, height: 800 });
     await shot('task-phone');
     await page.setViewportSize({ width: 1280, height: 800 });

@@ -19,7 +19,7 @@ export function eventsPage(main: HTMLElement): () => void {
       event: 'event',
       from: '0',
       onData(e) {
-        body.prepend(h('tr', null, h('td', null, new Date(e.timestamp).toLocaleTimeString()), h('td', null, e.type), h('td', null, e.kind ? `${e.kind} ${e.namespace ?? ''}/${e.name ?? ''}` : ''), h('td', null, e.source), h('td', null, e.message)));
+        body.prepend(h('tr', null, h('td', { class: 'nowrap' }, new Date(e.timestamp).toLocaleTimeString()), h('td', null, e.type), h('td', null, e.kind ? `${e.kind} ${e.namespace ?? ''}/${e.name ?? ''}` : ''), h('td', null, e.source), h('td', null, e.message)));
         while (body.children.length > KEEP) body.lastElementChild!.remove();
       },
       onReset: () => body.replaceChildren(),

@@ -66,7 +66,7 @@ function lineOf(doc: Document, text: string, path: string | undefined): number |
 }
 
 export function applyPage(main: HTMLElement): void {
-  const text = h('textarea', { name: 'manifest', rows: 18, spellcheck: 'false', class: 'code', placeholder: 'apiVersion: orloj.dev/v1\nkind: Agent\nmetadata:\n  name: writer\nspec:\n  …' });
+  const text = h('textarea', { name: 'manifest', rows: 14, spellcheck: 'false', class: 'code', placeholder: 'apiVersion: orloj.dev/v1\nkind: Agent\nmetadata:\n  name: writer\nspec:\n  …' });
   const file = h('input', { type: 'file', accept: '.yaml,.yml,.json' });
   const results = h('div', { 'aria-live': 'polite' });
   file.addEventListener('change', async () => {

@@ -24,10 +24,10 @@ function table(cols: string[], rows: (string | number | Node | undefined)[][], c
   );
 }
 
-/** The last text each agent handed on; the final answer is output.result. */
+/** The last text each agent handed on (the task's own input message aside); the final answer is output.result. */
 function agentOutputs(task: any): HTMLElement {
   const out = new Map<string, string>();
-  for (const m of task.status?.messages ?? []) if (m.from_agent && m.content && m.phase !== 'DeadLetter') out.set(m.from_agent, m.content);
+  for (const m of task.status?.messages ?? []) if (m.from_agent && m.from_agent !== 'system' && m.content && m.phase !== 'DeadLetter') out.set(m.from_agent, m.content);
   if (task.status?.last_agent && task.status?.last_output) out.set(task.status.last_agent, task.status.last_output);
   if (!out.size) return h('p', { class: 'muted' }, 'No agent has answered yet.');
   return h('dl', { class: 'outputs' }, [...out].map(([agent, text]) => [h('dt', null, agent), h('dd', null, h('pre', null, text))]));
