@@ -1,6 +1,6 @@
 // The fresh-machine path of the single executable: copy the binary alone into an empty directory,
-// start it there on a free port, apply an example manifest and a blueprint, wait for its task to
-// succeed on the mock provider, take the review blueprint through request-changes and approve,
+// start it there on a free port, fetch the web console and its script, apply an example manifest
+// and a blueprint, wait for its task to succeed on the mock provider, take the review blueprint through request-changes and approve,
 // decide the example approvals, send one GitHub-signed webhook delivery three times (one task),
 // run the edge-tools blueprint (MCP server, host cli tool, wasm module, memory), and stop it: no
 // MCP server process may outlive it. Usage: bun scripts/binary-smoke.ts [dist/orrery]
@@ -157,6 +157,18 @@ async function waitForTask(url: string, name: string): Promise<void> {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'orrery-fresh-'));
+/** The web console is inside the executable: the shell at /ui and its script, with its content type. */
+async function consoleServed(url: string): Promise<void> {
+  const shell = await fetch(`${url}/ui/tasks`);
+  const html = await shell.text();
+  const js = /src="(\/ui\/assets\/console\.[0-9a-f]+\.js)"/.exec(html)?.[1] ?? fail(`GET /ui/tasks answered ${shell.status} without the console script`);
+  const script = await fetch(`${url}${js}`);
+  const type = script.headers.get('content-type');
+  const size = (await script.text()).length;
+  if (script.status !== 200 || !type?.startsWith('text/javascript') || size < 20_000) fail(`GET ${js} answered ${script.status} ${type} with ${size} characters`);
+  say(`console: /ui and ${js} (${size} characters) served`);
+}
+
 const log: string[] = [];
 let proc: Bun.Subprocess<'ignore', 'pipe', 'pipe'> | undefined;
 try {
@@ -172,6 +184,7 @@ try {
   proc = Bun.spawn([bin, 'serve', '--addr', '127.0.0.1:0', '--tool-cli-allow', 'uname'], { cwd: dir, env, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
   const url = await waitForListening(proc, log);
   say(`listening at ${url}`);
+  await consoleServed(url);
   await apply(url, MANIFEST);
   const files = readdirSync(BLUEPRINT).filter((f) => /\.ya?ml$/.test(f)).sort();
   const tasks: string[] = [];

@@ -6,6 +6,9 @@ import { age, badge, field, fill, h } from '../dom';
 import { liveIndicator, liveObjects } from '../live';
 import { link, navigate } from '../nav';
 
+/** The manifest handed from a resource's page to the apply page. */
+const DRAFT = 'orrery.apply-draft';
+
 const objectHref = (plural: string, o: any) => `/ui/resources/${plural}/${encodeURIComponent(o.metadata.namespace)}/${encodeURIComponent(o.metadata.name)}`;
 
 function kindPicker(current: string): HTMLElement {
@@ -48,9 +51,20 @@ export function resourcePage(main: HTMLElement, [plural, ns, name]: string[]): v
       error.textContent = errorText(e);
     }
   });
-  fill(main, h('h1', null, name), h('p', null, link(`/ui/resources/${plural}`, `← all ${plural}`), ` · namespace ${ns}`), h('div', { class: 'actions' }, del), error, pre);
+  const edit = h('button', { type: 'button', disabled: true }, 'Edit and apply');
+  edit.addEventListener('click', () => {
+    sessionStorage.setItem(DRAFT, edit.dataset.yaml ?? '');
+    navigate('/ui/apply');
+  });
+  fill(main, h('h1', null, name), h('p', null, link(`/ui/resources/${plural}`, `← all ${plural}`), ` · namespace ${ns}`), h('div', { class: 'actions' }, edit, del), error, pre);
   api('GET', path)
-    .then((o) => (pre.textContent = stringify(o)))
+    .then((o) => {
+      // What apply would refuse or ignore: the status and the server-set metadata.
+      const { status: _status, ...rest } = o;
+      pre.textContent = stringify(o);
+      edit.disabled = false;
+      edit.dataset.yaml = stringify({ ...rest, metadata: { name: o.metadata.name, namespace: o.metadata.namespace, labels: o.metadata.labels } });
+    })
     .catch((e) => ((pre.textContent = ''), (error.textContent = errorText(e))));
 }
 
@@ -69,6 +83,8 @@ export function applyPage(main: HTMLElement): void {
   const text = h('textarea', { name: 'manifest', rows: 14, spellcheck: 'false', class: 'code', placeholder: 'apiVersion: orloj.dev/v1\nkind: Agent\nmetadata:\n  name: writer\nspec:\n  …' });
   const file = h('input', { type: 'file', accept: '.yaml,.yml,.json' });
   const results = h('div', { 'aria-live': 'polite' });
+  text.value = sessionStorage.getItem(DRAFT) ?? '';
+  sessionStorage.removeItem(DRAFT);
   file.addEventListener('change', async () => {
     const f = file.files?.[0];
     if (f) text.value = await f.text();
