@@ -32,3 +32,8 @@ export async function until<T>(probe: () => Promise<T | undefined>, what: string
     await Bun.sleep(25);
   }
 }
+
+/** A JSON answer of the server. */
+export async function getJson(url: string): Promise<any> {
+  return (await fetch(url)).json();
+}

@@ -9,7 +9,7 @@ import { ctl } from './support';
 
 const server = serverForFile('ctl-observe', { env: {} });
 const env = () => ({ ORLOJ_SERVER: server().url });
-const api = async (path: string) => (await fetch(`${server().url}${path}`)).json();
+const api = async (path: string): Promise<any> => (await fetch(`${server().url}${path}`)).json();
 
 beforeAll(async () => {
   for (const b of ['pipeline', 'fan-out', 'hierarchical', 'swarm-loop', 'review']) await applyBlueprint(server().url, b);

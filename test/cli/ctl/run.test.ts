@@ -4,7 +4,7 @@
 import { beforeAll, expect, test } from 'bun:test';
 import { join } from 'node:path';
 import { serverForFile } from '../../support/server-process';
-import { applyBlueprint, post, until } from './blueprints';
+import { applyBlueprint, getJson, post, until } from './blueprints';
 import { ctl } from './support';
 
 const server = serverForFile('ctl-run', { env: {} });
@@ -26,7 +26,7 @@ test('run: the steps of each agent live, then the answer; exit 0', async () => {
   // Hops print in the order they ran.
   expect(at('pipeline-planner started')).toBeLessThan(at('pipeline-researcher started'));
   expect(at('pipeline-researcher started')).toBeLessThan(at('pipeline-writer started'));
-  const task = await (await fetch(`${server().url}/v1/tasks/brief-1`)).json();
+  const task = await getJson(`${server().url}/v1/tasks/brief-1`);
   expect(task.spec.input).toEqual({ topic: 'homelab agents', note: 'a=b' });
   expect(r.out.endsWith(`\n\n${task.status.output.result}\n`)).toBe(true);
 });
@@ -35,7 +35,7 @@ test('run: a task that fails exits 1 with its lastError', async () => {
   await post(server().url, 'apiVersion: orloj.dev/v1\nkind: Agent\nmetadata: {name: lost}\nspec: {model_ref: no-such-endpoint, prompt: hi}\n');
   await post(server().url, 'apiVersion: orloj.dev/v1\nkind: AgentSystem\nmetadata: {name: broken}\nspec: {agents: [lost]}\n');
   const r = await ctl(['run', '--system', 'broken', '--name', 'broken-1', 'topic=x'], env());
-  const task = await (await fetch(`${server().url}/v1/tasks/broken-1`)).json();
+  const task = await getJson(`${server().url}/v1/tasks/broken-1`);
   expect(task.status.phase).toMatch(/^(Failed|DeadLetter)$/);
   expect(r.code).toBe(1);
   expect(r.err).toBe(`error: task broken-1 ${task.status.phase}: ${task.status.lastError}\n`);
@@ -45,10 +45,10 @@ test('run: a task that fails exits 1 with its lastError', async () => {
 test('run: a review pauses with the approve command; approving through the API lets it finish', async () => {
   const running = ctl(['run', '--system', 'review', '--name', 'announce-1', 'topic=garden'], env());
   const approval = await until(async () => {
-    const list = await (await fetch(`${server().url}/v1/task-approvals`)).json();
+    const list = await getJson(`${server().url}/v1/task-approvals`);
     return list.items.find((a: any) => a.spec.task_ref === 'announce-1' || a.metadata.labels?.['orloj.dev/task'] === 'announce-1')?.metadata.name as string | undefined;
   }, 'the task approval');
-  await until(async () => ((await (await fetch(`${server().url}/v1/tasks/announce-1`)).json()).status?.phase === 'WaitingApproval' ? true : undefined), 'WaitingApproval');
+  await until(async () => ((await getJson(`${server().url}/v1/tasks/announce-1`)).status?.phase === 'WaitingApproval' ? true : undefined), 'WaitingApproval');
   const res = await fetch(`${server().url}/v1/task-approvals/${approval}/approve`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"decided_by":"editor"}' });
   expect(res.status).toBe(200);
   const r = await running;
@@ -70,7 +70,7 @@ test('run: usage errors exit 2; --detach returns at once; --timeout exits 3 and 
   const t = await ctl(['run', '--system', 'review', '--name', 'waits-1', '--timeout', '1s', 'topic=x'], env());
   expect(t.code).toBe(3);
   expect(t.err).toContain('error: --timeout reached before task waits-1 ended; the task keeps running');
-  expect((await (await fetch(`${server().url}/v1/tasks/waits-1`)).json()).status.phase).toMatch(/^(Running|WaitingApproval|Pending)$/);
+  expect((await getJson(`${server().url}/v1/tasks/waits-1`)).status.phase).toMatch(/^(Running|WaitingApproval|Pending)$/);
   const c = await ctl(['cancel', 'task', 'waits-1'], env());
   expect([c.code, c.out]).toEqual([0, 'task/waits-1 cancelled (Failed)\n']);
 });
