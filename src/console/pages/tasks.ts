@@ -89,7 +89,7 @@ export function tasksPage(main: HTMLElement): () => void {
     runForm(),
     h('div', { class: 'row filters' }, field('Phase', phase), field('Search', search)),
     count,
-    h('div', { class: 'scroll' }, h('table', null, h('thead', null, h('tr', null, ['Name', 'Namespace', 'System', 'Phase', 'Age'].map((c) => h('th', { scope: 'col' }, c)))), body)),
+    h('div', { class: 'scroll' }, h('table', null, h('caption', { class: 'sr-only' }, 'Tasks, newest first'), h('thead', null, h('tr', null, ['Name', 'Namespace', 'System', 'Phase', 'Age'].map((c) => h('th', { scope: 'col' }, c)))), body)),
   );
   const timer = window.setInterval(render, 10_000);
   const stop = liveObjects('tasks', '', (o) => ((objects = o), render()), indicator.set);
