@@ -2,7 +2,7 @@
 // run a finished one again as a new task `<name>-retry-<n>` with the same spec.
 import { CtlError } from '../errors';
 import { formatOf, phase, serialize } from '../output';
-import { collect, type Register } from '../program';
+import type { Register } from '../program';
 import { enc, parseInputs, query, taskName } from '../task-args';
 
 export const registerTaskActions: Register = (program, action) => {
@@ -24,12 +24,12 @@ export const registerTaskActions: Register = (program, action) => {
     .command('retry')
     .description('create a new task from a finished task\'s spec, named <name>-retry-<n>')
     .argument('<target...>', 'task NAME or task/NAME')
-    .option('--with-overrides <key=value>', 'replace or add an input value (repeatable)', collect, [])
+    .option('--with-overrides <key=value...>', 'replace or add input values (repeatable)')
     .option('-o, --output <format>', 'table, json or yaml', 'table')
     .action(
       action(async (ctx, args, opts) => {
         const name = taskName(args, 'orrery retry task NAME [--with-overrides key=value]');
-        const overrides = parseInputs(opts.withOverrides, '--with-overrides');
+        const overrides = parseInputs(opts.withOverrides ?? [], '--with-overrides');
         const format = formatOf(opts.output, ['table', 'json', 'yaml'] as const);
         const old = await ctx.client.get(`/v1/tasks/${enc(name)}${query(ctx)}`);
         const p = old.status?.phase ?? 'Pending';
