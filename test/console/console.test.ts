@@ -19,8 +19,8 @@ const SETUP_TOKEN = 'setup-4f1c9a2e7b';
 
 if (!CHROMIUM) console.log('console browser tests skipped: no chromium at /usr/bin/chromium or CHROMIUM_PATH (apt-get install -y chromium)');
 
-/** The gated tool: an http endpoint that records what it was sent. */
-const tool = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: async (r) => Response.json({ result: `ticket updated: ${(await r.text()).length} bytes` }) });
+/** The gated tool: an http endpoint that says how much it was sent. */
+const startTool = () => Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: async (r) => Response.json({ result: `ticket updated: ${(await r.text()).length} bytes` }) });
 
 const blueprint = (toolUrl: string) => `apiVersion: orloj.dev/v1
 kind: ModelEndpoint
@@ -100,12 +100,14 @@ describe.skipIf(!CHROMIUM)('web console in a browser', () => {
   let srv: ServerProcess;
   let browser: Browser;
   let page: Page;
+  let tool: ReturnType<typeof startTool>;
   const outside: string[] = [];
   const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`) });
   const nav = (name: string) => page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name, exact: true }).click();
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
+    tool = startTool();
     srv = await startServer(join(work, 'data'), { env: { ORLOJ_AUTH_MODE: 'native', ORLOJ_SETUP_TOKEN: SETUP_TOKEN } });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -122,7 +124,7 @@ describe.skipIf(!CHROMIUM)('web console in a browser', () => {
     await browser?.close();
     srv?.proc.kill();
     await srv?.proc.exited;
-    tool.stop(true);
+    tool?.stop(true);
     rmSync(work, { recursive: true, force: true });
   }, 90_000);
 
@@ -172,7 +174,7 @@ describe.skipIf(!CHROMIUM)('web console in a browser', () => {
     await page.getByLabel('Input').fill('ticket=4711\ncustomer=Dana');
     await page.getByRole('button', { name: 'Run', exact: true }).click();
     await page.waitForURL('**/ui/tasks/default/ticket-4711');
-    await page.evaluate(() => ((window as any).sameDocument = true));
+    await page.evaluate(() => ((globalThis as any).sameDocument = true));
     await page.locator('g.node[data-agent="triage"][data-state="WaitingApproval"]').waitFor({ timeout: 30_000 });
     expect(await page.locator('g.node').count()).toBe(3);
     expect(await page.locator('path.edge').count()).toBe(2);
@@ -191,7 +193,7 @@ describe.skipIf(!CHROMIUM)('web console in a browser', () => {
     for (const agent of ['triage', 'notify', 'audit']) await page.locator(`g.node[data-agent="${agent}"][data-state="Succeeded"]`).waitFor({ timeout: 30_000 });
     await page.locator('.heading .badge.phase-succeeded').waitFor({ timeout: 30_000 });
     await expect(page.locator('pre.answer').textContent()).resolves.toContain('mock');
-    expect(await page.evaluate(() => (window as any).sameDocument)).toBe(true);
+    expect(await page.evaluate(() => (globalThis as any).sameDocument)).toBe(true);
     expect(await page.locator('table tbody tr').count()).toBeGreaterThan(5);
     await shot('task');
     await page.getByRole('heading', { name: 'Messages' }).evaluate((el) => el.scrollIntoView());
