@@ -75,6 +75,27 @@ test('run: usage errors exit 2; --detach returns at once; --timeout exits 3 and 
   expect([c.code, c.out]).toEqual([0, 'task/waits-1 cancelled (Failed)\n']);
 });
 
+test('run: tool calls as they happen, ok and failed', async () => {
+  const endpoint = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => Response.json({ answer: 42 }) });
+  try {
+    const tool = (name: string, url: string) => `apiVersion: orloj.dev/v1\nkind: Tool\nmetadata: {name: ${name}}\nspec: {type: http, endpoint: "${url}", runtime: {isolation_mode: none, retry: {max_attempts: 1}}}\n`;
+    await post(server().url, tool('live-tool', `http://127.0.0.1:${endpoint.port}/`));
+    await post(server().url, tool('dead-tool', 'http://127.0.0.1:1/'));
+    for (const [agent, t] of [['good-tooler', 'live-tool'], ['bad-tooler', 'dead-tool']]) {
+      await post(server().url, `apiVersion: orloj.dev/v1\nkind: Agent\nmetadata: {name: ${agent}}\nspec: {model_ref: mock-default, prompt: use the tool, tools: [${t}], limits: {max_steps: 3}}\n`);
+    }
+    await post(server().url, 'apiVersion: orloj.dev/v1\nkind: AgentSystem\nmetadata: {name: tooling}\nspec: {agents: [good-tooler, bad-tooler]}\n');
+    const r = await ctl(['run', '--system', 'tooling', '--name', 'tools-1', 'topic=x'], env());
+    expect(r.code).toBe(0);
+    const lines = r.out.split('\n').map((l) => l.replace(/\(\d+ ms\)/, '(N ms)'));
+    expect(lines).toContain('    good-tooler step 1: tool live-tool ok (N ms)');
+    expect(lines).toContain('    bad-tooler step 1: tool dead-tool error execution_failed');
+    expect(lines.indexOf('    good-tooler step 1: tool live-tool ok (N ms)')).toBeLessThan(lines.indexOf('  handoff good-tooler -> bad-tooler'));
+  } finally {
+    endpoint.stop(true);
+  }
+});
+
 test('run through the real entry point: a subprocess prints the steps and the answer, exit 0', async () => {
   const proc = Bun.spawn([process.execPath, join(import.meta.dir, '../../../src/main.ts'), 'run', '--system', 'pipeline', '--name', 'brief-sub', 'topic=x'], {
     env: { PATH: process.env.PATH ?? '', ORLOJ_SERVER: server().url, ORRERY_CONFIG: '/nonexistent/orrery.json' },
