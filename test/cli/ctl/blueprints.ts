@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const PLURALS: Record<string, string> = { ModelEndpoint: 'model-endpoints', Agent: 'agents', AgentSystem: 'agent-systems', Tool: 'tools', ToolApproval: 'tool-approvals' };
+const PLURALS: Record<string, string> = { ModelEndpoint: 'model-endpoints', Agent: 'agents', AgentSystem: 'agent-systems', Tool: 'tools', ToolApproval: 'tool-approvals', ToolPermission: 'tool-permissions' };
 
 /** POSTs a YAML manifest to the plural of its kind; throws with the server's answer on a refusal. */
 export async function post(url: string, yaml: string): Promise<any> {

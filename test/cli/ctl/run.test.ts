@@ -96,6 +96,29 @@ test('run: tool calls as they happen, ok and failed', async () => {
   }
 });
 
+test('run: a tool call that needs approval names the ToolApproval and the command; approving lets it finish', async () => {
+  const endpoint = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => Response.json({ sent: true }) });
+  try {
+    await post(server().url, `apiVersion: orloj.dev/v1\nkind: Tool\nmetadata: {name: gated-tool}\nspec: {type: http, endpoint: "http://127.0.0.1:${endpoint.port}/", operation_classes: [write], runtime: {isolation_mode: none}}\n`);
+    await post(server().url, 'apiVersion: orloj.dev/v1\nkind: ToolPermission\nmetadata: {name: gated-tool}\nspec: {tool_ref: gated-tool, operation_rules: [{operation_class: write, verdict: approval_required}]}\n');
+    await post(server().url, 'apiVersion: orloj.dev/v1\nkind: Agent\nmetadata: {name: gated-agent}\nspec: {model_ref: mock-default, prompt: send it, tools: [gated-tool], limits: {max_steps: 3}}\n');
+    await post(server().url, 'apiVersion: orloj.dev/v1\nkind: AgentSystem\nmetadata: {name: gated}\nspec: {agents: [gated-agent]}\n');
+    const running = ctl(['run', '--system', 'gated', '--name', 'gated-1', 'topic=x'], env());
+    const approval = await until(async () => {
+      const task = await getJson(`${server().url}/v1/tasks/gated-1`);
+      return task.status?.phase === 'WaitingApproval' ? (task.status.blocked_on.name as string) : undefined;
+    }, 'the tool approval');
+    const res = await fetch(`${server().url}/v1/tool-approvals/${approval}/approve`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(res.status).toBe(200);
+    const r = await running;
+    expect([r.code, r.err]).toEqual([0, '']);
+    expect(r.out).toContain(`WaitingApproval: ToolApproval ${approval}\n  approve: orrery approve tool-approval ${approval}\n`);
+    expect(r.out).toMatch(/gated-agent step \d+: tool gated-tool ok/);
+  } finally {
+    endpoint.stop(true);
+  }
+});
+
 test('run through the real entry point: a subprocess prints the steps and the answer, exit 0', async () => {
   const proc = Bun.spawn([process.execPath, join(import.meta.dir, '../../../src/main.ts'), 'run', '--system', 'pipeline', '--name', 'brief-sub', 'topic=x'], {
     env: { PATH: process.env.PATH ?? '', ORLOJ_SERVER: server().url, ORRERY_CONFIG: '/nonexistent/orrery.json' },
