@@ -6,19 +6,10 @@ import { rowsOf } from './columns';
 
 const pad = (cell: string, width: number) => cell + ' '.repeat(Math.max(1, width - cell.replace(/\u001b\[[0-9;]*m/g, '').length));
 
-/** Ends on Ctrl-C (SIGINT) or when `signal` aborts; returns the controller to stop it. */
-export function interruptible(): AbortController {
-  const stop = new AbortController();
-  const onInt = () => stop.abort();
-  process.once('SIGINT', onInt);
-  stop.signal.addEventListener('abort', () => process.off('SIGINT', onInt));
-  return stop;
-}
-
-export async function watchRows(ctx: CtlContext, path: string, plural: string, format: Format, stop: AbortController): Promise<void> {
+export async function watchRows(ctx: CtlContext, path: string, plural: string, format: Format, signal: AbortSignal): Promise<void> {
   const widths: number[] = [];
   let header = false;
-  for await (const e of ctx.client.events(path, stop.signal)) {
+  for await (const e of ctx.client.events(path, signal)) {
     if (e.event === 'error') {
       const body = JSON.parse(e.data || '{}');
       throw new Error(`the watch ended: ${body.message ?? body.reason ?? e.data}`);

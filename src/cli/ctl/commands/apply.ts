@@ -8,6 +8,7 @@ import { isRunnableTask, nameOf, namespaceOf, readManifests, type Document } fro
 import { getOrUndefined, listPath } from '../paths';
 import type { CtlContext } from '../context';
 import { paint } from '../output';
+import type { KindDefinition } from '../../../registry/kind';
 
 /** Prints a failed document: the message, then each cause with its field on its own line. */
 export function reportFailure(ctx: CtlContext, doc: Document, message: string, lines: string[] = []): void {
@@ -63,7 +64,7 @@ export const registerApply: Register = (program, action) => {
           }
           const ns = namespaceOf(doc.body, ctx.namespace);
           try {
-            const line = opts.dryRun ? await dryRun(ctx, doc, ns) : await applyOne(ctx, doc, ns);
+            const line = opts.dryRun ? await dryRun(ctx, doc, ns) : await applyObject(ctx, doc.def!, doc.body!, ns);
             bar.done();
             if (line) ctx.io.out(`${line}\n`);
             else failed++;
@@ -81,13 +82,13 @@ export const registerApply: Register = (program, action) => {
     );
 };
 
-async function applyOne(ctx: CtlContext, doc: Document, ns: string | undefined): Promise<string> {
-  const def = doc.def!;
-  const before = await getOrUndefined(ctx.client, def, nameOf(doc), ns);
-  const res = await ctx.client.call('POST', listPath(def, ns), doc.body);
-  const name = res?.metadata?.name ?? nameOf(doc);
+/** Applies one manifest; says whether the object was created, configured or left unchanged. */
+export async function applyObject(ctx: CtlContext, def: KindDefinition, body: Record<string, any>, ns: string | undefined): Promise<string> {
+  const name = String(body.metadata?.name ?? '').trim();
+  const before = name ? await getOrUndefined(ctx.client, def, name, ns) : undefined;
+  const res = await ctx.client.call('POST', listPath(def, ns), body);
   const verb = !before ? 'created' : before.metadata?.resourceVersion === res?.metadata?.resourceVersion ? 'unchanged' : 'configured';
-  return `${def.plural}/${name} ${verb}`;
+  return `${def.plural}/${res?.metadata?.name ?? name} ${verb}`;
 }
 
 async function dryRun(ctx: CtlContext, doc: Document, ns: string | undefined): Promise<string | undefined> {

@@ -7,7 +7,8 @@ import { formatOf, serialize, table, ago } from '../output';
 import { listPath, objectPath, query } from '../paths';
 import type { Register } from '../program';
 import { rowsOf } from '../columns';
-import { interruptible, watchRows } from '../watch-rows';
+import { watchRows } from '../watch-rows';
+import { stopSignal } from '../task-args';
 import { printEntries } from './memory';
 import type { CtlContext } from '../context';
 
@@ -40,9 +41,12 @@ export const registerGet: Register = (program, action) => {
         }
         const def = kindOf(word);
         if (opts.watch) {
-          const stop = interruptible();
-          const path = `/v1/${def.plural}/watch${query({ namespace: ctx.namespace, name, labelSelector: opts.selector })}`;
-          await watchRows(ctx, path, def.plural, format, stop);
+          const stop = stopSignal(0);
+          try {
+            await watchRows(ctx, `/v1/${def.plural}/watch${query({ namespace: ctx.namespace, name, labelSelector: opts.selector })}`, def.plural, format, stop.signal);
+          } finally {
+            stop.dispose();
+          }
           return 0;
         }
         if (name) {
