@@ -2,6 +2,7 @@
 // approvals, retries) and the task's own watch (agents starting, hand-offs, endings), one line
 // per step as it happens.
 import { parseSse, type SseEvent } from './client';
+import { ApiCallError } from './errors';
 import { paint, phase } from './output';
 import type { CtlContext } from './context';
 
@@ -24,7 +25,7 @@ export interface TaskEvent {
 export async function openEvents(ctx: CtlContext, params: URLSearchParams, signal: AbortSignal): Promise<AsyncGenerator<SseEvent>> {
   const path = `/v1/events/watch?${params}`;
   const res = await fetch(`${ctx.server}${path}`, { headers: ctx.client.headers(), signal });
-  if (!res.ok) await ctx.client.call('GET', path); // throws the server's Status
+  if (!res.ok) throw new ApiCallError(res.status, (await res.json().catch(() => undefined)) as ConstructorParameters<typeof ApiCallError>[1], `GET ${path}`);
   return (async function* () {
     let last: string | undefined;
     try {

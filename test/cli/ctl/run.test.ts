@@ -62,6 +62,8 @@ test('run: usage errors exit 2; --detach returns at once; --timeout exits 3 and 
   expect((await ctl(['run', 'topic=x'], env())).code).toBe(2);
   const bad = await ctl(['run', '--system', 'pipeline', 'topic'], env());
   expect([bad.code, bad.err]).toEqual([2, expect.stringContaining('input "topic": use key=value')]);
+  const refused = await ctl(['run', '--system', 'pipeline', '-n', 'Bad NS', 'topic=x'], env());
+  expect([refused.code, refused.err.split('\n').slice(1)]).toEqual([1, ['  metadata.namespace: must not contain "/", whitespace or control characters', '']]);
   const badTimeout = await ctl(['run', '--system', 'pipeline', '--timeout', 'soon'], env());
   expect([badTimeout.code, badTimeout.err]).toEqual([2, expect.stringContaining('--timeout soon: use a duration')]);
   const d = await ctl(['run', '--system', 'review', '--name', 'detached-1', '--detach', 'topic=x'], env());
