@@ -45,7 +45,8 @@ export function splitDocuments(text: string, source: string, fromDir: boolean): 
     const where = real.length > 1 ? `${source}#${i + 1}` : source;
     if (doc.errors.length) {
       const e = doc.errors[0];
-      const at = e.linePos?.[0] ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
+      const line = e.linePos?.[0]?.line ?? (e.pos ? text.slice(0, e.pos[0]).split('\n').length : undefined);
+      const at = line ? ` at line ${line}` : '';
       out.push({ source: where, problem: `not valid YAML or JSON${at} (${e.code})`, fromDir });
       return;
     }

@@ -11,14 +11,15 @@ import { paint } from '../output';
 import type { KindDefinition } from '../../../registry/kind';
 
 /** Prints a failed document: the message, then each cause with its field on its own line. */
-export function reportFailure(ctx: CtlContext, doc: Document, message: string, lines: string[] = []): void {
+export function reportFailure(ctx: CtlContext, doc: Document, message: string, lines: string[] = [], to: 'out' | 'err' = 'err'): void {
   const what = doc.def && nameOf(doc) ? `${doc.def.plural}/${nameOf(doc)}` : 'document';
-  ctx.io.err([`${paint(ctx, 'red', 'error')}: ${what} (${doc.source}): ${message}`, ...lines].join('\n') + '\n');
+  ctx.io[to]([`${paint(ctx, 'red', 'error')}: ${what} (${doc.source}): ${message}`, ...lines].join('\n') + '\n');
 }
 
 /** Failure text of a thrown error (the server's Status with its causes, or the message). */
 export function failureOf(e: unknown): { message: string; lines: string[] } {
-  if (e instanceof ApiCallError) return { message: e.body?.message ?? e.message, lines: e.lines };
+  // The causes follow on their own lines, so the message stops where the server starts listing them.
+  if (e instanceof ApiCallError) return { message: (e.body?.message ?? e.message).replace(/(is invalid): .*$/s, e.lines.length ? '$1' : '$&'), lines: e.lines };
   throw e;
 }
 

@@ -31,17 +31,17 @@ export const registerCheck: Register = (program, action) => {
         let failed = 0;
         for (const doc of docs) {
           if (doc.problem || !doc.def) {
-            reportFailure(ctx, doc, doc.problem ?? 'unreadable');
+            reportFailure(ctx, doc, doc.problem ?? 'unreadable', [], 'out');
             failed++;
             continue;
           }
           const { causes, normal } = checkManifest(doc.def, doc.body, namespaceOf(doc.body, ctx.namespace));
           if (causes.length) {
-            reportFailure(ctx, doc, `${doc.def.kind} is invalid`, causeLines(causes));
+            reportFailure(ctx, doc, `${doc.def.kind} is invalid`, causeLines(causes), 'out');
             failed++;
           } else ctx.io.out(`${doc.def.plural}/${normal.name} valid (${doc.source})\n`);
         }
-        if (failed) ctx.io.err(`${failed} of ${docs.length} manifest(s) invalid\n`);
+        if (failed) ctx.io.out(`${failed} of ${docs.length} manifest(s) invalid\n`);
         return failed ? 1 : 0;
       }),
     );
