@@ -50,11 +50,13 @@ export const registerConfig: Register = (program, action) => {
     .command('set-profile')
     .description('create or update a profile (the first one becomes current)')
     .argument('<name>', 'the profile')
-    .option('--server <url>', 'API server URL')
+    .option('--server <url>', 'API server URL (the global --server, given here, is the profile\'s)')
     .option('--token <token>', 'bearer token (prefer --token-env: the file then holds no secret)')
     .option('--token-env <name>', 'environment variable holding the token, read at each call')
     .action(
-      action((ctx, args, opts) => {
+      action((ctx, args, opts, cmd) => {
+        // The root command owns --server, so the value arrives among the global options.
+        opts = { ...opts, server: opts.server ?? cmd.optsWithGlobals().server };
         const name = args[0].trim();
         if (!name) throw new UsageError('a profile name is required');
         if (opts.server !== undefined && !/^https?:\/\/\S+$/.test(opts.server)) throw new UsageError(`--server ${opts.server}: use an http:// or https:// URL`);
