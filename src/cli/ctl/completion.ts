@@ -57,7 +57,7 @@ _orrery() {
     if [[ $w == -* ]]; then [[ $valued == *" $w "* ]] && skip=1; continue; fi
     if [[ -z $verb ]]; then verb=$w; elif [[ -z $sub ]]; then sub=$w; fi
   done
-  if [[ $cur != -* ]]; then
+  if [[ $cur != -* && ( $verb == apply || $verb == diff || $verb == validate ) ]]; then
     case "\${COMP_WORDS[COMP_CWORD-1]}" in
       -f|--file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     esac
