@@ -1,5 +1,5 @@
-// The blueprints of `orrery init`, built into the executable (examples/blueprints/<name>/, text
-// files only: echo.wasm is left out and can be built from echo.wat beside it).
+// The blueprints of `orrery init`, built into the executable (examples/blueprints/<name>/): text
+// files as their text, binary ones (echo.wasm) as embedded files read when written out.
 import f0 from '../../../examples/blueprints/edge-tools/00-model-endpoint.yaml' with { type: 'text' };
 import f1 from '../../../examples/blueprints/edge-tools/10-memory.yaml' with { type: 'text' };
 import f2 from '../../../examples/blueprints/edge-tools/11-mcp-server.yaml' with { type: 'text' };
@@ -46,6 +46,7 @@ import f41 from '../../../examples/blueprints/swarm-loop/11-swarm-planner.yaml' 
 import f42 from '../../../examples/blueprints/swarm-loop/12-swarm-critic.yaml' with { type: 'text' };
 import f43 from '../../../examples/blueprints/swarm-loop/20-agent-system.yaml' with { type: 'text' };
 import f44 from '../../../examples/blueprints/swarm-loop/30-task.yaml' with { type: 'text' };
+import echoWasm from '../../../examples/blueprints/edge-tools/echo.wasm' with { type: 'file' };
 
 export const BLUEPRINTS: Record<string, Record<string, string>> = {
   'edge-tools': { '00-model-endpoint.yaml': f0, '10-memory.yaml': f1, '11-mcp-server.yaml': f2, '12-cli-tool.yaml': f3, '13-wasm-tool.yaml': f4, '20-counter.yaml': f5, '21-host.yaml': f6, '22-sandbox.yaml': f7, '23-archivist.yaml': f8, '24-librarian.yaml': f9, '30-agent-system.yaml': f10, '40-task.yaml': f11, 'echo.wat': f12, 'word-tools.mjs': f13 },
@@ -54,4 +55,9 @@ export const BLUEPRINTS: Record<string, Record<string, string>> = {
   'pipeline': { '00-model-endpoint.yaml': f29, '10-planner.yaml': f30, '11-researcher.yaml': f31, '12-writer.yaml': f32, '20-agent-system.yaml': f33, '30-task.yaml': f34 },
   'review': { '00-model-endpoint.yaml': f35, '10-writer.yaml': f36, '11-publisher.yaml': f37, '20-agent-system.yaml': f38, '30-task.yaml': f39 },
   'swarm-loop': { '00-model-endpoint.yaml': f40, '11-swarm-planner.yaml': f41, '12-swarm-critic.yaml': f42, '20-agent-system.yaml': f43, '30-task.yaml': f44 },
+};
+
+/** Binary files of the blueprints: the path of the embedded file (inside the executable once compiled). */
+export const BINARY_FILES: Record<string, Record<string, string>> = {
+  'edge-tools': { 'echo.wasm': echoWasm },
 };

@@ -4,7 +4,7 @@ import { afterAll, expect, test } from 'bun:test';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BLUEPRINTS } from '../../../src/cli/ctl/blueprints';
+import { BINARY_FILES, BLUEPRINTS } from '../../../src/cli/ctl/blueprints';
 import { buildProgram } from '../../../src/cli/ctl/program';
 import { serverForFile } from '../../support/server-process';
 import { ctl } from './support';
@@ -49,10 +49,11 @@ test('completion: bash parses, every verb, sub-verb, flag and kind is offered; z
   expect((await ctl(['completion', 'tcsh'])).code).toBe(2);
 });
 
-test('the blueprints built into the executable are exactly the text files of examples/blueprints', () => {
+test('the blueprints built into the executable are exactly the files of examples/blueprints', () => {
   for (const name of readdirSync(examples)) {
     const files = readdirSync(join(examples, name)).filter((f) => !f.endsWith('.wasm'));
     expect(Object.keys(BLUEPRINTS[name]).sort()).toEqual(files.sort());
+    expect(Object.keys(BINARY_FILES[name] ?? {}).sort()).toEqual(readdirSync(join(examples, name)).filter((f) => f.endsWith('.wasm')));
     for (const f of files) expect(BLUEPRINTS[name][f]).toBe(readFileSync(join(examples, name, f), 'utf8'));
   }
   expect(Object.keys(BLUEPRINTS).sort()).toEqual(readdirSync(examples).sort());
@@ -79,6 +80,8 @@ test('init writes renamed manifests that validate and apply accept; it refuses a
   const edge = await exe(['init', 'edge', '--blueprint', 'edge-tools']);
   expect(edge.code).toBe(0);
   expect(readFileSync(join(work, 'edge', '11-mcp-server.yaml'), 'utf8')).toContain('    - edge/word-tools.mjs\n');
+  expect(readFileSync(join(work, 'edge', '13-wasm-tool.yaml'), 'utf8')).toContain('    module: edge/echo.wasm\n');
+  expect(readFileSync(join(work, 'edge', 'echo.wasm'))).toEqual(readFileSync(join(examples, 'edge-tools', 'echo.wasm')));
   expect((await ctl(['validate', '-f', join(work, 'edge')])).code).toBe(0);
 });
 

@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { BLUEPRINTS } from '../blueprints';
+import { BINARY_FILES, BLUEPRINTS } from '../blueprints';
 import { CtlError, UsageError } from '../errors';
 import { nameProblems } from '../../../registry/names';
 import type { Register } from '../program';
@@ -53,7 +53,7 @@ export const registerInit: Register = (program, action) => {
     .argument('<name>', 'directory to create and prefix of every object name')
     .option('--blueprint <blueprint>', Object.keys(BLUEPRINTS).join(', '), 'pipeline')
     .action(
-      action((ctx, args, opts) => {
+      action(async (ctx, args, opts) => {
         const name = args[0];
         const problems = nameProblems(name, 'NAME');
         if (problems.length) throw new UsageError(`init ${name}: ${problems.map((p) => p.message).join('; ')}`);
@@ -64,6 +64,10 @@ export const registerInit: Register = (program, action) => {
         const map = renames(files, name);
         for (const [file, text] of Object.entries(files)) {
           writeFileSync(join(name, file), rename(text, map, opts.blueprint, name));
+          ctx.io.out(`${join(name, file)}\n`);
+        }
+        for (const [file, path] of Object.entries(BINARY_FILES[opts.blueprint] ?? {})) {
+          writeFileSync(join(name, file), new Uint8Array(await Bun.file(path).arrayBuffer()));
           ctx.io.out(`${join(name, file)}\n`);
         }
         const task = map.get(docsOf(files).find((d) => d.kind === 'Task')?.metadata.name);
