@@ -113,7 +113,7 @@ describe.skipIf(!CHROMIUM)('web console in a browser', () => {
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
     });
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
     // No request may leave the server's origin.
     page.on('request', (r) => {
       if (!r.url().startsWith(srv.url) && !r.url().startsWith('data:')) outside.push(r.url());
@@ -203,9 +203,68 @@ describe.skipIf(!CHROMIUM)('web console in a browser', () => {
     await page.setViewportSize({ width: 1280, height: 800 });
   }, 90_000);
 
+  test('Retry starts a copy of the finished task; Cancel ends the copy while it waits', async () => {
+    await page.getByRole('button', { name: 'Retry' }).click();
+    await page.waitForURL(/\/ui\/tasks\/default\/ticket-4711-r[0-9a-z]+$/);
+    await page.locator('g.node[data-agent="triage"][data-state="WaitingApproval"]').waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.locator('.heading .badge.phase-failed').waitFor({ timeout: 30_000 });
+    await expect(page.getByText('Failed: cancelled').textContent()).resolves.toBe('Failed: cancelled');
+    expect(await page.getByRole('button', { name: 'Cancel' }).isDisabled()).toBe(true);
+  }, 90_000);
+
+  test('after a network drop the live list resumes with Last-Event-ID and shows what it missed', async () => {
+    // The browser reaches the server through a proxy that the test takes down and brings back on
+    // the same port: a real dropped connection, then the browser's own reconnect.
+    const upstream = new URL(srv.url);
+    const resumes: string[] = [];
+    const proxy = (port = 0) =>
+      Bun.serve({
+        port,
+        hostname: '127.0.0.1',
+        fetch(r) {
+          const url = new URL(r.url);
+          if (url.pathname === '/v1/tasks/watch') resumes.push(r.headers.get('last-event-id') ?? '');
+          url.host = upstream.host;
+          // Uncompressed, so the body passes through as it is.
+          const headers = new Headers(r.headers);
+          headers.set('accept-encoding', 'identity');
+          return fetch(url, { method: r.method, headers, body: r.body, redirect: 'manual' });
+        },
+      });
+    let first = proxy();
+    const port = first.port;
+    const other = await page.context().newPage();
+    try {
+      await other.goto(`http://127.0.0.1:${port}/ui/tasks`);
+      await other.getByRole('link', { name: 'ticket-4711', exact: true }).waitFor();
+      await other.locator('.live-live').waitFor();
+      expect(resumes).toEqual(['']);
+      first.stop(true);
+      await other.locator('.live-reconnecting').waitFor({ timeout: 30_000 });
+      const cookie = (await page.context().cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+      const created = await fetch(`${srv.url}/v1/tasks`, {
+        method: 'POST',
+        headers: { cookie, 'content-type': 'application/json' },
+        body: JSON.stringify({ metadata: { name: 'while-offline' }, spec: { system: 'support', input: { ticket: '9' } } }),
+      });
+      expect(created.status).toBe(201);
+      first = proxy(port);
+      await other.getByRole('link', { name: 'while-offline' }).waitFor({ timeout: 30_000 });
+      await other.locator('.live-live').waitFor();
+      // The reconnect named the last revision the page had seen; nothing was listed again.
+      expect(resumes.length).toBeGreaterThanOrEqual(2);
+      expect(Number(resumes.at(-1))).toBeGreaterThan(0);
+      expect(await other.getByRole('link', { name: 'ticket-4711', exact: true }).count()).toBe(1);
+    } finally {
+      await other.close();
+      first.stop(true);
+    }
+  }, 90_000);
+
   test('tasks, resources, a resource as YAML, workers and events pages', async () => {
     await nav('Tasks');
-    await page.getByRole('link', { name: 'ticket-4711' }).waitFor();
+    await page.getByRole('link', { name: 'while-offline' }).waitFor();
     await shot('tasks');
     await nav('Resources');
     await page.getByLabel('Kind').selectOption('agents');
@@ -224,5 +283,5 @@ describe.skipIf(!CHROMIUM)('web console in a browser', () => {
     // A deep link loads the app directly.
     await page.goto(`${srv.url}/ui/tasks/default/ticket-4711`);
     await page.locator('g.node[data-state="Succeeded"]').first().waitFor();
-  });
+  }, 90_000);
 });

@@ -72,7 +72,7 @@ export function taskPage(main: HTMLElement, [ns, name]: string[]): () => void {
       error.textContent = errorText(e);
     }
   };
-  cancel.addEventListener('click', () => act(() => api('POST', `/v1/tasks/${encodeURIComponent(name)}/cancel${qs({ namespace: ns })}`, {})));
+  cancel.addEventListener('click', () => act(() => api('POST', `/v1/tasks/${encodeURIComponent(name)}/cancel${qs({ namespace: ns })}`)));
   retry.addEventListener('click', () =>
     act(async () => {
       const copy = `${name.replace(/-r[0-9a-z]{6,}$/, '')}-r${Date.now().toString(36)}`;
