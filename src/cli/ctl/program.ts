@@ -12,9 +12,8 @@ export type Action = (ctx: CtlContext, args: string[], opts: Record<string, any>
 /** The registration of one group of verbs. */
 export type Register = (program: Command, action: (fn: Action) => (...args: any[]) => Promise<void>) => void;
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 /** Repeatable option values (`--from-literal a=1 --from-literal b=2`). */
-export { collect };
+export { collect } from './options';
 
 export function buildProgram(env: Record<string, string | undefined>, io: Io, exit: { code: number }): Command {
   const program = new Command('orrery')

@@ -97,3 +97,21 @@ test('diff: a unified diff of live and manifest (normalised, no status); exit 0 
   expect(changed.out).toContain('--- /dev/null\n+++ stdin#2 agents/india\n@@ -0,0 +1,');
   expect(changed.out).not.toContain('status');
 });
+
+test('on a terminal a progress line is redrawn on stderr for many objects and erased; without one nothing extra', async () => {
+  const many = Array.from({ length: 6 }, (_, i) => agent(`many-${i}`)).join('---\n');
+  const tty = await ctl(['apply', '-f', '-'], env(), { stdin: many, tty: true });
+  expect(tty.code).toBe(0);
+  expect(tty.err).toContain('\r[1/6] stdin#1');
+  expect(tty.err).toContain('\r[6/6] stdin#6');
+  expect(tty.err.endsWith('\r')).toBe(true);
+  const plain = await ctl(['apply', '-f', '-'], env(), { stdin: many });
+  expect([plain.err, plain.out.split('\n').length]).toEqual(['', 7]);
+});
+
+test('diff skips runnable Tasks of a directory unless --run, as apply does', async () => {
+  const dir = tree(join(work, 'diff-run'), { 't.yaml': 'apiVersion: orloj.dev/v1\nkind: Task\nmetadata:\n  name: not-yet\nspec:\n  system: nowhere\n' });
+  expect((await ctl(['diff', '-f', dir], env())).code).toBe(0);
+  const run = await ctl(['diff', '-f', dir, '--run'], env());
+  expect([run.code, run.out]).toEqual([1, expect.stringContaining('+++ ' + join(dir, 't.yaml') + ' tasks/not-yet')]);
+});

@@ -73,6 +73,9 @@ test('get: a table per kind with its own columns; wide adds more; exact json and
   expect(JSON.parse(selected.out).items.map((o: any) => o.metadata.name)).toEqual(['writer']);
   const none = await ctl(['get', 'agents', '-l', 'team=nobody'], env());
   expect([none.code, none.out, none.err]).toEqual([0, '', 'No agents found.\n']);
+  const coloured = await ctl(['get', 'agents'], env(), { tty: true });
+  expect(coloured.out).toContain('\u001b[90mPending\u001b[0m');
+  expect((await ctl(['get', 'agents'], env({ NO_COLOR: '1' }), { tty: true })).out).not.toContain('\u001b[');
   const missing = await ctl(['get', 'agent', 'ghost'], env());
   expect([missing.code, missing.err]).toEqual([1, expect.stringContaining('not found')]);
   const unknown = await ctl(['get', 'gizmos'], env());
@@ -87,6 +90,8 @@ test('describe: summary, spec, recent events, then the YAML', async () => {
   expect(r.out).toContain('  model_ref:    mock');
   expect(r.out).toMatch(/Events:\n +AGE +TYPE +SOURCE +MESSAGE\n.*resource.created +apiserver +Agent default\/writer created/);
   expect(YAML.parse(r.out.split('\n---\n')[1]).metadata.name).toBe('writer');
+  const json = await ctl(['describe', 'agents', 'writer', '-o', 'json'], env());
+  expect(JSON.parse(json.out)).toEqual(await (await api('GET', '/v1/agents/writer')).json());
 });
 
 test('edit: the editor changes the file, the object is replaced with If-Match; no change cancels', async () => {

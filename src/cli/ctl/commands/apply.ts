@@ -3,7 +3,8 @@
 // fields and the other files still go; exit 1 at the end when any failed.
 import { ApiCallError } from '../errors';
 import { checkManifest, comparable, sameJson } from '../offline';
-import { collect, type Register } from '../program';
+import type { Register } from '../program';
+import { collect } from '../options';
 import { isRunnableTask, nameOf, namespaceOf, readManifests, type Document } from '../manifests';
 import { getOrUndefined, listPath } from '../paths';
 import type { CtlContext } from '../context';

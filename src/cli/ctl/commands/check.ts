@@ -3,8 +3,9 @@
 // differ, like `kubectl diff`).
 import YAML from 'yaml';
 import { checkManifest, comparable, sortKeys } from '../offline';
-import { collect, type Register } from '../program';
-import { nameOf, namespaceOf, readManifests } from '../manifests';
+import type { Register } from '../program';
+import { collect } from '../options';
+import { isRunnableTask, nameOf, namespaceOf, readManifests } from '../manifests';
 import { getOrUndefined } from '../paths';
 import { unifiedDiff } from '../unified-diff';
 import { failureOf, reportFailure } from './apply';
@@ -50,6 +51,7 @@ export const registerCheck: Register = (program, action) => {
     .command('diff')
     .description('show what apply would change: a unified diff of live objects and manifests (exit 1 when they differ)')
     .option('-f, --file <path>', 'a file, a directory or - for stdin; repeatable', collect)
+    .option('--run', 'also compare runnable Tasks found in directories (as apply --run would apply them)')
     .action(
       action(async (ctx, _args, opts) => {
         const docs = await readManifests(opts.file, ctx.io);
@@ -61,6 +63,7 @@ export const registerCheck: Register = (program, action) => {
             failed = true;
             continue;
           }
+          if (doc.fromDir && isRunnableTask(doc) && !opts.run) continue;
           const ns = namespaceOf(doc.body, ctx.namespace);
           let live: any;
           try {

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { CtlError, UsageError } from '../errors';
 import { kindOf } from '../kinds';
 import { applyObject } from './apply';
-import { collect, type Register } from '../program';
+import type { Register } from '../program';
+import { collect } from '../options';
 import { parseInputs } from '../task-args';
 
 const ROLES = ['reader', 'writer', 'admin', 'controller'];

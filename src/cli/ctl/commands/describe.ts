@@ -2,7 +2,7 @@
 // conditions and last error, the object's recent events), then the object as YAML.
 import YAML from 'yaml';
 import { kindAndName } from '../kinds';
-import { ago, clip, phase, table } from '../output';
+import { ago, clip, formatOf, phase, serialize, table } from '../output';
 import { objectPath, query } from '../paths';
 import type { Register } from '../program';
 import type { CtlContext } from '../context';
@@ -42,10 +42,13 @@ export const registerDescribe: Register = (program, action) => {
     .description('show one object for people: summary, status, recent events, then its YAML')
     .argument('<kind>', 'kind, or KIND/NAME')
     .argument('[name]', 'name of the object')
+    .option('-o, --output <format>', 'table (the summary and the YAML), json or yaml (the object only)', 'table')
     .action(
-      action(async (ctx, args) => {
+      action(async (ctx, args, opts) => {
+        const format = formatOf(opts.output, ['table', 'json', 'yaml'] as const);
         const { def, name } = kindAndName(args[0], args[1]);
         const o = await ctx.client.get(objectPath(def, name, ctx.namespace));
+        if (format !== 'table') return void ctx.io.out(serialize(o, format));
         const md = o.metadata ?? {};
         const st = o.status ?? {};
         const now = ctx.now();
