@@ -7,23 +7,35 @@ import { objectPath, query } from '../paths';
 import type { Register } from '../program';
 import type { CtlContext } from '../context';
 
-/** The object's recorded events: replayed from the event log, read until the replay goes quiet. */
+/**
+ * The object's recorded events: replayed from the start of the event log (or from its oldest kept
+ * event when older ones were trimmed), read until the replay goes quiet.
+ */
 export async function recentEvents(ctx: CtlContext, kind: string, name: string, namespace: string, quietMs = 300, limit = 10): Promise<any[]> {
-  const stop = new AbortController();
   const events: any[] = [];
-  let timer = setTimeout(() => stop.abort(), quietMs * 4);
-  try {
-    for await (const e of ctx.client.events(`/v1/events/watch${query({ kind, name, namespace, since: 0 })}`, stop.signal)) {
-      if (e.event === 'error') break;
-      if (e.event === 'event' && e.data) events.push(JSON.parse(e.data));
+  let since = 0;
+  for (let round = 0; round < 2; round++) {
+    const stop = new AbortController();
+    let timer = setTimeout(() => stop.abort(), quietMs * 4);
+    let oldest: number | undefined;
+    try {
+      for await (const e of ctx.client.events(`/v1/events/watch${query({ kind, name, namespace, since })}`, stop.signal)) {
+        if (e.event === 'error') {
+          oldest = Number(/oldest (\d+)/.exec(e.data)?.[1]) || undefined;
+          break;
+        }
+        if (e.event === 'event' && e.data) events.push(JSON.parse(e.data));
+        clearTimeout(timer);
+        timer = setTimeout(() => stop.abort(), quietMs);
+      }
+    } catch {
+      // Events are a bonus: a server without the event stream still gets described.
+    } finally {
       clearTimeout(timer);
-      timer = setTimeout(() => stop.abort(), quietMs);
+      stop.abort();
     }
-  } catch {
-    // Events are a bonus: a server without the event stream still gets described.
-  } finally {
-    clearTimeout(timer);
-    stop.abort();
+    if (oldest === undefined) break;
+    since = oldest - 1;
   }
   return events.slice(-limit);
 }
