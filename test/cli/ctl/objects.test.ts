@@ -114,6 +114,7 @@ test('edit: a conflict or a refused edit keeps the edited file and says where', 
   expect(conflict.err).toContain('changed on the server since it was read');
   const kept = /your edits are kept in (\S+)/.exec(conflict.err)![1];
   expect(readFileSync(kept, 'utf8')).toContain('prompt: mine');
+  rmSync(join(kept, '..'), { recursive: true, force: true });
 
   const breaker = join(work, 'breaker.sh');
   writeFileSync(breaker, '#!/bin/sh\nsed -i "/model_ref:/d" "$1"\n');
@@ -121,7 +122,9 @@ test('edit: a conflict or a refused edit keeps the edited file and says where', 
   const invalid = await ctl(['edit', 'agent', 'writer'], env({ EDITOR: breaker }));
   expect(invalid.code).toBe(1);
   expect(invalid.err).toContain('  spec.model_ref: ');
-  expect(existsSync(/your edits are kept in (\S+)/.exec(invalid.err)![1])).toBe(true);
+  const keptToo = /your edits are kept in (\S+)/.exec(invalid.err)![1];
+  expect(existsSync(keptToo)).toBe(true);
+  rmSync(join(keptToo, '..'), { recursive: true, force: true });
 });
 
 test('wait: exit 0 when the phase is reached (Complete = Succeeded for tasks), 1 on timeout with the last phase', async () => {
