@@ -280,6 +280,15 @@ describe.skipIf(!CHROMIUM)('web console in a browser', () => {
     await nav('Events');
     await page.getByText('task.succeeded').first().waitFor();
     await shot('events');
+    // Keyboard: the skip link comes first, then the sections; Enter on a link opens its page.
+    await page.goto(`${srv.url}/ui/workers`);
+    await page.getByRole('heading', { name: 'Workers' }).waitFor();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => (globalThis as any).document.activeElement.textContent)).toBe('Skip to content');
+    for (let i = 0; i < 3; i++) await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => (globalThis as any).document.activeElement.textContent)).toBe('Approvals');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Approvals' }).waitFor();
     // A deep link loads the app directly.
     await page.goto(`${srv.url}/ui/tasks/default/ticket-4711`);
     await page.locator('g.node[data-state="Succeeded"]').first().waitFor();
