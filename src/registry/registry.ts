@@ -13,7 +13,7 @@ import { listObjects, type ListOptions, type ListResult } from './list';
 import { recordResourceEvent, type WriteAction } from './resource-events';
 import type { EventLog } from '../store/event-log';
 import type { OrreryEvent } from '../events/event';
-import { addCauses, checkSchema, schemaCauses } from './validation';
+import { buildSpec, schemaCauses } from './validation';
 import { loneSurrogateCauses } from './well-formed';
 
 export interface CommittedChange {
@@ -269,21 +269,9 @@ export class Registry {
   }
 
   private buildSpec(def: KindDefinition, m: Manifest, ctx: WriteContext, causes: Cause[]): Spec {
-    let spec = m.spec;
-    if (def.prepare) {
-      const prepared = def.prepare(spec, ctx);
-      spec = prepared.spec;
-      if (prepared.causes) causes.push(...prepared.causes);
-    }
-    if (def.normalize) spec = def.normalize(spec, ctx);
-    const schema = checkSchema(def.spec, spec, 'spec');
-    causes.push(...schema.causes);
-    // Cross-field rules assume the declared types and shapes, not valid formats: they also run when
-    // only formats fail, so one request lists every problem. A rule that repeats a format cause
-    // (same field and message) is not listed twice; schema causes come first, then the rules'.
-    if (def.validate && schema.wellTyped) addCauses(causes, def.validate(spec, ctx));
-    return spec;
+    return buildSpec(def, m.spec, ctx, causes);
   }
+
 
   private statusCauses(def: KindDefinition, status: Status): Cause[] {
     const causes = schemaCauses(def.status, status, 'status');

@@ -5,6 +5,7 @@ import { FormatRegistry, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { ValueErrorType } from '@sinclair/typebox/value';
 import type { Cause } from '../errors';
+import type { KindDefinition, Spec, WriteContext } from './kind';
 
 /** What a cause says about a value that fails a format: it may use the value, never echo a secret. */
 export type FormatMessage = (value: string) => string;
@@ -128,3 +129,23 @@ export function addCauses(causes: Cause[], more: Cause[]): void {
 }
 
 const causeKey = (c: Cause) => JSON.stringify([c.field, c.message]);
+
+/**
+ * A manifest's spec in the server's normal form, collecting every problem in `causes`: the kind's
+ * prepare, normalize, schema and cross-field rules, in that order. Cross-field rules assume the
+ * declared types and shapes, not valid formats: they also run when only formats fail, so one
+ * request lists every problem (a rule repeating a format cause is not listed twice).
+ */
+export function buildSpec(def: KindDefinition, input: Spec, ctx: WriteContext, causes: Cause[]): Spec {
+  let spec = input;
+  if (def.prepare) {
+    const prepared = def.prepare(spec, ctx);
+    spec = prepared.spec;
+    if (prepared.causes) causes.push(...prepared.causes);
+  }
+  if (def.normalize) spec = def.normalize(spec, ctx);
+  const schema = checkSchema(def.spec, spec, 'spec');
+  causes.push(...schema.causes);
+  if (def.validate && schema.wellTyped) addCauses(causes, def.validate(spec, ctx));
+  return spec;
+}

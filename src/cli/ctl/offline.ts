@@ -5,7 +5,7 @@
 import type { Cause } from '../../errors';
 import type { KindDefinition, StoredObject } from '../../registry/kind';
 import { readManifest } from '../../registry/manifest';
-import { addCauses, checkSchema } from '../../registry/validation';
+import { buildSpec } from '../../registry/validation';
 
 export interface Checked {
   causes: Cause[];
@@ -22,16 +22,7 @@ export function checkManifest(def: KindDefinition, body: unknown, namespace?: st
   }
   const { manifest, causes } = envelope;
   const ctx = { namespace: manifest.namespace, name: manifest.name, now: new Date(), existing };
-  let spec = manifest.spec;
-  if (def.prepare) {
-    const prepared = def.prepare(spec, ctx);
-    spec = prepared.spec;
-    if (prepared.causes) causes.push(...prepared.causes);
-  }
-  if (def.normalize) spec = def.normalize(spec, ctx);
-  const schema = checkSchema(def.spec, spec, 'spec');
-  causes.push(...schema.causes);
-  if (def.validate && schema.wellTyped) addCauses(causes, def.validate(spec, ctx));
+  const spec = buildSpec(def, manifest.spec, ctx, causes);
   return { causes, normal: { name: manifest.name, namespace: manifest.namespace, labels: manifest.labels, annotations: manifest.annotations, spec } };
 }
 
