@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { startServer, type ServerProcess } from '../support/server-process';
 
 const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium'].find((p) => p && existsSync(p));
@@ -103,6 +103,8 @@ describe.skipIf(!CHROMIUM)('web console in a browser', () => {
   let tool: ReturnType<typeof startTool>;
   const outside: string[] = [];
   const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`) });
+  // Waits until the element shows the text: pages render a placeholder first and fill it in.
+  const shows = (where: Locator, text: string | RegExp) => where.filter({ hasText: text }).first().waitFor();
   const nav = (name: string) => page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name, exact: true }).click();
 
   beforeAll(async () => {
@@ -141,7 +143,7 @@ describe.skipIf(!CHROMIUM)('web console in a browser', () => {
     await page.getByLabel('Username').fill(ADMIN.username);
     await page.getByLabel('Password').fill('not-the-password');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect(page.getByRole('alert').textContent()).resolves.toContain('wrong');
+    await shows(page.getByRole('alert'), 'wrong');
     await page.getByLabel('Password').fill(ADMIN.password);
     await shot('login');
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -157,7 +159,7 @@ describe.skipIf(!CHROMIUM)('web console in a browser', () => {
     await page.getByRole('button', { name: 'Apply' }).click();
     const bad = page.locator('.result.bad');
     await bad.waitFor();
-    await expect(bad.textContent()).resolves.toMatch(/line 8.*spec\.limits\.max_steps/);
+    await shows(bad, /line 8.*spec\.limits\.max_steps/);
     await bad.scrollIntoViewIfNeeded();
     await shot('apply-error');
     await text.fill(blueprint(`http://127.0.0.1:${tool.port}`));
@@ -183,7 +185,7 @@ describe.skipIf(!CHROMIUM)('web console in a browser', () => {
     await nav('Approvals');
     const card = page.locator('article.approval').first();
     await card.waitFor();
-    await expect(card.textContent()).resolves.toContain('Tool ticket');
+    await shows(card, 'Tool ticket');
     await shot('approvals');
     await card.getByRole('button', { name: 'Approve' }).click();
     await page.getByText('Nothing pending.').first().waitFor();
@@ -192,9 +194,9 @@ describe.skipIf(!CHROMIUM)('web console in a browser', () => {
     await page.getByRole('link', { name: 'ticket-4711' }).click();
     for (const agent of ['triage', 'notify', 'audit']) await page.locator(`g.node[data-agent="${agent}"][data-state="Succeeded"]`).waitFor({ timeout: 30_000 });
     await page.locator('.heading .badge.phase-succeeded').waitFor({ timeout: 30_000 });
-    await expect(page.locator('pre.answer').textContent()).resolves.toContain('mock');
+    await shows(page.locator('pre.answer'), 'mock');
     expect(await page.evaluate(() => (globalThis as any).sameDocument)).toBe(true);
-    expect(await page.locator('table tbody tr').count()).toBeGreaterThan(5);
+    await page.locator('table tbody tr').nth(5).waitFor();
     await shot('task');
     await page.getByRole('heading', { name: 'Messages' }).evaluate((el) => el.scrollIntoView());
     await shot('task-trace');
@@ -209,7 +211,7 @@ describe.skipIf(!CHROMIUM)('web console in a browser', () => {
     await page.locator('g.node[data-agent="triage"][data-state="WaitingApproval"]').waitFor({ timeout: 30_000 });
     await page.getByRole('button', { name: 'Cancel' }).click();
     await page.locator('.heading .badge.phase-failed').waitFor({ timeout: 30_000 });
-    await expect(page.getByText('Failed: cancelled').textContent()).resolves.toBe('Failed: cancelled');
+    await page.getByText('Failed: cancelled', { exact: true }).waitFor();
     expect(await page.getByRole('button', { name: 'Cancel' }).isDisabled()).toBe(true);
   }, 90_000);
 
@@ -269,7 +271,7 @@ describe.skipIf(!CHROMIUM)('web console in a browser', () => {
     await nav('Resources');
     await page.getByLabel('Kind').selectOption('agents');
     await page.getByRole('link', { name: 'triage' }).click();
-    await expect(page.locator('pre.yaml').textContent()).resolves.toContain('model_ref: mock');
+    await shows(page.locator('pre.yaml'), 'model_ref: mock');
     await shot('resource');
     await page.getByRole('link', { name: /all agents/ }).click();
     await page.getByRole('link', { name: 'audit' }).waitFor();
