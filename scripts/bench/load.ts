@@ -196,7 +196,18 @@ export async function stopProcess(p: Subprocess, graceMs = 3000): Promise<void> 
 }
 
 /** Spawns a server that logs `url="http://…"` on stderr and resolves with that URL. */
+/**
+ * With ORRERY_BENCH_PROFILE=<dir>, Orrery servers started by a benchmark run under Bun's CPU
+ * profiler and write a profile (and its markdown summary) into <dir> when they stop.
+ */
+function profiled(cmd: string[]): string[] {
+  const dir = process.env.ORRERY_BENCH_PROFILE;
+  if (!dir || !cmd.some((a) => a.endsWith('src/main.ts'))) return cmd;
+  return [cmd[0], '--cpu-prof', '--cpu-prof-md', `--cpu-prof-dir=${dir}`, ...cmd.slice(1)];
+}
+
 export async function spawnServer(cmd: string[], timeoutMs = 20_000): Promise<{ proc: Subprocess<'ignore', 'ignore', 'pipe'>; url: string; log: () => string }> {
+  cmd = profiled(cmd);
   const proc = Bun.spawn(cmd, { stdin: 'ignore', stdout: 'ignore', stderr: 'pipe' });
   let text = '';
   let resolveUrl: (u: string) => void = () => {};
