@@ -19,13 +19,13 @@ const ROOT = join(import.meta.dir, '..', '..');
 const BUN = process.execPath;
 const DEFAULTS: Record<string, string> = {
   watchers: '1000', rate: '1000', duration: '30s', agents: '100', procs: '2', 'max-duration': '10s',
-  connections: '32', heartbeat: '5s', straggle: '5s', 'max-time': '10m', profile: '',
+  connections: '32', heartbeat: '5s', straggle: '5s', 'max-time': '10m', profile: process.env.ORRERY_BENCH_PROFILE ?? '',
 };
 const HELP = `Usage: bun scripts/bench/watch.ts [--flag value]…
 Flags (defaults): ${Object.entries(DEFAULTS).map(([k, v]) => `--${k} ${v}`).join(', ')}
 --procs: watcher child processes; --max-duration: each unpaced max-rate phase (0 and N watchers);
 --connections: concurrent writes in the max-rate phases; --heartbeat: the server's --watch-heartbeat-interval;
---profile DIR: run the server with bun --cpu-prof-md --cpu-prof-dir DIR (written when it stops).
+--profile DIR: run the server with bun --cpu-prof-md --cpu-prof-dir DIR (written when it stops; default $ORRERY_BENCH_PROFILE).
 --stalled: measure server memory with watchers that never read instead (--stalled --help for its flags).`;
 
 const opts = { ...DEFAULTS };
@@ -329,6 +329,12 @@ try {
   const [max0, paced, maxN] = rows;
   const pf = fanout(paced.reports!, paced.w.writes * N);
   const met = (b: boolean) => (b ? '**met**' : '**not met**');
+  const delivered = (100 * pf.received) / Math.max(1, pf.expected);
+  const atIssueLoad = N >= 1000 && RATE >= 1000 && paced.w.rps >= 0.98 * 1000;
+  out.push(
+    '',
+    `Target (issue 15): fan-out p99 < 50 ms with 100% delivery at 1,000 watchers x 1,000 writes/s: ${met(atIssueLoad && pf.p99 < 50 && pf.received === pf.expected && pf.expected > 0)} (p99 ${f1(pf.p99)} ms, delivery ${delivered.toFixed(2)}%, ${N} watchers x ${f1(paced.w.rps)} writes/s achieved of ${RATE}/s asked).`,
+  );
   out.push(
     '',
     `Server RSS: ${mib(rssBefore)} MiB before the watchers, ${mib(rssWith)} MiB with ${open} connected (${f1((rssWith - rssBefore) / Math.max(1, open))} KiB per watcher), ${mib(rssAfter)} MiB after the paced phase, peak ${mib(rssPeak)} MiB.`,

@@ -23,6 +23,8 @@ export interface SubscribeOptions<T> {
   account?: Account;
   /** Bytes an item costs while queued (its frame); needed with `account`. */
   size?: (item: T) => number;
+  /** Subscribers with the same key have the same `match`: it runs once per item for all of them. */
+  key?: string;
 }
 
 export class Subscription<T> {
@@ -35,6 +37,9 @@ export class Subscription<T> {
   private readonly capacity: number;
   private readonly account?: Account;
   private readonly size?: (item: T) => number;
+  readonly key?: string;
+  /** In the hub's list of subscribers to wake this turn. */
+  waking = false;
 
   constructor(
     private readonly hub: Hub<T>,
@@ -44,12 +49,14 @@ export class Subscription<T> {
     this.capacity = opts.capacity;
     this.account = opts.account;
     this.size = opts.size;
+    this.key = opts.key;
     this.account?.onCut(() => this.overflow());
   }
 
-  /** Called by the hub; never blocks. Returns true when the reader should be woken. */
-  offer(entry: Entry<T>): boolean {
-    if (this.closed || this.overflowed || !this.match(entry.item)) return false;
+  /** Called by the hub; never blocks. Returns true when the reader should be woken. `matched`:
+   *  the match already decided for this subscriber's key. */
+  offer(entry: Entry<T>, matched?: boolean): boolean {
+    if (this.closed || this.overflowed || !(matched ?? this.match(entry.item))) return false;
     if (this.queue.length >= this.capacity) {
       if (this.account) this.account.disconnect();
       else this.overflow();
@@ -133,7 +140,7 @@ export class Subscription<T> {
 
 export class Hub<T> {
   private readonly subs = new Set<Subscription<T>>();
-  private readonly pending = new Set<Subscription<T>>();
+  private pending: Subscription<T>[] = [];
   private flushScheduled = false;
 
   subscribe(match: (item: T) => boolean, capacity: number | SubscribeOptions<T>): Subscription<T> {
@@ -148,12 +155,27 @@ export class Hub<T> {
    */
   publish(item: T): void {
     const entry: Entry<T> = { item, bytes: -1, holders: 0 };
-    for (const s of this.subs) if (s.offer(entry)) this.pending.add(s);
+    // Watchers with the same filter share one match decision (1000 unfiltered watchers: one call).
+    const decided = new Map<string, boolean>();
+    for (const s of this.subs) {
+      let matched: boolean | undefined;
+      if (s.key !== undefined) {
+        matched = decided.get(s.key);
+        if (matched === undefined) decided.set(s.key, (matched = s.match(item)));
+      }
+      if (s.offer(entry, matched)) this.wake(s);
+    }
     this.scheduleFlush();
   }
 
+  private wake(s: Subscription<T>): void {
+    if (s.waking) return;
+    s.waking = true;
+    this.pending.push(s);
+  }
+
   private scheduleFlush(): void {
-    if (this.pending.size && !this.flushScheduled) {
+    if (this.pending.length && !this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
     }
@@ -163,8 +185,9 @@ export class Hub<T> {
    *  writer's path), applies the budgets, then wakes the readers. */
   private flush(): void {
     this.flushScheduled = false;
-    const subs = [...this.pending];
-    this.pending.clear();
+    const subs = this.pending;
+    this.pending = [];
+    for (const s of subs) s.waking = false;
     for (const s of subs) s.settle();
     for (const s of subs) s.notify();
   }
@@ -172,7 +195,7 @@ export class Hub<T> {
   remove(s: Subscription<T>): void {
     this.subs.delete(s);
     // A removed subscriber (overflowed or closed) still needs waking to see why.
-    this.pending.add(s);
+    this.wake(s);
     this.scheduleFlush();
   }
 

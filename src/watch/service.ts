@@ -97,7 +97,8 @@ export class WatchService {
     // Catch up, subscribe and read the starting revision in one synchronous step: nothing can be
     // published in between, so the snapshot/replay and the live part meet exactly.
     this.changes.catchUp();
-    const { sub, account } = this.subscribe(this.changes.hub, (c) => c.def === def && filterMatches(filter, c.namespace, c.name, c.labels));
+    const key = JSON.stringify([def.kind, filter.namespace, filter.name, filter.selector]);
+    const { sub, account } = this.subscribe(this.changes.hub, (c) => c.def === def && filterMatches(filter, c.namespace, c.name, c.labels), key);
     const from = this.changes.revision;
     const source = resourceWatch({ store: this.deps.store, log: this.deps.changeLog, reader: this.deps.reader, pageBytes: pageBytes(this.config.bufferBytes) }, def, filter, sub, from, resumeAfter);
     return this.respond(source, request, `watching ${def.plural} from revision ${from}`, account, () => sub.close());
@@ -109,7 +110,7 @@ export class WatchService {
     for (const k of ['source', 'type', 'kind', 'name', 'namespace'] as const) if (query[k]?.trim()) filter[k] = query[k]!.trim();
     this.admit();
     this.events.catchUp();
-    const { sub, account } = this.subscribe(this.events.hub, (e) => eventMatches(filter, e.event));
+    const { sub, account } = this.subscribe(this.events.hub, (e) => eventMatches(filter, e.event), JSON.stringify(filter));
     const from = this.events.lastId;
     return this.respond(eventWatch(this.deps.eventLog, filter, sub, from, since, pageBytes(this.config.bufferBytes)), request, `watching events from id ${from}`, account, () => sub.close());
   }
@@ -121,9 +122,9 @@ export class WatchService {
   }
 
   /** A subscription whose queued frames count, in bytes, against a new account of the budget. */
-  private subscribe<T extends FeedChange | FeedEvent>(hub: Hub<T>, match: (item: T) => boolean) {
+  private subscribe<T extends FeedChange | FeedEvent>(hub: Hub<T>, match: (item: T) => boolean, key: string) {
     const account = this.budget.open();
-    const sub = hub.subscribe(match, { capacity: this.config.bufferSize, account, size: (item) => item.frame().byteLength });
+    const sub = hub.subscribe(match, { capacity: this.config.bufferSize, account, size: (item) => item.frame().byteLength, key });
     return { sub, account };
   }
 

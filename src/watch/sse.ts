@@ -11,6 +11,22 @@ import type { Account } from './budget';
 import { HEARTBEAT, slowConsumer } from './frames';
 import { CHUNK_BYTES } from './pages';
 
+/**
+ * The last chunk joined from a run of frames, by the run's first frame. Watchers fed by the same
+ * publishes hold the same frames, so the first of them joins the chunk and the others reuse it
+ * instead of each copying the same bytes.
+ */
+const joined = new WeakMap<Uint8Array, { frames: Uint8Array[]; chunk: Uint8Array }>();
+
+function join(frames: Uint8Array[]): Uint8Array {
+  if (frames.length === 1) return frames[0];
+  const hit = joined.get(frames[0]);
+  if (hit && hit.frames.length === frames.length && hit.frames.every((f, i) => f === frames[i])) return hit.chunk;
+  const chunk = concatBytes(frames);
+  joined.set(frames[0], { frames, chunk });
+  return chunk;
+}
+
 export type FrameSource = AsyncIterator<Uint8Array[], void, undefined>;
 
 export const SSE_HEADERS = {
@@ -100,7 +116,7 @@ export function sseResponse(source: FrameSource, opts: SseOptions): Response {
     let n = 0;
     let bytes = 0;
     while (n < pending.length && (n === 0 || bytes + pending[n].byteLength <= CHUNK_BYTES)) bytes += pending[n++].byteLength;
-    const chunk = concatBytes(pending.slice(0, n));
+    const chunk = join(pending.slice(0, n));
     pending = pending.slice(n);
     pendingBytes -= bytes;
     account.shrink(bytes);
