@@ -52,74 +52,39 @@ export class ResourceStore {
   // Every hot statement is built and prepared once: building drizzle queries per call cost more
   // than the SQLite work itself.
   private readonly stmt;
+  private readonly raw;
 
   constructor(readonly handle: OpenDatabase) {
     this.db = handle.db;
     const db = this.db;
-    const kindIs = eq(resources.kind, ph('kind'));
-    const nsIs = eq(resources.namespace, ph('ns'));
-    // Row-value comparison lets SQLite seek straight to the cursor in the (kind, namespace, name) index.
-    const afterCursor = sql`(${resources.namespace}, ${resources.name}) > (${ph('afterNs')}, ${ph('afterName')})`;
-    const page = (where: ReturnType<typeof and>) =>
-      db.select().from(resources).where(where).orderBy(asc(resources.namespace), asc(resources.name)).limit(ph('limit')).prepare();
     this.stmt = {
-      get: db.select().from(resources).where(and(kindIs, nsIs, eq(resources.name, ph('name')))).prepare(),
-      listAll: page(and(kindIs)),
-      listNs: page(and(kindIs, nsIs)),
-      listAllAfter: page(and(kindIs, afterCursor)),
-      listNsAfter: page(and(kindIs, nsIs, afterCursor)),
-      // The newest change row carries the global revision (a read, not another page write).
-      revision: db.select({ value: sql<number>`COALESCE(MAX(${changes.revision}), 0)` }).from(changes).prepare(),
-      insert: db
-        .insert(resources)
-        .values({
-          kind: ph('kind'),
-          namespace: ph('namespace'),
-          name: ph('name'),
-          uid: ph('uid'),
-          resourceVersion: ph('resourceVersion'),
-          generation: ph('generation'),
-          labels: ph('labels'),
-          annotations: ph('annotations'),
-          spec: ph('spec'),
-          status: ph('status'),
-          createdAt: ph('createdAt'),
-          updatedAt: ph('updatedAt'),
-        } as unknown as typeof resources.$inferInsert)
-        .returning()
-        .prepare(),
-      update: db
-        .update(resources)
-        .set({
-          resourceVersion: ph('resourceVersion'),
-          generation: ph('generation'),
-          labels: ph('labels'),
-          annotations: ph('annotations'),
-          spec: ph('spec'),
-          status: ph('status'),
-          updatedAt: ph('updatedAt'),
-        } as unknown as Partial<typeof resources.$inferInsert>)
-        .where(and(eq(resources.id, ph('id')), eq(resources.resourceVersion, ph('expected'))))
-        .returning()
-        .prepare(),
       delete: db
         .delete(resources)
         .where(and(eq(resources.id, ph('id')), eq(resources.resourceVersion, ph('expected'))))
         .returning()
         .prepare(),
-      change: db
-        .insert(changes)
-        .values({
-          revision: ph('revision'),
-          kind: ph('kind'),
-          namespace: ph('namespace'),
-          name: ph('name'),
-          type: ph('type'),
-          object: ph('object'),
-          createdAt: ph('createdAt'),
-        } as unknown as typeof changes.$inferInsert)
-        .prepare(),
       compact: db.delete(changes).where(lt(changes.revision, ph('revision'))).prepare(),
+    };
+    // The per-write statements go straight to bun:sqlite (positional values, no result mapping):
+    // drizzle's placeholder filling and row mapping cost as much as SQLite's own work per write.
+    const sqlite = handle.sqlite;
+    this.raw = {
+      get: sqlite.prepare<unknown[], [string, string, string]>('SELECT * FROM resources WHERE kind = ?1 AND namespace = ?2 AND name = ?3'),
+      revision: sqlite.prepare<unknown[], []>('SELECT COALESCE(MAX(revision), 0) FROM changes'),
+      insert: sqlite.prepare<unknown, any[]>(
+        'INSERT INTO resources (kind, namespace, name, uid, resource_version, generation, labels, annotations, spec, status, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)',
+      ),
+      update: sqlite.prepare<unknown, any[]>(
+        'UPDATE resources SET resource_version = ?1, generation = ?2, labels = ?3, annotations = ?4, spec = ?5, status = ?6, updated_at = ?7 WHERE id = ?8 AND resource_version = ?9',
+      ),
+      // Row-value comparison lets SQLite seek straight to the cursor in the (kind, namespace, name) index.
+      listAll: sqlite.prepare<unknown[], any[]>(`SELECT * FROM resources WHERE kind = ?1 ORDER BY namespace, name LIMIT ?2`),
+      listNs: sqlite.prepare<unknown[], any[]>(`SELECT * FROM resources WHERE kind = ?1 AND namespace = ?2 ORDER BY namespace, name LIMIT ?3`),
+      listAllAfter: sqlite.prepare<unknown[], any[]>(`SELECT * FROM resources WHERE kind = ?1 AND (namespace, name) > (?2, ?3) ORDER BY namespace, name LIMIT ?4`),
+      listNsAfter: sqlite.prepare<unknown[], any[]>(
+        `SELECT * FROM resources WHERE kind = ?1 AND namespace = ?2 AND (namespace, name) > (?3, ?4) ORDER BY namespace, name LIMIT ?5`,
+      ),
+      change: sqlite.prepare<unknown, any[]>('INSERT INTO changes (revision, kind, namespace, name, type, object, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)'),
     };
   }
 
@@ -136,16 +101,72 @@ export class ResourceStore {
     return result;
   }
 
+  /**
+   * Group commit: `fn` runs, in arrival order, with the other writes queued in the same turn of the
+   * event loop, in one IMMEDIATE transaction, each under its own savepoint (its own revision, its
+   * own error, rolled back alone). After the one COMMIT, `committed` runs for each write that
+   * succeeded, in order, and only then do the promises settle: nothing is acknowledged or
+   * published before it is committed. If the COMMIT fails, every write of the batch fails with it.
+   */
+  grouped<T>(fn: () => T, committed: (result: T) => void): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.batch.push({ fn, committed, resolve, reject } as Queued);
+      if (this.batch.length === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  private batch: Queued[] = [];
+
+  private flush(): void {
+    const items = this.batch;
+    this.batch = [];
+    const outcomes: { ok: boolean; value: unknown }[] = [];
+    const sqlite = this.handle.sqlite;
+    try {
+      this.transaction(() => {
+        for (const item of items) {
+          try {
+            // Nested in the open transaction, bun:sqlite runs it as a SAVEPOINT.
+            outcomes.push({ ok: true, value: sqlite.transaction(item.fn)() });
+          } catch (e) {
+            outcomes.push({ ok: false, value: e });
+          }
+        }
+      });
+    } catch (e) {
+      for (const item of items) item.reject(e);
+      return;
+    }
+    items.forEach((item, i) => {
+      const o = outcomes[i];
+      if (!o.ok) return item.reject(o.value);
+      // As for a single write, a listener that throws fails the call (the write stays committed).
+      try {
+        item.committed(o.value);
+        item.resolve(o.value);
+      } catch (e) {
+        item.reject(e);
+      }
+    });
+  }
+
   get(kind: string, namespace: string, name: string): ResourceRow | undefined {
-    return this.stmt.get.get({ kind, ns: namespace, name });
+    const v = this.raw.get.values(kind, namespace, name)[0];
+    return v ? toRow(v) : undefined;
   }
 
   list(q: ListQuery): ResourceRow[] {
-    const args = { kind: q.kind, ns: q.namespace, afterNs: q.after?.namespace, afterName: q.after?.name, limit: q.limit };
-    const s = this.stmt;
-    const stmt = q.namespace !== undefined ? (q.after ? s.listNsAfter : s.listNs) : q.after ? s.listAllAfter : s.listAll;
+    const r = this.raw;
+    const rows =
+      q.namespace !== undefined
+        ? q.after
+          ? r.listNsAfter.values(q.kind, q.namespace, q.after.namespace, q.after.name, q.limit)
+          : r.listNs.values(q.kind, q.namespace, q.limit)
+        : q.after
+          ? r.listAllAfter.values(q.kind, q.after.namespace, q.after.name, q.limit)
+          : r.listAll.values(q.kind, q.limit);
     // Positional rows map to objects at a third of the cost of drizzle's per-column mapping.
-    return (stmt.values(args) as unknown[][]).map(toRow);
+    return rows.map(toRow);
   }
 
   /**
@@ -176,14 +197,16 @@ export class ResourceStore {
   }
 
   currentRevision(): number {
-    return Number(this.stmt.revision.get()!.value);
+    return Number(this.raw.revision.values()[0][0]);
   }
 
   /** Inserts a new row at the next revision; call inside transaction(). */
   insert(row: NewResourceRow): ChangeRecord {
     this.handle.disk.assertRoom();
-    const stored = this.stmt.insert.get({ ...row, resourceVersion: this.nextRevision() })!;
-    return this.record('added', stored);
+    const resourceVersion = this.nextRevision();
+    const r = row;
+    const { lastInsertRowid } = this.raw.insert.run(r.kind, r.namespace, r.name, r.uid, resourceVersion, r.generation, r.labels, r.annotations, r.spec, r.status, r.createdAt, r.updatedAt);
+    return this.record('added', { id: Number(lastInsertRowid), kind: r.kind, namespace: r.namespace, name: r.name, uid: r.uid, resourceVersion, generation: r.generation, labels: r.labels, annotations: r.annotations, spec: r.spec, status: r.status, createdAt: r.createdAt, updatedAt: r.updatedAt });
   }
 
   /**
@@ -192,19 +215,10 @@ export class ResourceStore {
    */
   update(row: ResourceRow, expectedVersion: number): ChangeRecord {
     this.handle.disk.assertRoom();
-    const stored = this.stmt.update.get({
-      id: row.id,
-      expected: expectedVersion,
-      resourceVersion: this.nextRevision(),
-      generation: row.generation,
-      labels: row.labels,
-      annotations: row.annotations,
-      spec: row.spec,
-      status: row.status,
-      updatedAt: row.updatedAt,
-    });
-    if (!stored) throw new VersionConflict();
-    return this.record('updated', stored);
+    const resourceVersion = this.nextRevision();
+    const { changes: n } = this.raw.update.run(resourceVersion, row.generation, row.labels, row.annotations, row.spec, row.status, row.updatedAt, row.id, expectedVersion);
+    if (n !== 1) throw new VersionConflict();
+    return this.record('updated', { ...row, resourceVersion });
   }
 
   /**
@@ -273,17 +287,16 @@ export class ResourceStore {
 
   private record(type: ChangeType, row: ResourceRow): ChangeRecord {
     const revision = row.resourceVersion;
-    this.stmt.change.run({
-      revision,
-      kind: row.kind,
-      namespace: row.namespace,
-      name: row.name,
-      type,
-      object: JSON.stringify(row),
-      createdAt: row.updatedAt,
-    });
+    this.raw.change.run(revision, row.kind, row.namespace, row.name, type, JSON.stringify(row), row.updatedAt);
     return { revision, kind: row.kind, namespace: row.namespace, name: row.name, type, row };
   }
+}
+
+interface Queued {
+  fn: () => unknown;
+  committed: (result: unknown) => void;
+  resolve: (result: unknown) => void;
+  reject: (error: unknown) => void;
 }
 
 /** Thrown inside a transaction when a version-checked write lost a race; rolls it back. */
