@@ -154,3 +154,19 @@ export const memoryEntries = sqliteTable(
   },
   (t) => [uniqueIndex('memory_entries_key').on(t.namespace, t.memory, t.key)],
 );
+
+// A Task's records (status.messages, trace, history, message_idempotency), kept outside the Task
+// row so that a hop appends its rows and rewrites only a small summary: a hop's cost no longer
+// grows with the trace. `seq` orders a record stream; messages are also found by `key` (their
+// message_id) to update their phase. Rows go with the task (same transaction as its delete).
+export const taskRecords = sqliteTable(
+  'task_records',
+  {
+    taskUid: text('task_uid').notNull(),
+    field: text('field').notNull(),
+    seq: integer('seq').notNull(),
+    key: text('key').notNull().default(''),
+    body: text('body').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.taskUid, t.field, t.seq] }), index('task_records_key').on(t.taskUid, t.field, t.key)],
+);

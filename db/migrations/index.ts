@@ -7,6 +7,7 @@ import m4 from './0004_engine.sql' with { type: 'text' };
 import m5 from './0005_task_phase_index.sql' with { type: 'text' };
 import m6 from './0006_webhook_dedupe.sql' with { type: 'text' };
 import m7 from './0007_memory_entries.sql' with { type: 'text' };
+import m8 from './0008_task_records.sql' with { type: 'text' };
 
 export const migrations: { tag: string; sql: string }[] = [
   { tag: '0000_init', sql: m0 },
@@ -17,4 +18,5 @@ export const migrations: { tag: string; sql: string }[] = [
   { tag: '0005_task_phase_index', sql: m5 },
   { tag: '0006_webhook_dedupe', sql: m6 },
   { tag: '0007_memory_entries', sql: m7 },
+  { tag: '0008_task_records', sql: m8 },
 ];

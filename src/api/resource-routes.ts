@@ -81,7 +81,7 @@ function addKind(app: Elysia, table: RouteTable, registry: Registry, def: KindDe
     async ({ request, query, identity }) => {
       const body = await readDocument(request);
       checkSpecRole(body, identity);
-      const { object, created } = registry.apply(def, body, { queryNamespace: ns(query) });
+      const { object, created } = await registry.applyGrouped(def, body, { queryNamespace: ns(query) });
       return json(object, created ? 201 : 200, etag(object));
     },
     operation({
@@ -114,7 +114,7 @@ function addKind(app: Elysia, table: RouteTable, registry: Registry, def: KindDe
       async ({ request, params, query, identity }) => {
         const body = await readDocument(request);
         checkSpecRole(body, identity);
-        const o = registry.replace(def, params.name, body, { queryNamespace: ns(query) }, parseIfMatch(request.headers.get('if-match')));
+        const o = await registry.replaceGrouped(def, params.name, body, { queryNamespace: ns(query) }, parseIfMatch(request.headers.get('if-match')));
         return json(o, 200, etag(o));
       },
       operation({

@@ -89,6 +89,12 @@ export interface KindDefinition extends KindStrategy {
   allowPut?: boolean;
   /** Role needed for spec writes and deletes (issue: auth); default writer. */
   writeRole?: 'writer' | 'admin';
+  /**
+   * Status fields kept as record streams outside the object's row (store/task-records.ts), each
+   * mapped to the field of a record that is its key ('' when records are only appended). Single
+   * reads show them in the status; lists and watch frames carry the rest of the status (the summary).
+   */
+  records?: Readonly<Record<string, string>>;
 }
 
 export function defineKind<const D extends KindDefinition>(def: D): D {

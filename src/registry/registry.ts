@@ -1,19 +1,24 @@
 // The generic registry: apply/replace/get/list/status/delete for every kind, with preconditions,
 // generation, the global revision, at-rest encoding, redaction and after-commit publishing.
-import { ApiError, Conflict, Invalid, NotFound, PreconditionRequired, type Cause } from '../errors';
+import { Conflict, NotFound, type Cause } from '../errors';
 import { VersionConflict, type ChangeType, type ResourceRow, type ResourceStore } from '../store/resource-store';
 import type { SecretCipher } from '../store/secret-cipher';
+import type { RecordDelta } from '../store/task-records';
 import { deepEqual } from '../util/equal';
 import { rfc3339, type Clock } from '../util/time';
 import { present, rowToJson, rowToObject } from './codec';
 import type { KindDefinition, Spec, Status, StoredObject, WriteContext } from './kind';
 import { readManifest, type Manifest, type RequestScope } from './manifest';
 import { isObj } from './normalize';
+import { RecordStreams } from './record-streams';
 import { listObjects, type ListOptions, type ListResult } from './list';
 import { recordResourceEvent, type WriteAction } from './resource-events';
 import type { EventLog } from '../store/event-log';
 import type { OrreryEvent } from '../events/event';
-import { buildSpec, schemaCauses } from './validation';
+import { buildSpec } from './validation';
+import { checkPrecondition, checkSize, failIfInvalid, finishStatus, stale, statusCauses } from './write-checks';
+
+export { MAX_OBJECT_BYTES } from './write-checks';
 import { loneSurrogateCauses } from './well-formed';
 
 export interface CommittedChange {
@@ -31,13 +36,6 @@ type TxResult = WriteResult & { revision?: number; type?: ChangeType; event?: Or
 export type CommitListener = (change: CommittedChange) => void;
 
 const STATUS_BODY_FIELDS = new Set(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
-
-/**
- * The largest object a spec write may store, counted as a reader receives it (metadata and the
- * normalized spec with its defaults). It is the API's 4 MiB request limit less 64 KiB kept for
- * the status and server-owned metadata, so whatever was stored can be read and sent back.
- */
-export const MAX_OBJECT_BYTES = 4 * 1024 * 1024 - 64 * 1024;
 
 export interface WriteResult {
   object: StoredObject;
@@ -58,6 +56,8 @@ export class Registry {
   readonly byPlural = new Map<string, KindDefinition>();
   readonly byKind = new Map<string, KindDefinition>();
   private readonly listeners: CommitListener[] = [];
+  /** Record streams of kinds that keep some status fields outside their row (Task). */
+  private readonly records: RecordStreams;
 
   constructor(
     readonly kinds: KindDefinition[],
@@ -70,6 +70,7 @@ export class Registry {
       this.byPlural.set(k.plural, k);
       this.byKind.set(k.kind.toLowerCase(), k);
     }
+    this.records = new RecordStreams(store.handle, kinds);
   }
 
   onCommit(listener: CommitListener): () => void {
@@ -84,45 +85,64 @@ export class Registry {
    */
   apply(def: KindDefinition, body: unknown, scope: RequestScope, opts: WriteOptions = {}): WriteResult {
     const { manifest, causes } = readManifest(def, body, scope);
-    const result = this.write(def, 'apply', () => {
-      const row = this.store.get(def.kind, manifest.namespace, manifest.name);
-      const existing = row ? this.decode(def, row) : undefined;
-      const ctx = this.context(manifest, existing);
-      const spec = this.buildSpec(def, manifest, ctx, causes);
-      if (!row || !existing) {
-        const status = this.finishStatus(def, {}, spec, ctx);
-        this.failIfInvalid(def, manifest.name, causes);
-        this.checkSize(def, manifest, spec);
-        if (manifest.resourceVersion && manifest.resourceVersion !== '0') {
-          throw new Conflict(`${def.kind} "${manifest.name}" does not exist, so resourceVersion ${manifest.resourceVersion} cannot match`, { kind: def.plural, name: manifest.name });
-        }
-        return this.insert(def, manifest, spec, status, ctx);
+    const result = this.write(def, 'apply', () => this.applyTx(def, manifest, causes), opts);
+    return { object: this.shown(def, result.object), created: result.created };
+  }
+
+  /**
+   * apply for the API: committed with the other API writes of the same event-loop turn in one
+   * transaction (group commit, see ResourceStore.grouped), each with its own revision and error.
+   */
+  async applyGrouped(def: KindDefinition, body: unknown, scope: RequestScope): Promise<WriteResult> {
+    const { manifest, causes } = readManifest(def, body, scope);
+    const result = await this.writeGrouped(def, 'apply', () => this.applyTx(def, manifest, causes));
+    return { object: this.shown(def, result.object), created: result.created };
+  }
+
+  private applyTx(def: KindDefinition, manifest: Manifest, causes: Cause[]): TxResult {
+    const row = this.store.get(def.kind, manifest.namespace, manifest.name);
+    const existing = row ? this.decode(def, row) : undefined;
+    const ctx = this.context(manifest, existing);
+    const spec = this.buildSpec(def, manifest, ctx, causes);
+    if (!row || !existing) {
+      const status = finishStatus(def, {}, spec, ctx);
+      failIfInvalid(def, manifest.name, causes);
+      checkSize(def, manifest, spec);
+      if (manifest.resourceVersion && manifest.resourceVersion !== '0') {
+        throw new Conflict(`${def.kind} "${manifest.name}" does not exist, so resourceVersion ${manifest.resourceVersion} cannot match`, { kind: def.plural, name: manifest.name });
       }
-      this.failIfInvalid(def, manifest.name, causes);
-      if (manifest.resourceVersion && manifest.resourceVersion !== existing.metadata.resourceVersion) {
-        throw stale(def, manifest.name, manifest.resourceVersion, existing.metadata.resourceVersion);
-      }
-      this.checkSize(def, manifest, spec);
-      return this.update(def, row, existing, manifest, spec, existing.status, ctx);
-    }, opts);
-    return { object: present(def, result.object), created: result.created };
+      return this.insert(def, manifest, spec, status, ctx);
+    }
+    failIfInvalid(def, manifest.name, causes);
+    if (manifest.resourceVersion && manifest.resourceVersion !== existing.metadata.resourceVersion) {
+      throw stale(def, manifest.name, manifest.resourceVersion, existing.metadata.resourceVersion);
+    }
+    checkSize(def, manifest, spec);
+    return this.update(def, row, existing, manifest, spec, existing.status, ctx);
   }
 
   /** PUT: replace spec and metadata of an existing object; needs a precondition. */
   replace(def: KindDefinition, name: string, body: unknown, scope: RequestScope, ifMatch?: string): StoredObject {
     const { manifest, causes } = readManifest(def, body, { ...scope, urlName: name });
-    const result = this.write(def, 'replace', () => {
-      const row = this.store.get(def.kind, manifest.namespace, name);
-      if (!row) throw new NotFound(def.plural, name);
-      const existing = this.decode(def, row);
-      const ctx = this.context(manifest, existing);
-      const spec = this.buildSpec(def, manifest, ctx, causes);
-      this.failIfInvalid(def, name, causes);
-      this.checkPrecondition(def, name, ifMatch, manifest.resourceVersion, existing);
-      this.checkSize(def, manifest, spec);
-      return this.update(def, row, existing, manifest, spec, existing.status, ctx);
-    });
-    return present(def, result.object);
+    return this.shown(def, this.write(def, 'replace', () => this.replaceTx(def, name, manifest, causes, ifMatch)).object);
+  }
+
+  /** replace for the API, group-committed as applyGrouped is. */
+  async replaceGrouped(def: KindDefinition, name: string, body: unknown, scope: RequestScope, ifMatch?: string): Promise<StoredObject> {
+    const { manifest, causes } = readManifest(def, body, { ...scope, urlName: name });
+    return this.shown(def, (await this.writeGrouped(def, 'replace', () => this.replaceTx(def, name, manifest, causes, ifMatch))).object);
+  }
+
+  private replaceTx(def: KindDefinition, name: string, manifest: Manifest, causes: Cause[], ifMatch: string | undefined): TxResult {
+    const row = this.store.get(def.kind, manifest.namespace, name);
+    if (!row) throw new NotFound(def.plural, name);
+    const existing = this.decode(def, row);
+    const ctx = this.context(manifest, existing);
+    const spec = this.buildSpec(def, manifest, ctx, causes);
+    failIfInvalid(def, name, causes);
+    checkPrecondition(def, name, ifMatch, manifest.resourceVersion, existing);
+    checkSize(def, manifest, spec);
+    return this.update(def, row, existing, manifest, spec, existing.status, ctx);
   }
 
   /** PUT …/status: replace the whole status; generation is kept. */
@@ -142,12 +162,12 @@ export class Registry {
       if (!row) throw new NotFound(def.plural, name);
       const existing = this.decode(def, row);
       const status: Status = isObj(b.status) ? structuredClone(b.status) : {};
-      causes.push(...this.statusCauses(def, status));
-      this.failIfInvalid(def, name, causes);
-      this.checkPrecondition(def, name, ifMatch, rv, existing);
+      causes.push(...statusCauses(def, status));
+      failIfInvalid(def, name, causes);
+      checkPrecondition(def, name, ifMatch, rv, existing);
       return this.writeStatus(def, row, existing, status);
     });
-    return present(def, result.object);
+    return this.shown(def, result.object);
   }
 
   /**
@@ -160,11 +180,40 @@ export class Registry {
       const row = this.store.get(def.kind, namespace, name);
       if (!row) throw new NotFound(def.plural, name);
       const existing = this.decode(def, row);
-      const status = structuredClone(next(existing));
-      this.failIfInvalid(def, name, this.statusCauses(def, status));
+      const status = structuredClone(next(this.records.show(def, existing)));
+      failIfInvalid(def, name, statusCauses(def, status));
       return this.writeStatus(def, row, existing, status);
     }, opts);
-    return present(def, result.object);
+    return this.shown(def, result.object);
+  }
+
+  /**
+   * A status write by the runtime that holds the object (a task's lease), version-checked against
+   * `resourceVersion`. `status` is the summary (no record fields, `record_counts` set by the
+   * caller) and `records` what changed in the record streams, written in the same transaction:
+   * the cost follows the change, not the length of the streams. Returns the stored object without
+   * its records, or undefined when the version no longer matches or the object is gone.
+   */
+  writeStatusDelta(def: KindDefinition, namespace: string, name: string, resourceVersion: string, status: Status, records: RecordDelta[]): StoredObject | undefined {
+    try {
+      const result = this.write(def, 'status', () => {
+        const row = this.store.get(def.kind, namespace, name);
+        if (!row || String(row.resourceVersion) !== resourceVersion) throw new VersionConflict();
+        const summary = { ...status };
+        failIfInvalid(def, name, statusCauses(def, summary));
+        return this.writeStatus(def, row, this.decode(def, row), summary, records);
+      });
+      return present(def, result.object);
+    } catch (e) {
+      if (e instanceof Conflict) return undefined;
+      throw e;
+    }
+  }
+
+  /** The stored object without its record streams (a Task's summary), undefined when absent. */
+  findSummary(def: KindDefinition, namespace: string, name: string): StoredObject | undefined {
+    const row = this.store.get(def.kind, namespace, name);
+    return row ? this.decode(def, row) : undefined;
   }
 
   get(def: KindDefinition, namespace: string, name: string): StoredObject {
@@ -175,13 +224,13 @@ export class Registry {
   getDecoded(def: KindDefinition, namespace: string, name: string): StoredObject {
     const row = this.store.get(def.kind, namespace, name);
     if (!row) throw new NotFound(def.plural, name);
-    return this.decode(def, row);
+    return this.records.show(def, this.decode(def, row));
   }
 
   /** Like getDecoded, but undefined when the object does not exist (other failures still throw). */
   findDecoded(def: KindDefinition, namespace: string, name: string): StoredObject | undefined {
     const row = this.store.get(def.kind, namespace, name);
-    return row ? this.decode(def, row) : undefined;
+    return row ? this.records.show(def, this.decode(def, row)) : undefined;
   }
 
   list(def: KindDefinition, opts: ListOptions): ListResult {
@@ -202,18 +251,23 @@ export class Registry {
   getJson(def: KindDefinition, namespace: string, name: string): { json: string; resourceVersion: string } {
     const row = this.store.get(def.kind, namespace, name);
     if (!row) throw new NotFound(def.plural, name);
-    return { json: rowToJson(def, row, this.cipher), resourceVersion: String(row.resourceVersion) };
+    const json = def.records ? JSON.stringify(this.shown(def, this.decode(def, row))) : rowToJson(def, row, this.cipher);
+    return { json, resourceVersion: String(row.resourceVersion) };
   }
 
+  /** Deletes the object; the answer shows it as it was, records included (watchers get the summary). */
   delete(def: KindDefinition, namespace: string, name: string): StoredObject {
-    const result = this.write(def, 'delete', () => {
+    let shown: StoredObject | undefined;
+    this.write(def, 'delete', () => {
       const row = this.store.get(def.kind, namespace, name);
       if (!row) throw new NotFound(def.plural, name);
       const object = this.decode(def, row);
+      shown = this.records.show(def, object);
       const change = this.store.delete(row, rfc3339(this.clock.now()));
+      if (def.records) this.records.drop(row.uid);
       return { object, created: false, revision: change.revision, type: 'deleted' as const };
     });
-    return present(def, result.object);
+    return present(def, shown!);
   }
 
   namespaces(): string[] {
@@ -238,21 +292,40 @@ export class Registry {
   private write(def: KindDefinition, action: WriteAction, fn: () => TxResult, opts: WriteOptions = {}): WriteResult {
     let result: TxResult;
     try {
-      result = this.store.transaction(() => {
-        const r = fn();
-        opts.sideWrite?.({ object: r.object, created: r.created });
-        if (r.type && this.events) r.event = recordResourceEvent(this.events, this.clock.now(), def, action, r.type, r.object);
-        return r;
-      });
+      result = this.store.transaction(() => this.inTransaction(def, action, fn, opts));
     } catch (e) {
-      if (e instanceof VersionConflict) throw new Conflict('the object was modified concurrently; read it again and retry');
-      throw e;
+      throw concurrentConflict(e);
     }
+    this.publish(def, result);
+    return result;
+  }
+
+  /** write, queued for the group commit of this event-loop turn; listeners fire after its COMMIT. */
+  private async writeGrouped(def: KindDefinition, action: WriteAction, fn: () => TxResult): Promise<WriteResult> {
+    try {
+      return await this.store.grouped(() => this.inTransaction(def, action, fn, {}), (r) => this.publish(def, r));
+    } catch (e) {
+      throw concurrentConflict(e);
+    }
+  }
+
+  private inTransaction(def: KindDefinition, action: WriteAction, fn: () => TxResult, opts: WriteOptions): TxResult {
+    const r = fn();
+    opts.sideWrite?.({ object: r.object, created: r.created });
+    if (r.type && this.events) r.event = recordResourceEvent(this.events, this.clock.now(), def, action, r.type, r.object);
+    return r;
+  }
+
+  private publish(def: KindDefinition, result: TxResult): void {
     if (result.revision !== undefined && result.type) {
       const change: CommittedChange = { type: result.type, revision: result.revision, def, object: result.object, event: result.event };
       for (const l of [...this.listeners]) l(change);
     }
-    return result;
+  }
+
+  /** An object as a single read shows it: redacted, with its record streams. */
+  private shown(def: KindDefinition, object: StoredObject): StoredObject {
+    return present(def, this.records.show(def, object));
   }
 
   /** A stored row as readers see it; used to render logged changes for watchers. */
@@ -273,44 +346,6 @@ export class Registry {
   }
 
 
-  private statusCauses(def: KindDefinition, status: Status): Cause[] {
-    const causes = schemaCauses(def.status, status, 'status');
-    if (status.phase !== undefined && status.phase !== '' && !def.phases.includes(status.phase)) {
-      causes.push({ field: 'status.phase', message: `must be one of: ${def.phases.join(', ')}` });
-    }
-    return causes;
-  }
-
-  /** 413 when the object a reader would get back (without status) is over MAX_OBJECT_BYTES. */
-  private checkSize(def: KindDefinition, m: Manifest, spec: Spec): void {
-    const read = { metadata: { name: m.name, namespace: m.namespace, labels: m.labels, annotations: m.annotations }, spec: def.redact ? def.redact(spec) : spec };
-    const size = Buffer.byteLength(JSON.stringify(read));
-    if (size > MAX_OBJECT_BYTES) {
-      throw new ApiError(413, 'RequestEntityTooLarge', `${def.kind} "${m.name}" would be ${size} bytes as stored (with defaults); the limit is ${MAX_OBJECT_BYTES}, so that it can be read and sent back within the 4 MiB request limit`, { kind: def.plural, name: m.name });
-    }
-  }
-
-  private finishStatus(def: KindDefinition, status: Status, spec: Spec, ctx: WriteContext): Status {
-    let s = { ...status };
-    if (!s.phase) s.phase = def.initialPhase ?? 'Pending';
-    if (def.alwaysReady && (s.phase === 'Pending' || !s.phase)) s.phase = 'Ready';
-    if (def.prepareStatus) s = def.prepareStatus(s, spec, ctx);
-    return s;
-  }
-
-  private failIfInvalid(def: KindDefinition, name: string, causes: Cause[]): void {
-    if (causes.length) throw new Invalid(def.kind, name, causes);
-  }
-
-  private checkPrecondition(def: KindDefinition, name: string, header: string | undefined, body: string | undefined, existing: StoredObject): void {
-    if (header === undefined && body === undefined) throw new PreconditionRequired(def.plural, name);
-    if (header !== undefined && body !== undefined && header !== '*' && header !== body) {
-      throw new Conflict(`If-Match "${header}" and metadata.resourceVersion "${body}" disagree`, { kind: def.plural, name });
-    }
-    const expected = header !== undefined && header !== '*' ? header : body ?? existing.metadata.resourceVersion;
-    if (expected !== existing.metadata.resourceVersion) throw stale(def, name, expected, existing.metadata.resourceVersion);
-  }
-
   private insert(def: KindDefinition, m: Manifest, spec: Spec, status: Status, ctx: WriteContext) {
     const now = rfc3339(ctx.now);
     const change = this.store.insert({
@@ -330,24 +365,26 @@ export class Registry {
   }
 
   /** A status write keeps spec, labels and annotations; observedGeneration defaults to the current one. */
-  private writeStatus(def: KindDefinition, row: ResourceRow, existing: StoredObject, status: Status) {
+  private writeStatus(def: KindDefinition, row: ResourceRow, existing: StoredObject, status: Status, delta?: RecordDelta[]) {
     if (!status.observedGeneration) status.observedGeneration = existing.metadata.generation;
     const { name, namespace } = existing.metadata;
     const manifest: Manifest = { name, namespace, labels: existing.metadata.labels ?? {}, annotations: existing.metadata.annotations ?? {}, spec: existing.spec };
-    return this.update(def, row, existing, manifest, existing.spec, status, this.context(manifest, existing));
+    const records = def.records ? (delta ?? this.records.moveOut(def, row.uid, status)) : [];
+    this.records.apply(row.uid, records);
+    return this.update(def, row, existing, manifest, existing.spec, status, this.context(manifest, existing), records.length > 0);
   }
 
-  private update(def: KindDefinition, row: ResourceRow, existing: StoredObject, m: Manifest, spec: Spec, baseStatus: Status, ctx: WriteContext) {
+  private update(def: KindDefinition, row: ResourceRow, existing: StoredObject, m: Manifest, spec: Spec, baseStatus: Status, ctx: WriteContext, force = false) {
     const specChanged = !deepEqual(spec, existing.spec);
     const locked = specChanged ? def.specLocked?.(existing) : undefined;
     if (locked) throw new Conflict(locked, { kind: def.plural, name: m.name });
-    const status = this.finishStatus(def, baseStatus, spec, ctx);
+    const status = finishStatus(def, baseStatus, spec, ctx);
     const unchanged =
       !specChanged &&
       deepEqual(m.labels, existing.metadata.labels ?? {}) &&
       deepEqual(m.annotations, existing.metadata.annotations ?? {}) &&
       deepEqual(status, existing.status);
-    if (unchanged) return { object: existing, created: false };
+    if (unchanged && !force) return { object: existing, created: false };
     const change = this.store.update(
       {
         ...row,
@@ -364,9 +401,6 @@ export class Registry {
   }
 }
 
-function stale(def: KindDefinition, name: string, expected: string, actual: string): Conflict {
-  return new Conflict(
-    `${def.kind} "${name}" has resourceVersion ${actual}, not ${expected}: it was changed since you read it`,
-    { kind: def.plural, name },
-  );
+function concurrentConflict(e: unknown): unknown {
+  return e instanceof VersionConflict ? new Conflict('the object was modified concurrently; read it again and retry') : e;
 }

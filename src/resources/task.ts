@@ -9,6 +9,7 @@ import { Enum, StringList, StringMap, statusSchema, strict, Int, INT32_MAX } fro
 import { Duration, Ref } from './formats';
 
 const PHASES = ['Pending', 'Running', 'WaitingApproval', 'Succeeded', 'Failed', 'DeadLetter'] as const;
+const RECORDS = { messages: 'message_id', trace: '', history: '', message_idempotency: '' };
 const STATUS_ARRAYS = ['trace', 'history', 'messages', 'message_idempotency', 'join_states', 'delegation_states'];
 
 const taskSpecProps = {
@@ -137,6 +138,9 @@ const status = statusSchema(PHASES, {
   leaseUntil: t.Optional(t.String({ description: 'RFC 3339 lease expiry.' })),
   leaseToken: t.Optional(t.String({ description: 'Minted at each claim; writes by the lease holder must present it (fencing).' })),
   lastHeartbeat: t.Optional(t.String({ description: 'RFC 3339 time of the last lease renewal.' })),
+  record_counts: t.Optional(
+    t.Record(t.String(), Int(0, INT32_MAX, 'Records held.'), { description: 'How many records each record stream holds (messages, trace, history, message_idempotency); kept by the server.' }),
+  ),
   trace: t.Optional(Entries('Execution trace events.')),
   history: t.Optional(Entries('Lifecycle history (claims, retries, assignments).')),
   messages: t.Optional(Entries('Agent messages of the message-driven engine.')),
@@ -157,6 +161,9 @@ export const task = defineKind({
   description: 'One run of an AgentSystem (mode run) or a template copied by schedules and webhooks (mode template).',
   spec: taskSpecSchema,
   status,
+  // Messages, trace, history and idempotency records live in their own table: a hop appends its
+  // rows and rewrites a small summary, whatever the length of the trace.
+  records: RECORDS,
   phases: [...PHASES],
   normalize: (s) => normalizeTaskSpec(s),
   validate: (s) => validateTaskSpec(s, 'spec'),
@@ -164,15 +171,16 @@ export const task = defineKind({
   // how many records it holds; the records themselves are read from the Task or its watch.
   eventStatus(st: Status): Status {
     const out: Status = {};
-    const counts: Record<string, number> = {};
+    const counts: Record<string, number> = { ...(isObj(st.record_counts) ? st.record_counts : {}) };
     for (const [k, v] of Object.entries(st)) {
       if (STATUS_ARRAYS.includes(k)) counts[k] = Array.isArray(v) ? v.length : 0;
-      else out[k] = v;
+      else if (k !== 'record_counts') out[k] = v;
     }
     return { ...out, record_counts: counts };
   },
   prepareStatus(st: Status): Status {
-    for (const k of STATUS_ARRAYS) if (st[k] === undefined || st[k] === null) st[k] = [];
+    // Record streams are not part of the stored summary (the registry shows them on reads).
+    for (const k of STATUS_ARRAYS) if ((st[k] === undefined || st[k] === null) && !(k in RECORDS)) st[k] = [];
     if (st.blocked_on === null) delete st.blocked_on;
     else if (isObj(st.blocked_on)) {
       const b: Record<string, any> = { ...st.blocked_on };

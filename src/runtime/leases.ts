@@ -1,10 +1,10 @@
 // Task claims, leases and fencing over the registry's version-checked status writes, so the same
 // logic works on any store: a claim or renewal is a compare-and-swap on the task's
 // resourceVersion, and a worker that lost its lease can no longer write the task's progress.
-import { ApiError } from '../errors';
 import type { KindDefinition, Status, StoredObject } from '../registry/kind';
 import type { Registry } from '../registry/registry';
 import { rfc3339, type Clock } from '../util/time';
+import { WorkingStatus } from './task-working';
 
 /**
  * Who holds a lease: the worker id and the token minted at claim time. The token tells apart two
@@ -56,6 +56,8 @@ export function pushHistory(status: Status, type: string, worker: string, messag
 
 export class TaskLeases {
   private readonly def: KindDefinition;
+  /** The whole status of each task this process holds, as last written (see task-working.ts). */
+  private readonly working = new Map<string, WorkingStatus>();
 
   constructor(
     private readonly registry: Registry,
@@ -100,7 +102,7 @@ export class TaskLeases {
       } else pushHistory(s, 'claim', worker.id, `claimed by ${worker.id} (attempt ${s.attempts})`, now);
       let written: StoredObject | undefined;
       try {
-        written = this.cas(task, s);
+        written = this.claim(task, s);
       } catch (e) {
         // The claims made so far are committed: hand them back rather than strand them.
         if (claimed.length) break;
@@ -122,32 +124,67 @@ export class TaskLeases {
 
   /**
    * Writes the task's status through `mutate` only while `holder` holds an unexpired lease.
-   * Returns the stored task (unchanged when `mutate` returns undefined), or undefined when the
-   * worker was fenced out (or the task is gone). `mutate` may run again after a conflict.
+   * Returns the stored task with its whole status (unchanged when `mutate` returns undefined), or
+   * undefined when the worker was fenced out (or the task is gone). `mutate` gets a draft of the
+   * status it may change freely; it may run again after a conflict.
    */
   fenced(namespace: string, name: string, holder: LeaseHolder, mutate: (s: Status, now: Date) => Status | undefined): StoredObject | undefined {
+    const key = `${namespace}/${name}`;
     for (let attempt = 0; attempt < 5; attempt++) {
-      const task = this.registry.findDecoded(this.def, namespace, name);
-      if (!task) return undefined;
+      const task = this.registry.findSummary(this.def, namespace, name);
       const now = this.clock.now();
-      const s = task.status ?? {};
-      if (s.phase !== 'Running' || !holds(s, holder) || !(time(s.leaseUntil) > now.getTime())) return undefined;
-      const next = mutate(structuredClone(s), now);
+      const s = task?.status ?? {};
+      if (!task || s.phase !== 'Running' || !holds(s, holder) || !(time(s.leaseUntil) > now.getTime())) {
+        this.working.delete(key);
+        return undefined;
+      }
+      const work = this.held(key, task);
+      if (!work) continue;
+      const next = mutate(work.draft(), now);
       // Nothing to change: the task as it is (still owned).
-      if (!next) return task;
-      const written = this.cas(task, next);
-      if (written) return written;
+      if (!next) return { ...task, status: work.status };
+      const { summary, records } = work.changes(next);
+      const written = this.registry.writeStatusDelta(this.def, namespace, name, task.metadata.resourceVersion, summary, records);
+      if (!written) {
+        this.working.delete(key);
+        continue;
+      }
+      const status = work.commit(written.status ?? {}, next, records, written.metadata.resourceVersion);
+      // Only a running task is held on to; its last write (an ending) lets it go.
+      if (status.phase !== 'Running') this.working.delete(key);
+      return { ...written, status };
     }
+    this.working.delete(key);
     return undefined;
   }
 
-  /** Version-checked status write; undefined when someone else wrote first. */
-  private cas(task: StoredObject, status: Status): StoredObject | undefined {
-    try {
-      return this.registry.replaceStatus(this.def, task.metadata.namespace, task.metadata.name, { status }, task.metadata.resourceVersion);
-    } catch (e) {
-      if (e instanceof ApiError && (e.code === 409 || e.code === 404)) return undefined;
-      throw e;
-    }
+  /** The held status of a task, read whole when this process has none or another writer came between. */
+  private held(key: string, task: StoredObject): WorkingStatus | undefined {
+    const work = this.working.get(key);
+    if (work && work.uid === task.metadata.uid && work.resourceVersion === task.metadata.resourceVersion) return work;
+    const full = this.registry.findDecoded(this.def, task.metadata.namespace, task.metadata.name);
+    if (!full) return undefined;
+    const fresh = new WorkingStatus(full.metadata.uid, full.metadata.resourceVersion, full.status ?? {});
+    this.working.set(key, fresh);
+    return fresh;
+  }
+
+  /**
+   * A claim: the task's summary with the new lease, version-checked, and its history row appended;
+   * undefined when someone else wrote first. Returns the task with its whole status.
+   */
+  private claim(task: StoredObject, status: Status): StoredObject | undefined {
+    const { namespace, name } = task.metadata;
+    const appended: unknown[] = Array.isArray(status.history) ? status.history : [];
+    delete status.history;
+    const counts = { ...(status.record_counts ?? {}) };
+    counts.history = Math.min(HISTORY_CAP, (Number(counts.history) || 0) + appended.length);
+    status.record_counts = counts;
+    const records = appended.length ? [{ field: 'history', append: appended, keep: HISTORY_CAP }] : [];
+    const written = this.registry.writeStatusDelta(this.def, namespace, name, task.metadata.resourceVersion, status, records);
+    if (!written) return undefined;
+    const full = this.registry.findDecoded(this.def, namespace, name);
+    if (full) this.working.set(`${namespace}/${name}`, new WorkingStatus(full.metadata.uid, full.metadata.resourceVersion, full.status ?? {}));
+    return full;
   }
 }

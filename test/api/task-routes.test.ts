@@ -180,6 +180,7 @@ describe('POST /v1/tasks/{name}/cancel', () => {
         lastError: 'cancelled',
         completedAt: '2026-05-06T07:08:09Z',
         history: [...before.status.history, { timestamp: '2026-05-06T07:08:09Z', type: 'cancelled', worker: 'api', message: 'task cancelled by api while Running' }],
+        record_counts: { ...kept.record_counts, history: 2 },
         messages: [M1, { ...M2, phase: 'DeadLetter', last_error: 'cancelled' }, { ...m3, phase: 'DeadLetter', last_error: 'cancelled' }, M4],
       },
     });

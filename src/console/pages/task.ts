@@ -1,4 +1,4 @@
-// One task, live from its watch: the graph with each agent's state, the final answer, each
+// One task, live from its watch (each frame answered by a read of the whole task): the graph with each agent's state, the final answer, each
 // agent's output, the message timeline and the trace; Cancel and Retry.
 import { api, errorText, qs } from '../api';
 import { badge, fill, h } from '../dom';
@@ -106,18 +106,40 @@ export function taskPage(main: HTMLElement, [ns, name]: string[]): () => void {
     h('section', { 'aria-labelledby': 's-trace' }, h('h2', { id: 's-trace' }, 'Trace'), traceBox),
   );
   let systemAsked = false;
+  let gone = false;
+  const show = (t: any) => {
+    task = t;
+    if (!systemAsked) {
+      systemAsked = true;
+      api('GET', `/v1/agent-systems/${encodeURIComponent(task.spec.system)}${qs({ namespace: ns })}`)
+        .then((s) => ((system = s), render()))
+        .catch(() => render());
+    }
+    render();
+  };
+  // Watch frames carry the task's summary; its messages and trace come with a read of the task,
+  // one at a time: frames that arrive during a read are answered by one more read.
+  let reading = false;
+  let again = false;
+  const read = async () => {
+    if (reading) return void (again = true);
+    reading = true;
+    try {
+      do {
+        again = false;
+        const t = await api('GET', `/v1/tasks/${encodeURIComponent(name)}${qs({ namespace: ns })}`).catch(() => undefined);
+        if (t && !gone) show(t);
+      } while (again && !gone);
+    } finally {
+      reading = false;
+    }
+  };
   return watch(`/v1/tasks/watch${qs({ namespace: ns, name })}`, {
     event: 'resource',
     onData(frame) {
-      task = frame.type === 'deleted' ? undefined : frame.resource;
-      if (!task) return void (error.textContent = 'This task was deleted.');
-      if (!systemAsked) {
-        systemAsked = true;
-        api('GET', `/v1/agent-systems/${encodeURIComponent(task.spec.system)}${qs({ namespace: ns })}`)
-          .then((s) => ((system = s), render()))
-          .catch(() => render());
-      }
-      render();
+      gone = frame.type === 'deleted';
+      if (gone) return void (error.textContent = 'This task was deleted.');
+      void read();
     },
     onState: indicator.set,
   });

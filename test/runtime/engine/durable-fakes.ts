@@ -91,8 +91,10 @@ export async function applyPipeline(url: string, modelUrl: string, toolUrl: stri
   await api(url, 'POST', '/v1/agent-systems', { metadata: { name: 'pipe' }, spec: { agents: ['a', 'b', 'c'], graph: { a: { next: 'b' }, b: { next: 'c' } } } });
 }
 
+/** Every task, each read whole: a list carries only each task's summary, without its records. */
 export async function tasks(url: string): Promise<any[]> {
-  return (await api(url, 'GET', '/v1/tasks')).items;
+  const items: any[] = (await api(url, 'GET', '/v1/tasks')).items;
+  return Promise.all(items.map((t) => api(url, 'GET', `/v1/tasks/${t.metadata.name}?namespace=${t.metadata.namespace}`)));
 }
 
 export async function until(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 60_000): Promise<void> {

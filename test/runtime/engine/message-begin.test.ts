@@ -27,16 +27,16 @@ describe('messages begun in the write that creates them', () => {
   // The creating write loses a compare-and-swap once (409): fenced() re-runs the mutation, the ids
   // collected by the discarded run are dropped, and the message is still processed exactly once.
   test('a 409 on the creating write neither loses nor doubles the pre-begun message', async () => {
-    const { Conflict } = await import('../../../src/errors');
     const { h, model } = world((c) => `${c.agent} ok`, ['a', 'b'], { a: { next: 'b' } });
     const reg = h.engine.deps.registry as any;
-    const original = reg.replaceStatus.bind(reg);
+    const original = reg.writeStatusDelta.bind(reg);
     let conflicts = 0;
-    reg.replaceStatus = (...args: any[]) => {
-      const msgs: any[] = args[3]?.status?.messages ?? [];
+    // The engine's writes carry the messages that changed; undefined is a lost compare-and-swap.
+    reg.writeStatusDelta = (...args: any[]) => {
+      const msgs: any[] = (args[5] ?? []).flatMap((d: any) => (d.field === 'messages' ? (d.upsert ?? []).map((u: any) => u.value) : []));
       if (conflicts === 0 && msgs.some((m) => m.to_agent === 'b' && m.phase === 'Running')) {
         conflicts++;
-        throw new Conflict('simulated concurrent write');
+        return undefined;
       }
       return original(...args);
     };

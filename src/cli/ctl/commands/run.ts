@@ -46,6 +46,7 @@ async function follow(ctx: CtlContext, manifest: { metadata: { name: string }; s
   const name = manifest.metadata.name;
   const stop = stopSignal(timeoutMs);
   const params = new URLSearchParams({ namespace: ctx.namespace ?? 'default' });
+  const query = `?${params}`;
   try {
     // Subscribed before the task exists, so its first steps are not missed.
     const events = await openEvents(ctx, params, stop.signal);
@@ -63,8 +64,10 @@ async function follow(ctx: CtlContext, manifest: { metadata: { name: string }; s
       }
       if (value.event === 'error') throw new CtlError(`the task watch ended: ${body.message ?? body.reason}`);
       if (body.type === 'deleted') throw new CtlError(`task ${name} was deleted while running`);
-      print(follower.task(body.resource));
-      if (TERMINAL.has(body.resource?.status?.phase)) return ending(ctx, body.resource);
+      // Frames carry the task's summary; its trace rows and messages come with a read of it.
+      const task = await ctx.client.get(`/v1/tasks/${encodeURIComponent(name)}${query}`);
+      print(follower.task(task));
+      if (TERMINAL.has(task.status?.phase)) return ending(ctx, task);
     }
     return interrupted(ctx, name, stop.reason());
   } catch (e) {

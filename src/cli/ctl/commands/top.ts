@@ -29,8 +29,10 @@ export const registerTop: Register = (program, action) => {
         if (what === 'tasks') {
           const counts: Record<string, number> = Object.fromEntries(PHASES.map((p) => [p, 0]));
           for (const t of items) counts[t.status?.phase || 'Pending'] = (counts[t.status?.phase || 'Pending'] ?? 0) + 1;
-          const running = items
-            .filter((t) => ['Running', 'WaitingApproval'].includes(t.status?.phase))
+          // Lists carry each task's summary; the messages of the running ones come with a read of each.
+          const open = items.filter((t) => ['Running', 'WaitingApproval'].includes(t.status?.phase));
+          const whole = await Promise.all(open.map((t) => ctx.client.get(`/v1/tasks/${encodeURIComponent(t.metadata.name)}${query(ctx, { namespace: t.metadata.namespace })}`).catch(() => t)));
+          const running = whole
             .map((t) => {
               const active = (t.status?.messages ?? []).filter((m: any) => m.phase === 'Running' || m.phase === 'WaitingApproval').map((m: any) => m.to_agent);
               return { namespace: t.metadata.namespace, name: t.metadata.name, phase: t.status.phase, system: t.spec?.system, agents: active, worker: t.status?.claimedBy ?? t.status?.assignedWorker, startedAt: t.status?.startedAt };
