@@ -162,11 +162,12 @@ export const memoryEntries = sqliteTable(
 export const taskRecords = sqliteTable(
   'task_records',
   {
-    taskUid: text('task_uid').notNull(),
     field: text('field').notNull(),
+    taskUid: text('task_uid').notNull(),
     seq: integer('seq').notNull(),
     key: text('key').notNull().default(''),
     body: text('body').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.taskUid, t.field, t.seq] }), index('task_records_key').on(t.taskUid, t.field, t.key)],
+  // WITHOUT ROWID (in the migration), ordered by stream then task: see src/store/task-records.ts.
+  (t) => [primaryKey({ columns: [t.field, t.taskUid, t.seq] }), index('task_records_key').on(t.field, t.taskUid, t.key).where(sql`${t.key} <> ''`)],
 );

@@ -1,17 +1,17 @@
 CREATE TABLE `task_records` (
-	`task_uid` text NOT NULL,
 	`field` text NOT NULL,
+	`task_uid` text NOT NULL,
 	`seq` integer NOT NULL,
 	`key` text DEFAULT '' NOT NULL,
 	`body` text NOT NULL,
-	PRIMARY KEY(`task_uid`, `field`, `seq`)
-);
+	PRIMARY KEY(`field`, `task_uid`, `seq`)
+) WITHOUT ROWID;
 --> statement-breakpoint
-CREATE INDEX `task_records_key` ON `task_records` (`task_uid`,`field`,`key`);--> statement-breakpoint
+CREATE INDEX `task_records_key` ON `task_records` (`field`,`task_uid`,`key`) WHERE "task_records"."key" <> '';--> statement-breakpoint
 -- Written by hand: the records of existing tasks move out of their status into task_records (in
 -- order, messages keyed by their id), then leave the status.
-INSERT INTO `task_records` (`task_uid`, `field`, `seq`, `key`, `body`)
-SELECT r.`uid`, f.`field`, j.`key` + 1, CASE WHEN f.`field` = 'messages' THEN coalesce(json_extract(j.`value`, '$.message_id'), '') ELSE '' END, j.`value`
+INSERT INTO `task_records` (`field`, `task_uid`, `seq`, `key`, `body`)
+SELECT f.`field`, r.`uid`, j.`key` + 1, CASE WHEN f.`field` = 'messages' THEN coalesce(json_extract(j.`value`, '$.message_id'), '') ELSE '' END, j.`value`
 FROM `resources` r
 JOIN (SELECT 'messages' AS `field` UNION ALL SELECT 'trace' UNION ALL SELECT 'history' UNION ALL SELECT 'message_idempotency') f
 JOIN json_each(r.`status`, '$.' || f.`field`) j

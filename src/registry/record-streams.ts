@@ -6,15 +6,14 @@ import { TaskRecordStore, type RecordDelta } from '../store/task-records';
 import type { OpenDatabase } from '../store/database';
 import { deepEqual } from '../util/equal';
 import type { KindDefinition, Status, StoredObject } from './kind';
-import { isObj } from './normalize';
 
 export class RecordStreams {
   private readonly store: TaskRecordStore;
 
   constructor(handle: OpenDatabase, kinds: readonly KindDefinition[]) {
-    const keys: Record<string, string> = {};
-    for (const k of kinds) Object.assign(keys, k.records);
-    this.store = new TaskRecordStore(handle, (field, v) => (keys[field] && isObj(v) ? String(v[keys[field]] ?? '') : ''));
+    const streams: Record<string, string> = {};
+    for (const k of kinds) Object.assign(streams, k.records);
+    this.store = new TaskRecordStore(handle, streams);
   }
 
   /** The object with its record streams in the status (each one an array, empty when it has none). */

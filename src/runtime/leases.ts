@@ -140,9 +140,20 @@ export class TaskLeases {
       }
       const work = this.held(key, task);
       if (!work) continue;
-      const next = mutate(work.draft(), now);
-      // Nothing to change: the task as it is (still owned).
-      if (!next) return { ...task, status: work.status };
+      let next: Status | undefined;
+      try {
+        next = mutate(work.draft(), now);
+      } catch (e) {
+        this.working.delete(key);
+        throw e;
+      }
+      // Nothing to change: the task as it is (still owned). A draft that was pushed to and then
+      // given up leaves the held status changed, so it is read again.
+      if (!next) {
+        if (work.intact()) return { ...task, status: work.status };
+        this.working.delete(key);
+        return this.registry.findDecoded(this.def, namespace, name);
+      }
       const { summary, records } = work.changes(next);
       const written = this.registry.writeStatusDelta(this.def, namespace, name, task.metadata.resourceVersion, summary, records);
       if (!written) {

@@ -3,8 +3,9 @@
 // stored: the new trace, history and idempotency rows, the messages whose fields changed, and the
 // summary. So a hop reads nothing back and writes the same amount at hop 5 and at hop 200.
 //
-// Finished messages and appended rows are never changed in place by the engine (it replaces or
-// appends); the draft copies only what may change, and the diff relies on that.
+// Finished messages and appended rows are never changed in place by the engine (it pushes, or
+// replaces a stream with a new array); the draft copies only what may change, shares the appended
+// streams (so a hop allocates nothing in proportion to the trace), and the diff relies on that.
 import type { Status } from '../registry/kind';
 import type { RecordDelta } from '../store/task-records';
 
@@ -35,21 +36,37 @@ function sameMessage(a: Message, b: Message): boolean {
   return true;
 }
 
-/** Rows appended after the last row `prev` ended with (and the oldest ones dropped at the cap). */
-function appendDelta(field: string, prev: unknown[], cur: unknown[]): RecordDelta | undefined {
-  let i = cur.length - 1;
-  if (prev.length) while (i >= 0 && cur[i] !== prev[prev.length - 1]) i--;
-  const kept = i + 1;
-  const intact = prev.length ? kept > 0 && kept <= prev.length && cur[0] === prev[prev.length - kept] : true;
-  const added = cur.slice(kept);
-  if (intact && !added.length && kept === prev.length) return undefined;
-  // Anything but appending (rows replaced, reordered, trimmed without an append): the whole stream.
-  if (!intact || !added.length) return { field, replace: cur };
-  return { field, append: added, keep: cur.length };
+/** Where an appended stream ended when a draft was made: its array, length and last row. */
+interface Mark {
+  rows: unknown[];
+  length: number;
+}
+
+/**
+ * What became of an appended stream since `mark`: rows appended (the draft shares the held array,
+ * so the engine's pushes land in it past `mark.length`), possibly with the oldest dropped at the
+ * cap (the engine then hands back a new, shorter array), or anything else, stored whole.
+ */
+function appendDelta(field: string, mark: Mark, cur: unknown[]): RecordDelta | undefined {
+  const { rows, length } = mark;
+  const last = length ? rows[length - 1] : undefined;
+  let kept = 0;
+  if (length) {
+    let i = cur === rows ? length - 1 : cur.length - 1;
+    while (i >= 0 && cur[i] !== last) i--;
+    kept = i + 1;
+  }
+  // The rows kept must be the newest `kept` rows held, in order, and none of them changed place.
+  const intact = length ? kept > 0 && kept <= length && cur[0] === rows[length - kept] : true;
+  const added = cur.length - kept;
+  if (intact && !added && kept === length) return undefined;
+  if (!intact || !added) return { field, replace: cur.slice() };
+  return { field, append: cur.slice(kept), keep: cur.length };
 }
 
 export class WorkingStatus {
   private byId = new Map<string, Message>();
+  private marks: Record<string, Mark> = {};
 
   constructor(
     readonly uid: string,
@@ -65,16 +82,27 @@ export class WorkingStatus {
   }
 
   /**
-   * A copy for a write to change: the summary deep-copied, record arrays copied, unfinished
-   * messages copied. A write that is refused or discarded leaves the held status as it was.
+   * A draft for a write to change: the summary deep-copied, unfinished messages copied, and the
+   * appended streams shared (only pushing to them, or replacing them, is allowed). If the write is
+   * then not stored, `intact()` says whether the held status is still as it was.
    */
   draft(): Status {
     const summary: Status = {};
     for (const [k, v] of Object.entries(this.base)) if (!RECORD_FIELDS.includes(k)) summary[k] = v;
     const d: Status = structuredClone(summary);
-    for (const field of APPENDED) if (Array.isArray(this.base[field])) d[field] = this.base[field].slice();
+    this.marks = {};
+    for (const field of APPENDED) {
+      const rows = list(this.base[field]);
+      this.base[field] = d[field] = rows;
+      this.marks[field] = { rows, length: rows.length };
+    }
     if (Array.isArray(this.base.messages)) d.messages = (this.base.messages as Message[]).map((m) => (isFinished(m) ? m : copyMessage(m)));
     return d;
+  }
+
+  /** Whether the held status is as it was before the last draft (nothing was pushed to it). */
+  intact(): boolean {
+    return APPENDED.every((field) => !this.marks[field] || list(this.base[field]).length === this.marks[field].length);
   }
 
   /** What storing `next` (a changed draft) takes: its summary and the changes to each record stream. */
@@ -86,7 +114,7 @@ export class WorkingStatus {
     for (const field of APPENDED) {
       const cur = list(next[field]);
       counts[field] = cur.length;
-      const d = appendDelta(field, list(this.base[field]), cur);
+      const d = appendDelta(field, this.marks[field] ?? { rows: list(this.base[field]), length: list(this.base[field]).length }, cur);
       if (d) records.push(d);
     }
     const messages = list(next.messages) as Message[];

@@ -25,7 +25,7 @@ test('64 concurrent applies: distinct revisions, readable when answered, watched
     const answers = await Promise.all([
       ...good.map(async (name) => {
         const r = await post(srv.url, agent(name));
-        const body = await r.json();
+        const body = (await r.json()) as any;
         // Read-your-writes: acknowledged means committed and visible.
         const read = await fetch(`${srv.url}/v1/agents/${name}`);
         return { name, status: r.status, rv: body.metadata?.resourceVersion, read: read.status };
@@ -63,7 +63,7 @@ test('kill -9 during a stream of concurrent applies: every acknowledged write is
     while (!killed) {
       const name = `c${n++}`;
       const r = await post(srv.url, agent(name)).catch(() => undefined);
-      if (r?.status === 201) acked.set(name, (await r.json()).metadata.resourceVersion);
+      if (r?.status === 201) acked.set(name, ((await r.json()) as any).metadata.resourceVersion);
     }
   };
   const writers = Array.from({ length: 32 }, writer);
@@ -79,7 +79,7 @@ test('kill -9 during a stream of concurrent applies: every acknowledged write is
     const lost: string[] = [];
     for (const [name, rv] of acked) {
       const r = await fetch(`${again.url}/v1/agents/${name}`);
-      if (r.status !== 200 || (await r.json()).metadata.resourceVersion !== rv) lost.push(name);
+      if (r.status !== 200 || ((await r.json()) as any).metadata.resourceVersion !== rv) lost.push(name);
     }
     expect(lost).toEqual([]);
   } finally {

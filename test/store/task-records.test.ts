@@ -33,7 +33,7 @@ function taskSetup() {
 describe('TaskRecordStore', () => {
   test('appends in order, trims to the cap, upserts by key, removes and replaces', () => {
     const { handle } = testRegistry();
-    const s = new TaskRecordStore(handle, (field, v) => (field === 'messages' ? String((v as any).message_id) : ''));
+    const s = new TaskRecordStore(handle, { messages: 'message_id', trace: '' });
     s.apply('u1', [{ field: 'trace', append: [row(1), row(2), row(3)], keep: 2 }]);
     expect(s.load('u1').trace).toEqual([row(2), row(3)]);
     s.apply('u1', [{ field: 'trace', append: [row(4)], keep: 2 }]);
