@@ -4,6 +4,8 @@ import type { Subprocess } from 'bun';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DB_FILE } from '../../src/store/open-store';
+import { dbBytes, growthPer } from './db-bytes';
 import { cpuMs, describeMachine, freePort, machineTicks, percentile, spawnServer, startWatchdog, stopProcess } from './load';
 import { prepareLangGraph, startLangGraph, type LangGraphServer } from './langgraph/dev-server';
 
@@ -126,6 +128,8 @@ async function usage(serverPid: number): Promise<Usage> {
 interface SideResult {
   engine: string; tasks: number; failed: number; rps: number; p50: number; p99: number; queueP50: number; execP50: number;
   callsPerTask: number; cpuPerTask: number; cores: { server: number; fake: number; self: number; other: number }; firstError?: string;
+  /** Orrery: database bytes each measured task added, in all and by table. */
+  dbPerTask?: ReturnType<typeof growthPer>;
 }
 function summarize(engine: string, p: Phase, a: Usage, b: Usage): SideResult {
   const sorted = (xs: (number | undefined)[]) => Float64Array.from(xs.filter((x): x is number => typeof x === 'number' && !Number.isNaN(x))).sort();
@@ -292,9 +296,12 @@ async function runOrrery(): Promise<SideResult> {
   };
   try {
     if (WARMUP) await closedLoop('orrery warm-up', WARMUP, C, runOne('warm'));
+    const db = join(tmpRoot, 'orrery', DB_FILE);
+    const bytesBefore = dbBytes(db);
     const a = await usage(server.proc.pid);
     const phase = await closedLoop('orrery', N, C, runOne('task'));
-    return summarize('Orrery (embedded worker)', phase, a, await usage(server.proc.pid));
+    const side = summarize('Orrery (embedded worker)', phase, a, await usage(server.proc.pid));
+    return { ...side, dbPerTask: growthPer(bytesBefore, dbBytes(db), N) };
   } finally {
     watch.close();
     await stopProcess(server.proc);
@@ -347,6 +354,21 @@ function report(machine: string, rtt: { p50: number; p99: number }, rows: SideRe
       'Overhead / hop = (p50 − 3 × model round-trip p50) / 3. Server CPU includes child processes.',
   );
   for (const r of rows) if (r.firstError) out.push('', `${r.engine}, first failure: ${r.firstError}`);
+  const orrery = rows.find((r) => r.dbPerTask);
+  if (orrery?.dbPerTask) {
+    const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
+    const db = orrery.dbPerTask;
+    const met = (ok: boolean) => (ok ? '**met**' : '**not met**');
+    out.push(
+      '',
+      `Orrery database growth per measured task (dbstat: bytes in use, before retention): ${kb(db.total)} — ${db.tables.map(([t, b]) => `${t} ${kb(b)}`).join(', ')}.`,
+      '',
+      '| target (issue 15) | measured | result |',
+      '|---|---|---|',
+      `| engine, 3-agent pipeline, C = 16: ≥ 350 tasks/s | ${f1(orrery.rps)} tasks/s at C = ${C} | ${C === 16 ? met(orrery.rps >= 350) : 'not measured (run with --concurrency 16)'} |`,
+      `| database bytes per finished 3-agent pipeline task ≤ 16 KB | ${kb(db.total)} | ${met(db.total <= 16 * 1024 && orrery.failed === 0)} |`,
+    );
+  }
   const [o, l] = [rows.find((r) => r.engine.startsWith('Orrery')), rows.find((r) => r.engine.startsWith('LangGraph'))];
   if (o && l) {
     out.push('', 'Orrery / LangGraph:', '', '| throughput | p50 latency | p99 latency | run p50 | server CPU / task |', '|---|---|---|---|---|');
