@@ -1,7 +1,7 @@
 // The generic registry: apply/replace/get/list/status/delete for every kind, with preconditions,
 // generation, the global revision, at-rest encoding, redaction and after-commit publishing.
 import { Conflict, NotFound, type Cause } from '../errors';
-import { VersionConflict, type ChangeType, type ResourceRow, type ResourceStore } from '../store/resource-store';
+import { VersionConflict, type ResourceRow, type ResourceStore } from '../store/resource-store';
 import type { SecretCipher } from '../store/secret-cipher';
 import type { RecordDelta } from '../store/task-records';
 import { deepEqual } from '../util/equal';
@@ -12,50 +12,23 @@ import { readManifest, type Manifest, type RequestScope } from './manifest';
 import { isObj } from './normalize';
 import { RecordStreams } from './record-streams';
 import { listObjects, type ListOptions, type ListResult } from './list';
-import { recordResourceEvent, type WriteAction } from './resource-events';
+import type { WriteAction } from './resource-events';
+import { Commits, type CommitListener, type TxResult, type WriteOptions, type WriteResult } from './commits';
 import type { EventLog } from '../store/event-log';
-import type { OrreryEvent } from '../events/event';
 import { buildSpec } from './validation';
 import { checkPrecondition, checkSize, failIfInvalid, finishStatus, stale, statusCauses } from './write-checks';
 
 export { MAX_OBJECT_BYTES } from './write-checks';
 import { loneSurrogateCauses } from './well-formed';
 
-export interface CommittedChange {
-  type: ChangeType;
-  revision: number;
-  def: KindDefinition;
-  /** Decoded object; publishers must redact before anything leaves the process. */
-  object: StoredObject;
-  /** The resource.* event committed with the change, when an event log is attached. */
-  event?: OrreryEvent;
-}
-
-type TxResult = WriteResult & { revision?: number; type?: ChangeType; event?: OrreryEvent };
-
-export type CommitListener = (change: CommittedChange) => void;
+export type { CommitListener, CommittedChange, WriteOptions, WriteResult } from './commits';
 
 const STATUS_BODY_FIELDS = new Set(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
-
-export interface WriteResult {
-  object: StoredObject;
-  created: boolean;
-}
-
-/**
- * The unit of work of one registry write. `sideWrite` runs inside the write's IMMEDIATE transaction,
- * after the object is written (or found unchanged) and before commit: rows it writes (a webhook
- * dedupe row, task records) commit with the object or not at all, and a throw rolls both back.
- * It must stay synchronous. Commit listeners still fire only after the commit.
- */
-export interface WriteOptions {
-  sideWrite?: (result: WriteResult) => void;
-}
 
 export class Registry {
   readonly byPlural = new Map<string, KindDefinition>();
   readonly byKind = new Map<string, KindDefinition>();
-  private readonly listeners: CommitListener[] = [];
+  private readonly commits: Commits;
   /** Record streams of kinds that keep some status fields outside their row (Task). */
   private readonly records: RecordStreams;
 
@@ -64,18 +37,18 @@ export class Registry {
     private readonly store: ResourceStore,
     private readonly cipher: SecretCipher,
     private readonly clock: Clock,
-    private readonly events?: EventLog,
+    events?: EventLog,
   ) {
     for (const k of kinds) {
       this.byPlural.set(k.plural, k);
       this.byKind.set(k.kind.toLowerCase(), k);
     }
     this.records = new RecordStreams(store.handle, kinds);
+    this.commits = new Commits(store, clock, events);
   }
 
   onCommit(listener: CommitListener): () => void {
-    this.listeners.push(listener);
-    return () => this.listeners.splice(this.listeners.indexOf(listener), 1);
+    return this.commits.onCommit(listener);
   }
 
   /**
@@ -290,37 +263,19 @@ export class Registry {
   // ---- internals -------------------------------------------------------------------------
 
   private write(def: KindDefinition, action: WriteAction, fn: () => TxResult, opts: WriteOptions = {}): WriteResult {
-    let result: TxResult;
-    try {
-      result = this.store.transaction(() => this.inTransaction(def, action, fn, opts));
-    } catch (e) {
-      throw concurrentConflict(e);
-    }
-    this.publish(def, result);
-    return result;
+    return this.commits.write(def, action, fn, opts);
   }
 
-  /** write, queued for the group commit of this event-loop turn; listeners fire after its COMMIT. */
-  private async writeGrouped(def: KindDefinition, action: WriteAction, fn: () => TxResult): Promise<WriteResult> {
-    try {
-      return await this.store.grouped(() => this.inTransaction(def, action, fn, {}), (r) => this.publish(def, r));
-    } catch (e) {
-      throw concurrentConflict(e);
-    }
+  private writeGrouped(def: KindDefinition, action: WriteAction, fn: () => TxResult): Promise<WriteResult> {
+    return this.commits.writeGrouped(def, action, fn);
   }
 
-  private inTransaction(def: KindDefinition, action: WriteAction, fn: () => TxResult, opts: WriteOptions): TxResult {
-    const r = fn();
-    opts.sideWrite?.({ object: r.object, created: r.created });
-    if (r.type && this.events) r.event = recordResourceEvent(this.events, this.clock.now(), def, action, r.type, r.object);
-    return r;
-  }
-
-  private publish(def: KindDefinition, result: TxResult): void {
-    if (result.revision !== undefined && result.type) {
-      const change: CommittedChange = { type: result.type, revision: result.revision, def, object: result.object, event: result.event };
-      for (const l of [...this.listeners]) l(change);
-    }
+  /**
+   * Runs `fn` with the API writes group-committed in this event-loop turn (see applyGrouped): the
+   * registry writes it makes commit with them, and are published only after that COMMIT.
+   */
+  grouped<T>(fn: () => T): Promise<T> {
+    return this.commits.grouped(fn);
   }
 
   /** An object as a single read shows it: redacted, with its record streams. */
@@ -401,6 +356,3 @@ export class Registry {
   }
 }
 
-function concurrentConflict(e: unknown): unknown {
-  return e instanceof VersionConflict ? new Conflict('the object was modified concurrently; read it again and retry') : e;
-}

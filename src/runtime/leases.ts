@@ -169,6 +169,18 @@ export class TaskLeases {
     return undefined;
   }
 
+  /**
+   * fenced, run with the other writes of this event-loop turn and committed with them (one COMMIT
+   * for the hops of several tasks); published after that COMMIT. A failed COMMIT drops the held
+   * status, whose version was never stored.
+   */
+  fencedGrouped(namespace: string, name: string, holder: LeaseHolder, mutate: (s: Status, now: Date) => Status | undefined): Promise<StoredObject | undefined> {
+    return this.registry.grouped(() => this.fenced(namespace, name, holder, mutate)).catch((e) => {
+      this.working.delete(`${namespace}/${name}`);
+      throw e;
+    });
+  }
+
   /** The held status of a task, read whole when this process has none or another writer came between. */
   private held(key: string, task: StoredObject): WorkingStatus | undefined {
     const work = this.working.get(key);

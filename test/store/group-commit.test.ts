@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NO_WORKER, startServer } from '../support/server-process';
+import { testRegistry } from '../support/registry';
 import { json, SseReader } from '../support/sse';
 
 const work = mkdtempSync(join(tmpdir(), 'orrery-group-'));
@@ -86,4 +87,22 @@ test('kill -9 during a stream of concurrent applies: every acknowledged write is
     again.proc.kill('SIGTERM');
     await again.proc.exited;
   }
+});
+
+test('registry.grouped: its writes publish only after the group commits; a failing one stores and publishes nothing', async () => {
+  const { registry, kind } = testRegistry();
+  const agents = kind('agents');
+  const seen: string[] = [];
+  registry.onCommit((c) => seen.push(c.object.metadata.name));
+  const ok = registry.grouped(() => registry.apply(agents, { metadata: { name: 'kept' }, spec: { model_ref: 'm' } }, {}));
+  const bad = registry.grouped(() => {
+    registry.apply(agents, { metadata: { name: 'undone' }, spec: { model_ref: 'm' } }, {});
+    throw new Error('the hop failed after writing');
+  });
+  // Queued for this turn's group commit: nothing is committed or published yet.
+  expect(seen).toEqual([]);
+  expect((await ok).object.metadata.name).toBe('kept');
+  expect(await bad.catch((e: Error) => e.message)).toBe('the hop failed after writing');
+  expect(seen).toEqual(['kept']);
+  expect(registry.findDecoded(agents, 'default', 'undone')).toBeUndefined();
 });

@@ -120,7 +120,7 @@ export class TaskRun implements RunScope {
       const { namespace, name } = this.latest.metadata;
       let changed = false;
       let ending: Ending | undefined;
-      const stored = this.deps.leases.fenced(namespace, name, this.holder, (s, now) => {
+      const stored = await this.deps.leases.fencedGrouped(namespace, name, this.holder, (s, now) => {
         this.pendingEnding = undefined;
         this.pendingBegun = [];
         changed = mutate(s, now, this.ctx(now, s)) !== false;
