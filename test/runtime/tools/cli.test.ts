@@ -62,6 +62,8 @@ async function waitUntil(check: () => boolean, what: string): Promise<void> {
 }
 
 const pidIn = (name: string) => Number(readFileSync(join(dir, name), 'utf8').trim());
+// The script's `echo $$ > file` creates the file before it writes the number: wait for the number.
+const pidWritten = (name: string) => existsSync(join(dir, name)) && /^\d+$/.test(readFileSync(join(dir, name), 'utf8').trim());
 
 describe('argument templates', () => {
   test('shell syntax, quotes and newlines reach the program verbatim, one argument per template', async () => {
@@ -281,7 +283,7 @@ describe('timeouts and cancels end the whole process group', () => {
     rmSync(join(dir, 'child.pid'), { force: true });
     const ctl = new AbortController();
     const pending = invoke(treeTool('60s'), {}, { signal: ctl.signal });
-    await waitUntil(() => existsSync(join(dir, 'child.pid')), 'the tool to start');
+    await waitUntil(() => pidWritten('child.pid'), 'the tool to start');
     const [child, grandchild] = [pidIn('child.pid'), pidIn('grandchild.pid')];
     expect([dead(child), dead(grandchild)]).toEqual([false, false]);
     ctl.abort();
@@ -294,7 +296,7 @@ describe('timeouts and cancels end the whole process group', () => {
     rmSync(join(dir, 'child.pid'), { force: true });
     const own = runtime();
     const pending = own.invoke(treeTool('60s'), { requestId: 'r' }, { secrets: noSecrets });
-    await waitUntil(() => existsSync(join(dir, 'child.pid')), 'the tool to start');
+    await waitUntil(() => pidWritten('child.pid'), 'the tool to start');
     const [child, grandchild] = [pidIn('child.pid'), pidIn('grandchild.pid')];
     await own.close();
     const res = await pending;
