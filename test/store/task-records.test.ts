@@ -132,6 +132,18 @@ describe('a Task through the registry', () => {
     expect(registry.get(tasks, 'default', 'job').status?.trace).toEqual([row(1), row(2), row(3)]);
   });
 
+  test('a hop whose write is refused leaves nothing of its draft in the held status', () => {
+    const { registry, tasks } = taskSetup();
+    const leases = new TaskLeases(registry, { now: () => new Date('2026-01-02T03:04:05Z') });
+    const [claimed] = leases.claimDue({ id: 'w1' } as any, 1);
+    const holder = { id: 'w1', token: claimed.status!.leaseToken } as any;
+    // An invalid status (a phase no task has) is refused after a row was pushed to the shared trace.
+    expect(() => leases.fenced('default', 'job', holder, (s) => (s.trace.push(row(1)), (s.phase = 'Bogus'), s))).toThrow();
+    const out = leases.fenced('default', 'job', holder, (s) => (s.trace.push(row(2)), s));
+    expect(out?.status?.trace).toEqual([row(2)]);
+    expect(registry.get(tasks, 'default', 'job').status?.trace).toEqual([row(2)]);
+  });
+
   test('WorkingStatus: an unchanged draft stores nothing, a replaced trace is written whole', () => {
     const base = { phase: 'Running', trace: [row(1), row(2)], history: [], message_idempotency: [], messages: [msg('m1', 'Succeeded')] };
     const w = new WorkingStatus('u', '3', base);
@@ -150,7 +162,7 @@ test('a database written before task_records moves each task’s records out of 
   const tasks = registry.byPlural.get('tasks')!;
   registry.apply(tasks, { metadata: { name: 'old' }, spec: { system: 's' } }, {});
   // As the previous version stored it: the records inside the status, no task_records rows.
-  const legacy = { phase: 'Succeeded', trace: [row(1), row(2)], history: [{ type: 'claim' }], messages: [msg('m1', 'Succeeded'), msg('m2', 'DeadLetter')], message_idempotency: [], join_states: [] };
+  const legacy = { phase: 'Succeeded', trace: [row(1), 'not a record', row(2)], history: [{ type: 'claim' }], messages: [msg('m1', 'Succeeded'), msg('m2', 'DeadLetter')], message_idempotency: [], join_states: [] };
   p.handle.sqlite.run("UPDATE resources SET status = ? WHERE kind = 'Task'", [JSON.stringify(legacy)]);
   p.handle.sqlite.run('DROP TABLE task_records');
   p.handle.sqlite.run('DELETE FROM __orrery_migrations WHERE tag = ?', [migrations.at(-1)!.tag]);
@@ -159,7 +171,9 @@ test('a database written before task_records moves each task’s records out of 
   p = openStore(dir, undefined);
   registry = new Registry(kinds, p.store, p.cipher, { now: () => new Date() });
   const got = registry.get(tasks, 'default', 'old').status!;
-  expect(got).toMatchObject({ ...legacy, record_counts: { trace: 2, history: 1, messages: 2, message_idempotency: 0 } });
+  expect(got).toMatchObject({ ...legacy, trace: [row(1), row(2)], record_counts: { trace: 2, history: 1, messages: 2, message_idempotency: 0 } });
+  // Numbered without gaps, so the caps' trimming by sequence counts right.
+  expect(p.handle.sqlite.query<{ seq: number }, []>("SELECT seq FROM task_records WHERE field = 'trace' ORDER BY seq").all().map((r) => r.seq)).toEqual([1, 2]);
   const stored = JSON.parse(p.handle.sqlite.query<{ status: string }, []>("SELECT status FROM resources WHERE kind = 'Task'").get()!.status);
   expect(Object.keys(stored).sort()).toEqual(['join_states', 'phase', 'record_counts']);
   const keys = p.handle.sqlite.query<{ key: string }, []>("SELECT key FROM task_records WHERE field = 'messages' ORDER BY seq").all();
