@@ -68,8 +68,14 @@ export class Registry {
    */
   async applyGrouped(def: KindDefinition, body: unknown, scope: RequestScope): Promise<WriteResult> {
     const { manifest, causes } = readManifest(def, body, scope);
-    const result = await this.writeGrouped(def, 'apply', () => this.applyTx(def, manifest, causes));
-    return { object: this.shown(def, result.object), created: result.created };
+    let shown: StoredObject | undefined;
+    const result = await this.writeGrouped(def, 'apply', () => {
+      const r = this.applyTx(def, manifest, causes);
+      // Records read in the write's own savepoint: a later write in the batch cannot show through.
+      shown = this.records.show(def, r.object);
+      return r;
+    });
+    return { object: present(def, shown ?? result.object), created: result.created };
   }
 
   private applyTx(def: KindDefinition, manifest: Manifest, causes: Cause[]): TxResult {
@@ -103,7 +109,13 @@ export class Registry {
   /** replace for the API, group-committed as applyGrouped is. */
   async replaceGrouped(def: KindDefinition, name: string, body: unknown, scope: RequestScope, ifMatch?: string): Promise<StoredObject> {
     const { manifest, causes } = readManifest(def, body, { ...scope, urlName: name });
-    return this.shown(def, (await this.writeGrouped(def, 'replace', () => this.replaceTx(def, name, manifest, causes, ifMatch))).object);
+    let shown: StoredObject | undefined;
+    const result = await this.writeGrouped(def, 'replace', () => {
+      const r = this.replaceTx(def, name, manifest, causes, ifMatch);
+      shown = this.records.show(def, r.object);
+      return r;
+    });
+    return present(def, shown ?? result.object);
   }
 
   private replaceTx(def: KindDefinition, name: string, manifest: Manifest, causes: Cause[], ifMatch: string | undefined): TxResult {

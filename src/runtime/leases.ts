@@ -155,7 +155,14 @@ export class TaskLeases {
         return this.registry.findDecoded(this.def, namespace, name);
       }
       const { summary, records } = work.changes(next);
-      const written = this.registry.writeStatusDelta(this.def, namespace, name, task.metadata.resourceVersion, summary, records);
+      let written: StoredObject | undefined;
+      try {
+        written = this.registry.writeStatusDelta(this.def, namespace, name, task.metadata.resourceVersion, summary, records);
+      } catch (e) {
+        // The draft shares the held streams: what was pushed to them was not stored.
+        this.working.delete(key);
+        throw e;
+      }
       if (!written) {
         this.working.delete(key);
         continue;
@@ -167,6 +174,16 @@ export class TaskLeases {
     }
     this.working.delete(key);
     return undefined;
+  }
+
+  /** How many running tasks' statuses this process holds between their writes. */
+  get heldTasks(): number {
+    return this.working.size;
+  }
+
+  /** Lets go of the status held for a task whose run ended in this process. */
+  forget(namespace: string, name: string): void {
+    this.working.delete(`${namespace}/${name}`);
   }
 
   /**

@@ -122,6 +122,7 @@ export class ResourceStore {
     this.batch = [];
     const outcomes: { ok: boolean; value: unknown }[] = [];
     const sqlite = this.handle.sqlite;
+    let lost: { error: unknown } | undefined;
     try {
       this.transaction(() => {
         for (const item of items) {
@@ -130,11 +131,28 @@ export class ResourceStore {
             outcomes.push({ ok: true, value: sqlite.transaction(item.fn)() });
           } catch (e) {
             outcomes.push({ ok: false, value: e });
+            // Some errors (a full disk, an I/O error) make SQLite roll back the whole transaction,
+            // not only the savepoint: nothing of the batch stands, and nothing more may run.
+            if (!sqlite.inTransaction) {
+              lost = { error: e };
+              throw e;
+            }
           }
         }
       });
     } catch (e) {
-      for (const item of items) item.reject(e);
+      if (!lost) {
+        for (const item of items) item.reject(e);
+        return;
+      }
+      // The write that failed gets its error; the others (rolled back, or not yet run) go again
+      // in a batch of their own, as if they had arrived after it.
+      const failed = outcomes.length - 1;
+      items[failed].reject(lost.error);
+      const again = items.filter((_, i) => i !== failed);
+      if (!again.length) return;
+      this.batch.push(...again);
+      setImmediate(() => this.flush());
       return;
     }
     items.forEach((item, i) => {

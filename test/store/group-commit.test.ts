@@ -106,3 +106,26 @@ test('registry.grouped: its writes publish only after the group commits; a faili
   expect(seen).toEqual(['kept']);
   expect(registry.findDecoded(agents, 'default', 'undone')).toBeUndefined();
 });
+
+test('a write that makes SQLite drop the whole group transaction (a full disk) fails alone with its own error; nothing is stored outside a transaction', async () => {
+  const { registry, kind, handle } = testRegistry();
+  const agents = kind('agents');
+  const pages = handle.sqlite.query<{ n: number }, []>('PRAGMA page_count').get() as unknown as Record<string, number>;
+  handle.sqlite.run(`PRAGMA max_page_count = ${Object.values(pages)[0] + 40}`);
+  const seen: string[] = [];
+  registry.onCommit((c) => seen.push(c.object.metadata.name));
+  const apply = (name: string, prompt = 'p') => registry.applyGrouped(agents, { metadata: { name }, spec: { model_ref: 'm', prompt } }, {});
+  const outcomes = await Promise.allSettled([apply('small-1'), apply('big', 'x'.repeat(600_000)), apply('small-2')]);
+  const big = outcomes[1];
+  expect(big.status).toBe('rejected');
+  expect((big as PromiseRejectedResult).reason.code).toBe(507);
+  for (const [i, name] of [[0, 'small-1'], [2, 'small-2']] as const) {
+    const o = outcomes[i];
+    // Each small write either committed (and is there, and was published) or failed with the
+    // disk's 507 — never a driver error, never stored while reported failed.
+    const stored = !!registry.findDecoded(agents, 'default', name);
+    if (o.status === 'fulfilled') expect([stored, seen.includes(name)]).toEqual([true, true]);
+    else expect([(o as PromiseRejectedResult).reason.code, stored, seen.includes(name)]).toEqual([507, false, false]);
+  }
+  expect(registry.findDecoded(agents, 'default', 'big')).toBeUndefined();
+});

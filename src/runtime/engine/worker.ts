@@ -117,6 +117,7 @@ export class TaskWorker {
             try {
               this.launch(task);
             } catch (e) {
+              this.deps.leases.forget(task.metadata.namespace, task.metadata.name);
               // Its lease lapses and the task is taken over; the rest of the batch still runs.
               this.deps.log.error('could not start a claimed task', { task: `${task.metadata.namespace}/${task.metadata.name}`, error: String((e as Error)?.message ?? e) });
             }
@@ -152,6 +153,9 @@ export class TaskWorker {
     const key = run.key;
     const done = run.run().finally(() => {
       this.runs.delete(key);
+      // However the run ended (finished, cancelled, deleted, taken over, stopping), this process
+      // no longer holds the task's status.
+      deps.leases.forget(namespace, name);
       if (this.opts.heartbeat) this.opts.heartbeat.current = this.runs.size;
       this.tick();
     });

@@ -209,6 +209,8 @@ describe('cancel', () => {
     expect(t.status!.messages[0]).toMatchObject({ phase: 'DeadLetter', last_error: 'cancelled' });
     await h.waitFor(() => h!.engine.worker.running === 0, 'the run to stop');
     expect(h.task('t').status!.phase).toBe('Failed');
+    // The worker no longer holds the task's status (it ended without a write of its own).
+    expect(h.engine.deps.leases.heldTasks).toBe(0);
   });
 
   test('deleting a running task stops it', async () => {
@@ -218,5 +220,6 @@ describe('cancel', () => {
     h.r.registry.delete(h.r.kind('tasks'), 'default', 't');
     await h.waitFor(() => model.calls[0].aborted, 'the model call to be aborted');
     await h.waitFor(() => h!.engine.worker.running === 0, 'the run to stop');
+    expect(h.engine.deps.leases.heldTasks).toBe(0);
   });
 });
