@@ -32,7 +32,7 @@ export interface Core {
  */
 export function createCore(opts: { handle: OpenDatabase; store: ResourceStore; cipher: SecretCipher; clock: Clock; watch?: Partial<WatchConfig> }): Core {
   const changeLog = new ChangeLog(opts.handle);
-  const eventLog = new EventLog(opts.handle);
+  const eventLog = new EventLog(opts.handle, opts.store);
   const registry = new Registry(kinds, opts.store, opts.cipher, opts.clock, eventLog);
   const watch = new WatchService({ store: opts.store, changeLog, eventLog, reader: registry }, { ...DEFAULT_WATCH_CONFIG, ...opts.watch });
   registry.onCommit((c) => {
@@ -48,7 +48,7 @@ export function createCore(opts: { handle: OpenDatabase; store: ResourceStore; c
 /** Drops the log lines of a Task or Agent when it is deleted, so a new object of the same name starts clean. */
 export function dropLogsOnDelete(registry: Registry, logs: ObjectLogs): () => void {
   return registry.onCommit((c) => {
-    if (c.type === 'deleted' && (c.def.kind === 'Task' || c.def.kind === 'Agent')) logs.deleteOwner(c.def.kind, c.object.metadata.namespace, c.object.metadata.name);
+    if (c.type === 'deleted' && (c.def.kind === 'Task' || c.def.kind === 'Agent')) void logs.deleteOwner(c.def.kind, c.object.metadata.namespace, c.object.metadata.name);
   });
 }
 
@@ -61,6 +61,6 @@ const FINISHED = new Set(['Succeeded', 'Failed', 'DeadLetter']);
 function dropJournalWhenDone(registry: Registry, journal: TaskJournalStore): () => void {
   return registry.onCommit((c) => {
     if (c.def.kind !== 'Task') return;
-    if (c.type === 'deleted' || FINISHED.has(c.object.status?.phase)) journal.drop(c.object.metadata.uid);
+    if (c.type === 'deleted' || FINISHED.has(c.object.status?.phase)) void journal.drop(c.object.metadata.uid);
   });
 }

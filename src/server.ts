@@ -42,11 +42,17 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export function startServer(config: ServeConfig, log: Logger): RunningServer {
+export async function startServer(config: ServeConfig, log: Logger): Promise<RunningServer> {
   const { hostname, port } = parseAddr(config.addr)!;
-  // Until the app exists (the rest of this function, which never yields) nothing is served.
+  // Until the app exists (the rest of this function) nothing is served: a request that arrives
+  // while the store is read waits for the app.
   let handle: ((request: Request, ip?: string) => Response | Promise<Response>) | undefined;
-  const server = listen(config.addr, hostname, port, (request, ip) => handle?.(request, ip) ?? new Response(null, { status: 503 }));
+  let appBuilt!: () => void;
+  const built = new Promise<void>((resolve) => (appBuilt = resolve));
+  const server = listen(config.addr, hostname, port, async (request, ip) => {
+    if (!handle) await built;
+    return handle?.(request, ip) ?? new Response(null, { status: 503 });
+  });
   const locks: ProcessLock[] = [];
   let persistent: PersistentStore;
   try {
@@ -67,34 +73,34 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
   const checkpointer = new Checkpointer(join(config.dataDir, DB_FILE), log, () => sqlite.exec('PRAGMA wal_autocheckpoint = 1000'), 250, () => persistent.handle.disk.isFull);
   // Keeps <data-dir>/reserve, released when the disk fills so deletes can commit; logs full/recovered.
   persistent.handle.disk.start(log);
-  log.info('store opened', { dataDir: config.dataDir, revision: persistent.store.currentRevision(), secretKey: persistent.keySource });
+  log.info('store opened', { dataDir: config.dataDir, revision: await persistent.store.currentRevision(), secretKey: persistent.keySource });
   const core = createCore({ handle: persistent.handle, store: persistent.store, cipher: persistent.cipher, clock: systemClock, watch: config.watch });
   // A watcher cut off for not reading gets its connection closed, which frees the kernel's buffers;
   // ending the response alone would leave it open until the idle timeout.
   core.watch.closeConnection = (request) => server.timeout(request, 1);
-  const retention = new LogRetention(core.changeLog, core.eventLog, config.retention, systemClock, log);
+  const retention = new LogRetention(persistent.store, core.changeLog, core.eventLog, config.retention, systemClock, log);
   retention.start();
   const sealing = new SealingKeys(persistent.handle, persistent.cipher, { log });
   void sealing.ensure(); // never rejects; RSA-4096 is generated off the event loop
   const sealedSecrets = new SealedSecretController({ registry: core.registry }, sealing, log);
-  sealedSecrets.start();
+  await sealedSecrets.start();
   // The server decides approvals over HTTP and sees worker processes' writes on its change feed,
   // so it alone turns decisions and expiries into task transitions.
   const approvalDeps = { registry: core.registry, events: core.events, clock: systemClock };
   const toolApprovals = new ApprovalController(approvalDeps, log);
   const taskApprovals = new ApprovalController(approvalDeps, log, TASK_APPROVALS);
-  toolApprovals.start();
-  taskApprovals.start();
+  await toolApprovals.start();
+  await taskApprovals.start();
   // Only the process holding the lease fires schedules (one server per data dir today; the lease
   // keeps future replicas from firing twice). Worker processes never run this controller.
   const scheduleLease = new LeaderLease(sqlite, 'task-schedules', `${machineName()}:${process.pid}`, 30_000, systemClock);
   const schedules = new ScheduleController({ registry: core.registry, events: core.events, clock: systemClock, lease: scheduleLease }, log);
-  schedules.start();
+  await schedules.start();
   // One MCP session pool per process: the controller discovers tools through it and the embedded
   // worker calls them through it, so a stdio server runs once.
   const mcp = createMcpSessions(core.registry, config.engine, log);
   const mcpServers = new McpServerController({ registry: core.registry, events: core.events, clock: systemClock, sessions: mcp }, log);
-  mcpServers.start();
+  await mcpServers.start();
   const auth = new AuthService(new AuthStore(persistent.handle), config.auth, systemClock);
   const logs = new ObjectLogs(persistent.handle, systemClock);
   const callbacks = new CallbackBroker();
@@ -102,7 +108,7 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
   // One set of memory backends for the engine, the entries API and the Memory controller.
   const memory = processMemoryBackends({ handle: persistent.handle, registry: core.registry, clock: systemClock, log, egressPrivate: config.engine.egressPrivate, env: process.env });
   const memories = new MemoryController({ registry: core.registry, backends: memory, storedScopes: memory.storedScopes }, log);
-  memories.start();
+  await memories.start();
   const webhooks = new WebhookDeliveries({ registry: core.registry, dedupe: new WebhookDedupeStore(persistent.handle), events: core.events, clock: systemClock, log, ratePerMinute: config.webhookRateLimit });
   const stopWebhookPruning = webhooks.startPruning();
   const app = createApp({
@@ -122,19 +128,20 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
     controllers: () => ({ 'log-retention': retention.healthy, 'sealed-secrets': sealedSecrets.healthy, 'tool-approvals': toolApprovals.healthy, 'task-approvals': taskApprovals.healthy, 'task-schedules': schedules.healthy, 'mcp-servers': mcpServers.healthy, memories: memories.healthy }),
   });
   handle = (request, ip) => app.handle(request, ip);
+  appBuilt();
   const url = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${server.port}`;
   // Worker phases are the server's to keep, whether it runs tasks itself or leaves them to workers.
   const stopHealth = startWorkerHealth(core.registry, core.events, systemClock, log);
   const callbackBaseUrl = config.publicUrl || url.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//[::1]:');
   const engine = config.embeddedWorker
-    ? startEngine({ core, clock: systemClock, log, config: config.engine, logs, callbacks: { broker: callbacks, callbackBaseUrl }, env: process.env, mcp, memory })
+    ? await startEngine({ core, clock: systemClock, log, config: config.engine, logs, callbacks: { broker: callbacks, callbackBaseUrl }, env: process.env, mcp, memory })
     : undefined;
   if (!engine) log.info('embedded worker off: tasks wait for an `orrery worker` process');
   log.info('listening', { url, kinds: kinds.length, swagger: `${url}/swagger` });
-  if (!isLoopback(hostname) && !auth.enforced()) {
+  if (!isLoopback(hostname) && !(await auth.enforced())) {
     log.warn('listening beyond loopback with authentication off and no API token: anyone who can reach this address can read and change everything (use --auth-mode native or set ORLOJ_API_TOKEN)');
   }
-  log.info('authentication', { mode: config.auth.mode, envTokens: config.auth.envTokens.length, enforced: auth.enforced() });
+  log.info('authentication', { mode: config.auth.mode, envTokens: config.auth.envTokens.length, enforced: await auth.enforced() });
   let stopping: Promise<void> | undefined;
   return {
     url,
@@ -153,7 +160,7 @@ export function startServer(config: ServeConfig, log: Logger): RunningServer {
         sealedSecrets.stop();
         toolApprovals.stop();
         taskApprovals.stop();
-        schedules.stop();
+        await schedules.stop();
         memories.stop();
         mcpServers.stop();
         // MCP server processes end with this one (after the worker, which may still have been calling them).

@@ -13,23 +13,23 @@ function countDrops(r: Registry): Map<string, number> {
   const drops = new Map<string, number>();
   const journal = r.core.journal;
   const drop = journal.drop.bind(journal);
-  journal.drop = (uid) => {
+  journal.drop = async (uid) => {
     drops.set(uid, (drops.get(uid) ?? 0) + 1);
-    drop(uid);
+    await drop(uid);
   };
   return drops;
 }
 
 /** A task no engine of these tests claims (it asks for a GPU), ended and deleted by hand. */
-function endThenDelete(r: Registry, drops: Map<string, number>) {
-  const task = r.registry.apply(r.kind('tasks'), { metadata: { name: 'gpu-job' }, spec: { system: 'sys', requirements: { gpu: true } } }, {}).object;
+async function endThenDelete(r: Registry, drops: Map<string, number>) {
+  const task = (await r.registry.apply(r.kind('tasks'), { metadata: { name: 'gpu-job' }, spec: { system: 'sys', requirements: { gpu: true } } }, {})).object;
   const uid = task.metadata.uid;
-  r.core.journal.putIfAbsent(uid, 'm01', '"recorded"');
-  r.registry.replaceStatus(r.kind('tasks'), 'default', 'gpu-job', { status: { phase: 'Running' } }, '*');
-  expect({ drops: drops.get(uid) ?? 0, rows: r.core.journal.count(uid) }).toEqual({ drops: 0, rows: 1 });
-  r.registry.replaceStatus(r.kind('tasks'), 'default', 'gpu-job', { status: { phase: 'Succeeded' } }, '*');
-  expect({ drops: drops.get(uid), rows: r.core.journal.count(uid) }).toEqual({ drops: 1, rows: 0 });
-  r.registry.delete(r.kind('tasks'), 'default', 'gpu-job');
+  await r.core.journal.putIfAbsent(uid, 'm01', '"recorded"');
+  await r.registry.replaceStatus(r.kind('tasks'), 'default', 'gpu-job', { status: { phase: 'Running' } }, '*');
+  expect({ drops: drops.get(uid) ?? 0, rows: await r.core.journal.count(uid) }).toEqual({ drops: 0, rows: 1 });
+  await r.registry.replaceStatus(r.kind('tasks'), 'default', 'gpu-job', { status: { phase: 'Succeeded' } }, '*');
+  expect({ drops: drops.get(uid), rows: await r.core.journal.count(uid) }).toEqual({ drops: 1, rows: 0 });
+  await r.registry.delete(r.kind('tasks'), 'default', 'gpu-job');
   expect(drops.get(uid)).toBe(2);
 }
 
@@ -42,14 +42,14 @@ describe('journal cleanup, once per process', () => {
     h = r = undefined;
   });
 
-  test('serve without an embedded worker: the core alone drops the journal of a finished task', () => {
+  test('serve without an embedded worker: the core alone drops the journal of a finished task', async () => {
     r = testRegistry(systemClock);
-    endThenDelete(r, countDrops(r));
+    await endThenDelete(r, countDrops(r));
   });
 
   test('serve with its embedded worker, and `orrery worker`: starting the engine adds no second cleanup', async () => {
-    h = startHarness({ gpu: false });
+    h = await startHarness({ gpu: false });
     const drops = countDrops(h.r);
-    endThenDelete(h.r, drops);
+    await endThenDelete(h.r, drops);
   });
 });

@@ -224,7 +224,7 @@ export function spawnWatcherProcess(bun: string, base: string, count: number, sn
     proc, progress: { updates: 0, open: 0, disconnects: {} },
     send(line) {
       if (proc.exitCode !== null) return;
-      proc.stdin.write(line + '\n');
+      void proc.stdin.write(line + '\n'); // a promise only while the pipe is backed up; as flush, not waited for
       void proc.stdin.flush();
     },
     next(type, timeoutMs) {

@@ -66,16 +66,16 @@ const cpu = () => {
 // what is compared is the length of the task's own records, not the size of the database.
 type Live = { name: string; holder: { id: string; token: string }; n: number; index: number };
 let started = 0;
-const begin = (): Live => {
+const begin = async (): Promise<Live> => {
   const index = started++;
   const name = `hops-${index}`;
-  registry.apply(tasks, { metadata: { name }, spec: { system: 'bench' } }, {});
-  const [claimed] = leases.claimDue({ id: 'bench' }, 1);
+  await registry.apply(tasks, { metadata: { name }, spec: { system: 'bench' } }, {});
+  const [claimed] = await leases.claimDue({ id: 'bench' }, 1);
   if (claimed?.metadata.name !== name) throw new Error(`task ${name} was not claimed`);
   return { name, holder: { id: 'bench', token: claimed.status!.leaseToken as string }, n: 0, index };
 };
-const check = (t: Live) => {
-  const last = registry.get(tasks, 'default', t.name).status!;
+const check = async (t: Live) => {
+  const last = (await registry.get(tasks, 'default', t.name)).status!;
   if (last.trace.length !== Math.min(1000, HOPS * ROWS) || last.messages.length !== Math.min(500, HOPS)) throw new Error(`task ${t.name} holds ${last.trace.length} trace rows and ${last.messages.length} messages`);
 };
 const every = Math.max(1, Math.floor(HOPS / TASKS));
@@ -83,17 +83,20 @@ const warmRounds = HOPS;
 const rounds = warmRounds + 2 * HOPS;
 const live: Live[] = [];
 for (let round = 0; round < rounds; round++) {
-  if (round % every === 0 && live.length < TASKS) live.push(begin());
+  if (round % every === 0 && live.length < TASKS) live.push(await begin());
   for (let i = 0; i < live.length; i++) {
     const t = live[i];
     t.n++;
     const [c0, b0] = [cpu(), walSize()];
-    const out = leases.fenced('default', t.name, t.holder, (s, now) => hop(s, t.index, t.n, now));
+    const out = await leases.fenced('default', t.name, t.holder, (s, now) => hop(s, t.index, t.n, now));
     const [c1, b1] = [cpu(), walSize()];
     if (!out) throw new Error(`hop ${t.n} of task ${t.name} was fenced out`);
     const bucket = round < warmRounds ? undefined : t.n <= 10 ? early : t.n > HOPS - 10 ? late : t.n > MID && t.n <= MID + 10 ? middle : undefined;
     if (bucket) (bucket.cpu += c1 - c0, bucket.bytes += b1 - b0, bucket.n++);
-    if (t.n === HOPS) (check(t), (live[i] = begin()));
+    if (t.n === HOPS) {
+      await check(t);
+      live[i] = await begin();
+    }
   }
   if (round % 100 === 99) process.stderr.write(`round ${round + 1}/${rounds}: ${started} tasks started\n`);
 }

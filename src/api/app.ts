@@ -141,7 +141,7 @@ export function createApp(deps: AppDeps): App {
     request = withRoutableHost(request);
     if (peer) peers.set(request, peer);
     try {
-      let refused: ApiError | undefined = refuseAnonymous(routes, deps.auth, request, identified);
+      let refused: ApiError | undefined = await refuseAnonymous(routes, deps.auth, request, identified);
       if (!refused && identified.get(request)?.method === 'session' && cors.crossOriginWrite(request, host)) refused = new Forbidden('a write with a session cookie must come from this server\'s own origin');
       // HEAD would make the framework read a whole body for its length, and watch bodies never end.
       if (!refused && request.method === 'HEAD') return statusResponse(toApiError('NOT_FOUND', undefined, request, routes, deps.log));

@@ -95,12 +95,12 @@ function addVerb(app: Elysia, table: RouteTable, deps: ApprovalRouteDeps, def: K
       if (verb.feedback && !input.comment) throw new Invalid(def.kind, name, [{ field: 'comment', message: 'is required to request changes (or send reason)' }]);
       const namespace = query.namespace?.trim() || 'default';
       const now = deps.clock.now();
-      const object = deps.registry.updateStatus(def, namespace, name, (current) => {
+      const object = await deps.registry.updateStatus(def, namespace, name, (current) => {
         const refused = decisionRefusal(current, now) ?? (verb.feedback ? requestChangesRefusal(current) : undefined);
         if (refused) throw new Conflict(refused, { kind: def.plural, name });
         return decidedStatus(current, verb.verdict, input, now);
       });
-      publishDecision(deps.events, def, verb, object, input.label);
+      await publishDecision(deps.events, def, verb, object, input.label);
       return json(object, 200, { ETag: `"${object.metadata.resourceVersion}"` });
     },
     operation({
@@ -122,11 +122,11 @@ function addVerb(app: Elysia, table: RouteTable, deps: ApprovalRouteDeps, def: K
   );
 }
 
-function publishDecision(events: EventPublisher, def: KindDefinition, verb: Verb, object: StoredObject, label: string | undefined): void {
+async function publishDecision(events: EventPublisher, def: KindDefinition, verb: Verb, object: StoredObject, label: string | undefined): Promise<void> {
   const { name, namespace } = object.metadata;
   const by = object.status.decided_by;
   const labelNote = label && label !== by ? ` (reviewer label "${label}")` : '';
-  events.publish({
+  await events.publish({
     source: 'apiserver',
     type: `${def.kind.toLowerCase()}.${verb.event}`,
     kind: def.kind,

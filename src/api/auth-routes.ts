@@ -52,18 +52,18 @@ export function authRoutes(deps: AuthRouteDeps, table: RouteTable) {
     if (auth.config.mode !== 'native') throw new BadRequest('this endpoint needs native authentication: start the server with --auth-mode native');
   };
   const limit = (request: Request) => deps.limiter.take(deps.clientIp(request));
-  const withSession = (body: unknown, status: number, request: Request, username: string): Response => {
-    const id = auth.store.createSession(username, auth.config.sessionTtlMs, clock.now());
+  const withSession = async (body: unknown, status: number, request: Request, username: string): Promise<Response> => {
+    const id = await auth.store.createSession(username, auth.config.sessionTtlMs, clock.now());
     return json(body, status, { 'set-cookie': sessionCookie(id, deps.https(request)) });
   };
   const route = (method: 'GET' | 'POST' | 'DELETE', path: string, action: string, handler: (c: HandlerContext) => Response | Promise<Response>, detail: object, required?: 'admin') =>
     addRoute(app, table, { method, path, tag, action, required }, handler, detail);
   const ok = (schema: string, description = 'OK') => ({ description, schema });
 
-  route('GET', '/v1/auth/config', 'config', () =>
+  route('GET', '/v1/auth/config', 'config', async () =>
     json({
       mode: auth.config.mode,
-      setup_required: auth.config.mode === 'native' && auth.store.userCount() === 0,
+      setup_required: auth.config.mode === 'native' && (await auth.store.userCount()) === 0,
       setup_token_required: auth.config.mode === 'native' && !!auth.config.setupToken,
       login_methods: auth.config.mode === 'native' ? ['password'] : [],
     }),
@@ -79,23 +79,23 @@ export function authRoutes(deps: AuthRouteDeps, table: RouteTable) {
     if (causes.length) throw new Invalid('setup request', '', causes);
     const username = normalizeUser(b.username);
     const hash = await Bun.password.hash(b.password, { algorithm: 'argon2id' });
-    auth.store.setupAdmin(username, hash, clock.now());
-    return withSession({ authenticated: true, method: 'session', name: username, role: 'admin', username }, 201, request, username);
+    await auth.store.setupAdmin(username, hash, clock.now());
+    return await withSession({ authenticated: true, method: 'session', name: username, role: 'admin', username }, 201, request, username);
   }, operation({ tag, auth: 'none', summary: 'Create the first administrator (once); logs it in', body: 'SetupRequest', ok: { 201: ok('Me') }, errors: { 400: 'Not native mode, or bad username/password', 403: 'Wrong setup_token', 409: 'Already set up', 429: 'Too many attempts' } }));
 
   route('POST', '/v1/auth/login', 'login', async ({ request }) => {
     native();
     limit(request);
     const b = await readBody(request, AuthBodies.LoginRequest, 'login request');
-    if (auth.store.userCount() === 0) throw new Conflict('no user exists yet: create the first administrator with POST /v1/auth/setup');
+    if ((await auth.store.userCount()) === 0) throw new Conflict('no user exists yet: create the first administrator with POST /v1/auth/setup');
     const user = await verify(auth, b.username, b.password);
-    return withSession({ authenticated: true, method: 'session', name: user.username, role: user.role, username: user.username }, 200, request, user.username);
+    return await withSession({ authenticated: true, method: 'session', name: user.username, role: user.role, username: user.username }, 200, request, user.username);
   }, operation({ tag, auth: 'none', summary: 'Log in with username and password (sets the session cookie)', body: 'LoginRequest', ok: { 200: ok('Me') }, errors: { 401: 'Bad credentials', 409: 'Nobody set up yet', 429: 'Too many attempts' } }));
 
-  route('POST', '/v1/auth/logout', 'logout', ({ request }) => {
+  route('POST', '/v1/auth/logout', 'logout', async ({ request }) => {
     const cookie = request.headers.get('cookie');
     const id = cookie && /(?:^|;\s*)(?:__Host-)?orloj_session=([^;]+)/.exec(cookie)?.[1];
-    if (id) auth.store.deleteSession(id);
+    if (id) await auth.store.deleteSession(id);
     const res = json({ status: 'ok' });
     for (const c of clearSessionCookies(deps.https(request))) res.headers.append('set-cookie', c);
     return res;
@@ -103,9 +103,9 @@ export function authRoutes(deps: AuthRouteDeps, table: RouteTable) {
 
   route('GET', '/v1/auth/me', 'me', ({ identity }) => json(me(identity)), operation({ tag, auth: 'none', summary: 'Who am I (always 200)', ok: { 200: ok('Me') } }));
 
-  route('GET', '/v1/auth/users', 'list-users', () => {
+  route('GET', '/v1/auth/users', 'list-users', async () => {
     native();
-    return json({ items: auth.store.listUsers() });
+    return json({ items: await auth.store.listUsers() });
   }, operation({ tag, summary: 'List native users (admin)', ok: { 200: ok('UserList') }, errors: { 401: 'No credential', 403: 'Not admin' } }), 'admin');
 
   route('POST', '/v1/auth/users', 'create-user', async ({ request }) => {
@@ -114,13 +114,13 @@ export function authRoutes(deps: AuthRouteDeps, table: RouteTable) {
     const causes = credentialCauses(b.username, b.password, 'password');
     if (causes.length) throw new Invalid('user', '', causes);
     const password = b.password ?? randomToken(24);
-    const user = auth.store.createUser(normalizeUser(b.username), (b.role ?? 'reader') as Role, await Bun.password.hash(password, { algorithm: 'argon2id' }), clock.now());
+    const user = await auth.store.createUser(normalizeUser(b.username), (b.role ?? 'reader') as Role, await Bun.password.hash(password, { algorithm: 'argon2id' }), clock.now());
     return json(b.password === undefined ? { ...user, password } : user, 201);
   }, operation({ tag, summary: 'Create a native user (admin); a generated password is shown once', body: 'CreateUserRequest', ok: { 201: ok('User') }, errors: { 400: 'Bad username, role or password', 409: 'Exists' } }), 'admin');
 
-  route('DELETE', '/v1/auth/users/:username', 'delete-user', ({ params }) => {
+  route('DELETE', '/v1/auth/users/:username', 'delete-user', async ({ params }) => {
     native();
-    auth.store.deleteUser(normalizeUser(params.username));
+    await auth.store.deleteUser(normalizeUser(params.username));
     return json({ status: 'user deleted' });
   }, operation({ tag, summary: 'Delete a native user (admin); the last admin cannot be deleted', parameters: [{ name: 'username', in: 'path', required: true, schema: { type: 'string' } }], ok: { 200: ok('StatusMessage') }, errors: { 404: 'No such user', 409: 'Last admin' } }), 'admin');
 
@@ -131,7 +131,7 @@ export function authRoutes(deps: AuthRouteDeps, table: RouteTable) {
     if (b.new_password !== undefined && b.new_password.length < 12) throw new Invalid('password reset', '', [{ field: 'new_password', message: 'must be at least 12 characters' }]);
     const password = b.new_password ?? randomToken(24);
     const username = normalizeUser(b.username);
-    auth.store.setPassword(username, await Bun.password.hash(password, { algorithm: 'argon2id' }), clock.now(), identity.username === username ? identity.sessionHash : undefined);
+    await auth.store.setPassword(username, await Bun.password.hash(password, { algorithm: 'argon2id' }), clock.now(), identity.username === username ? identity.sessionHash : undefined);
     return json(b.new_password === undefined ? { status: 'password reset', password } : { status: 'password reset' });
   }, operation({ tag, summary: "Reset a user's password (admin); ends that user's other sessions", body: 'ResetPasswordRequest', ok: { 200: ok('StatusMessage') }, errors: { 404: 'No such user', 429: 'Too many attempts' } }), 'admin');
 
@@ -142,7 +142,7 @@ export function authRoutes(deps: AuthRouteDeps, table: RouteTable) {
     const b = await readBody(request, AuthBodies.ChangePasswordRequest, 'password change');
     if (b.new_password.length < 12) throw new Invalid('password change', '', [{ field: 'new_password', message: 'must be at least 12 characters' }]);
     await verify(auth, identity.username, b.current_password);
-    auth.store.setPassword(identity.username, await Bun.password.hash(b.new_password, { algorithm: 'argon2id' }), clock.now(), identity.sessionHash);
+    await auth.store.setPassword(identity.username, await Bun.password.hash(b.new_password, { algorithm: 'argon2id' }), clock.now(), identity.sessionHash);
     return json({ status: 'password changed' });
   }, operation({ tag, auth: 'session', summary: 'Change your own password (session); ends your other sessions', body: 'ChangePasswordRequest', ok: { 200: ok('StatusMessage') }, errors: { 401: 'No session or wrong current password', 429: 'Too many attempts' } }));
 
@@ -151,7 +151,7 @@ export function authRoutes(deps: AuthRouteDeps, table: RouteTable) {
     limit(request);
     const b = await readBody(request, AuthBodies.LoginRequest, 'login request');
     const user = await verify(auth, b.username, b.password);
-    const { token, view } = auth.store.createToken(`cli-${user.username}-${clock.now().getTime()}`, user.role, clock.now(), user.username);
+    const { token, view } = await auth.store.createToken(`cli-${user.username}-${clock.now().getTime()}`, user.role, clock.now(), user.username);
     return json({ name: view.name, role: view.role, token, username: user.username, created_at: view.created_at }, 201);
   }, operation({ tag, auth: 'none', summary: "Trade username and password for an API token with the user's role (shown once)", body: 'LoginRequest', ok: { 201: ok('CliToken') }, errors: { 401: 'Bad credentials', 429: 'Too many attempts' } }));
 
@@ -159,7 +159,7 @@ export function authRoutes(deps: AuthRouteDeps, table: RouteTable) {
 }
 
 async function verify(auth: AuthService, username: string, password: string) {
-  const user = auth.store.findUser(normalizeUser(username));
+  const user = await auth.store.findUser(normalizeUser(username));
   const ok = await Bun.password.verify(password, user?.passwordHash ?? (await DECOY));
   if (!user || !ok) throw new Unauthorized('username or password is wrong');
   return user;

@@ -100,7 +100,7 @@ export function memoryRoutes(deps: MemoryRouteDeps, table: RouteTable) {
   /** Runs `fn` on the backend of an existing Memory (404 when there is none). */
   const withBackend = async <T>(ctx: HandlerContext, fn: (b: MemoryBackend) => Promise<T>): Promise<T> => {
     const name = ctx.params.name;
-    const memory = deps.registry.get(def, namespaceOf(ctx.query), name);
+    const memory = await deps.registry.get(def, namespaceOf(ctx.query), name);
     if (!deps.memory) throw new ServiceUnavailable('memory backends are not available in this process');
     try {
       return await fn(await deps.memory.backendFor(memory));

@@ -44,8 +44,8 @@ function addKind(app: Elysia, table: RouteTable, registry: Registry, def: KindDe
     'GET',
     base,
     'list',
-    ({ query }) => {
-      const res = registry.listJson(def, {
+    async ({ query }) => {
+      const res = await registry.listJson(def, {
         namespace: ns(query),
         limit: query.limit,
         after: query.after ?? query.continue,
@@ -81,7 +81,7 @@ function addKind(app: Elysia, table: RouteTable, registry: Registry, def: KindDe
     async ({ request, query, identity }) => {
       const body = await readDocument(request);
       checkSpecRole(body, identity);
-      const { object, created } = await registry.applyGrouped(def, body, { queryNamespace: ns(query) });
+      const { object, created } = await registry.apply(def, body, { queryNamespace: ns(query) });
       return json(object, created ? 201 : 200, etag(object));
     },
     operation({
@@ -99,8 +99,8 @@ function addKind(app: Elysia, table: RouteTable, registry: Registry, def: KindDe
     'GET',
     one,
     'get',
-    ({ params, query }) => {
-      const o = registry.getJson(def, ns(query) ?? 'default', params.name);
+    async ({ params, query }) => {
+      const o = await registry.getJson(def, ns(query) ?? 'default', params.name);
       return new Response(o.json, { headers: { 'content-type': 'application/json', ETag: `"${o.resourceVersion}"` } });
     },
     operation({ tag, summary: `Read one ${def.kind}`, parameters: [param.name, param.namespace(true)], ok: { 200: { description: 'The object', schema: def.kind } }, errors: { ...COMMON_ERRORS, 404: 'Not found' } }),
@@ -114,7 +114,7 @@ function addKind(app: Elysia, table: RouteTable, registry: Registry, def: KindDe
       async ({ request, params, query, identity }) => {
         const body = await readDocument(request);
         checkSpecRole(body, identity);
-        const o = await registry.replaceGrouped(def, params.name, body, { queryNamespace: ns(query) }, parseIfMatch(request.headers.get('if-match')));
+        const o = await registry.replace(def, params.name, body, { queryNamespace: ns(query) }, parseIfMatch(request.headers.get('if-match')));
         return json(o, 200, etag(o));
       },
       operation({
@@ -133,7 +133,7 @@ function addKind(app: Elysia, table: RouteTable, registry: Registry, def: KindDe
     'DELETE',
     one,
     'delete',
-    ({ params, query }) => json(registry.delete(def, ns(query) ?? 'default', params.name)),
+    async ({ params, query }) => json(await registry.delete(def, ns(query) ?? 'default', params.name)),
     operation({ tag, summary: `Delete one ${def.kind}`, parameters: [param.name, param.namespace(true)], ok: { 200: { description: 'The deleted object as last stored', schema: def.kind } }, errors: { ...COMMON_ERRORS, 404: 'Not found' } }),
   );
 
@@ -141,8 +141,8 @@ function addKind(app: Elysia, table: RouteTable, registry: Registry, def: KindDe
     'GET',
     `${one}/status`,
     'get-status',
-    ({ params, query }) => {
-      const o = registry.get(def, ns(query) ?? 'default', params.name);
+    async ({ params, query }) => {
+      const o = await registry.get(def, ns(query) ?? 'default', params.name);
       return json(statusView(o), 200, etag(o));
     },
     operation({ tag, summary: `Read the status of one ${def.kind}`, parameters: [param.name, param.namespace(true)], ok: { 200: { description: 'metadata and status', schema: `${def.kind}Status` } }, errors: { ...COMMON_ERRORS, 404: 'Not found' } }),
@@ -154,7 +154,7 @@ function addKind(app: Elysia, table: RouteTable, registry: Registry, def: KindDe
     'replace-status',
     async ({ request, params, query }) => {
       const body = await readDocument(request);
-      const o = registry.replaceStatus(def, ns(query) ?? 'default', params.name, body, parseIfMatch(request.headers.get('if-match')));
+      const o = await registry.replaceStatus(def, ns(query) ?? 'default', params.name, body, parseIfMatch(request.headers.get('if-match')));
       return json(statusView(o), 200, etag(o));
     },
     operation({

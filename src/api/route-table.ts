@@ -17,7 +17,7 @@ export interface RouteInfo {
 }
 
 /** Checks the caller against a route's requirement (throws 401/403) and returns who it is. */
-export type Guard = (request: Request, required: Requirement) => Identity;
+export type Guard = (request: Request, required: Requirement) => Promise<Identity>;
 
 function toRegex(path: string): RegExp {
   const body = path

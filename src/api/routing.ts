@@ -29,15 +29,15 @@ export function addRoute(app: Elysia<any, any, any, any, any, any, any>, table: 
   const info: RouteInfo = { ...route, required: route.required ?? requirementFor(route.method, route.path) };
   table.add(info);
   const hook = { parse: 'none' as const, detail: detail as any };
-  const fn = (c: any) => {
+  const fn = async (c: any) => {
     servedRoute.set(c.request, info.path);
     const params: Record<string, string> = c.params ?? {};
     for (const [k, v] of Object.entries(params)) {
       // Elysia yields null for a segment whose percent-encoding is malformed (e.g. %zz).
       if (typeof v !== 'string') throw new BadRequest(`the URL path segment for ${k} is not valid percent-encoding`);
     }
-    const identity = table.guard ? table.guard(c.request, info.required!) : OPEN;
-    return handler({ request: c.request, params, query: c.query ?? {}, identity });
+    const identity = table.guard ? await table.guard(c.request, info.required!) : OPEN;
+    return await handler({ request: c.request, params, query: c.query ?? {}, identity });
   };
   const m: Record<Method, 'get' | 'post' | 'put' | 'delete'> = { GET: 'get', POST: 'post', PUT: 'put', DELETE: 'delete' };
   (app as any)[m[info.method]](info.path, fn, hook);
@@ -51,11 +51,11 @@ export function addRoute(app: Elysia<any, any, any, any, any, any, any>, table: 
  * the 401 to answer, or undefined to route; the identity found is kept in `known` for the guard,
  * so a request is identified (and its session slid) once.
  */
-export function refuseAnonymous(table: RouteTable, auth: Pick<AuthService, 'identify' | 'unauthorized'>, request: Request, known: WeakMap<Request, Identity>): Unauthorized | undefined {
+export async function refuseAnonymous(table: RouteTable, auth: Pick<AuthService, 'identify' | 'unauthorized'>, request: Request, known: WeakMap<Request, Identity>): Promise<Unauthorized | undefined> {
   const path = pathOf(request.url);
   if (path !== '/v1' && !path.startsWith('/v1/')) return undefined;
-  const id = auth.identify(request);
-  if (!id.authenticated && !isPublic(table, request.method, path)) return auth.unauthorized(id);
+  const id = await auth.identify(request);
+  if (!id.authenticated && !isPublic(table, request.method, path)) return await auth.unauthorized(id);
   known.set(request, id);
   return undefined;
 }

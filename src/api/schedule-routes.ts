@@ -20,9 +20,9 @@ export function scheduleRoutes(deps: ScheduleRouteDeps, table: RouteTable) {
     app,
     table,
     { method: 'POST', path: '/v1/task-schedules/:name/trigger', tag: 'task-schedules', plural: 'task-schedules', action: 'trigger', required: 'writer' },
-    ({ params, query }) => {
+    async ({ params, query }) => {
       const namespace = query.namespace?.trim() || 'default';
-      return json(triggerSchedule(deps.registry, deps.events, deps.clock, namespace, params.name), 201);
+      return json(await triggerSchedule(deps.registry, deps.events, deps.clock, namespace, params.name), 201);
     },
     operation({
       tag: 'task-schedules',

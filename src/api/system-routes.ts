@@ -34,7 +34,7 @@ export interface SystemDeps {
 export function systemRoutes(deps: SystemDeps, table: RouteTable) {
   const app = new Elysia({ name: 'orrery-system' });
   const tag = 'system';
-  const add = (path: string, action: string, handler: () => Response, detail: object) =>
+  const add = (path: string, action: string, handler: () => Response | Promise<Response>, detail: object) =>
     addRoute(app, table, { method: 'GET', path, tag, action }, handler, detail);
 
   add('/healthz', 'healthz', () => json({ status: 'ok', version: VERSION }), operation({ tag, auth: 'none', summary: 'Liveness', ok: { 200: { description: 'Alive', schema: 'Health' } } }));
@@ -62,17 +62,21 @@ export function systemRoutes(deps: SystemDeps, table: RouteTable) {
   add(
     '/v1/namespaces',
     'namespaces',
-    () => json({ namespaces: deps.registry.namespaces() }),
+    async () => json({ namespaces: await deps.registry.namespaces() }),
     operation({ tag, summary: 'Namespaces in use', ok: { 200: { description: 'Sorted namespace names', schema: 'Namespaces' } } }),
   );
 
   add(
     '/metrics',
     'metrics',
-    () =>
-      new Response(deps.metrics.render(deps.registry.countByKind(), deps.registry.kinds.map((k) => k.kind), { streams: deps.watch.streams, subscribers: deps.watch.subscribers }, deps.registry.countByPhase()), {
+    async () => {
+      const objects = await deps.registry.countByKind();
+      const watch = { streams: deps.watch.streams, subscribers: deps.watch.subscribers };
+      const phases = await deps.registry.countByPhase();
+      return new Response(deps.metrics.render(objects, deps.registry.kinds.map((k) => k.kind), watch, phases), {
         headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
-      }),
+      });
+    },
     operation({ tag, summary: 'Prometheus metrics', ok: { 200: { description: 'Prometheus text exposition', content: { 'text/plain': { schema: { type: 'string' } } } } } }),
   );
   return app;

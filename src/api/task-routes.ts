@@ -49,18 +49,18 @@ export function taskRoutes(deps: TaskRouteDeps, table: RouteTable) {
   const app = new Elysia({ name: 'orrery-task-routes' });
   const tasks = deps.registry.byPlural.get('tasks')!;
   const agents = deps.registry.byPlural.get('agents')!;
-  const route = (method: 'GET' | 'POST', plural: string, sub: string, handler: (c: HandlerContext) => Response, detail: object) =>
+  const route = (method: 'GET' | 'POST', plural: string, sub: string, handler: (c: HandlerContext) => Response | Promise<Response>, detail: object) =>
     addRoute(app, table, { method, path: `/v1/${plural}/:name/${sub}`, tag: plural, plural, action: sub }, handler, detail);
   const logsRoute = (kind: LogOwnerKind, plural: string) =>
     route(
       'GET',
       plural,
       'logs',
-      ({ params, query }) => {
+      async ({ params, query }) => {
         const namespace = namespaceOf(query);
         // 404 unless the object exists; lines of a deleted object are not served.
-        deps.registry.get(kind === 'Task' ? tasks : agents, namespace, params.name);
-        return json({ name: params.name, namespace, logs: deps.logs.read(kind, namespace, params.name) });
+        await deps.registry.get(kind === 'Task' ? tasks : agents, namespace, params.name);
+        return json({ name: params.name, namespace, logs: await deps.logs.read(kind, namespace, params.name) });
       },
       operation({
         tag: plural,
@@ -75,9 +75,9 @@ export function taskRoutes(deps: TaskRouteDeps, table: RouteTable) {
     'GET',
     'tasks',
     'messages',
-    ({ params, query }) => {
+    async ({ params, query }) => {
       const filter = parseMessageFilter(query);
-      return json(messagesView(deps.registry.get(tasks, namespaceOf(query), params.name), filter));
+      return json(messagesView(await deps.registry.get(tasks, namespaceOf(query), params.name), filter));
     },
     operation({
       tag: 'tasks',
@@ -92,9 +92,9 @@ export function taskRoutes(deps: TaskRouteDeps, table: RouteTable) {
     'GET',
     'tasks',
     'metrics',
-    ({ params, query }) => {
+    async ({ params, query }) => {
       const filter = parseMessageFilter(query);
-      return json(metricsView(deps.registry.get(tasks, namespaceOf(query), params.name), filter, deps.clock.now()));
+      return json(metricsView(await deps.registry.get(tasks, namespaceOf(query), params.name), filter, deps.clock.now()));
     },
     operation({
       tag: 'tasks',
@@ -112,11 +112,11 @@ export function taskRoutes(deps: TaskRouteDeps, table: RouteTable) {
     'POST',
     'tasks',
     'cancel',
-    ({ params, query, identity }) => {
+    async ({ params, query, identity }) => {
       const namespace = namespaceOf(query);
       const by = identity.name ?? 'api';
-      const task = cancelTask(deps.registry, deps.events, deps.clock, namespace, params.name, by);
-      deps.logs.append('Task', namespace, params.name, `task cancelled by ${by}: transitioned to Failed reason=cancelled`);
+      const task = await cancelTask(deps.registry, deps.events, deps.clock, namespace, params.name, by);
+      await deps.logs.append('Task', namespace, params.name, `task cancelled by ${by}: transitioned to Failed reason=cancelled`);
       return json(task);
     },
     operation({

@@ -23,7 +23,7 @@ export function tokenRoutes(auth: AuthService, clock: Clock, table: RouteTable) 
       const name = b.name.trim();
       const causes = nameProblems(name, 'name', true);
       if (causes.length) throw new Invalid('token', '', causes);
-      const { token, view } = auth.store.createToken(name, (b.role ?? 'reader') as Role, clock.now());
+      const { token, view } = await auth.store.createToken(name, (b.role ?? 'reader') as Role, clock.now());
       return json({ ...view, token }, 201);
     },
     operation({ tag, summary: 'Create a named API token (admin); the token is shown once', body: 'CreateTokenRequest', ok: { 201: { description: 'Created', schema: 'Token' } }, errors: { 400: 'Bad name or role', 409: 'Name taken' } }),
@@ -32,15 +32,15 @@ export function tokenRoutes(auth: AuthService, clock: Clock, table: RouteTable) 
     app,
     table,
     { method: 'GET', path: '/v1/tokens', tag, action: 'list', required: 'admin' },
-    () => json({ items: auth.store.listTokens() }),
+    async () => json({ items: await auth.store.listTokens() }),
     operation({ tag, summary: 'List API tokens (admin): names, roles, creation times', ok: { 200: { description: 'Tokens', schema: 'TokenList' } } }),
   );
   addRoute(
     app,
     table,
     { method: 'DELETE', path: '/v1/tokens/:name', tag, action: 'delete' },
-    ({ params }) => {
-      auth.store.deleteToken(params.name);
+    async ({ params }) => {
+      await auth.store.deleteToken(params.name);
       return json({ status: 'token deleted' });
     },
     operation({ tag, summary: 'Revoke an API token (admin)', parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }], ok: { 200: { description: 'Revoked', schema: 'StatusMessage' } }, errors: { 404: 'No such token' } }),

@@ -37,16 +37,24 @@ export class AuthStore {
 
   // ---- users ------------------------------------------------------------------------------
 
-  userCount(): number {
+  async userCount(): Promise<number> {
+    return this.users();
+  }
+
+  async findUser(username: string): Promise<(UserView & { passwordHash: string }) | undefined> {
+    return this.user(username);
+  }
+
+  private users(): number {
     return Number(this.db.select({ n: count() }).from(authUsers).get()!.n);
   }
 
-  findUser(username: string): (UserView & { passwordHash: string }) | undefined {
+  private user(username: string): (UserView & { passwordHash: string }) | undefined {
     const u = this.db.select().from(authUsers).where(eq(authUsers.username, username)).get();
     return u && { username: u.username, role: u.role as Role, created_at: u.createdAt, updated_at: u.updatedAt, passwordHash: u.passwordHash };
   }
 
-  listUsers(): UserView[] {
+  async listUsers(): Promise<UserView[]> {
     return this.db
       .select()
       .from(authUsers)
@@ -56,23 +64,23 @@ export class AuthStore {
   }
 
   /** The one-time bootstrap: succeeds only while no user exists, even under concurrent calls. */
-  setupAdmin(username: string, passwordHash: string, now: Date): UserView {
+  async setupAdmin(username: string, passwordHash: string, now: Date): Promise<UserView> {
     return this.tx(() => {
-      if (this.userCount() > 0) throw new Conflict('setup is already done: an administrator exists');
+      if (this.users() > 0) throw new Conflict('setup is already done: an administrator exists');
       return this.insertUser(username, 'admin', passwordHash, now);
     });
   }
 
-  createUser(username: string, role: Role, passwordHash: string, now: Date): UserView {
+  async createUser(username: string, role: Role, passwordHash: string, now: Date): Promise<UserView> {
     return this.tx(() => {
-      if (this.findUser(username)) throw new AlreadyExists('users', username);
+      if (this.user(username)) throw new AlreadyExists('users', username);
       return this.insertUser(username, role, passwordHash, now);
     });
   }
 
-  deleteUser(username: string): void {
+  async deleteUser(username: string): Promise<void> {
     this.tx(() => {
-      const u = this.findUser(username);
+      const u = this.user(username);
       if (!u) throw new NotFound('users', username);
       if (u.role === 'admin') {
         const others = Number(this.db.select({ n: count() }).from(authUsers).where(and(eq(authUsers.role, 'admin'), ne(authUsers.username, username))).get()!.n);
@@ -89,9 +97,9 @@ export class AuthStore {
    * Sets a new password hash and ends the user's sessions (except `keepSessionHash`) and the API
    * tokens issued to them with their old password.
    */
-  setPassword(username: string, passwordHash: string, now: Date, keepSessionHash?: string): void {
+  async setPassword(username: string, passwordHash: string, now: Date, keepSessionHash?: string): Promise<void> {
     this.tx(() => {
-      if (!this.findUser(username)) throw new NotFound('users', username);
+      if (!this.user(username)) throw new NotFound('users', username);
       this.db.update(authUsers).set({ passwordHash, updatedAt: nano(now) }).where(eq(authUsers.username, username)).run();
       const mine = eq(authSessions.username, username);
       this.db.delete(authSessions).where(keepSessionHash ? and(mine, ne(authSessions.idHash, keepSessionHash)) : mine).run();
@@ -109,7 +117,7 @@ export class AuthStore {
   // ---- sessions ---------------------------------------------------------------------------
 
   /** Returns the session id (shown to the client once, as a cookie). */
-  createSession(username: string, ttlMs: number, now: Date): string {
+  async createSession(username: string, ttlMs: number, now: Date): Promise<string> {
     const id = randomToken();
     this.db.delete(authSessions).where(lt(authSessions.expiresAt, now.getTime())).run();
     this.db.insert(authSessions).values({ idHash: sha256Hex(id), username, expiresAt: now.getTime() + ttlMs, createdAt: nano(now) }).run();
@@ -117,7 +125,7 @@ export class AuthStore {
   }
 
   /** The live session's user; slides the expiry forward (at most once a minute per session). */
-  resolveSession(id: string, ttlMs: number, now: Date): { username: string; role: Role; idHash: string } | undefined {
+  async resolveSession(id: string, ttlMs: number, now: Date): Promise<{ username: string; role: Role; idHash: string } | undefined> {
     const idHash = sha256Hex(id);
     const s = this.db.select().from(authSessions).where(eq(authSessions.idHash, idHash)).get();
     if (!s) return undefined;
@@ -125,21 +133,21 @@ export class AuthStore {
       this.db.delete(authSessions).where(eq(authSessions.idHash, idHash)).run();
       return undefined;
     }
-    const u = this.findUser(s.username);
+    const u = this.user(s.username);
     if (!u) return undefined;
     const wanted = now.getTime() + ttlMs;
     if (wanted - s.expiresAt > 60_000) this.db.update(authSessions).set({ expiresAt: wanted }).where(eq(authSessions.idHash, idHash)).run();
     return { username: u.username, role: u.role, idHash };
   }
 
-  deleteSession(id: string): void {
+  async deleteSession(id: string): Promise<void> {
     this.db.delete(authSessions).where(eq(authSessions.idHash, sha256Hex(id))).run();
   }
 
   // ---- API tokens -------------------------------------------------------------------------
 
   /** Returns the token (shown once). `owner` ties it to a user (see the owner column). */
-  createToken(name: string, role: Role, now: Date, owner = ''): { token: string; view: TokenView } {
+  async createToken(name: string, role: Role, now: Date, owner = ''): Promise<{ token: string; view: TokenView }> {
     const token = randomToken();
     const view = this.tx(() => {
       if (this.db.select().from(apiTokens).where(eq(apiTokens.name, name)).get()) throw new AlreadyExists('tokens', name);
@@ -151,7 +159,7 @@ export class AuthStore {
     return { token, view };
   }
 
-  listTokens(): TokenView[] {
+  async listTokens(): Promise<TokenView[]> {
     return this.db
       .select()
       .from(apiTokens)
@@ -160,20 +168,20 @@ export class AuthStore {
       .map((t) => ({ name: t.name, role: t.role as Role, created_at: t.createdAt }));
   }
 
-  deleteToken(name: string): void {
+  async deleteToken(name: string): Promise<void> {
     const gone = this.db.delete(apiTokens).where(eq(apiTokens.name, name)).returning({ name: apiTokens.name }).all();
     this.tokenCountCache = undefined;
     if (!gone.length) throw new NotFound('tokens', name);
   }
 
   /** Looks a token up by its digest: the comparison happens on SHA-256 values in the index. */
-  tokenByHash(tokenHash: string): { name: string; role: Role } | undefined {
+  async tokenByHash(tokenHash: string): Promise<{ name: string; role: Role } | undefined> {
     const t = this.db.select().from(apiTokens).where(eq(apiTokens.tokenHash, tokenHash)).get();
     return t && { name: t.name, role: t.role as Role };
   }
 
   /** Cached: read on every request to decide whether bearer tokens are enforced. */
-  tokenCount(): number {
+  async tokenCount(): Promise<number> {
     this.tokenCountCache ??= Number(this.db.select({ n: sql<number>`count(*)` }).from(apiTokens).get()!.n);
     return this.tokenCountCache;
   }

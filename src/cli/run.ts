@@ -90,7 +90,7 @@ async function serve(args: string[], env: Record<string, string | undefined>): P
   const log = createLogger(config.logLevel);
   let server;
   try {
-    server = startServer(config, log);
+    server = await startServer(config, log);
   } catch (e) {
     log.error(e instanceof KeyError ? e.message : `cannot start: ${(e as Error).message}`);
     return 1;

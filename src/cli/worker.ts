@@ -63,7 +63,7 @@ export async function workerCommand(args: string[], env: Record<string, string |
   // createCore registered the journal cleanup: the tasks this worker ends leave no journal behind.
   // Memory entries on the sqlite provider are the server's: both open the same database file.
   const memory = processMemoryBackends({ handle: persistent.handle, registry: core.registry, clock: systemClock, log, egressPrivate: engine.config.egressPrivate, env });
-  const running = startEngine({
+  const running = await startEngine({
     core,
     clock: systemClock,
     log,

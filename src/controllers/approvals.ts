@@ -40,13 +40,17 @@ export class ApprovalController {
    * approval; the same full pass runs every resync period for approvals that worker processes
    * create on the shared database, so their expiry timers are set too.
    */
-  start(): void {
+  async start(): Promise<void> {
     if (this.unsubscribe) return;
     this.unsubscribe = this.deps.registry.onCommit((c) => {
       if (c.def === this.def) this.queue.add(`${c.object.metadata.namespace}/${c.object.metadata.name}`);
     });
-    this.resync();
-    this.timer = setInterval(() => this.resync(), this.resyncMs);
+    await this.resync();
+    // Stopped while the first pass ran: no timer to leave behind.
+    if (this.queue.isStopped) return;
+    this.timer = setInterval(() => {
+      void this.resync().catch((e) => this.log.error(`${this.kind.plural}: resync failed`, { error: (e as Error)?.message ?? String(e) }));
+    }, this.resyncMs);
     (this.timer as { unref?: () => void }).unref?.();
   }
 
@@ -66,10 +70,10 @@ export class ApprovalController {
     return this.queue.idle();
   }
 
-  private resync(): void {
+  private async resync(): Promise<void> {
     let after: string | undefined;
     do {
-      const page = this.deps.registry.list(this.def, { after, limit: '1000' });
+      const page = await this.deps.registry.list(this.def, { after, limit: '1000' });
       for (const o of page.items) if ((o.status?.phase || 'Pending') === 'Pending') this.queue.add(`${o.metadata.namespace}/${o.metadata.name}`);
       after = page.continue;
     } while (after);
@@ -79,33 +83,33 @@ export class ApprovalController {
     const i = key.indexOf('/');
     const namespace = key.slice(0, i);
     const name = key.slice(i + 1);
-    let approval = this.deps.registry.findDecoded(this.def, namespace, name);
+    let approval = await this.deps.registry.findDecoded(this.def, namespace, name);
     if (!approval) return;
     const now = this.deps.clock.now();
     if ((approval.status?.phase || 'Pending') === 'Pending') {
       const expires = Date.parse(approval.status?.expires_at ?? '');
       if (Number.isNaN(expires)) return;
       if (expires > now.getTime()) return { requeueAfterMs: expires - now.getTime() };
-      approval = this.expire(approval);
+      approval = await this.expire(approval);
       if (!approval) return;
     }
     // A concurrent change of the task throws a Conflict: the queue tries again with backoff.
-    const outcome = settleApproval(this.deps.registry, this.deps.events, approval, now, this.kind);
+    const outcome = await settleApproval(this.deps.registry, this.deps.events, approval, now, this.kind);
     if (outcome) this.log.info('approval applied to its task', { kind: this.kind.kind, approval: key, task: approval.spec.task_ref, outcome });
   }
 
   /** Pending → Expired, unless someone decided first (then that decision is what counts). */
-  private expire(approval: StoredObject): StoredObject | undefined {
+  private async expire(approval: StoredObject): Promise<StoredObject | undefined> {
     const { namespace, name } = approval.metadata;
     let written: StoredObject;
     try {
-      written = this.deps.registry.replaceStatus(this.def, namespace, name, { status: { ...approval.status, phase: 'Expired' } }, approval.metadata.resourceVersion);
+      written = await this.deps.registry.replaceStatus(this.def, namespace, name, { status: { ...approval.status, phase: 'Expired' } }, approval.metadata.resourceVersion);
     } catch (e) {
       // Decided (or deleted) in between: the change feed brings it back here.
       if (e instanceof ApiError && (e.code === 409 || e.code === 404)) return undefined;
       throw e;
     }
-    this.deps.events.publish({
+    await this.deps.events.publish({
       source: `${this.kind.row.replace('_', '-')}-controller`,
       type: `${this.kind.kind.toLowerCase()}.expired`,
       kind: this.kind.kind,

@@ -5,6 +5,7 @@ import { nanoTimestamp } from '../events/event';
 import type { Logger } from '../log';
 import type { ChangeLog } from '../store/change-log';
 import type { EventLog } from '../store/event-log';
+import type { ResourceStore } from '../store/resource-store';
 import type { Clock } from '../util/time';
 
 const STEP = 5000;
@@ -22,6 +23,8 @@ export class LogRetention {
   private lastRunOk = true;
 
   constructor(
+    /** Whose unit of work each trim runs in. */
+    private readonly store: Pick<ResourceStore, 'write'>,
     private readonly changes: ChangeLog,
     private readonly events: EventLog,
     private readonly config: RetentionConfig,
@@ -30,7 +33,8 @@ export class LogRetention {
   ) {}
 
   start(intervalMs = 60_000): void {
-    this.timer = setInterval(() => this.runOnce(), intervalMs);
+    // runOnce never rejects: it logs its failures and reports them through `healthy`.
+    this.timer = setInterval(() => void this.runOnce(), intervalMs);
     (this.timer as { unref?: () => void }).unref?.();
   }
 
@@ -44,12 +48,12 @@ export class LogRetention {
   }
 
   /** One pass: trims up to STEP rows per log and reports how many went. */
-  runOnce(): { changes: number; events: number } {
+  async runOnce(): Promise<{ changes: number; events: number }> {
     try {
       const now = this.clock.now();
-      const sqlite = this.changes.handle.sqlite;
-      const changes = sqlite.transaction(() => this.changes.trim(this.config.changes, this.config.changesAgeMs, now, STEP)).immediate();
-      const events = sqlite.transaction(() => this.events.trim(this.config.events, this.config.eventsAgeMs, now, nanoTimestamp, STEP)).immediate();
+      // One write each, one after the other: neither log holds the write lock for the other.
+      const changes = await this.store.write(() => this.changes.trim(this.config.changes, this.config.changesAgeMs, now, STEP));
+      const events = await this.store.write(() => this.events.trim(this.config.events, this.config.eventsAgeMs, now, nanoTimestamp, STEP));
       if (changes || events) this.log.debug('trimmed logs', { changes, events });
       this.lastRunOk = true;
       return { changes, events };

@@ -60,7 +60,7 @@ export class McpServerController {
     this.queue = new WorkQueue((key) => this.reconcile(key), { name: 'mcp-servers', log, concurrency: 4, ...opts.queue });
   }
 
-  start(): void {
+  async start(): Promise<void> {
     if (this.unsubscribe.length) return;
     this.unsubscribe.push(
       this.deps.registry.onCommit((c) => {
@@ -73,8 +73,12 @@ export class McpServerController {
       }),
       this.deps.sessions.onToolsChanged((namespace, name) => this.toolsChanged(`${namespace}/${name}`)),
     );
-    this.resync();
-    this.timer = setInterval(() => this.resync(), this.opts.resyncMs ?? 30_000);
+    await this.resync();
+    // Stopped while the first pass ran: no timer to leave behind.
+    if (this.queue.isStopped) return;
+    this.timer = setInterval(() => {
+      void this.resync().catch((e) => this.log.error('mcp-servers: resync failed', { error: (e as Error)?.message ?? String(e) }));
+    }, this.opts.resyncMs ?? 30_000);
     (this.timer as { unref?: () => void }).unref?.();
   }
 
@@ -98,11 +102,11 @@ export class McpServerController {
   }
 
   /** Queues every server not synced at its generation, and the servers of orphaned generated Tools. */
-  resync(): void {
-    for (const o of this.every(this.def, {})) if (!synced(o)) this.queue.add(`${o.metadata.namespace}/${o.metadata.name}`);
-    for (const t of this.every(this.tools, { labelSelector: `${MCP_GENERATED_LABEL}=true` })) {
+  async resync(): Promise<void> {
+    for (const o of await this.every(this.def, {})) if (!synced(o)) this.queue.add(`${o.metadata.namespace}/${o.metadata.name}`);
+    for (const t of await this.every(this.tools, { labelSelector: `${MCP_GENERATED_LABEL}=true` })) {
       const server = t.metadata.labels?.[MCP_SERVER_LABEL];
-      if (server && !this.deps.registry.findDecoded(this.def, t.metadata.namespace, server)) this.queue.add(`${t.metadata.namespace}/${server}`);
+      if (server && !(await this.deps.registry.findDecoded(this.def, t.metadata.namespace, server))) this.queue.add(`${t.metadata.namespace}/${server}`);
     }
   }
 
@@ -110,7 +114,7 @@ export class McpServerController {
     const i = key.indexOf('/');
     const namespace = key.slice(0, i);
     const name = key.slice(i + 1);
-    let server = this.deps.registry.findDecoded(this.def, namespace, name);
+    let server = await this.deps.registry.findDecoded(this.def, namespace, name);
     if (!server) return this.removed(namespace, name);
     const forced = this.forced.delete(key);
     if (!forced && synced(server)) return;
@@ -118,7 +122,7 @@ export class McpServerController {
     const generation = server.metadata.generation;
     const base: Status = { ...(server.status ?? {}), observedGeneration: generation };
     delete base.lastError;
-    const connecting = this.writeStatus(server, { ...base, phase: 'Connecting' });
+    const connecting = await this.writeStatus(server, { ...base, phase: 'Connecting' });
     if (!connecting) return this.retryLater(key, forced);
     server = connecting;
     let listed: McpToolInfo[];
@@ -126,12 +130,12 @@ export class McpServerController {
       listed = await this.deps.sessions.listTools(namespace, name, AbortSignal.timeout(LIST_TIMEOUT_MS));
     } catch (e) {
       const message = `tools/list: ${e instanceof Error ? e.message : String(e)}`;
-      this.writeStatus(server, { ...base, phase: 'Error', lastError: message });
-      this.event(server, 'mcpserver.sync_failed', `McpServer ${key} could not be synced: ${message}`, { error: message });
+      await this.writeStatus(server, { ...base, phase: 'Error', lastError: message });
+      await this.event(server, 'mcpserver.sync_failed', `McpServer ${key} could not be synced: ${message}`, { error: message });
       this.log.warn('mcp server sync failed', { server: key, error: message });
       return;
     }
-    const sync = this.syncTools(server, listed);
+    const sync = await this.syncTools(server, listed);
     const status: Status = {
       ...base,
       phase: 'Ready',
@@ -140,11 +144,11 @@ export class McpServerController {
       lastSyncedAt: rfc3339(this.deps.clock.now()),
       ...(sync.notes.length ? { lastError: sync.notes.join('; ') } : {}),
     };
-    if (!this.writeStatus(server, status)) return this.retryLater(key, forced);
+    if (!(await this.writeStatus(server, status))) return this.retryLater(key, forced);
     const changed = sync.created.length + sync.updated.length + sync.deleted.length > 0;
     if (changed || !wasReady || sync.notes.length) {
       const summary = `McpServer ${key} synced: ${listed.length} discovered, ${sync.generated.length} generated (${sync.created.length} created, ${sync.updated.length} updated, ${sync.deleted.length} deleted)`;
-      this.event(server, 'mcpserver.synced', sync.notes.length ? `${summary}; ${sync.notes.join('; ')}` : summary, {
+      await this.event(server, 'mcpserver.synced', sync.notes.length ? `${summary}; ${sync.notes.join('; ')}` : summary, {
         discovered: status.discoveredTools,
         generated: sync.generated,
         created: sync.created,
@@ -156,7 +160,7 @@ export class McpServerController {
   }
 
   /** Upserts the imported tools and deletes the generated ones no longer imported. */
-  private syncTools(server: StoredObject, listed: McpToolInfo[]) {
+  private async syncTools(server: StoredObject, listed: McpToolInfo[]) {
     const { namespace, name } = server.metadata;
     const include: string[] = server.spec.tool_filter?.include ?? [];
     const imported = include.length ? listed.filter((t) => include.includes(t.name)) : listed;
@@ -172,7 +176,7 @@ export class McpServerController {
         out.notes.push(`tool ${JSON.stringify(t.name)} skipped: another tool of the server also maps to ${toolName}`);
         continue;
       }
-      const existing = this.deps.registry.findDecoded(this.tools, namespace, toolName);
+      const existing = await this.deps.registry.findDecoded(this.tools, namespace, toolName);
       if (existing && existing.metadata.labels?.[MCP_SERVER_LABEL] !== name) {
         out.notes.push(`tool ${JSON.stringify(t.name)} skipped: Tool ${toolName} exists and was not generated from this server`);
         continue;
@@ -187,7 +191,7 @@ export class McpServerController {
       };
       const labels = { ...(existing?.metadata.labels ?? {}), [MCP_SERVER_LABEL]: name, [MCP_GENERATED_LABEL]: 'true' };
       try {
-        const r = this.deps.registry.apply(this.tools, { apiVersion: 'orloj.dev/v1', kind: 'Tool', metadata: { name: toolName, namespace, labels }, spec }, { queryNamespace: namespace });
+        const r = await this.deps.registry.apply(this.tools, { apiVersion: 'orloj.dev/v1', kind: 'Tool', metadata: { name: toolName, namespace, labels }, spec }, { queryNamespace: namespace });
         out.generated.push(toolName);
         if (r.created) out.created.push(toolName);
         else if (r.object.metadata.resourceVersion !== existing?.metadata.resourceVersion) out.updated.push(toolName);
@@ -196,16 +200,16 @@ export class McpServerController {
         out.notes.push(`tool ${JSON.stringify(t.name)} skipped: ${e.message}`);
       }
     }
-    out.deleted = this.deleteGenerated(namespace, name, new Set(out.generated));
+    out.deleted = await this.deleteGenerated(namespace, name, new Set(out.generated));
     return out;
   }
 
-  private deleteGenerated(namespace: string, server: string, keep: Set<string>): string[] {
+  private async deleteGenerated(namespace: string, server: string, keep: Set<string>): Promise<string[]> {
     const deleted: string[] = [];
-    for (const t of this.every(this.tools, { namespace, labelSelector: `${MCP_SERVER_LABEL}=${server},${MCP_GENERATED_LABEL}=true` })) {
+    for (const t of await this.every(this.tools, { namespace, labelSelector: `${MCP_SERVER_LABEL}=${server},${MCP_GENERATED_LABEL}=true` })) {
       if (keep.has(t.metadata.name)) continue;
       try {
-        this.deps.registry.delete(this.tools, namespace, t.metadata.name);
+        await this.deps.registry.delete(this.tools, namespace, t.metadata.name);
         deleted.push(t.metadata.name);
       } catch (e) {
         if (!(e instanceof NotFound)) throw e;
@@ -217,10 +221,10 @@ export class McpServerController {
   /** The server is gone: its generated Tools and its session go too. */
   private async removed(namespace: string, name: string): Promise<ReconcileResult> {
     this.forced.delete(`${namespace}/${name}`);
-    const deleted = this.deleteGenerated(namespace, name, new Set());
+    const deleted = await this.deleteGenerated(namespace, name, new Set());
     await this.deps.sessions.closeServer(namespace, name);
     if (deleted.length) {
-      this.deps.events.publish({ source: SOURCE, type: 'mcpserver.tools_deleted', kind: 'McpServer', name, namespace, message: `McpServer ${namespace}/${name} was deleted: deleted ${deleted.length} generated Tool(s)`, data: { deleted } });
+      await this.deps.events.publish({ source: SOURCE, type: 'mcpserver.tools_deleted', kind: 'McpServer', name, namespace, message: `McpServer ${namespace}/${name} was deleted: deleted ${deleted.length} generated Tool(s)`, data: { deleted } });
     }
   }
 
@@ -230,26 +234,26 @@ export class McpServerController {
   }
 
   /** Status write with a version check; undefined when the server changed or went meanwhile. */
-  private writeStatus(server: StoredObject, status: Status): StoredObject | undefined {
+  private async writeStatus(server: StoredObject, status: Status): Promise<StoredObject | undefined> {
     const { namespace, name } = server.metadata;
     try {
-      return this.deps.registry.replaceStatus(this.def, namespace, name, { status }, server.metadata.resourceVersion);
+      return await this.deps.registry.replaceStatus(this.def, namespace, name, { status }, server.metadata.resourceVersion);
     } catch (e) {
       if (e instanceof ApiError && (e.code === 409 || e.code === 404)) return undefined;
       throw e;
     }
   }
 
-  private event(server: StoredObject, type: string, message: string, data: Record<string, unknown>): void {
+  private async event(server: StoredObject, type: string, message: string, data: Record<string, unknown>): Promise<void> {
     const { namespace, name } = server.metadata;
-    this.deps.events.publish({ source: SOURCE, type, kind: 'McpServer', name, namespace, message, data });
+    await this.deps.events.publish({ source: SOURCE, type, kind: 'McpServer', name, namespace, message, data });
   }
 
-  private every(def: KindDefinition, opts: { namespace?: string; labelSelector?: string }): StoredObject[] {
+  private async every(def: KindDefinition, opts: { namespace?: string; labelSelector?: string }): Promise<StoredObject[]> {
     const out: StoredObject[] = [];
     let after: string | undefined;
     do {
-      const page = this.deps.registry.list(def, { ...opts, after, limit: '1000' });
+      const page = await this.deps.registry.list(def, { ...opts, after, limit: '1000' });
       out.push(...page.items);
       after = page.continue;
     } while (after);

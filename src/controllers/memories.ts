@@ -21,7 +21,7 @@ export interface MemoryControllerDeps {
   registry: Registry;
   backends: MemoryBackends;
   /** The Memories that have stored entries (the sqlite store), for the start-up sweep. */
-  storedScopes?: () => { namespace: string; memory: string }[];
+  storedScopes?: () => Promise<{ namespace: string; memory: string }[]>;
 }
 
 export interface MemoryControllerOptions {
@@ -48,21 +48,21 @@ export class MemoryController {
     this.queue = new WorkQueue((key) => this.reconcile(key), { name: 'memories', log, ...opts.queue });
   }
 
-  start(): void {
+  async start(): Promise<void> {
     if (this.unsubscribe) return;
     this.unsubscribe = this.deps.registry.onCommit((c) => {
       if (c.def !== this.def) return;
       const { namespace, name } = c.object.metadata;
       if (c.type === 'deleted') {
         // Synchronous up to the delete of the rows, so a Memory re-created right after starts empty.
-        this.deps.backends.forget(namespace, name).catch((e) => this.log.warn('memory entries could not be deleted', { memory: `${namespace}/${name}`, error: (e as Error).message }));
+        void this.deps.backends.forget(namespace, name).catch((e) => this.log.warn('memory entries could not be deleted', { memory: `${namespace}/${name}`, error: (e as Error).message }));
         return;
       }
       // The controller's own status writes carry observedGeneration = generation: nothing to do.
       if (c.object.status?.observedGeneration !== c.object.metadata.generation) this.queue.add(`${namespace}/${name}`);
     });
-    this.sweep();
-    this.resync();
+    await this.sweep();
+    await this.resync();
   }
 
   stop(): void {
@@ -81,30 +81,35 @@ export class MemoryController {
   }
 
   /** Queues every Memory and plans the next pass. */
-  resync(): void {
+  async resync(): Promise<void> {
     if (this.queue.isStopped) return;
     let after: string | undefined;
     do {
-      const page = this.deps.registry.list(this.def, { after, limit: '1000' });
+      const page = await this.deps.registry.list(this.def, { after, limit: '1000' });
       for (const o of page.items) this.queue.add(`${o.metadata.namespace}/${o.metadata.name}`);
       after = page.continue;
     } while (after);
+    // Stopped while the pass read: no timer to leave behind.
+    if (this.queue.isStopped) return;
     this.timer?.cancel();
-    this.timer = this.schedule(() => this.resync(), this.opts.resyncMs ?? MEMORY_RESYNC_MS);
+    this.timer = this.schedule(() => {
+      void this.resync().catch((e) => this.log.error('memories: resync failed', { error: (e as Error)?.message ?? String(e) }));
+    }, this.opts.resyncMs ?? MEMORY_RESYNC_MS);
   }
 
   /** Deletes stored entries whose Memory no longer exists. */
-  private sweep(): void {
-    for (const s of this.deps.storedScopes?.() ?? []) {
-      if (this.deps.registry.findDecoded(this.def, s.namespace, s.memory)) continue;
-      this.deps.backends.forget(s.namespace, s.memory).catch(() => {});
+  private async sweep(): Promise<void> {
+    for (const s of (await this.deps.storedScopes?.()) ?? []) {
+      if (await this.deps.registry.findDecoded(this.def, s.namespace, s.memory)) continue;
+      // Not awaited, as before: a failure leaves the entries for the next start's sweep.
+      void this.deps.backends.forget(s.namespace, s.memory).catch(() => {});
       this.log.info('memory entries of a deleted Memory removed', { memory: `${s.namespace}/${s.memory}` });
     }
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {
     const i = key.indexOf('/');
-    const memory = this.deps.registry.findDecoded(this.def, key.slice(0, i), key.slice(i + 1));
+    const memory = await this.deps.registry.findDecoded(this.def, key.slice(0, i), key.slice(i + 1));
     if (!memory) return;
     let lastError: string | undefined;
     try {
@@ -116,17 +121,17 @@ export class MemoryController {
     const status: Status = { ...(memory.status ?? {}), phase: lastError ? 'Error' : 'Ready', observedGeneration: memory.metadata.generation };
     if (lastError) status.lastError = lastError;
     else delete status.lastError;
-    this.write(memory, status);
+    await this.write(memory, status);
     return lastError ? { requeueAfterMs: ERROR_RETRY_MS } : undefined;
   }
 
   /** Writes the status when it changed, against the version read. */
-  private write(memory: StoredObject, status: Status): void {
+  private async write(memory: StoredObject, status: Status): Promise<void> {
     if (JSON.stringify(status) === JSON.stringify(memory.status ?? {})) return;
     const { namespace, name } = memory.metadata;
     if (status.phase !== memory.status?.phase) this.log.info('memory phase', { memory: `${namespace}/${name}`, phase: status.phase, ...(status.lastError ? { error: status.lastError } : {}) });
     try {
-      this.deps.registry.replaceStatus(this.def, namespace, name, { status }, memory.metadata.resourceVersion);
+      await this.deps.registry.replaceStatus(this.def, namespace, name, { status }, memory.metadata.resourceVersion);
     } catch (e) {
       // Changed or deleted meanwhile: the change feed brings the key back.
       if (!(e instanceof ApiError && (e.code === 409 || e.code === 404))) throw e;

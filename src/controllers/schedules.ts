@@ -64,23 +64,25 @@ export class ScheduleController {
   }
 
   /** Follows schedule changes and its runs' changes; tries for the lease now and every renewal. */
-  start(): void {
+  async start(): Promise<void> {
     if (this.unsubscribe) return;
     this.unsubscribe = this.deps.registry.onCommit((c) => {
       const m = c.object.metadata;
       if (c.def === this.def) this.queue.add(`${m.namespace}/${m.name}`);
       else if (c.def === this.tasks && m.labels?.[SCHEDULE_LABEL]) this.queue.add(`${m.labels[SCHEDULE_NS_LABEL] ?? m.namespace}/${m.labels[SCHEDULE_LABEL]}`);
     });
-    this.tick();
+    await this.tick();
   }
 
-  stop(): void {
+  /** Stops at once; resolves once the lease is given up (when it was held). */
+  async stop(): Promise<void> {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     this.renewal?.cancel();
     this.queue.stop();
-    if (this.leading) this.deps.lease.release();
+    const was = this.leading;
     this.leading = false;
+    if (was) await this.deps.lease.release();
   }
 
   get healthy(): boolean {
@@ -96,22 +98,32 @@ export class ScheduleController {
   }
 
   /** Renews (or tries to take) the lease; on becoming leader every schedule is reconciled. */
-  tick(): void {
+  async tick(): Promise<void> {
     if (this.queue.isStopped) return;
+    const leading = await this.deps.lease.acquire();
+    if (this.queue.isStopped) {
+      // Stopped while acquiring: stop() gave up what it saw held; give up what was just taken.
+      if (leading) await this.deps.lease.release();
+      return;
+    }
+    // Read after the acquire, so ticks that overlap see each other's outcome.
     const was = this.leading;
-    this.leading = this.deps.lease.acquire();
+    this.leading = leading;
     if (this.leading && !was) {
       this.log.info('task schedules: this process leads and fires schedules', { holder: this.deps.lease.holder });
-      this.resync();
+      await this.resync();
     } else if (!this.leading && was) this.log.warn('task schedules: lease lost, no longer firing', { holder: this.deps.lease.holder });
+    if (this.queue.isStopped) return;
     this.renewal?.cancel();
-    this.renewal = this.schedule(() => this.tick(), this.opts.renewMs ?? Math.max(1, Math.floor(this.deps.lease.ttlMs / 3)));
+    this.renewal = this.schedule(() => {
+      void this.tick().catch((e) => this.log.error('task schedules: lease renewal failed', { error: (e as Error)?.message ?? String(e) }));
+    }, this.opts.renewMs ?? Math.max(1, Math.floor(this.deps.lease.ttlMs / 3)));
   }
 
-  resync(): void {
+  async resync(): Promise<void> {
     let after: string | undefined;
     do {
-      const page = this.deps.registry.list(this.def, { after, limit: '1000' });
+      const page = await this.deps.registry.list(this.def, { after, limit: '1000' });
       for (const o of page.items) this.queue.add(`${o.metadata.namespace}/${o.metadata.name}`);
       after = page.continue;
     } while (after);
@@ -122,7 +134,7 @@ export class ScheduleController {
     const i = key.indexOf('/');
     const namespace = key.slice(0, i);
     const name = key.slice(i + 1);
-    const schedule = this.deps.registry.findDecoded(this.def, namespace, name);
+    const schedule = await this.deps.registry.findDecoded(this.def, namespace, name);
     if (!schedule) return;
     const now = this.deps.clock.now();
     const spec = schedule.spec;
@@ -131,7 +143,7 @@ export class ScheduleController {
     const cron = CronSchedule.parse(String(spec.schedule ?? ''), String(spec.time_zone ?? 'UTC'));
     if (typeof cron === 'string') return this.finish(schedule, { ...status, phase: 'Error', lastError: cron }, ERROR_RETRY_MS);
     let error: string | undefined;
-    const tpl = resolveTemplate(this.deps.registry, schedule);
+    const tpl = await resolveTemplate(this.deps.registry, schedule);
     const runNamespace = typeof tpl === 'string' ? namespace : tpl.namespace;
     if (typeof tpl === 'string') error = tpl;
 
@@ -141,11 +153,11 @@ export class ScheduleController {
     const created = Date.parse(String(schedule.metadata.createdAt ?? '')) || 0;
     const due = slot && slot.getTime() >= Math.floor(created / 60_000) * 60_000 && (Number.isNaN(last) || slot.getTime() > last);
     if (spec.suspend !== true && due && !error) {
-      error = this.fire(schedule, slot, now, status, runNamespace);
+      error = await this.fire(schedule, slot, now, status, runNamespace);
     }
-    const runs = this.runs(schedule, runNamespace);
-    this.prune(schedule, runs);
-    const kept = this.runs(schedule, runNamespace);
+    const runs = await this.runs(schedule, runNamespace);
+    await this.prune(schedule, runs);
+    const kept = await this.runs(schedule, runNamespace);
     status.activeRuns = kept.filter((t) => ACTIVE.has(t.status?.phase ?? '')).map((t) => t.metadata.name).sort();
     for (const t of kept) {
       if (t.status?.phase !== 'Succeeded' || !t.status.completedAt) continue;
@@ -161,14 +173,14 @@ export class ScheduleController {
   }
 
   /** Decides one due slot; returns an error message when the run could not be created. */
-  private fire(schedule: StoredObject, slot: Date, now: Date, status: Status, runNamespace: string): string | undefined {
+  private async fire(schedule: StoredObject, slot: Date, now: Date, status: Status, runNamespace: string): Promise<string | undefined> {
     const { namespace, name } = schedule.metadata;
     const spec = schedule.spec;
     const at = rfc3339(slot);
     const event = (type: string, message: string, data: Record<string, unknown>) =>
       this.deps.events.publish({ source: SOURCE, type, kind: 'TaskSchedule', name, namespace, message, data: { slot: at, ...data } });
     const runName = `${runPrefix(name)}-${wallClock(slot, String(spec.time_zone ?? 'UTC')).stamp}`;
-    const exists = this.deps.registry.findDecoded(this.tasks, runNamespace, runName);
+    const exists = await this.deps.registry.findDecoded(this.tasks, runNamespace, runName);
     // Deciding is recorded only with the status write at the end: until then a crash means the
     // slot is decided again, and the run's fixed name keeps that from creating a second one.
     status.lastScheduleTime = at;
@@ -176,42 +188,42 @@ export class ScheduleController {
       const lateSeconds = (now.getTime() - slot.getTime()) / 1000;
       const deadline = Number(spec.starting_deadline_seconds ?? 300);
       if (lateSeconds > deadline) {
-        event('taskschedule.missed_deadline', `slot ${at} of ${namespace}/${name} missed by ${Math.floor(lateSeconds)}s (starting_deadline_seconds ${deadline}): no run`, { late_seconds: Math.floor(lateSeconds), starting_deadline_seconds: deadline });
+        await event('taskschedule.missed_deadline', `slot ${at} of ${namespace}/${name} missed by ${Math.floor(lateSeconds)}s (starting_deadline_seconds ${deadline}): no run`, { late_seconds: Math.floor(lateSeconds), starting_deadline_seconds: deadline });
         return;
       }
-      const active = this.runs(schedule, runNamespace).filter((t) => ACTIVE.has(t.status?.phase ?? ''));
+      const active = (await this.runs(schedule, runNamespace)).filter((t) => ACTIVE.has(t.status?.phase ?? ''));
       const policy = String(spec.concurrency_policy ?? 'forbid');
       if (active.length && policy === 'forbid') {
-        event('taskschedule.skipped_forbid', `slot ${at} of ${namespace}/${name} skipped: ${active.map((t) => t.metadata.name).join(', ')} still active (concurrency_policy forbid)`, { active: active.map((t) => t.metadata.name) });
+        await event('taskschedule.skipped_forbid', `slot ${at} of ${namespace}/${name} skipped: ${active.map((t) => t.metadata.name).join(', ')} still active (concurrency_policy forbid)`, { active: active.map((t) => t.metadata.name) });
         return;
       }
       if (policy === 'replace') {
         for (const t of active) {
           try {
-            cancelTask(this.deps.registry, this.deps.events, this.deps.clock, t.metadata.namespace, t.metadata.name, SOURCE);
+            await cancelTask(this.deps.registry, this.deps.events, this.deps.clock, t.metadata.namespace, t.metadata.name, SOURCE);
           } catch (e) {
             // Finished (or gone) meanwhile: nothing left to replace.
             if (!(e instanceof ApiError && (e.code === 409 || e.code === 404))) throw e;
           }
         }
-        if (active.length) event('taskschedule.replaced', `slot ${at} of ${namespace}/${name}: cancelled ${active.map((t) => t.metadata.name).join(', ')} (concurrency_policy replace)`, { cancelled: active.map((t) => t.metadata.name) });
+        if (active.length) await event('taskschedule.replaced', `slot ${at} of ${namespace}/${name}: cancelled ${active.map((t) => t.metadata.name).join(', ')} (concurrency_policy replace)`, { cancelled: active.map((t) => t.metadata.name) });
       }
     }
-    const r = createRun(this.deps.registry, schedule, runName, slotLabel(slot));
+    const r = await createRun(this.deps.registry, schedule, runName, slotLabel(slot));
     if (typeof r === 'string') return r;
     status.lastTriggeredTask = runName;
     if (r.created) {
-      event('taskschedule.triggered', `slot ${at} of ${namespace}/${name}: created task ${runName}`, { task: runName });
+      await event('taskschedule.triggered', `slot ${at} of ${namespace}/${name}: created task ${runName}`, { task: runName });
       this.log.info('task schedule fired', { schedule: `${namespace}/${name}`, slot: at, task: runName });
     }
     return undefined;
   }
 
-  private runs(schedule: StoredObject, runNamespace: string): StoredObject[] {
+  private async runs(schedule: StoredObject, runNamespace: string): Promise<StoredObject[]> {
     const out: StoredObject[] = [];
     let after: string | undefined;
     do {
-      const page = this.deps.registry.list(this.tasks, { namespace: runNamespace, labelSelector: `${SCHEDULE_LABEL}=${schedule.metadata.name}`, after, limit: '1000' });
+      const page = await this.deps.registry.list(this.tasks, { namespace: runNamespace, labelSelector: `${SCHEDULE_LABEL}=${schedule.metadata.name}`, after, limit: '1000' });
       for (const t of page.items) if ((t.metadata.labels?.[SCHEDULE_NS_LABEL] ?? t.metadata.namespace) === schedule.metadata.namespace) out.push(t);
       after = page.continue;
     } while (after);
@@ -219,7 +231,7 @@ export class ScheduleController {
   }
 
   /** Keeps the newest successful_history_limit Succeeded and failed_history_limit failed runs. */
-  private prune(schedule: StoredObject, runs: StoredObject[]): void {
+  private async prune(schedule: StoredObject, runs: StoredObject[]): Promise<void> {
     const limits: [(p: string) => boolean, number][] = [
       [(p) => p === 'Succeeded', Number(schedule.spec.successful_history_limit ?? 10)],
       [(p) => FAILED.has(p), Number(schedule.spec.failed_history_limit ?? 3)],
@@ -229,7 +241,7 @@ export class ScheduleController {
       const finished = runs.filter((t) => match(t.status?.phase ?? '')).sort((a, b) => timeOf(b) - timeOf(a));
       for (const t of finished.slice(limit)) {
         try {
-          this.deps.registry.delete(this.tasks, t.metadata.namespace, t.metadata.name);
+          await this.deps.registry.delete(this.tasks, t.metadata.namespace, t.metadata.name);
           pruned.push(t.metadata.name);
         } catch (e) {
           if (!(e instanceof NotFound)) throw e;
@@ -238,16 +250,16 @@ export class ScheduleController {
     }
     if (pruned.length) {
       const { namespace, name } = schedule.metadata;
-      this.deps.events.publish({ source: SOURCE, type: 'taskschedule.retention_pruned', kind: 'TaskSchedule', name, namespace, message: `task schedule ${namespace}/${name} deleted ${pruned.length} old run(s)`, data: { deleted: pruned } });
+      await this.deps.events.publish({ source: SOURCE, type: 'taskschedule.retention_pruned', kind: 'TaskSchedule', name, namespace, message: `task schedule ${namespace}/${name} deleted ${pruned.length} old run(s)`, data: { deleted: pruned } });
     }
   }
 
   /** Writes the status when it changed (a write feeds back here, so an unchanged one is skipped). */
-  private finish(schedule: StoredObject, status: Status, requeueAfterMs?: number): ReconcileResult {
+  private async finish(schedule: StoredObject, status: Status, requeueAfterMs?: number): Promise<ReconcileResult> {
     const { namespace, name } = schedule.metadata;
     if (JSON.stringify(status) !== JSON.stringify(schedule.status ?? {})) {
       try {
-        this.deps.registry.replaceStatus(this.def, namespace, name, { status }, schedule.metadata.resourceVersion);
+        await this.deps.registry.replaceStatus(this.def, namespace, name, { status }, schedule.metadata.resourceVersion);
       } catch (e) {
         // Changed or deleted meanwhile: the change feed brings the key back.
         if (!(e instanceof ApiError && (e.code === 409 || e.code === 404))) throw e;

@@ -37,7 +37,7 @@ export class SealedSecretController {
   }
 
   /** Watches commits, then enqueues every existing SealedSecret so nothing is missed. */
-  start(): void {
+  async start(): Promise<void> {
     if (this.unsubscribe) return;
     this.unsubscribe = this.deps.registry.onCommit((c) => {
       // A Secret change matters too: an edited or deleted generated Secret is put back.
@@ -45,7 +45,7 @@ export class SealedSecretController {
     });
     let after: string | undefined;
     do {
-      const page = this.deps.registry.list(this.sealedDef, { after, limit: '1000' });
+      const page = await this.deps.registry.list(this.sealedDef, { after, limit: '1000' });
       for (const o of page.items) this.queue.add(keyOf(o.metadata.namespace, o.metadata.name));
       after = page.continue;
     } while (after);
@@ -77,11 +77,11 @@ export class SealedSecretController {
     if (this.queue.isStopped) return;
     const { namespace, name } = parseKey(key);
     const owner = `${namespace}/${name}`;
-    const sealed = this.find(this.sealedDef, namespace, name);
-    const secret = this.find(this.secretDef, namespace, name);
+    const sealed = await this.find(this.sealedDef, namespace, name);
+    const secret = await this.find(this.secretDef, namespace, name);
     if (!sealed) {
       if (secret && secret.metadata.annotations?.[OWNER_ANNOTATION] === owner) {
-        this.deps.registry.delete(this.secretDef, namespace, name);
+        await this.deps.registry.delete(this.secretDef, namespace, name);
         this.log.info('deleted Secret of a removed SealedSecret', { namespace, name });
       }
       return;
@@ -89,10 +89,10 @@ export class SealedSecretController {
     try {
       const data = this.unsealAll(sealed);
       if (secret && secret.metadata.annotations?.[OWNER_ANNOTATION] !== owner) {
-        return this.setStatus(sealed, 'Error', `refusing to overwrite Secret "${name}" in namespace "${namespace}": it was not created from this SealedSecret (annotation ${OWNER_ANNOTATION} is not "${owner}")`);
+        return await this.setStatus(sealed, 'Error', `refusing to overwrite Secret "${name}" in namespace "${namespace}": it was not created from this SealedSecret (annotation ${OWNER_ANNOTATION} is not "${owner}")`);
       }
-      this.applySecret(sealed, secret, data);
-      return this.setStatus(sealed, 'Ready');
+      await this.applySecret(sealed, secret, data);
+      return await this.setStatus(sealed, 'Ready');
     } catch (e) {
       // Another process changed the object between read and write: retry with backoff.
       if (e instanceof Conflict) throw e;
@@ -120,7 +120,7 @@ export class SealedSecretController {
     return data;
   }
 
-  private applySecret(sealed: StoredObject, existing: StoredObject | undefined, data: Record<string, string>): void {
+  private async applySecret(sealed: StoredObject, existing: StoredObject | undefined, data: Record<string, string>): Promise<void> {
     const { namespace, name } = sealed.metadata;
     const template = sealed.spec.template ?? {};
     const manifest = {
@@ -136,12 +136,12 @@ export class SealedSecretController {
       },
       spec: { data },
     };
-    const result = this.deps.registry.apply(this.secretDef, manifest, { queryNamespace: namespace });
+    const result = await this.deps.registry.apply(this.secretDef, manifest, { queryNamespace: namespace });
     if (result.created) this.log.info('created Secret from SealedSecret', { namespace, name });
   }
 
   /** Writes phase/lastError/observedGeneration only when one of them changes. */
-  private setStatus(sealed: StoredObject, phase: 'Ready' | 'Error', lastError?: string): ReconcileResult {
+  private async setStatus(sealed: StoredObject, phase: 'Ready' | 'Error', lastError?: string): Promise<ReconcileResult> {
     const current: Status = sealed.status ?? {};
     const generation = sealed.metadata.generation;
     if (current.phase === phase && current.lastError === lastError && current.observedGeneration === generation) return;
@@ -151,10 +151,10 @@ export class SealedSecretController {
     const { namespace, name } = sealed.metadata;
     if (phase === 'Error') this.log.warn('SealedSecret not unsealed', { namespace, name, error: lastError });
     // Version-checked: a concurrent change from another process fails here and is retried.
-    this.deps.registry.replaceStatus(this.sealedDef, namespace, name, { status }, sealed.metadata.resourceVersion);
+    await this.deps.registry.replaceStatus(this.sealedDef, namespace, name, { status }, sealed.metadata.resourceVersion);
   }
 
-  private find(def: KindDefinition, namespace: string, name: string): StoredObject | undefined {
+  private find(def: KindDefinition, namespace: string, name: string): Promise<StoredObject | undefined> {
     return this.deps.registry.findDecoded(def, namespace, name);
   }
 }

@@ -6,7 +6,7 @@ import type { NewEvent, OrreryEvent } from './event';
 
 /** Keeps an event durably, in a write transaction of its own, and returns it with id and timestamp. */
 export interface EventSink {
-  commit(e: NewEvent, now: Date): OrreryEvent;
+  commit(e: NewEvent, now: Date): Promise<OrreryEvent>;
 }
 
 export class EventPublisher {
@@ -16,8 +16,8 @@ export class EventPublisher {
     private readonly live: (e: OrreryEvent) => void,
   ) {}
 
-  publish(e: NewEvent): OrreryEvent {
-    const stored = this.sink.commit(e, this.clock.now());
+  async publish(e: NewEvent): Promise<OrreryEvent> {
+    const stored = await this.sink.commit(e, this.clock.now());
     this.live(stored);
     return stored;
   }

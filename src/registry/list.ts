@@ -43,12 +43,12 @@ export function parseCursor(raw: string | null | undefined, namespace: string | 
   return { namespace: namespace ?? 'default', name: raw };
 }
 
-export function listObjects<T>(
+export async function listObjects<T>(
   store: ResourceStore,
   def: KindDefinition,
   opts: ListOptions,
   decode: (row: ResourceRow) => T,
-): ListResult<T> {
+): Promise<ListResult<T>> {
   const limit = parseLimit(opts.limit);
   const selector = parseSelector(opts.labelSelector);
   let skip = def.kind === 'Task' && !opts.after ? parseOffset(opts.offset) : 0;
@@ -56,10 +56,9 @@ export function listObjects<T>(
   const batch = selector.length || skip ? Math.max(limit + 1, 256) : limit + 1;
   const found: ResourceRow[] = [];
   // One read transaction: the page and the revision come from the same snapshot.
-  const revision = store.handle.sqlite
-    .transaction(() => {
+  const revision = await store.read(async () => {
       while (found.length <= limit) {
-        const rows = store.list({ kind: def.kind, namespace: opts.namespace, after: cursor, limit: batch });
+        const rows = await store.list({ kind: def.kind, namespace: opts.namespace, after: cursor, limit: batch });
         for (const row of rows) {
           if (selector.length && !matches(selector, JSON.parse(row.labels))) continue;
           if (skip > 0) {
@@ -74,8 +73,7 @@ export function listObjects<T>(
         cursor = { namespace: last.namespace, name: last.name };
       }
       return store.currentRevision();
-    })
-    .deferred();
+    });
   const more = found.length > limit;
   const page = more ? found.slice(0, limit) : found;
   const last = page[page.length - 1];

@@ -17,9 +17,9 @@ export class RecordStreams {
   }
 
   /** The object with its record streams in the status (each one an array, empty when it has none). */
-  show(def: KindDefinition, object: StoredObject): StoredObject {
+  async show(def: KindDefinition, object: StoredObject): Promise<StoredObject> {
     if (!def.records) return object;
-    const held = this.store.load(object.metadata.uid);
+    const held = await this.store.load(object.metadata.uid);
     const status: Status = { ...object.status };
     for (const field of Object.keys(def.records)) status[field] = held[field] ?? [];
     return { ...object, status };
@@ -29,8 +29,8 @@ export class RecordStreams {
    * A whole status being written (PUT …/status, a read-modify-write): its record streams are taken
    * out of it, `record_counts` is set, and each stream that differs from what is held is replaced.
    */
-  moveOut(def: KindDefinition, uid: string, status: Status): RecordDelta[] {
-    const held = this.store.load(uid);
+  async moveOut(def: KindDefinition, uid: string, status: Status): Promise<RecordDelta[]> {
+    const held = await this.store.load(uid);
     const deltas: RecordDelta[] = [];
     const counts: Record<string, number> = {};
     for (const field of Object.keys(def.records ?? {})) {
@@ -44,11 +44,11 @@ export class RecordStreams {
   }
 
   /** Writes the changes to an owner's streams; callers run it inside the write's transaction. */
-  apply(uid: string, deltas: RecordDelta[]): void {
-    if (deltas.length) this.store.apply(uid, deltas);
+  async apply(uid: string, deltas: RecordDelta[]): Promise<void> {
+    if (deltas.length) await this.store.apply(uid, deltas);
   }
 
-  drop(uid: string): void {
-    this.store.drop(uid);
+  drop(uid: string): Promise<void> {
+    return this.store.drop(uid);
   }
 }

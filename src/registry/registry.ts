@@ -56,30 +56,25 @@ export class Registry {
    * body is ignored, on create too (as Kubernetes does): only replaceStatus writes status, so a
    * writer cannot forge one.
    */
-  apply(def: KindDefinition, body: unknown, scope: RequestScope, opts: WriteOptions = {}): WriteResult {
-    const { manifest, causes } = readManifest(def, body, scope);
-    const result = this.write(def, 'apply', () => this.applyTx(def, manifest, causes), opts);
-    return { object: this.shown(def, result.object), created: result.created };
-  }
-
-  /**
-   * apply for the API: committed with the other API writes of the same event-loop turn in one
-   * transaction (group commit, see ResourceStore.grouped), each with its own revision and error.
-   */
-  async applyGrouped(def: KindDefinition, body: unknown, scope: RequestScope): Promise<WriteResult> {
+  async apply(def: KindDefinition, body: unknown, scope: RequestScope, opts: WriteOptions = {}): Promise<WriteResult> {
     const { manifest, causes } = readManifest(def, body, scope);
     let shown: StoredObject | undefined;
-    const result = await this.writeGrouped(def, 'apply', () => {
-      const r = this.applyTx(def, manifest, causes);
-      // Records read in the write's own savepoint: a later write in the batch cannot show through.
-      shown = this.records.show(def, r.object);
-      return r;
-    });
+    const result = await this.write(
+      def,
+      'apply',
+      async () => {
+        const r = await this.applyTx(def, manifest, causes);
+        // Records read in the write's own savepoint: a later write in the batch cannot show through.
+        shown = await this.records.show(def, r.object);
+        return r;
+      },
+      opts,
+    );
     return { object: present(def, shown ?? result.object), created: result.created };
   }
 
-  private applyTx(def: KindDefinition, manifest: Manifest, causes: Cause[]): TxResult {
-    const row = this.store.get(def.kind, manifest.namespace, manifest.name);
+  private async applyTx(def: KindDefinition, manifest: Manifest, causes: Cause[]): Promise<TxResult> {
+    const row = await this.store.get(def.kind, manifest.namespace, manifest.name);
     const existing = row ? this.decode(def, row) : undefined;
     const ctx = this.context(manifest, existing);
     const spec = this.buildSpec(def, manifest, ctx, causes);
@@ -90,36 +85,30 @@ export class Registry {
       if (manifest.resourceVersion && manifest.resourceVersion !== '0') {
         throw new Conflict(`${def.kind} "${manifest.name}" does not exist, so resourceVersion ${manifest.resourceVersion} cannot match`, { kind: def.plural, name: manifest.name });
       }
-      return this.insert(def, manifest, spec, status, ctx);
+      return await this.insert(def, manifest, spec, status, ctx);
     }
     failIfInvalid(def, manifest.name, causes);
     if (manifest.resourceVersion && manifest.resourceVersion !== existing.metadata.resourceVersion) {
       throw stale(def, manifest.name, manifest.resourceVersion, existing.metadata.resourceVersion);
     }
     checkSize(def, manifest, spec);
-    return this.update(def, row, existing, manifest, spec, existing.status, ctx);
+    return await this.update(def, row, existing, manifest, spec, existing.status, ctx);
   }
 
   /** PUT: replace spec and metadata of an existing object; needs a precondition. */
-  replace(def: KindDefinition, name: string, body: unknown, scope: RequestScope, ifMatch?: string): StoredObject {
-    const { manifest, causes } = readManifest(def, body, { ...scope, urlName: name });
-    return this.shown(def, this.write(def, 'replace', () => this.replaceTx(def, name, manifest, causes, ifMatch)).object);
-  }
-
-  /** replace for the API, group-committed as applyGrouped is. */
-  async replaceGrouped(def: KindDefinition, name: string, body: unknown, scope: RequestScope, ifMatch?: string): Promise<StoredObject> {
+  async replace(def: KindDefinition, name: string, body: unknown, scope: RequestScope, ifMatch?: string): Promise<StoredObject> {
     const { manifest, causes } = readManifest(def, body, { ...scope, urlName: name });
     let shown: StoredObject | undefined;
-    const result = await this.writeGrouped(def, 'replace', () => {
-      const r = this.replaceTx(def, name, manifest, causes, ifMatch);
-      shown = this.records.show(def, r.object);
+    const result = await this.write(def, 'replace', async () => {
+      const r = await this.replaceTx(def, name, manifest, causes, ifMatch);
+      shown = await this.records.show(def, r.object);
       return r;
     });
     return present(def, shown ?? result.object);
   }
 
-  private replaceTx(def: KindDefinition, name: string, manifest: Manifest, causes: Cause[], ifMatch: string | undefined): TxResult {
-    const row = this.store.get(def.kind, manifest.namespace, name);
+  private async replaceTx(def: KindDefinition, name: string, manifest: Manifest, causes: Cause[], ifMatch: string | undefined): Promise<TxResult> {
+    const row = await this.store.get(def.kind, manifest.namespace, name);
     if (!row) throw new NotFound(def.plural, name);
     const existing = this.decode(def, row);
     const ctx = this.context(manifest, existing);
@@ -127,11 +116,11 @@ export class Registry {
     failIfInvalid(def, name, causes);
     checkPrecondition(def, name, ifMatch, manifest.resourceVersion, existing);
     checkSize(def, manifest, spec);
-    return this.update(def, row, existing, manifest, spec, existing.status, ctx);
+    return await this.update(def, row, existing, manifest, spec, existing.status, ctx);
   }
 
   /** PUT …/status: replace the whole status; generation is kept. */
-  replaceStatus(def: KindDefinition, namespace: string, name: string, body: unknown, ifMatch?: string): StoredObject {
+  async replaceStatus(def: KindDefinition, namespace: string, name: string, body: unknown, ifMatch?: string): Promise<StoredObject> {
     const causes: Cause[] = loneSurrogateCauses(body);
     const b = isObj(body) ? body : {};
     if (!isObj(body)) causes.push({ field: '(body)', message: 'must be an object with status' });
@@ -142,17 +131,20 @@ export class Registry {
     const sent = isObj(b.metadata) ? b.metadata.resourceVersion : undefined;
     if (typeof sent === 'string' || typeof sent === 'number') rv = String(sent).trim() || undefined;
     else if (sent !== undefined && sent !== null) causes.push({ field: 'metadata.resourceVersion', message: 'must be a string' });
-    const result = this.write(def, 'status', () => {
-      const row = this.store.get(def.kind, namespace, name);
+    let shown: StoredObject | undefined;
+    const result = await this.write(def, 'status', async () => {
+      const row = await this.store.get(def.kind, namespace, name);
       if (!row) throw new NotFound(def.plural, name);
       const existing = this.decode(def, row);
       const status: Status = isObj(b.status) ? structuredClone(b.status) : {};
       causes.push(...statusCauses(def, status));
       failIfInvalid(def, name, causes);
       checkPrecondition(def, name, ifMatch, rv, existing);
-      return this.writeStatus(def, row, existing, status);
+      const r = await this.writeStatus(def, row, existing, status);
+      shown = await this.records.show(def, r.object);
+      return r;
     });
-    return this.shown(def, result.object);
+    return present(def, shown ?? result.object);
   }
 
   /**
@@ -160,16 +152,24 @@ export class Registry {
    * (decoded) and returns its new status, or throws to refuse. No other write can come between
    * the read and the write, so two callers deciding on the same state cannot both succeed.
    */
-  updateStatus(def: KindDefinition, namespace: string, name: string, next: (current: StoredObject) => Status, opts: WriteOptions = {}): StoredObject {
-    const result = this.write(def, 'status', () => {
-      const row = this.store.get(def.kind, namespace, name);
-      if (!row) throw new NotFound(def.plural, name);
-      const existing = this.decode(def, row);
-      const status = structuredClone(next(this.records.show(def, existing)));
-      failIfInvalid(def, name, statusCauses(def, status));
-      return this.writeStatus(def, row, existing, status);
-    }, opts);
-    return this.shown(def, result.object);
+  async updateStatus(def: KindDefinition, namespace: string, name: string, next: (current: StoredObject) => Status, opts: WriteOptions = {}): Promise<StoredObject> {
+    let shown: StoredObject | undefined;
+    const result = await this.write(
+      def,
+      'status',
+      async () => {
+        const row = await this.store.get(def.kind, namespace, name);
+        if (!row) throw new NotFound(def.plural, name);
+        const existing = this.decode(def, row);
+        const status = structuredClone(next(await this.records.show(def, existing)));
+        failIfInvalid(def, name, statusCauses(def, status));
+        const r = await this.writeStatus(def, row, existing, status);
+        shown = await this.records.show(def, r.object);
+        return r;
+      },
+      opts,
+    );
+    return present(def, shown ?? result.object);
   }
 
   /**
@@ -179,14 +179,14 @@ export class Registry {
    * the cost follows the change, not the length of the streams. Returns the stored object without
    * its records, or undefined when the version no longer matches or the object is gone.
    */
-  writeStatusDelta(def: KindDefinition, namespace: string, name: string, resourceVersion: string, status: Status, records: RecordDelta[]): StoredObject | undefined {
+  async writeStatusDelta(def: KindDefinition, namespace: string, name: string, resourceVersion: string, status: Status, records: RecordDelta[]): Promise<StoredObject | undefined> {
     try {
-      const result = this.write(def, 'status', () => {
-        const row = this.store.get(def.kind, namespace, name);
+      const result = await this.write(def, 'status', async () => {
+        const row = await this.store.get(def.kind, namespace, name);
         if (!row || String(row.resourceVersion) !== resourceVersion) throw new VersionConflict();
         const summary = { ...status };
         failIfInvalid(def, name, statusCauses(def, summary));
-        return this.writeStatus(def, row, this.decode(def, row), summary, records);
+        return await this.writeStatus(def, row, this.decode(def, row), summary, records);
       });
       return present(def, result.object);
     } catch (e) {
@@ -196,103 +196,95 @@ export class Registry {
   }
 
   /** The stored object without its record streams (a Task's summary), undefined when absent. */
-  findSummary(def: KindDefinition, namespace: string, name: string): StoredObject | undefined {
-    const row = this.store.get(def.kind, namespace, name);
+  async findSummary(def: KindDefinition, namespace: string, name: string): Promise<StoredObject | undefined> {
+    const row = await this.store.get(def.kind, namespace, name);
     return row ? this.decode(def, row) : undefined;
   }
 
-  get(def: KindDefinition, namespace: string, name: string): StoredObject {
-    return present(def, this.getDecoded(def, namespace, name));
+  async get(def: KindDefinition, namespace: string, name: string): Promise<StoredObject> {
+    return present(def, await this.getDecoded(def, namespace, name));
   }
 
   /** The stored object with Secret values readable: for the runtime, never for responses. */
-  getDecoded(def: KindDefinition, namespace: string, name: string): StoredObject {
-    const row = this.store.get(def.kind, namespace, name);
+  async getDecoded(def: KindDefinition, namespace: string, name: string): Promise<StoredObject> {
+    const row = await this.store.get(def.kind, namespace, name);
     if (!row) throw new NotFound(def.plural, name);
     return this.records.show(def, this.decode(def, row));
   }
 
   /** Like getDecoded, but undefined when the object does not exist (other failures still throw). */
-  findDecoded(def: KindDefinition, namespace: string, name: string): StoredObject | undefined {
-    const row = this.store.get(def.kind, namespace, name);
+  async findDecoded(def: KindDefinition, namespace: string, name: string): Promise<StoredObject | undefined> {
+    const row = await this.store.get(def.kind, namespace, name);
     return row ? this.records.show(def, this.decode(def, row)) : undefined;
   }
 
-  list(def: KindDefinition, opts: ListOptions): ListResult {
+  list(def: KindDefinition, opts: ListOptions): Promise<ListResult> {
     return listObjects(this.store, def, opts, (row) => present(def, this.decode(def, row)));
   }
 
   /** Decoded objects of a kind in the given status phases (an empty phase counts as ''), oldest first. */
-  listByPhase(def: KindDefinition, phases: string[]): StoredObject[] {
-    return this.store.listByPhase(def.kind, phases).map((row) => this.decode(def, row));
+  async listByPhase(def: KindDefinition, phases: string[]): Promise<StoredObject[]> {
+    return (await this.store.listByPhase(def.kind, phases)).map((row) => this.decode(def, row));
   }
 
   /** A page as JSON texts of the redacted objects, for responses. */
-  listJson(def: KindDefinition, opts: ListOptions): ListResult<string> {
+  listJson(def: KindDefinition, opts: ListOptions): Promise<ListResult<string>> {
     return listObjects(this.store, def, opts, (row) => rowToJson(def, row, this.cipher));
   }
 
   /** One redacted object as JSON text with its version, for responses. */
-  getJson(def: KindDefinition, namespace: string, name: string): { json: string; resourceVersion: string } {
-    const row = this.store.get(def.kind, namespace, name);
+  async getJson(def: KindDefinition, namespace: string, name: string): Promise<{ json: string; resourceVersion: string }> {
+    const row = await this.store.get(def.kind, namespace, name);
     if (!row) throw new NotFound(def.plural, name);
-    const json = def.records ? JSON.stringify(this.shown(def, this.decode(def, row))) : rowToJson(def, row, this.cipher);
+    const json = def.records ? JSON.stringify(await this.shown(def, this.decode(def, row))) : rowToJson(def, row, this.cipher);
     return { json, resourceVersion: String(row.resourceVersion) };
   }
 
   /** Deletes the object; the answer shows it as it was, records included (watchers get the summary). */
-  delete(def: KindDefinition, namespace: string, name: string): StoredObject {
+  async delete(def: KindDefinition, namespace: string, name: string): Promise<StoredObject> {
     let shown: StoredObject | undefined;
-    this.write(def, 'delete', () => {
-      const row = this.store.get(def.kind, namespace, name);
+    await this.write(def, 'delete', async () => {
+      const row = await this.store.get(def.kind, namespace, name);
       if (!row) throw new NotFound(def.plural, name);
       const object = this.decode(def, row);
-      shown = this.records.show(def, object);
-      const change = this.store.delete(row, rfc3339(this.clock.now()));
-      if (def.records) this.records.drop(row.uid);
+      shown = await this.records.show(def, object);
+      const change = await this.store.delete(row, rfc3339(this.clock.now()));
+      if (def.records) await this.records.drop(row.uid);
       return { object, created: false, revision: change.revision, type: 'deleted' as const };
     });
     return present(def, shown!);
   }
 
-  namespaces(): string[] {
-    const ns = this.store.namespaces();
+  async namespaces(): Promise<string[]> {
+    const ns = await this.store.namespaces();
     return ns.length ? ns : ['default'];
   }
 
-  currentRevision(): number {
+  currentRevision(): Promise<number> {
     return this.store.currentRevision();
   }
 
-  countByKind(): Record<string, number> {
+  countByKind(): Promise<Record<string, number>> {
     return this.store.countByKind();
   }
 
-  countByPhase(): { kind: string; phase: string; count: number }[] {
+  countByPhase(): Promise<{ kind: string; phase: string; count: number }[]> {
     return this.store.countByPhase();
   }
 
   // ---- internals -------------------------------------------------------------------------
 
-  private write(def: KindDefinition, action: WriteAction, fn: () => TxResult, opts: WriteOptions = {}): WriteResult {
+  /**
+   * Every write is a unit of work of the store, group-committed with the other writes of the same
+   * event-loop turn (see ResourceStore.write), each with its own revision and error.
+   */
+  private write(def: KindDefinition, action: WriteAction, fn: () => Promise<TxResult>, opts: WriteOptions = {}): Promise<TxResult> {
     return this.commits.write(def, action, fn, opts);
   }
 
-  private writeGrouped(def: KindDefinition, action: WriteAction, fn: () => TxResult): Promise<WriteResult> {
-    return this.commits.writeGrouped(def, action, fn);
-  }
-
-  /**
-   * Runs `fn` with the API writes group-committed in this event-loop turn (see applyGrouped): the
-   * registry writes it makes commit with them, and are published only after that COMMIT.
-   */
-  grouped<T>(fn: () => T): Promise<T> {
-    return this.commits.grouped(fn);
-  }
-
   /** An object as a single read shows it: redacted, with its record streams. */
-  private shown(def: KindDefinition, object: StoredObject): StoredObject {
-    return present(def, this.records.show(def, object));
+  private async shown(def: KindDefinition, object: StoredObject): Promise<StoredObject> {
+    return present(def, await this.records.show(def, object));
   }
 
   /** A stored row as readers see it; used to render logged changes for watchers. */
@@ -313,9 +305,9 @@ export class Registry {
   }
 
 
-  private insert(def: KindDefinition, m: Manifest, spec: Spec, status: Status, ctx: WriteContext) {
+  private async insert(def: KindDefinition, m: Manifest, spec: Spec, status: Status, ctx: WriteContext): Promise<TxResult> {
     const now = rfc3339(ctx.now);
-    const change = this.store.insert({
+    const change = await this.store.insert({
       kind: def.kind,
       namespace: m.namespace,
       name: m.name,
@@ -332,16 +324,16 @@ export class Registry {
   }
 
   /** A status write keeps spec, labels and annotations; observedGeneration defaults to the current one. */
-  private writeStatus(def: KindDefinition, row: ResourceRow, existing: StoredObject, status: Status, delta?: RecordDelta[]) {
+  private async writeStatus(def: KindDefinition, row: ResourceRow, existing: StoredObject, status: Status, delta?: RecordDelta[]): Promise<TxResult> {
     if (!status.observedGeneration) status.observedGeneration = existing.metadata.generation;
     const { name, namespace } = existing.metadata;
     const manifest: Manifest = { name, namespace, labels: existing.metadata.labels ?? {}, annotations: existing.metadata.annotations ?? {}, spec: existing.spec };
-    const records = def.records ? (delta ?? this.records.moveOut(def, row.uid, status)) : [];
-    this.records.apply(row.uid, records);
+    const records = def.records ? (delta ?? (await this.records.moveOut(def, row.uid, status))) : [];
+    await this.records.apply(row.uid, records);
     return this.update(def, row, existing, manifest, existing.spec, status, this.context(manifest, existing), records.length > 0);
   }
 
-  private update(def: KindDefinition, row: ResourceRow, existing: StoredObject, m: Manifest, spec: Spec, baseStatus: Status, ctx: WriteContext, force = false) {
+  private async update(def: KindDefinition, row: ResourceRow, existing: StoredObject, m: Manifest, spec: Spec, baseStatus: Status, ctx: WriteContext, force = false): Promise<TxResult> {
     const specChanged = !deepEqual(spec, existing.spec);
     const locked = specChanged ? def.specLocked?.(existing) : undefined;
     if (locked) throw new Conflict(locked, { kind: def.plural, name: m.name });
@@ -352,7 +344,7 @@ export class Registry {
       deepEqual(m.annotations, existing.metadata.annotations ?? {}) &&
       deepEqual(status, existing.status);
     if (unchanged && !force) return { object: existing, created: false };
-    const change = this.store.update(
+    const change = await this.store.update(
       {
         ...row,
         generation: specChanged ? row.generation + 1 : row.generation,

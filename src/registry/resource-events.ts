@@ -24,6 +24,6 @@ export function resourceEvent(def: KindDefinition, action: WriteAction, type: Ch
 }
 
 /** Appends the event for a write inside its transaction, so the two commit together. */
-export function recordResourceEvent(log: EventLog, now: Date, def: KindDefinition, action: WriteAction, type: ChangeType, object: StoredObject): OrreryEvent {
+export function recordResourceEvent(log: EventLog, now: Date, def: KindDefinition, action: WriteAction, type: ChangeType, object: StoredObject): Promise<OrreryEvent> {
   return log.append(resourceEvent(def, action, type, object), now, nanoTimestamp);
 }

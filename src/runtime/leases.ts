@@ -58,6 +58,8 @@ export class TaskLeases {
   private readonly def: KindDefinition;
   /** The whole status of each task this process holds, as last written (see task-working.ts). */
   private readonly working = new Map<string, WorkingStatus>();
+  /** The last fenced write queued for each task, so that the next one waits for it. */
+  private readonly fencing = new Map<string, Promise<void>>();
 
   constructor(
     private readonly registry: Registry,
@@ -68,19 +70,18 @@ export class TaskLeases {
   }
 
   /** Claims the oldest due task that fits the worker, or returns undefined. */
-  claimNextDue(worker: WorkerProfile, skip: ReadonlySet<string> = new Set()): StoredObject | undefined {
-    return this.claimDue(worker, 1, skip)[0];
+  async claimNextDue(worker: WorkerProfile, skip: ReadonlySet<string> = new Set()): Promise<StoredObject | undefined> {
+    return (await this.claimDue(worker, 1, skip))[0];
   }
 
   /** Claims up to `limit` due tasks that fit the worker, oldest first, from one read of the candidates. */
-  claimDue(worker: WorkerProfile, limit: number, skip: ReadonlySet<string> = new Set()): StoredObject[] {
+  async claimDue(worker: WorkerProfile, limit: number, skip: ReadonlySet<string> = new Set()): Promise<StoredObject[]> {
     const claimed: StoredObject[] = [];
     const now = this.clock.now();
     // Finished tasks are never read: only Pending and Running ones (every task gets a phase when it
     // is created), oldest first.
-    const candidates = this.registry
-      .listByPhase(this.def, ['Pending', 'Running'])
-      .filter((t) => !skip.has(`${t.metadata.namespace}/${t.metadata.name}`) && claimable(t, now.getTime()) && fits(t, worker));
+    const open = await this.registry.listByPhase(this.def, ['Pending', 'Running']);
+    const candidates = open.filter((t) => !skip.has(`${t.metadata.namespace}/${t.metadata.name}`) && claimable(t, now.getTime()) && fits(t, worker));
     for (const task of candidates) {
       if (claimed.length >= limit) break;
       const s: Status = structuredClone(task.status ?? {});
@@ -102,7 +103,7 @@ export class TaskLeases {
       } else pushHistory(s, 'claim', worker.id, `claimed by ${worker.id} (attempt ${s.attempts})`, now);
       let written: StoredObject | undefined;
       try {
-        written = this.claim(task, s);
+        written = await this.claim(task, s);
       } catch (e) {
         // The claims made so far are committed: hand them back rather than strand them.
         if (claimed.length) break;
@@ -114,12 +115,12 @@ export class TaskLeases {
   }
 
   /** Extends the lease while the worker still owns the task; false once it lost it. */
-  renew(namespace: string, name: string, holder: LeaseHolder): boolean {
-    return !!this.fenced(namespace, name, holder, (s, now) => {
+  async renew(namespace: string, name: string, holder: LeaseHolder): Promise<boolean> {
+    return !!(await this.fenced(namespace, name, holder, (s, now) => {
       s.leaseUntil = rfc3339(new Date(now.getTime() + this.leaseMs));
       s.lastHeartbeat = rfc3339(now);
       return s;
-    });
+    }));
   }
 
   /**
@@ -127,18 +128,38 @@ export class TaskLeases {
    * Returns the stored task with its whole status (unchanged when `mutate` returns undefined), or
    * undefined when the worker was fenced out (or the task is gone). `mutate` gets a draft of the
    * status it may change freely; it may run again after a conflict.
+   *
+   * The write is group-committed with the other writes of this event-loop turn (one COMMIT for the
+   * hops of several tasks) and published after that COMMIT. A refused or failed write (a failed
+   * COMMIT too) drops the held status, whose version was never stored. Calls for the same task in
+   * this process run one after the other, so none of them sees the held status half-written.
    */
-  fenced(namespace: string, name: string, holder: LeaseHolder, mutate: (s: Status, now: Date) => Status | undefined): StoredObject | undefined {
+  fenced(namespace: string, name: string, holder: LeaseHolder, mutate: (s: Status, now: Date) => Status | undefined): Promise<StoredObject | undefined> {
     const key = `${namespace}/${name}`;
+    const prior = this.fencing.get(key);
+    const run = prior ? prior.then(() => this.fencedNow(key, namespace, name, holder, mutate)) : this.fencedNow(key, namespace, name, holder, mutate);
+    const tail: Promise<void> = run.then(
+      () => {
+        if (this.fencing.get(key) === tail) this.fencing.delete(key);
+      },
+      () => {
+        if (this.fencing.get(key) === tail) this.fencing.delete(key);
+      },
+    );
+    this.fencing.set(key, tail);
+    return run;
+  }
+
+  private async fencedNow(key: string, namespace: string, name: string, holder: LeaseHolder, mutate: (s: Status, now: Date) => Status | undefined): Promise<StoredObject | undefined> {
     for (let attempt = 0; attempt < 5; attempt++) {
-      const task = this.registry.findSummary(this.def, namespace, name);
+      const task = await this.registry.findSummary(this.def, namespace, name);
       const now = this.clock.now();
       const s = task?.status ?? {};
       if (!task || s.phase !== 'Running' || !holds(s, holder) || !(time(s.leaseUntil) > now.getTime())) {
         this.working.delete(key);
         return undefined;
       }
-      const work = this.held(key, task);
+      const work = await this.held(key, task);
       if (!work) continue;
       let next: Status | undefined;
       try {
@@ -152,12 +173,12 @@ export class TaskLeases {
       if (!next) {
         if (work.intact()) return { ...task, status: work.status };
         this.working.delete(key);
-        return this.registry.findDecoded(this.def, namespace, name);
+        return await this.registry.findDecoded(this.def, namespace, name);
       }
       const { summary, records } = work.changes(next);
       let written: StoredObject | undefined;
       try {
-        written = this.registry.writeStatusDelta(this.def, namespace, name, task.metadata.resourceVersion, summary, records);
+        written = await this.registry.writeStatusDelta(this.def, namespace, name, task.metadata.resourceVersion, summary, records);
       } catch (e) {
         // The draft shares the held streams: what was pushed to them was not stored.
         this.working.delete(key);
@@ -186,23 +207,11 @@ export class TaskLeases {
     this.working.delete(`${namespace}/${name}`);
   }
 
-  /**
-   * fenced, run with the other writes of this event-loop turn and committed with them (one COMMIT
-   * for the hops of several tasks); published after that COMMIT. A failed COMMIT drops the held
-   * status, whose version was never stored.
-   */
-  fencedGrouped(namespace: string, name: string, holder: LeaseHolder, mutate: (s: Status, now: Date) => Status | undefined): Promise<StoredObject | undefined> {
-    return this.registry.grouped(() => this.fenced(namespace, name, holder, mutate)).catch((e) => {
-      this.working.delete(`${namespace}/${name}`);
-      throw e;
-    });
-  }
-
   /** The held status of a task, read whole when this process has none or another writer came between. */
-  private held(key: string, task: StoredObject): WorkingStatus | undefined {
+  private async held(key: string, task: StoredObject): Promise<WorkingStatus | undefined> {
     const work = this.working.get(key);
     if (work && work.uid === task.metadata.uid && work.resourceVersion === task.metadata.resourceVersion) return work;
-    const full = this.registry.findDecoded(this.def, task.metadata.namespace, task.metadata.name);
+    const full = await this.registry.findDecoded(this.def, task.metadata.namespace, task.metadata.name);
     if (!full) return undefined;
     const fresh = new WorkingStatus(full.metadata.uid, full.metadata.resourceVersion, full.status ?? {});
     this.working.set(key, fresh);
@@ -213,7 +222,7 @@ export class TaskLeases {
    * A claim: the task's summary with the new lease, version-checked, and its history row appended;
    * undefined when someone else wrote first. Returns the task with its whole status.
    */
-  private claim(task: StoredObject, status: Status): StoredObject | undefined {
+  private async claim(task: StoredObject, status: Status): Promise<StoredObject | undefined> {
     const { namespace, name } = task.metadata;
     const appended: unknown[] = Array.isArray(status.history) ? status.history : [];
     delete status.history;
@@ -221,9 +230,9 @@ export class TaskLeases {
     counts.history = Math.min(HISTORY_CAP, (Number(counts.history) || 0) + appended.length);
     status.record_counts = counts;
     const records = appended.length ? [{ field: 'history', append: appended, keep: HISTORY_CAP }] : [];
-    const written = this.registry.writeStatusDelta(this.def, namespace, name, task.metadata.resourceVersion, status, records);
+    const written = await this.registry.writeStatusDelta(this.def, namespace, name, task.metadata.resourceVersion, status, records);
     if (!written) return undefined;
-    const full = this.registry.findDecoded(this.def, namespace, name);
+    const full = await this.registry.findDecoded(this.def, namespace, name);
     if (full) this.working.set(`${namespace}/${name}`, new WorkingStatus(full.metadata.uid, full.metadata.resourceVersion, full.status ?? {}));
     return full;
   }

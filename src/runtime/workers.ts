@@ -45,9 +45,9 @@ export class WorkerHeartbeat {
   }
 
   /** Registers (or updates) the Worker resource and sends the first heartbeat. */
-  register(): StoredObject {
+  async register(): Promise<StoredObject> {
     const c = this.config;
-    this.registry.apply(
+    await this.registry.apply(
       this.def,
       {
         metadata: { name: c.id, labels: { 'orloj.dev/worker': 'true' } },
@@ -59,13 +59,13 @@ export class WorkerHeartbeat {
       },
       { queryNamespace: this.ns },
     );
-    return this.beat();
+    return await this.beat();
   }
 
   /** Writes lastHeartbeat and currentTasks; the phase is the health check's to change. */
-  beat(): StoredObject {
-    const current = this.registry.getDecoded(this.def, this.ns, this.config.id);
-    return this.registry.replaceStatus(
+  async beat(): Promise<StoredObject> {
+    const current = await this.registry.getDecoded(this.def, this.ns, this.config.id);
+    return await this.registry.replaceStatus(
       this.def,
       this.ns,
       this.config.id,
@@ -74,31 +74,33 @@ export class WorkerHeartbeat {
     );
   }
 
-  start(intervalMs = this.config.heartbeatMs ?? 10_000): void {
-    this.register();
-    this.timer = setInterval(() => {
+  async start(intervalMs = this.config.heartbeatMs ?? 10_000): Promise<void> {
+    await this.register();
+    const period = async () => {
       try {
-        this.beat();
+        await this.beat();
       } catch {
         // The Worker was deleted (or changed) under us: register again, next period if that fails too.
         try {
-          this.register();
+          await this.register();
         } catch {
           /* next period */
         }
       }
-    }, intervalMs);
+    };
+    // period() catches every failure itself.
+    this.timer = setInterval(() => void period(), intervalMs);
     (this.timer as { unref?: () => void }).unref?.();
   }
 
   /** Stops heartbeating and says so in the Worker's status, so nothing waits 20 s to notice. */
-  stop(): void {
+  async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
     try {
-      const current = this.registry.getDecoded(this.def, this.ns, this.config.id);
+      const current = await this.registry.getDecoded(this.def, this.ns, this.config.id);
       const status = { ...current.status, phase: 'NotReady', lastError: STOPPED, currentTasks: 0 };
-      this.registry.replaceStatus(this.def, this.ns, this.config.id, { status }, current.metadata.resourceVersion);
+      await this.registry.replaceStatus(this.def, this.ns, this.config.id, { status }, current.metadata.resourceVersion);
     } catch {
       // Deleted or changed meanwhile: the health check will decide.
     }
@@ -117,9 +119,9 @@ export class WorkerHealth {
     this.def = registry.byPlural.get('workers')!;
   }
 
-  checkOnce(): void {
+  async checkOnce(): Promise<void> {
     const now = this.clock.now().getTime();
-    for (const w of this.registry.list(this.def, {}).items) {
+    for (const w of (await this.registry.list(this.def, {})).items) {
       const beat = Date.parse(w.status?.lastHeartbeat ?? '');
       const fresh = Number.isFinite(beat) && now - beat <= STALE_AFTER_MS;
       const phase = w.status?.phase;
@@ -131,11 +133,11 @@ export class WorkerHealth {
       const status = { ...w.status, phase: want, ...(lastError ? { lastError } : {}) };
       if (!lastError) delete status.lastError;
       try {
-        this.registry.replaceStatus(this.def, w.metadata.namespace, w.metadata.name, { status }, w.metadata.resourceVersion);
+        await this.registry.replaceStatus(this.def, w.metadata.namespace, w.metadata.name, { status }, w.metadata.resourceVersion);
       } catch {
         continue; // it just heartbeated: next round decides
       }
-      this.events.publish({
+      await this.events.publish({
         source: 'worker-controller',
         type: fresh ? 'worker.ready' : 'worker.not_ready',
         kind: 'Worker',
@@ -151,15 +153,16 @@ export class WorkerHealth {
 /** Runs the health check every 5 s (the server does this whether or not it runs tasks itself). */
 export function startWorkerHealth(registry: Registry, events: EventPublisher, clock: Clock, log: Logger): () => void {
   const health = new WorkerHealth(registry, events, clock);
-  const check = () => {
+  const check = async () => {
     try {
-      health.checkOnce();
+      await health.checkOnce();
     } catch (e) {
       log.warn('worker health check failed', { error: String((e as Error)?.message ?? e) });
     }
   };
-  check();
-  const timer = setInterval(check, 5_000);
+  // check() logs its own failures.
+  void check();
+  const timer = setInterval(() => void check(), 5_000);
   (timer as { unref?: () => void }).unref?.();
   return () => clearInterval(timer);
 }

@@ -35,12 +35,12 @@ export class ChangeLog {
     };
   }
 
-  lastRevision(): number {
+  async lastRevision(): Promise<number> {
     return Number(this.stmt.last.get()!.rev);
   }
 
   /** The oldest revision still held, or undefined when nothing was ever written. */
-  firstRevision(): number | undefined {
+  async firstRevision(): Promise<number | undefined> {
     const v = this.stmt.first.get()?.rev;
     return v === null || v === undefined ? undefined : Number(v);
   }
@@ -50,7 +50,7 @@ export class ChangeLog {
    * stored objects, at least one when there is any: sized from the record headers, so a page of
    * large objects is never read whole to find out.
    */
-  rowsWithin(after: number, upTo: number, maxBytes: number, limit: number): number {
+  async rowsWithin(after: number, upTo: number, maxBytes: number, limit: number): Promise<number> {
     const sizes = this.stmt.sizes.all({ after, upTo, limit });
     let n = 0;
     for (let total = 0; n < sizes.length && (n === 0 || total + sizes[n].size <= maxBytes); n++) total += sizes[n].size;
@@ -58,7 +58,7 @@ export class ChangeLog {
   }
 
   /** Changes with after < revision ≤ upTo, oldest first. */
-  readAfter(after: number, upTo: number, limit: number): LoggedChange[] {
+  async readAfter(after: number, upTo: number, limit: number): Promise<LoggedChange[]> {
     return this.stmt.after.all({ after, upTo, limit }).map((c) => ({
       revision: c.revision,
       kind: c.kind,
@@ -73,9 +73,9 @@ export class ChangeLog {
    * Deletes changes beyond the newest `keep` that are also older than `maxAgeMs`, at most `step`
    * of the oldest at a time. The newest change is never deleted.
    */
-  trim(keep: number, maxAgeMs: number, now: Date, step: number): number {
-    const last = this.lastRevision();
-    const first = this.firstRevision() ?? last;
+  async trim(keep: number, maxAgeMs: number, now: Date, step: number): Promise<number> {
+    const last = await this.lastRevision();
+    const first = (await this.firstRevision()) ?? last;
     const cutoff = new Date(now.getTime() - maxAgeMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
     // Only a contiguous prefix may go: stop below the first change that is still young, so the
     // log never gets a hole that a resuming watcher would silently skip.

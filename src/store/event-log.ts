@@ -5,6 +5,7 @@ import { events } from '../../db/schema';
 import { nanoTimestamp, type NewEvent, type OrreryEvent } from '../events/event';
 import type { EventSink } from '../events/publisher';
 import { deletedRows, type OpenDatabase } from './database';
+import type { ResourceStore } from './resource-store';
 
 type EventRow = typeof events.$inferSelect;
 const ph = (name: string) => sql.placeholder(name);
@@ -24,7 +25,11 @@ export class EventLog implements EventSink {
   private readonly stmt;
   private readonly raw;
 
-  constructor(readonly handle: OpenDatabase) {
+  constructor(
+    readonly handle: OpenDatabase,
+    /** Whose unit of work an event of its own commits in. */
+    private readonly store: Pick<ResourceStore, 'write'>,
+  ) {
     const db = handle.db;
     this.stmt = {
       first: db.select({ id: sql<number | null>`MIN(${events.id})` }).from(events).prepare(),
@@ -39,12 +44,16 @@ export class EventLog implements EventSink {
     };
   }
 
-  lastId(): number {
+  async lastId(): Promise<number> {
+    return this.last();
+  }
+
+  private last(): number {
     return Number(this.raw.last.values()[0][0]);
   }
 
   /** The oldest id still held, or undefined when the log is empty. */
-  firstId(): number | undefined {
+  async firstId(): Promise<number | undefined> {
     const v = this.stmt.first.get()?.id;
     return v === null || v === undefined ? undefined : Number(v);
   }
@@ -54,8 +63,8 @@ export class EventLog implements EventSink {
    * given, is `e.data` already encoded (a writer that also answers with it encodes it once). The
    * returned event holds `e.data` itself, not a copy read back.
    */
-  append(e: NewEvent, now: Date, nano: (d: Date) => string, dataJson?: string): OrreryEvent {
-    const id = this.lastId() + 1;
+  async append(e: NewEvent, now: Date, nano: (d: Date) => string, dataJson?: string): Promise<OrreryEvent> {
+    const id = this.last() + 1;
     const timestamp = e.timestamp ?? nano(now);
     const data = e.data === undefined ? null : (dataJson ?? JSON.stringify(e.data));
     this.raw.insert.run(id, timestamp, e.source, e.type, e.kind ?? '', e.name ?? '', e.namespace ?? '', e.action ?? '', e.message ?? '', data);
@@ -69,13 +78,13 @@ export class EventLog implements EventSink {
     return event;
   }
 
-  /** Appends in an IMMEDIATE transaction of its own (the EventPublisher's sink). */
-  commit(e: NewEvent, now: Date): OrreryEvent {
-    return this.handle.sqlite.transaction(() => this.append(e, now, nanoTimestamp)).immediate();
+  /** Appends in a write of its own (the EventPublisher's sink). */
+  commit(e: NewEvent, now: Date): Promise<OrreryEvent> {
+    return this.store.write(() => this.append(e, now, nanoTimestamp));
   }
 
   /** Events with after < id ≤ upTo, oldest first. */
-  readAfter(after: number, upTo: number, limit: number): OrreryEvent[] {
+  async readAfter(after: number, upTo: number, limit: number): Promise<OrreryEvent[]> {
     return this.stmt.after.all({ after, upTo, limit }).map(rowToEvent);
   }
 
@@ -83,9 +92,9 @@ export class EventLog implements EventSink {
    * Deletes events beyond the newest `keep` that are also older than `maxAgeMs`, at most `step`
    * of the oldest at a time. The newest event is never deleted.
    */
-  trim(keep: number, maxAgeMs: number, now: Date, nano: (d: Date) => string, step: number): number {
-    const last = this.lastId();
-    const first = this.firstId() ?? last;
+  async trim(keep: number, maxAgeMs: number, now: Date, nano: (d: Date) => string, step: number): Promise<number> {
+    const last = this.last();
+    const first = (await this.firstId()) ?? last;
     const cutoff = nano(new Date(now.getTime() - maxAgeMs));
     // A contiguous prefix only (see ChangeLog.trim).
     const young = this.handle.db.select({ id: sql<number | null>`MIN(${events.id})` }).from(events).where(gte(events.timestamp, cutoff)).get()?.id;

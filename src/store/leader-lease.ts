@@ -24,7 +24,7 @@ export class LeaderLease {
   }
 
   /** The lease as stored, or undefined when nobody has held it. */
-  current(): LeaseValue | undefined {
+  async current(): Promise<LeaseValue | undefined> {
     const row = this.sqlite.query<{ value: string }, [string]>('SELECT value FROM meta WHERE key = ?').get(this.key);
     if (!row) return undefined;
     try {
@@ -38,10 +38,10 @@ export class LeaderLease {
    * Takes the lease when it is free or expired, renews it when this holder has it; true when this
    * holder is the leader until now + ttl. Never waits: a busy database counts as not leading.
    */
-  acquire(): boolean {
+  async acquire(): Promise<boolean> {
     const now = this.clock.now().getTime();
     try {
-      const cur = this.current();
+      const cur = await this.current();
       const next: LeaseValue = { holder: this.holder, expiresAt: now + this.ttlMs, version: (cur?.version ?? 0) + 1 };
       if (!cur) {
         return this.sqlite.query('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run(this.key, JSON.stringify(next)).changes === 1;
@@ -59,8 +59,8 @@ export class LeaderLease {
   }
 
   /** Gives the lease up (when held) so another process takes over without waiting for expiry. */
-  release(): void {
-    const cur = this.current();
+  async release(): Promise<void> {
+    const cur = await this.current();
     if (!cur || cur.holder !== this.holder) return;
     this.sqlite
       .query("UPDATE meta SET value = ? WHERE key = ? AND json_extract(value, '$.version') = ? AND json_extract(value, '$.holder') = ?")

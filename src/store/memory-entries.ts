@@ -110,11 +110,11 @@ export class MemoryEntryStore {
   }
 
   /** Inserts or replaces an entry (and its embedding, or none). */
-  put(namespace: string, memory: string, key: string, value: string, embedding: Float32Array | undefined, updatedAt: string): void {
+  async put(namespace: string, memory: string, key: string, value: string, embedding: Float32Array | undefined, updatedAt: string): Promise<void> {
     this.stmt.put.run(namespace, memory, key, value, embedding ? toBlob(embedding) : null, updatedAt);
   }
 
-  get(namespace: string, memory: string, key: string): StoredMemoryEntry | undefined {
+  async get(namespace: string, memory: string, key: string): Promise<StoredMemoryEntry | undefined> {
     const row = this.stmt.get.get(namespace, memory, key) as Row | null;
     if (!row) return undefined;
     const embedding = fromBlob(row.embedding);
@@ -122,12 +122,12 @@ export class MemoryEntryStore {
   }
 
   /** Entries whose key starts with `prefix` ('' = all), by key, at most `limit`. */
-  list(namespace: string, memory: string, prefix: string, limit: number): { key: string; value: string }[] {
+  async list(namespace: string, memory: string, prefix: string, limit: number): Promise<{ key: string; value: string }[]> {
     return this.stmt.list.all(namespace, memory, prefix, limit) as { key: string; value: string }[];
   }
 
   /** Keyword matches, best first, at most `limit`; a query with no words finds nothing. */
-  search(namespace: string, memory: string, query: string, limit: number): ScoredMemoryEntry[] {
+  async search(namespace: string, memory: string, query: string, limit: number): Promise<ScoredMemoryEntry[]> {
     const words = queryWords(query);
     if (words.length === 0 || limit <= 0) return [];
     const counts = words.map((w) => (this.stmt.entriesWith.get(w) as { doc: number } | null)?.doc ?? 0);
@@ -146,21 +146,21 @@ export class MemoryEntryStore {
   }
 
   /** True when the entry existed. */
-  delete(namespace: string, memory: string, key: string): boolean {
+  async delete(namespace: string, memory: string, key: string): Promise<boolean> {
     return this.stmt.delete.run(namespace, memory, key).changes > 0;
   }
 
   /** Deletes every entry of a Memory; returns how many. */
-  deleteAll(namespace: string, memory: string): number {
+  async deleteAll(namespace: string, memory: string): Promise<number> {
     return this.stmt.deleteAll.run(namespace, memory).changes;
   }
 
-  count(namespace: string, memory: string): number {
+  async count(namespace: string, memory: string): Promise<number> {
     return (this.stmt.count.get(namespace, memory) as { n: number }).n;
   }
 
   /** The Memories that have entries, as namespace/name pairs. */
-  scopes(): { namespace: string; memory: string }[] {
+  async scopes(): Promise<{ namespace: string; memory: string }[]> {
     return this.stmt.scopes.all() as { namespace: string; memory: string }[];
   }
 }

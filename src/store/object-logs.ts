@@ -56,7 +56,7 @@ export class ObjectLogs {
   }
 
   /** Appends `<RFC 3339 time with ms> <message>` and trims the owner's oldest lines now and then. */
-  append(kind: LogOwnerKind, namespace: string, name: string, message: string): void {
+  async append(kind: LogOwnerKind, namespace: string, name: string, message: string): Promise<void> {
     const line = `${this.clock.now().toISOString()} ${logMessage(message)}`;
     this.stmt.insert.run({ kind, namespace, name, line });
     const key = ownerKey(kind, namespace, name);
@@ -68,7 +68,7 @@ export class ObjectLogs {
   }
 
   /** The owner's newest lines (at most its cap), oldest first. */
-  read(kind: LogOwnerKind, namespace: string, name: string): string[] {
+  async read(kind: LogOwnerKind, namespace: string, name: string): Promise<string[]> {
     return this.stmt.newest
       .all({ kind, namespace, name, cap: LOG_CAPS[kind] })
       .map((r) => r.line)
@@ -76,11 +76,11 @@ export class ObjectLogs {
   }
 
   /** Lines stored for the owner, including any not yet trimmed (for tests and diagnostics). */
-  stored(kind: LogOwnerKind, namespace: string, name: string): number {
+  async stored(kind: LogOwnerKind, namespace: string, name: string): Promise<number> {
     return Number(this.stmt.count.get({ kind, namespace, name })!.n);
   }
 
-  deleteOwner(kind: LogOwnerKind, namespace: string, name: string): void {
+  async deleteOwner(kind: LogOwnerKind, namespace: string, name: string): Promise<void> {
     this.stmt.remove.run({ kind, namespace, name });
     this.appends.delete(ownerKey(kind, namespace, name));
   }

@@ -1,8 +1,10 @@
-// Row-level access to the generic resources table and the changes log. Every write allocates the
-// next global revision (newest change + 1) and appends a change row inside the caller's IMMEDIATE
-// transaction.
+// Row-level access to the generic resources table and the changes log on SQLite. Every write
+// allocates the next global revision (newest change + 1) and appends a change row inside the
+// write's transaction (see write()). Methods are async so a network database can stand behind the
+// same calls; on SQLite they finish before they return.
 import { and, asc, eq, inArray, lt, sql } from 'drizzle-orm';
 import { changes, resources } from '../../db/schema';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Db, OpenDatabase } from './database';
 
 export type ResourceRow = typeof resources.$inferSelect;
@@ -89,48 +91,85 @@ export class ResourceStore {
   }
 
   /**
-   * Runs fn in one synchronous IMMEDIATE transaction: it commits whole or not at all. While the
-   * disk is full it looks for room before (space may have come back) and after (a delete freed some).
-   */
-  transaction<T>(fn: () => T): T {
-    const disk = this.handle.disk;
-    if (disk.isFull) disk.recheck();
-    const result = this.handle.sqlite.transaction(fn).immediate();
-    if (disk.isFull) disk.recheck();
-    else disk.afterWrite();
-    return result;
-  }
-
-  /**
-   * Group commit: `fn` runs, in arrival order, with the other writes queued in the same turn of the
-   * event loop, in one IMMEDIATE transaction, each under its own savepoint (its own revision, its
+   * The unit of work: `fn` runs with the other writes queued in the same turn of the event loop, in
+   * arrival order, in one IMMEDIATE transaction, each under its own savepoint (its own revision, its
    * own error, rolled back alone). After the one COMMIT, `committed` runs for each write that
    * succeeded, in order, and only then do the promises settle: nothing is acknowledged or
    * published before it is committed. If the COMMIT fails, every write of the batch fails with it.
+   * `fn` must do only store work (no network, no timers): the transaction stays open while it runs.
+   * A write started inside another write's `fn` runs in a savepoint of the same transaction and
+   * its `committed` waits for that transaction's COMMIT.
    */
-  grouped<T>(fn: () => T, committed: (result: T) => void): Promise<T> {
+  write<T>(fn: () => Promise<T>, committed?: (result: T) => void): Promise<T> {
+    // A callback scheduled from inside a write (a timer) keeps its context after the COMMIT.
+    const open = this.open.getStore();
+    if (open && !open.done) return this.nested(open, fn, committed);
     return new Promise<T>((resolve, reject) => {
       this.batch.push({ fn, committed, resolve, reject } as Queued);
-      if (this.batch.length === 1) setImmediate(() => this.flush());
+      if (this.batch.length === 1) setImmediate(() => void this.flush());
     });
   }
 
-  private batch: Queued[] = [];
+  /**
+   * Reads in one snapshot: `fn`'s reads all see the same committed state. Inside a write it is
+   * that write's own view.
+   */
+  async read<T>(fn: () => Promise<T>): Promise<T> {
+    const sqlite = this.handle.sqlite;
+    if (sqlite.inTransaction) return fn();
+    sqlite.exec('BEGIN DEFERRED');
+    try {
+      return await fn();
+    } finally {
+      if (sqlite.inTransaction) sqlite.exec('COMMIT');
+    }
+  }
 
-  private flush(): void {
+  private batch: Queued[] = [];
+  /** The transaction a write's `fn` runs in, so that writes it starts join it. */
+  private readonly open = new AsyncLocalStorage<OpenTx>();
+  private savepoints = 0;
+
+  private async nested<T>(tx: OpenTx, fn: () => Promise<T>, committed?: (result: T) => void): Promise<T> {
+    const sqlite = this.handle.sqlite;
+    const sp = `w${++this.savepoints}`;
+    sqlite.exec(`SAVEPOINT ${sp}`);
+    let value: T;
+    try {
+      value = await fn();
+    } catch (e) {
+      if (sqlite.inTransaction) {
+        sqlite.exec(`ROLLBACK TO ${sp}`);
+        sqlite.exec(`RELEASE ${sp}`);
+      }
+      throw e;
+    }
+    sqlite.exec(`RELEASE ${sp}`);
+    if (committed) tx.after.push(() => committed(value));
+    return value;
+  }
+
+  private async flush(): Promise<void> {
     const items = this.batch;
     this.batch = [];
-    const outcomes: { ok: boolean; value: unknown }[] = [];
+    const outcomes: { ok: boolean; value: unknown; after: (() => void)[] }[] = [];
     const sqlite = this.handle.sqlite;
+    const disk = this.handle.disk;
     let lost: { error: unknown } | undefined;
+    const txs: OpenTx[] = [];
     try {
-      this.transaction(() => {
+      if (disk.isFull) disk.recheck();
+      sqlite.exec('BEGIN IMMEDIATE');
+      try {
         for (const item of items) {
+          const tx: OpenTx = { after: [], done: false };
+          txs.push(tx);
           try {
-            // Nested in the open transaction, bun:sqlite runs it as a SAVEPOINT.
-            outcomes.push({ ok: true, value: sqlite.transaction(item.fn)() });
+            // Each write in a savepoint of its own, with the open transaction as its context.
+            const value = await this.open.run(tx, () => this.nested(tx, item.fn));
+            outcomes.push({ ok: true, value, after: tx.after });
           } catch (e) {
-            outcomes.push({ ok: false, value: e });
+            outcomes.push({ ok: false, value: e, after: [] });
             // Some errors (a full disk, an I/O error) make SQLite roll back the whole transaction,
             // not only the savepoint: nothing of the batch stands, and nothing more may run.
             if (!sqlite.inTransaction) {
@@ -139,7 +178,15 @@ export class ResourceStore {
             }
           }
         }
-      });
+        sqlite.exec('COMMIT');
+      } catch (e) {
+        if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
+        throw e;
+      } finally {
+        for (const o of txs) o.done = true;
+      }
+      if (disk.isFull) disk.recheck();
+      else disk.afterWrite();
     } catch (e) {
       if (!lost) {
         for (const item of items) item.reject(e);
@@ -152,7 +199,7 @@ export class ResourceStore {
       const again = items.filter((_, i) => i !== failed);
       if (!again.length) return;
       this.batch.push(...again);
-      setImmediate(() => this.flush());
+      setImmediate(() => void this.flush());
       return;
     }
     items.forEach((item, i) => {
@@ -160,7 +207,8 @@ export class ResourceStore {
       if (!o.ok) return item.reject(o.value);
       // As for a single write, a listener that throws fails the call (the write stays committed).
       try {
-        item.committed(o.value);
+        for (const a of o.after) a();
+        item.committed?.(o.value);
         item.resolve(o.value);
       } catch (e) {
         item.reject(e);
@@ -168,12 +216,12 @@ export class ResourceStore {
     });
   }
 
-  get(kind: string, namespace: string, name: string): ResourceRow | undefined {
+  async get(kind: string, namespace: string, name: string): Promise<ResourceRow | undefined> {
     const v = this.raw.get.values(kind, namespace, name)[0];
     return v ? toRow(v) : undefined;
   }
 
-  list(q: ListQuery): ResourceRow[] {
+  async list(q: ListQuery): Promise<ResourceRow[]> {
     const r = this.raw;
     const rows =
       q.namespace !== undefined
@@ -192,7 +240,7 @@ export class ResourceStore {
    * candidates of a task worker without reading every finished task. The phase test runs inside
    * SQLite (json_extract); a PostgreSQL store answers the same question with jsonb.
    */
-  listByPhase(kind: string, phases: string[]): ResourceRow[] {
+  async listByPhase(kind: string, phases: string[]): Promise<ResourceRow[]> {
     // The kind is written into the SQL (a kind name, letters only) so that SQLite can use the
     // partial index on Task phases, which a bound parameter would hide from the planner.
     if (!/^[A-Za-z]+$/.test(kind)) throw new Error(`not a kind name: ${kind}`);
@@ -214,12 +262,12 @@ export class ResourceStore {
     return (query.values(...named) as unknown[][]).map(toRow);
   }
 
-  currentRevision(): number {
-    return Number(this.raw.revision.values()[0][0]);
+  async currentRevision(): Promise<number> {
+    return this.lastRevision();
   }
 
   /** Inserts a new row at the next revision; call inside transaction(). */
-  insert(row: NewResourceRow): ChangeRecord {
+  async insert(row: NewResourceRow): Promise<ChangeRecord> {
     this.handle.disk.assertRoom();
     const resourceVersion = this.nextRevision();
     const r = row;
@@ -231,7 +279,7 @@ export class ResourceStore {
    * Replaces a row only if its resource_version still equals expectedVersion; throws
    * VersionConflict (rolling the transaction back) when another writer got there first.
    */
-  update(row: ResourceRow, expectedVersion: number): ChangeRecord {
+  async update(row: ResourceRow, expectedVersion: number): Promise<ChangeRecord> {
     this.handle.disk.assertRoom();
     const resourceVersion = this.nextRevision();
     const { changes: n } = this.raw.update.run(resourceVersion, row.generation, row.labels, row.annotations, row.spec, row.status, row.updatedAt, row.id, expectedVersion);
@@ -245,7 +293,7 @@ export class ResourceStore {
    * itself, as etcd compacts: the log's copies of the object would otherwise keep its space taken
    * (watchers resuming from before get Expired and re-list).
    */
-  delete(row: ResourceRow, at: string): ChangeRecord {
+  async delete(row: ResourceRow, at: string): Promise<ChangeRecord> {
     const deleted = this.stmt.delete.get({ id: row.id, expected: row.resourceVersion });
     if (!deleted) throw new VersionConflict();
     const change = this.record('deleted', { ...deleted, resourceVersion: this.nextRevision(), updatedAt: at });
@@ -253,13 +301,12 @@ export class ResourceStore {
     return change;
   }
 
-  /** (id, version) of every object of a kind, optionally in one namespace or with one name. */
   /**
    * The kind's objects with resourceVersion ≤ upTo, oldest version first: their row ids and stored
    * sizes in bytes (read from the record headers, not the values), packed in typed arrays — what a
    * watch's snapshot pages through by bytes.
    */
-  snapshotIndex(kind: string, upTo: number, namespace?: string, name?: string): { ids: Float64Array; bytes: Float64Array } {
+  async snapshotIndex(kind: string, upTo: number, namespace?: string, name?: string): Promise<{ ids: Float64Array; bytes: Float64Array }> {
     const conds = [eq(resources.kind, kind), sql`${resources.resourceVersion} <= ${upTo}`];
     if (namespace !== undefined) conds.push(eq(resources.namespace, namespace));
     if (name !== undefined) conds.push(eq(resources.name, name));
@@ -268,11 +315,11 @@ export class ResourceStore {
     return { ids: Float64Array.from(rows, (r) => r.id), bytes: Float64Array.from(rows, (r) => Number(r.size)) };
   }
 
-  rowsByIds(ids: number[]): ResourceRow[] {
+  async rowsByIds(ids: number[]): Promise<ResourceRow[]> {
     return ids.length ? this.db.select().from(resources).where(inArray(resources.id, ids)).all() : [];
   }
 
-  namespaces(): string[] {
+  async namespaces(): Promise<string[]> {
     return this.db
       .selectDistinct({ ns: resources.namespace })
       .from(resources)
@@ -281,7 +328,7 @@ export class ResourceStore {
       .map((r) => r.ns);
   }
 
-  countByKind(): Record<string, number> {
+  async countByKind(): Promise<Record<string, number>> {
     const rows = this.db
       .select({ kind: resources.kind, n: sql<number>`count(*)` })
       .from(resources)
@@ -291,16 +338,23 @@ export class ResourceStore {
   }
 
   /** Objects per kind and status.phase (phase '' when unset), for the metrics endpoint. */
-  countByPhase(): { kind: string; phase: string; count: number }[] {
+  async countByPhase(): Promise<{ kind: string; phase: string; count: number }[]> {
     const rows = this.handle.sqlite
       .query("SELECT kind, coalesce(json_extract(status, '$.phase'), '') AS phase, count(*) AS n FROM resources GROUP BY kind, phase ORDER BY kind, phase")
       .all() as { kind: string; phase: string; n: number }[];
     return rows.map((r) => ({ kind: r.kind, phase: String(r.phase), count: Number(r.n) }));
   }
 
-  /** Only inside the write transaction, which holds the lock until the change row is added. */
+  /**
+   * Only inside the write transaction: SQLite has one writer, which holds the lock until the change
+   * row is added, so the next revision is the newest change + 1.
+   */
   private nextRevision(): number {
-    return this.currentRevision() + 1;
+    return this.lastRevision() + 1;
+  }
+
+  private lastRevision(): number {
+    return Number(this.raw.revision.values()[0][0]);
   }
 
   private record(type: ChangeType, row: ResourceRow): ChangeRecord {
@@ -310,9 +364,16 @@ export class ResourceStore {
   }
 }
 
+interface OpenTx {
+  /** `committed` callbacks of writes nested in this one, run after its COMMIT. */
+  after: (() => void)[];
+  /** Set once the transaction has ended. */
+  done: boolean;
+}
+
 interface Queued {
-  fn: () => unknown;
-  committed: (result: unknown) => void;
+  fn: () => Promise<unknown>;
+  committed?: (result: unknown) => void;
   resolve: (result: unknown) => void;
   reject: (error: unknown) => void;
 }

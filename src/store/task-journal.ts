@@ -32,22 +32,22 @@ export class TaskJournalStore {
     };
   }
 
-  get(uid: string, key: string): string | undefined {
+  async get(uid: string, key: string): Promise<string | undefined> {
     return this.stmt.get.get({ uid, key })?.value;
   }
 
   /** Stores `value` unless the key already holds one; returns what the key holds afterwards. */
-  putIfAbsent(uid: string, key: string, value: string): string {
+  async putIfAbsent(uid: string, key: string, value: string): Promise<string> {
     this.stmt.insert.run({ uid, key, value, at: this.clock.now().toISOString() });
-    return this.get(uid, key) ?? value;
+    return (await this.get(uid, key)) ?? value;
   }
 
-  count(uid: string): number {
+  async count(uid: string): Promise<number> {
     return Number(this.stmt.count.get({ uid })?.n ?? 0);
   }
 
   /** Forgets a task's steps (it ended or was deleted). */
-  drop(uid: string): void {
+  async drop(uid: string): Promise<void> {
     this.stmt.drop.run({ uid });
   }
 }

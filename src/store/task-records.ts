@@ -54,7 +54,7 @@ export class TaskRecordStore {
   }
 
   /** Every stream of an owner, oldest record first; streams without records are absent. */
-  load(uid: string): Record<string, unknown[]> {
+  async load(uid: string): Promise<Record<string, unknown[]>> {
     const out: Record<string, unknown[]> = {};
     for (const field of this.fields) {
       const rows = this.stmt.stream.all({ $field: field, $uid: uid });
@@ -63,12 +63,12 @@ export class TaskRecordStore {
     return out;
   }
 
-  apply(uid: string, deltas: RecordDelta[]): void {
+  async apply(uid: string, deltas: RecordDelta[]): Promise<void> {
     for (const d of deltas) this.applyOne(uid, d);
   }
 
   /** Removes every record of an owner (its object was deleted). */
-  drop(uid: string): void {
+  async drop(uid: string): Promise<void> {
     for (const field of this.fields) this.stmt.clear.run({ $uid: uid, $field: field });
   }
 

@@ -49,12 +49,12 @@ export class WebhookDedupeStore {
   }
 
   /** The TaskWebhook whose status.endpointID is `id`. */
-  findEndpoint(id: string): { namespace: string; name: string } | undefined {
+  async findEndpoint(id: string): Promise<{ namespace: string; name: string } | undefined> {
     return this.stmt.endpoint.get({ id }) ?? undefined;
   }
 
   /** The task an unexpired row for (endpoint, event) names. */
-  get(endpoint: string, event: string, nowMs: number): DedupeHit | undefined {
+  async get(endpoint: string, event: string, nowMs: number): Promise<DedupeHit | undefined> {
     return this.stmt.get.get({ endpoint, event, now: nowMs }) ?? undefined;
   }
 
@@ -62,14 +62,14 @@ export class WebhookDedupeStore {
    * Insert-if-absent (an expired row for the key is replaced); returns the task of the row that
    * holds the key afterwards. Call inside the transaction that writes the task.
    */
-  put(endpoint: string, event: string, task: DedupeHit, nowMs: number, expiresMs: number): DedupeHit {
+  async put(endpoint: string, event: string, task: DedupeHit, nowMs: number, expiresMs: number): Promise<DedupeHit> {
     this.stmt.dropExpiredKey.run({ endpoint, event, now: nowMs });
     this.stmt.insert.run({ endpoint, event, ns: task.taskNamespace, task: task.taskName, expires: expiresMs, at: new Date(nowMs).toISOString() });
-    return this.get(endpoint, event, nowMs) ?? task;
+    return (await this.get(endpoint, event, nowMs)) ?? task;
   }
 
   /** Deletes rows whose window has passed; returns how many. */
-  prune(nowMs: number): number {
+  async prune(nowMs: number): Promise<number> {
     return this.stmt.prune.run(nowMs).changes;
   }
 }

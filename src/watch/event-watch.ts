@@ -1,6 +1,7 @@
 // One event-stream watch: replay after a resume point from the persisted log, then live events.
 import type { OrreryEvent } from '../events/event';
 import type { EventLog } from '../store/event-log';
+import type { ResourceStore } from '../store/resource-store';
 import { eventFrame, type FeedEvent } from './feeds';
 import { aheadOfLog, bookmark, errorFrame, nextTurn } from './frames';
 import { liveFrames, type Subscription } from './hub';
@@ -19,7 +20,7 @@ export function eventMatches(f: EventFilter, e: OrreryEvent): boolean {
 }
 
 export async function* eventWatch(
-  log: EventLog,
+  deps: { log: EventLog; store: Pick<ResourceStore, 'read'> },
   filter: EventFilter,
   sub: Subscription<FeedEvent>,
   from: number,
@@ -31,7 +32,8 @@ export async function* eventWatch(
     return;
   }
   if (since !== undefined && since < from) {
-    const first = log.firstId();
+    const { log, store } = deps;
+    const first = await log.firstId();
     if (first !== undefined && since < first - 1) {
       yield [errorFrame('Expired', `event ${since} is older than the event log keeps (oldest ${first}); watch again without a resume point`)];
       return;
@@ -39,12 +41,17 @@ export async function* eventWatch(
     let cursor = since;
     const pager = new Pager(pageBytes);
     while (cursor < from) {
-      const oldest = log.firstId();
-      if (oldest !== undefined && oldest > cursor + 1) {
+      // The check and the page in one snapshot, so retention cannot trim between them.
+      const after = cursor;
+      const batch = await store.read(async () => {
+        const oldest = await log.firstId();
+        if (oldest !== undefined && oldest > after + 1) return undefined;
+        return log.readAfter(after, from, pager.rows());
+      });
+      if (!batch) {
         yield [errorFrame('Expired', `events after ${cursor} were trimmed while replaying; watch again`)];
         return;
       }
-      const batch = log.readAfter(cursor, from, pager.rows());
       if (!batch.length) break;
       cursor = batch[batch.length - 1].id;
       const frames = batch.filter((e) => eventMatches(filter, e)).map(eventFrame);

@@ -36,12 +36,48 @@ export function changeFrame(type: ChangeType, revision: number, resource: Stored
   return frame('resource', revision, `{"type":"${type}","resource":${JSON.stringify(resource)}}`);
 }
 
+/**
+ * Runs a catch-up one at a time: a call while one runs makes it run once more after (so what was
+ * committed before the call is included) and resolves with that run.
+ */
+class CatchUp {
+  private running?: Promise<void>;
+  private again = false;
+
+  constructor(private readonly once: () => Promise<void>) {}
+
+  run(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    const run = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.once();
+        } while (this.again);
+      } finally {
+        this.running = undefined;
+      }
+    })();
+    this.running = run;
+    return run;
+  }
+}
+
 export class ChangeFeed {
   readonly hub = new Hub<FeedChange>();
-  private last: number;
+  private last = 0;
+  /** Whether `last` was read from the log yet: the feed starts after what was committed before it. */
+  private started = false;
+  private readonly catching = new CatchUp(() => this.catchUpOnce());
 
   constructor(private readonly log: ChangeLog, private readonly reader: RowReader) {
-    this.last = log.lastRevision();
+    // The first catch-up reads the starting revision (at once on SQLite, before any commit can
+    // follow). A failure leaves the feed unstarted: the next catch-up (a poll, a watch, a commit)
+    // reads it again, and the poll reports its failure.
+    void this.catchUp().catch(() => {});
   }
 
   /** The newest revision published to the hub. */
@@ -52,7 +88,11 @@ export class ChangeFeed {
   /** After a local commit: publish it, or catch up first if another process wrote in between. */
   committed(revision: number, type: ChangeType, def: KindDefinition, object: StoredObject): void {
     if (revision <= this.last) return;
-    if (revision !== this.last + 1) return this.catchUp();
+    if (!this.started || revision !== this.last + 1) {
+      // The log has it, in order. A failure is retried (and reported) by the next poll.
+      void this.catchUp().catch(() => {});
+      return;
+    }
     this.last = revision;
     const m = object.metadata;
     // A deletion is itself a revision; the frame says which, like the replayed change row does.
@@ -68,17 +108,32 @@ export class ChangeFeed {
     });
   }
 
-  /** Publishes every logged change after the last published one. */
-  catchUp(): void {
-    const upTo = this.log.lastRevision();
+  /**
+   * Publishes every logged change after the last published one; resolves once everything
+   * committed before the call is published. Local commits may be published (by committed())
+   * while it reads: they advance `last`, and the pages read skip what is already published, so
+   * the hub still gets every revision once and in order.
+   */
+  catchUp(): Promise<void> {
+    return this.catching.run();
+  }
+
+  private async catchUpOnce(): Promise<void> {
+    if (!this.started) {
+      this.last = await this.log.lastRevision();
+      this.started = true;
+      return;
+    }
+    const upTo = await this.log.lastRevision();
     while (this.last < upTo) {
-      const batch = this.log.readAfter(this.last, upTo, BATCH);
+      const batch = await this.log.readAfter(this.last, upTo, BATCH);
       if (!batch.length) {
         // Trimmed away before we saw it: nothing to publish, move on.
-        this.last = upTo;
+        this.last = Math.max(this.last, upTo);
         break;
       }
       for (const c of batch) {
+        if (c.revision <= this.last) continue;
         this.last = c.revision;
         const def = this.reader.byKind.get(c.kind.toLowerCase());
         if (!def) continue;
@@ -103,10 +158,14 @@ export function eventFrame(e: OrreryEvent): Uint8Array {
 
 export class EventFeed {
   readonly hub = new Hub<FeedEvent>();
-  private last: number;
+  private last = 0;
+  /** Whether `last` was read from the log yet (see ChangeFeed). */
+  private started = false;
+  private readonly catching = new CatchUp(() => this.catchUpOnce());
 
   constructor(private readonly log: EventLog) {
-    this.last = log.lastId();
+    // As for ChangeFeed: a failure is retried by the next catch-up.
+    void this.catchUp().catch(() => {});
   }
 
   get lastId(): number {
@@ -115,20 +174,35 @@ export class EventFeed {
 
   published(e: OrreryEvent): void {
     if (e.id <= this.last) return;
-    if (e.id !== this.last + 1) return this.catchUp();
+    if (!this.started || e.id !== this.last + 1) {
+      // A failure is retried (and reported) by the next poll.
+      void this.catchUp().catch(() => {});
+      return;
+    }
     this.last = e.id;
     this.hub.publish({ event: e, frame: lazyFrame(() => eventFrame(e)) });
   }
 
-  catchUp(): void {
-    const upTo = this.log.lastId();
+  /** Publishes every logged event after the last published one (see ChangeFeed.catchUp). */
+  catchUp(): Promise<void> {
+    return this.catching.run();
+  }
+
+  private async catchUpOnce(): Promise<void> {
+    if (!this.started) {
+      this.last = await this.log.lastId();
+      this.started = true;
+      return;
+    }
+    const upTo = await this.log.lastId();
     while (this.last < upTo) {
-      const batch = this.log.readAfter(this.last, upTo, BATCH);
+      const batch = await this.log.readAfter(this.last, upTo, BATCH);
       if (!batch.length) {
-        this.last = upTo;
+        this.last = Math.max(this.last, upTo);
         break;
       }
       for (const e of batch) {
+        if (e.id <= this.last) continue;
         this.last = e.id;
         this.hub.publish({ event: e, frame: lazyFrame(() => eventFrame(e)) });
       }

@@ -39,7 +39,7 @@ export async function* resourceWatch(
   if (resumeAfter === undefined) {
     yield* snapshot(deps, def, filter, from);
   } else {
-    const first = deps.log.firstRevision();
+    const first = await deps.log.firstRevision();
     // Changes after resumeAfter must all still be in the log: the oldest kept one must follow it.
     if (first !== undefined && resumeAfter < first - 1 && resumeAfter < from) {
       yield [errorFrame('Expired', `revision ${resumeAfter} is older than the change log keeps (oldest ${first}); list again and watch from the list's resourceVersion`)];
@@ -66,11 +66,11 @@ export async function* resourceWatch(
 async function* snapshot(deps: ResourceWatchDeps, def: KindDefinition, f: ResourceFilter, upTo: number): AsyncGenerator<Uint8Array[]> {
   // Only ids and sizes are held for the whole snapshot, 16 bytes an object; rows are read a page
   // of about pageBytes at a time (one larger object alone), so no page is built past the budget.
-  const { ids, bytes } = deps.store.snapshotIndex(def.kind, upTo, f.namespace, f.name);
+  const { ids, bytes } = await deps.store.snapshotIndex(def.kind, upTo, f.namespace, f.name);
   for (let i = 0; i < ids.length; ) {
     let n = 0;
     for (let size = 0; i + n < ids.length && n < MAX_PAGE_ROWS && (n === 0 || size + bytes[i + n] <= deps.pageBytes); n++) size += bytes[i + n];
-    const rows = deps.store.rowsByIds(Array.from(ids.subarray(i, i + n)));
+    const rows = await deps.store.rowsByIds(Array.from(ids.subarray(i, i + n)));
     i += n;
     rows.sort((a, b) => a.resourceVersion - b.resourceVersion);
     const frames: Uint8Array[] = [];
@@ -90,12 +90,18 @@ async function* snapshot(deps: ResourceWatchDeps, def: KindDefinition, f: Resour
 async function* replay(deps: ResourceWatchDeps, def: KindDefinition, f: ResourceFilter, after: number, upTo: number): AsyncGenerator<Uint8Array[], boolean> {
   let cursor = after;
   while (cursor < upTo) {
-    const first = deps.log.firstRevision();
-    if (first !== undefined && first > cursor + 1) {
+    // One snapshot for the check and the page: retention cannot trim between them, so a page
+    // never starts past a hole.
+    const from = cursor;
+    const batch = await deps.store.read(async () => {
+      const first = await deps.log.firstRevision();
+      if (first !== undefined && first > from + 1) return undefined;
+      return deps.log.readAfter(from, upTo, await deps.log.rowsWithin(from, upTo, deps.pageBytes, MAX_PAGE_ROWS));
+    });
+    if (!batch) {
       yield [errorFrame('Expired', `changes after revision ${cursor} were trimmed while replaying; list again`)];
       return false;
     }
-    const batch = deps.log.readAfter(cursor, upTo, deps.log.rowsWithin(cursor, upTo, deps.pageBytes, MAX_PAGE_ROWS));
     if (!batch.length) return true;
     const frames: Uint8Array[] = [];
     for (const c of batch) {

@@ -1,6 +1,7 @@
 // The watch service: owns the change and event feeds, the cap on concurrent streams, and builds
 // the SSE responses for resource watches and the event stream.
 import { BadRequest, ServiceUnavailable } from '../errors';
+import type { Logger } from '../log';
 import type { KindDefinition } from '../registry/kind';
 import { parseSelector } from '../registry/selectors';
 import type { ChangeLog } from '../store/change-log';
@@ -55,6 +56,8 @@ export class WatchService {
    * nothing keeps its connection until the listener's idle timeout.
    */
   closeConnection?: (request: Request) => void;
+  /** Where a failed poll is reported (the composition root sets it); it is tried again next poll. */
+  log?: Logger;
   private active = 0;
   private readonly timer: ReturnType<typeof setInterval>;
 
@@ -65,14 +68,16 @@ export class WatchService {
     this.changes = new ChangeFeed(deps.changeLog, deps.reader);
     this.events = new EventFeed(deps.eventLog);
     this.budget = new WatchBudget({ perWatcher: config.bufferBytes, total: config.totalBufferBytes });
-    this.timer = setInterval(() => this.poll(), config.pollMs);
+    this.timer = setInterval(() => {
+      void this.poll().catch((e) => this.log?.error('watch: catching up with commits of other processes failed', { error: (e as Error)?.message ?? String(e) }));
+    }, config.pollMs);
     (this.timer as { unref?: () => void }).unref?.();
   }
 
   /** Publishes commits other processes made since the last look. */
-  poll(): void {
-    this.changes.catchUp();
-    this.events.catchUp();
+  async poll(): Promise<void> {
+    await this.changes.catchUp();
+    await this.events.catchUp();
   }
 
   get streams(): number {
@@ -90,13 +95,17 @@ export class WatchService {
     this.events.hub.closeAll();
   }
 
-  resourceWatch(def: KindDefinition, request: Request, query: Query): Response {
+  async resourceWatch(def: KindDefinition, request: Request, query: Query): Promise<Response> {
     const resumeAfter = resumePoint(request, query, 'resourceVersion');
     const filter = { namespace: query.namespace?.trim() || undefined, name: query.name?.trim() || undefined, selector: parseSelector(query.labelSelector ?? query.labels) };
     this.admit();
-    // Catch up, subscribe and read the starting revision in one synchronous step: nothing can be
-    // published in between, so the snapshot/replay and the live part meet exactly.
-    this.changes.catchUp();
+    // Catch up first (commits of other processes), then subscribe and read the starting revision
+    // in one synchronous step: the hub publishes revisions in order and `revision` moves only with
+    // a publish, so nothing can be published in between and the snapshot/replay (up to `from`)
+    // and the live part (after it) meet exactly, even if more was committed during the catch-up.
+    await this.changes.catchUp();
+    // Checked again with the stream counted in the same step: others were admitted meanwhile.
+    this.admit();
     const key = JSON.stringify([def.kind, filter.namespace, filter.name, filter.selector]);
     const { sub, account } = this.subscribe(this.changes.hub, (c) => c.def === def && filterMatches(filter, c.namespace, c.name, c.labels), key);
     const from = this.changes.revision;
@@ -104,15 +113,17 @@ export class WatchService {
     return this.respond(source, request, `watching ${def.plural} from revision ${from}`, account, () => sub.close());
   }
 
-  eventWatch(request: Request, query: Query): Response {
+  async eventWatch(request: Request, query: Query): Promise<Response> {
     const since = resumePoint(request, query, 'since');
     const filter: EventFilter = {};
     for (const k of ['source', 'type', 'kind', 'name', 'namespace'] as const) if (query[k]?.trim()) filter[k] = query[k]!.trim();
     this.admit();
-    this.events.catchUp();
+    // As for resource watches: catch up, then subscribe and read the starting id in one step.
+    await this.events.catchUp();
+    this.admit();
     const { sub, account } = this.subscribe(this.events.hub, (e) => eventMatches(filter, e.event), JSON.stringify(filter));
     const from = this.events.lastId;
-    return this.respond(eventWatch(this.deps.eventLog, filter, sub, from, since, pageBytes(this.config.bufferBytes)), request, `watching events from id ${from}`, account, () => sub.close());
+    return this.respond(eventWatch({ log: this.deps.eventLog, store: this.deps.store }, filter, sub, from, since, pageBytes(this.config.bufferBytes)), request, `watching events from id ${from}`, account, () => sub.close());
   }
 
   private admit(): void {

@@ -83,6 +83,8 @@ export function sseResponse(source: FrameSource, opts: SseOptions): Response {
     account.close();
   };
   opts.signal.addEventListener('abort', close);
+  // The client may have gone while the watch was being set up (its catch-up is awaited).
+  if (opts.signal.aborted) close();
 
   account.onCut(() => {
     // Release what waits here at once; the socket still holds its last chunk.

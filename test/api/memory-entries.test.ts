@@ -74,7 +74,7 @@ describe('memory entries API', () => {
     // Replacing keeps one entry.
     await put(ctx, '/v1/memories/docs/entries/faq', { value: 'Refunds take two weeks.' });
     expect((await ctx.call('GET', '/v1/memories/docs/entries')).json.count).toBe(2);
-    expect(new MemoryEntryStore(ctx.handle).get('default', 'docs', 'faq')).toEqual({ key: 'faq', value: 'Refunds take two weeks.' });
+    expect(await new MemoryEntryStore(ctx.handle).get('default', 'docs', 'faq')).toEqual({ key: 'faq', value: 'Refunds take two weeks.' });
   });
 
   test('an unknown Memory is 404 on every route', async () => {
@@ -152,7 +152,7 @@ describe('memory entries API', () => {
     expect(pg.json.message).toContain('pgvector, which needs a PostgreSQL store');
     const down = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response('') });
     const url = down.url.origin;
-    down.stop(true);
+    void down.stop(true); // Bun's stop promise, not waited for (as before)
     await ctx.call('POST', '/v1/memories', { metadata: { name: 'remote' }, spec: { provider: 'http', endpoint: url } });
     const r = await put(ctx, '/v1/memories/remote/entries/k', { value: 'v' });
     expect(r.status).toBe(503);

@@ -16,8 +16,9 @@ async function call(srv: ServerProcess, method: string, path: string, body?: unk
 
 async function readyPhase(srv: ServerProcess): Promise<string | undefined> {
   for (let i = 0; i < 200; i++) {
+    // Pending until the memory controller has opened the backend.
     const phase = (await call(srv, 'GET', '/v1/memories/notes')).json.status?.phase;
-    if (phase) return phase;
+    if (phase && phase !== 'Pending') return phase;
     await Bun.sleep(25);
   }
   return undefined;

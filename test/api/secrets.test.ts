@@ -31,7 +31,7 @@ describe('secrets', () => {
     bodies.push(put.text);
     expect(put.status).toBe(200);
     const def = registry.byPlural.get('secrets')!;
-    expect(registry.getDecoded(def, 'default', 'api-key').spec.data).toEqual({ other: b64(PLAIN2), value: b64(PLAIN) });
+    expect((await registry.getDecoded(def, 'default', 'api-key')).spec.data).toEqual({ other: b64(PLAIN2), value: b64(PLAIN) });
 
     const bad = await call('POST', '/v1/secrets', { metadata: { name: 'bad' }, spec: { data: { k: `${PLAIN}!!` } } });
     bodies.push(bad.text);

@@ -126,10 +126,10 @@ describe('GET /v1/tasks/{name}/logs and /v1/agents/{name}/logs', () => {
     const { call, task, logs } = await setup();
     await task('job', { phase: 'Pending' });
     expect((await call('POST', '/v1/agents?namespace=team', { metadata: { name: 'writer' }, spec: { model_ref: 'm' } })).status).toBe(201);
-    logs.append('Task', 'team', 'job', 'task claimed by worker=w1 lease=30s');
-    logs.append('Task', 'team', 'job', 'agent start: writer\nmodel=mock');
-    logs.append('Task', 'default', 'job', 'another namespace');
-    logs.append('Agent', 'team', 'writer', 'step 1');
+    await logs.append('Task', 'team', 'job', 'task claimed by worker=w1 lease=30s');
+    await logs.append('Task', 'team', 'job', 'agent start: writer\nmodel=mock');
+    await logs.append('Task', 'default', 'job', 'another namespace');
+    await logs.append('Agent', 'team', 'writer', 'step 1');
     expect((await call('GET', '/v1/tasks/job/logs?namespace=team')).json).toEqual({
       name: 'job',
       namespace: 'team',
@@ -144,7 +144,7 @@ describe('GET /v1/tasks/{name}/logs and /v1/agents/{name}/logs', () => {
   test('deleting the object drops its lines, so a new object of the same name starts clean', async () => {
     const { call, task, logs } = await setup();
     await task('job', { phase: 'Pending' });
-    logs.append('Task', 'team', 'job', 'old run');
+    await logs.append('Task', 'team', 'job', 'old run');
     expect((await call('DELETE', '/v1/tasks/job?namespace=team')).status).toBe(200);
     await task('job', { phase: 'Pending' });
     expect((await call('GET', '/v1/tasks/job/logs?namespace=team')).json).toEqual({ name: 'job', namespace: 'team', logs: [] });
@@ -185,7 +185,7 @@ describe('POST /v1/tasks/{name}/cancel', () => {
       },
     });
     expect((await call('GET', '/v1/tasks/job?namespace=team')).json).toEqual(r.json);
-    expect(logs.read('Task', 'team', 'job')).toEqual([`${NOW} task cancelled by api: transitioned to Failed reason=cancelled`]);
+    expect(await logs.read('Task', 'team', 'job')).toEqual([`${NOW} task cancelled by api: transitioned to Failed reason=cancelled`]);
   });
 
   test('Pending and WaitingApproval tasks can be cancelled; ?namespace= defaults to default', async () => {

@@ -24,19 +24,19 @@ function eventTypes(ctx: ReturnType<typeof webhookApp>): string[] {
 describe('generic profile', () => {
   test('a signed delivery creates one run task from the template and answers 202', async () => {
     const ctx = webhookApp();
-    const path = ctx.setup();
-    expect(ctx.webhook().status).toMatchObject({ endpointID: ID, endpointPath: `/v1/webhook-deliveries/${ID}` });
+    const path = await ctx.setup();
+    expect((await ctx.webhook()).status).toMatchObject({ endpointID: ID, endpointPath: `/v1/webhook-deliveries/${ID}` });
     const body = '{"order":42}';
     const res = await ctx.post(path, body, generic(body));
     const task = `hook-${new Bun.CryptoHasher('sha256').update('evt-1').digest('hex').slice(0, 16)}`;
     expect(res.status).toBe(202);
     expect(res.json).toEqual({ accepted: true, duplicate: false, event_id: 'evt-1', task, message: 'delivery accepted' });
-    const t = ctx.registry.get(ctx.kind('tasks'), 'default', task);
+    const t = await ctx.registry.get(ctx.kind('tasks'), 'default', task);
     expect(t.metadata.labels).toEqual({ 'orloj.dev/task-webhook': 'hook', 'orloj.dev/task-webhook-namespace': 'default', 'orloj.dev/webhook-event-id': task.slice(5) });
     expect(t.spec.mode).toBe('run');
     expect(t.spec.system).toBe('sys');
     expect(t.spec.input).toEqual({ topic: 'news', webhook_payload: body, webhook_event_id: 'evt-1', webhook_received_at: '2026-03-01T12:00:00.000000000Z', webhook_source: 'generic' });
-    expect(ctx.webhook().status).toEqual({
+    expect((await ctx.webhook()).status).toEqual({
       phase: 'Ready',
       observedGeneration: 1,
       endpointID: ID,
@@ -51,55 +51,55 @@ describe('generic profile', () => {
     const again = await ctx.post(path, body, generic(body));
     expect(again.status).toBe(202);
     expect(again.json).toEqual({ accepted: true, duplicate: true, event_id: 'evt-1', task });
-    expect(ctx.tasks()).toHaveLength(1);
-    expect(ctx.webhook().status).toMatchObject({ acceptedCount: 1, duplicateCount: 1 });
+    expect(await ctx.tasks()).toHaveLength(1);
+    expect((await ctx.webhook()).status).toMatchObject({ acceptedCount: 1, duplicateCount: 1 });
   });
 
   test('timestamps in milliseconds and RFC 3339 are accepted', async () => {
     const ctx = webhookApp();
-    const path = ctx.setup();
+    const path = await ctx.setup();
     expect((await ctx.post(path, 'a', generic('a', { 'X-Event-Id': 'ms' }, String(Date.parse(NOW) - 5000)))).status).toBe(202);
     expect((await ctx.post(path, 'b', generic('b', { 'X-Event-Id': 'rfc' }, '2026-03-01T12:04:00Z'))).status).toBe(202);
-    expect(ctx.tasks()).toHaveLength(2);
+    expect(await ctx.tasks()).toHaveLength(2);
   });
 
   test('a wrong signature is 401 and records only the rejected counter', async () => {
     const ctx = webhookApp();
-    const path = ctx.setup();
+    const path = await ctx.setup();
     const res = await ctx.post(path, 'x', generic('x', {}, NOW_S, 'wrong secret'));
     expect(res.status).toBe(401);
     expect(res.json).toMatchObject({ kind: 'Status', code: 401, reason: 'Unauthorized', message: 'the delivery could not be authenticated' });
     expect(res.text).not.toContain(SECRET);
-    expect(ctx.tasks()).toHaveLength(0);
+    expect(await ctx.tasks()).toHaveLength(0);
     expect(ctx.handle.sqlite.query('SELECT count(*) AS n FROM webhook_dedupe').get()).toEqual({ n: 0 });
-    expect(ctx.webhook().status).toMatchObject({ phase: 'Error', rejectedCount: 1, lastError: 'the signature does not match' });
-    expect(ctx.webhook().status.acceptedCount).toBeUndefined();
+    expect((await ctx.webhook()).status).toMatchObject({ phase: 'Error', rejectedCount: 1, lastError: 'the signature does not match' });
+    expect((await ctx.webhook()).status.acceptedCount).toBeUndefined();
     expect(eventTypes(ctx)).toEqual(['taskwebhook.delivery.rejected']);
     // A signature of another body, a malformed one, none at all.
     expect((await ctx.post(path, 'y', { ...generic('x'), 'X-Signature': generic('x')['X-Signature'] })).status).toBe(401);
     expect((await ctx.post(path, 'x', { ...generic('x'), 'X-Signature': 'sha256=zz' })).status).toBe(401);
     expect((await ctx.post(path, 'x', { 'X-Timestamp': NOW_S, 'X-Event-Id': 'e' })).status).toBe(401);
-    expect(ctx.webhook().status.rejectedCount).toBe(4);
+    expect((await ctx.webhook()).status.rejectedCount).toBe(4);
   });
 
   test('a stale timestamp is 401', async () => {
     const ctx = webhookApp();
-    const path = ctx.setup();
+    const path = await ctx.setup();
     const old = String(Number(NOW_S) - 301);
     const res = await ctx.post(path, 'x', generic('x', {}, old));
     expect(res.status).toBe(401);
-    expect(ctx.webhook().status.lastError).toBe('the signing timestamp is more than 300s away from the server clock');
+    expect((await ctx.webhook()).status.lastError).toBe('the signing timestamp is more than 300s away from the server clock');
     expect((await ctx.post(path, 'x', generic('x', {}, String(Number(NOW_S) - 299)))).status).toBe(202);
   });
 
   test('a missing event id is 400', async () => {
     const ctx = webhookApp();
-    const path = ctx.setup();
+    const path = await ctx.setup();
     const { 'X-Event-Id': _, ...headers } = generic('x');
     const res = await ctx.post(path, 'x', headers);
     expect(res.status).toBe(400);
     expect(res.json.message).toBe('the delivery carries no event id');
-    expect(ctx.tasks()).toHaveLength(0);
+    expect(await ctx.tasks()).toHaveLength(0);
   });
 });
 
@@ -109,18 +109,18 @@ describe('github profile', () => {
 
   test('the documented example signature is accepted; the event id is X-GitHub-Delivery', async () => {
     const ctx = webhookApp();
-    const path = ctx.setup({ auth: { profile: 'github' } });
+    const path = await ctx.setup({ auth: { profile: 'github' } });
     const res = await ctx.post(path, 'Hello, World!', { 'X-Hub-Signature-256': DOC_SIG, 'X-GitHub-Delivery': '72d3162e-cc78-11e3-81ab-4c9367dc0958' });
     expect(res.status).toBe(202);
     expect(res.json.event_id).toBe('72d3162e-cc78-11e3-81ab-4c9367dc0958');
-    const t = ctx.registry.get(ctx.kind('tasks'), 'default', res.json.task);
+    const t = await ctx.registry.get(ctx.kind('tasks'), 'default', res.json.task);
     expect(t.spec.input.webhook_source).toBe('github');
     expect(t.spec.input.webhook_payload).toBe('Hello, World!');
   });
 
   test('wrong signature 401, missing delivery id 400; no timestamp, so an old delivery only meets dedupe', async () => {
     const ctx = webhookApp();
-    const path = ctx.setup({ auth: { profile: 'github' } });
+    const path = await ctx.setup({ auth: { profile: 'github' } });
     expect((await ctx.post(path, 'Hello, World?', { 'X-Hub-Signature-256': DOC_SIG, 'X-GitHub-Delivery': 'd1' })).status).toBe(401);
     expect((await ctx.post(path, 'Hello, World!', { 'X-Hub-Signature-256': DOC_SIG.toUpperCase().replace('SHA256=', 'SHA256=') })).status).toBe(400);
     expect((await ctx.post(path, 'Hello, World!', { 'X-Hub-Signature-256': DOC_SIG, 'X-GitHub-Delivery': 'd1' })).status).toBe(202);
@@ -135,7 +135,7 @@ describe('hmac profile', () => {
 
   test('Stripe-Signature t=…,v1=… with the event id from the body', async () => {
     const ctx = webhookApp();
-    const path = ctx.setup(stripe);
+    const path = await ctx.setup(stripe);
     const body = '{"id":"evt_1NG8Du2eZvKYlo2CUI79vXWy","object":"event","type":"payment_intent.succeeded"}';
     const res = await ctx.post(path, body, stripeHeader(body));
     expect(res.status).toBe(202);
@@ -144,7 +144,7 @@ describe('hmac profile', () => {
     expect((await ctx.post(path, body, stripeHeader(body, String(Number(NOW_S) - 600)))).status).toBe(401);
     const noId = '{"object":"event"}';
     expect((await ctx.post(path, noId, stripeHeader(noId))).status).toBe(400);
-    expect(ctx.tasks()).toHaveLength(1);
+    expect(await ctx.tasks()).toHaveLength(1);
   });
 
   // Slack's scheme (v0:timestamp:body, X-Slack-Signature: v0=<hex>) with the secret and timestamp of
@@ -159,19 +159,19 @@ describe('hmac profile', () => {
 
   test('X-Slack-Signature v0= over v0:timestamp:body', async () => {
     const ctx = webhookApp({ start: new Date(Number(SLACK_TS) * 1000 + 10_000).toISOString() });
-    const path = ctx.setup(slack, 'hook', SLACK_SECRET);
+    const path = await ctx.setup(slack, 'hook', SLACK_SECRET);
     const headers = { 'X-Slack-Signature': SLACK_SIG, 'X-Slack-Request-Timestamp': SLACK_TS, 'X-Slack-Retry-Id': 'slack-1' };
     expect((await ctx.post(path, SLACK_BODY, headers)).status).toBe(202);
     expect((await ctx.post(path, `${SLACK_BODY}x`, headers)).status).toBe(401);
     expect((await ctx.post(path, SLACK_BODY, { ...headers, 'X-Slack-Retry-Id': '' })).status).toBe(400);
     ctx.advance(301_000);
     expect((await ctx.post(path, SLACK_BODY, headers)).status).toBe(401);
-    expect(ctx.webhook().status.lastError).toBe('the signing timestamp is more than 300s away from the server clock');
+    expect((await ctx.webhook()).status.lastError).toBe('the signing timestamp is more than 300s away from the server clock');
   });
 
   test('sha512 with base64 over the plain body', async () => {
     const ctx = webhookApp();
-    const path = ctx.setup({ auth: { profile: 'hmac', signature_header: 'X-Sig', algorithm: 'sha512', signature_encoding: 'base64' } });
+    const path = await ctx.setup({ auth: { profile: 'hmac', signature_header: 'X-Sig', algorithm: 'sha512', signature_encoding: 'base64' } });
     expect((await ctx.post(path, 'hi', { 'X-Sig': hmacB64(SECRET, 'hi', 'sha512'), 'X-Event-Id': 'b64' })).status).toBe(202);
     expect((await ctx.post(path, 'hi', { 'X-Sig': hmacB64(SECRET, 'hi', 'sha256'), 'X-Event-Id': 'b64-2' })).status).toBe(401);
   });
@@ -180,78 +180,78 @@ describe('hmac profile', () => {
 describe('shared_token profile', () => {
   test('the header must equal the secret', async () => {
     const ctx = webhookApp();
-    const path = ctx.setup({ auth: { profile: 'shared_token', signature_header: 'X-Token' } });
+    const path = await ctx.setup({ auth: { profile: 'shared_token', signature_header: 'X-Token' } });
     expect((await ctx.post(path, 'x', { 'X-Token': SECRET, 'X-Event-Id': 'tok-1' })).status).toBe(202);
     expect((await ctx.post(path, 'x', { 'X-Token': `${SECRET}!`, 'X-Event-Id': 'tok-2' })).status).toBe(401);
     expect((await ctx.post(path, 'x', { 'X-Event-Id': 'tok-3' })).status).toBe(401);
     expect((await ctx.post(path, 'x', { 'X-Token': SECRET })).status).toBe(400);
-    expect(ctx.webhook().status).toMatchObject({ acceptedCount: 1, rejectedCount: 3 });
+    expect((await ctx.webhook()).status).toMatchObject({ acceptedCount: 1, rejectedCount: 3 });
   });
 });
 
 describe('exactly once', () => {
   test('50 concurrent copies of one event: one task, 49 duplicates answering the same task', async () => {
     const ctx = webhookApp();
-    const path = ctx.setup();
+    const path = await ctx.setup();
     const answers = await Promise.all(Array.from({ length: 50 }, () => ctx.post(path, 'same', generic('same', { 'X-Event-Id': 'storm' }))));
     expect(answers.map((a) => a.status)).toEqual(Array(50).fill(202));
     expect(answers.filter((a) => !a.json.duplicate)).toHaveLength(1);
     expect(new Set(answers.map((a) => a.json.task)).size).toBe(1);
-    expect(ctx.tasks()).toHaveLength(1);
-    expect(ctx.webhook().status).toMatchObject({ acceptedCount: 1, duplicateCount: 49 });
+    expect(await ctx.tasks()).toHaveLength(1);
+    expect((await ctx.webhook()).status).toMatchObject({ acceptedCount: 1, duplicateCount: 49 });
   });
 
   test('after the window the row is pruned; the same event id then reuses its task', async () => {
     const ctx = webhookApp();
-    const path = ctx.setup({ idempotency: { dedupe_window_seconds: 60 } });
+    const path = await ctx.setup({ idempotency: { dedupe_window_seconds: 60 } });
     const first = await ctx.post(path, 'a', generic('a', { 'X-Event-Id': 'w' }));
     ctx.advance(59_000);
-    expect(ctx.webhooks.prune()).toBe(0);
+    expect(await ctx.webhooks.prune()).toBe(0);
     ctx.advance(1_000);
-    expect(ctx.webhooks.prune()).toBe(1);
+    expect(await ctx.webhooks.prune()).toBe(1);
     const ts = String(Math.floor(ctx.clock.now().getTime() / 1000));
     const later = await ctx.post(path, 'a', generic('a', { 'X-Event-Id': 'w' }, ts));
     expect(later.status).toBe(202);
     expect(later.json.task).toBe(first.json.task);
-    expect(ctx.tasks()).toHaveLength(1);
+    expect(await ctx.tasks()).toHaveLength(1);
   });
 
   test('an inline task_template and a custom input_key', async () => {
     const ctx = webhookApp();
-    const path = ctx.setup({ task_ref: undefined, task_template: { system: 'other' }, payload: { input_key: 'event' } });
+    const path = await ctx.setup({ task_ref: undefined, task_template: { system: 'other' }, payload: { input_key: 'event' } });
     const res = await ctx.post(path, 'p', generic('p'));
     expect(res.status).toBe(202);
-    expect(ctx.registry.get(ctx.kind('tasks'), 'default', res.json.task).spec).toMatchObject({ system: 'other', mode: 'run', input: { event: 'p', webhook_event_id: 'evt-1' } });
+    expect((await ctx.registry.get(ctx.kind('tasks'), 'default', res.json.task)).spec).toMatchObject({ system: 'other', mode: 'run', input: { event: 'p', webhook_event_id: 'evt-1' } });
   });
 
   test('a task of the same name that the webhook did not create is left alone: 400', async () => {
     const ctx = webhookApp();
-    const path = ctx.setup();
+    const path = await ctx.setup();
     const name = `hook-${new Bun.CryptoHasher('sha256').update('evt-1').digest('hex').slice(0, 16)}`;
-    ctx.registry.apply(ctx.kind('tasks'), { apiVersion: 'orloj.dev/v1', kind: 'Task', metadata: { name }, spec: { system: 'mine', input: { keep: 'me' } } }, {});
+    await ctx.registry.apply(ctx.kind('tasks'), { apiVersion: 'orloj.dev/v1', kind: 'Task', metadata: { name }, spec: { system: 'mine', input: { keep: 'me' } } }, {});
     const res = await ctx.post(path, 'p', generic('p'));
     expect(res.status).toBe(400);
-    expect(ctx.registry.get(ctx.kind('tasks'), 'default', name).spec).toMatchObject({ system: 'mine', input: { keep: 'me' } });
-    expect(ctx.webhook().status.lastError).toBe(`creating the run task failed: task default/${name} exists and was not created by this webhook for this event`);
+    expect((await ctx.registry.get(ctx.kind('tasks'), 'default', name)).spec).toMatchObject({ system: 'mine', input: { keep: 'me' } });
+    expect((await ctx.webhook()).status.lastError).toBe(`creating the run task failed: task default/${name} exists and was not created by this webhook for this event`);
     expect(ctx.handle.sqlite.query('SELECT count(*) AS n FROM webhook_dedupe').get()).toEqual({ n: 0 });
   });
 
   test('a template that is not mode template: 400, detail in status.lastError', async () => {
     const ctx = webhookApp();
-    const path = ctx.setup();
-    ctx.registry.apply(ctx.kind('tasks'), { apiVersion: 'orloj.dev/v1', kind: 'Task', metadata: { name: 'tpl' }, spec: { system: 'sys', mode: 'run' } }, {});
+    const path = await ctx.setup();
+    await ctx.registry.apply(ctx.kind('tasks'), { apiVersion: 'orloj.dev/v1', kind: 'Task', metadata: { name: 'tpl' }, spec: { system: 'sys', mode: 'run' } }, {});
     const res = await ctx.post(path, 'p', generic('p'));
     expect(res.status).toBe(400);
-    expect(ctx.webhook().status.lastError).toBe('creating the run task failed: task default/tpl is not a template (spec.mode must be template)');
+    expect((await ctx.webhook()).status.lastError).toBe('creating the run task failed: task default/tpl is not a template (spec.mode must be template)');
   });
 });
 
 describe('limits and routing', () => {
   test('suspended 409, over 1 MiB 413, unknown endpoint 404', async () => {
     const ctx = webhookApp();
-    const path = ctx.setup({ suspend: true });
+    const path = await ctx.setup({ suspend: true });
     expect((await ctx.post(path, 'x', generic('x'))).status).toBe(409);
-    ctx.setup({}, 'open');
+    await ctx.setup({}, 'open');
     const open = `/v1/webhook-deliveries/${webhookEndpointID('default', 'open')}`;
     const big = 'x'.repeat(1024 * 1024 + 1);
     expect((await ctx.post(open, big, generic(big))).status).toBe(413);
@@ -264,7 +264,7 @@ describe('limits and routing', () => {
 
   test('public with authentication on: no bearer token needed, other routes still 401', async () => {
     const ctx = webhookApp({ auth: { envTokens: parseEnvTokens({ ORLOJ_API_TOKENS: 'ci:secret-token-value-123:admin' }).tokens } });
-    const path = ctx.setup();
+    const path = await ctx.setup();
     expect((await ctx.call('GET', '/v1/tasks')).status).toBe(401);
     expect((await ctx.post(path, 'x', generic('x'))).status).toBe(202);
     expect((await ctx.post('/v1/webhook-deliveries/nope', 'x', generic('x'))).status).toBe(404);
@@ -273,7 +273,7 @@ describe('limits and routing', () => {
 
   test('rate limit per endpoint: 429 with Retry-After in the Status shape, refilled over time', async () => {
     const ctx = webhookApp({ rate: 3 });
-    const path = ctx.setup();
+    const path = await ctx.setup();
     for (const id of ['r1', 'r2', 'r3']) expect((await ctx.post(path, id, generic(id, { 'X-Event-Id': id }))).status).toBe(202);
     const res = await ctx.post(path, 'r4', generic('r4', { 'X-Event-Id': 'r4' }));
     expect(res.status).toBe(429);
@@ -282,6 +282,6 @@ describe('limits and routing', () => {
     ctx.advance(20_000);
     const ts = String(Math.floor(ctx.clock.now().getTime() / 1000));
     expect((await ctx.post(path, 'r4', generic('r4', { 'X-Event-Id': 'r4' }, ts))).status).toBe(202);
-    expect(ctx.tasks()).toHaveLength(4);
+    expect(await ctx.tasks()).toHaveLength(4);
   });
 });

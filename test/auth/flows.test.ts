@@ -64,7 +64,7 @@ describe('native setup and login', () => {
     const results = await Promise.all(Array.from({ length: 8 }, (_, i) => call('POST', '/v1/auth/setup', { username: `admin${i}`, password: PW })));
     expect(results.filter((r) => r.status === 201)).toHaveLength(1);
     expect(results.filter((r) => r.status === 409)).toHaveLength(7);
-    expect(auth.store.listUsers()).toHaveLength(1);
+    expect(await auth.store.listUsers()).toHaveLength(1);
   });
 
   test('auth endpoints outside native mode answer 400; me says method none on an open server', async () => {

@@ -38,10 +38,10 @@ describe('--task-branch-concurrency', () => {
   });
 
   test('reaches the engine, which defaults to 16 when the caller leaves it out', async () => {
-    h = startHarness({ branchConcurrency: serveConfig(['--task-branch-concurrency', '3'], {}).engine.branchConcurrency });
+    h = await startHarness({ branchConcurrency: serveConfig(['--task-branch-concurrency', '3'], {}).engine.branchConcurrency });
     expect(h.engine.deps.branchConcurrency).toBe(3);
     await h.close();
-    h = startHarness();
+    h = await startHarness();
     expect(h.engine.deps.branchConcurrency).toBe(16);
   });
 });

@@ -25,7 +25,7 @@ test('a busy address is named, and nothing is created on disk', async () => {
     );
     expect(existsSync(dataDir)).toBe(false);
   } finally {
-    busy.stop(true);
+    void busy.stop(true); // Bun's stop promise, not waited for (as before)
   }
 });
 

@@ -41,18 +41,18 @@ function orlojExamples(dir: string) {
   });
 
   describe('each manifest, applied alone', () => {
-    test.each(docs.map((d) => [d.at, d] as const))('%s applies and keeps every field it wrote', (_at, doc: ManifestDoc) => {
+    test.each(docs.map((d) => [d.at, d] as const))('%s applies and keeps every field it wrote', async (_at, doc: ManifestDoc) => {
       const { registry, kind } = testRegistry();
       const manifest = doc.manifest;
       const def = kind(kindOf(manifest)!.plural);
-      const { object, created } = registry.apply(def, manifest, {});
+      const { object, created } = await registry.apply(def, manifest, {});
       expect(created).toBe(true);
       expect(object.metadata.name).toBe(manifest.metadata.name);
       if (manifest.kind === 'Secret') {
         // Values read back as "***"; the stored values are the base64 of what was written.
         const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
         const written = { ...manifest.spec.data, ...Object.fromEntries(Object.entries<string>(manifest.spec.stringData ?? {}).map(([k, v]) => [k, b64(v)])) };
-        expect(registry.getDecoded(def, object.metadata.namespace, object.metadata.name).spec.data).toEqual(written);
+        expect((await registry.getDecoded(def, object.metadata.namespace, object.metadata.name)).spec.data).toEqual(written);
       } else {
         // Normalization only adds defaults: every field the example wrote survives as written.
         expect(object.spec).toMatchObject(manifest.spec);
@@ -90,10 +90,10 @@ function orlojExamples(dir: string) {
 
     // A blueprint added upstream runs too; its shape is checked once it is listed above.
     test.each(blueprints)('%s runs to Succeeded', async (name) => {
-      const h = startHarness();
+      const h = await startHarness();
       try {
-        h.r.registry.apply(h.r.registry.byPlural.get('model-endpoints')!, mockEndpoint, {});
-        const [task] = applyAll(h.r.registry, manifestsUnder(join(dir, 'blueprints', name)));
+        await h.r.registry.apply(h.r.registry.byPlural.get('model-endpoints')!, mockEndpoint, {});
+        const [task] = await applyAll(h.r.registry, manifestsUnder(join(dir, 'blueprints', name)));
         const t: any = await h.settled(task);
         expect(t.status.phase).toBe('Succeeded');
         if (expected[name]) expect(counts(t)).toEqual(expected[name]);

@@ -126,7 +126,7 @@ describe.skipIf(!CHROMIUM)('web console in a browser', () => {
     await browser?.close();
     srv?.proc.kill();
     await srv?.proc.exited;
-    tool?.stop(true);
+    void tool?.stop(true); // Bun's stop promise, not waited for (as before)
     rmSync(work, { recursive: true, force: true });
   }, 90_000);
 
@@ -242,7 +242,7 @@ describe.skipIf(!CHROMIUM)('web console in a browser', () => {
       await other.getByRole('link', { name: 'ticket-4711', exact: true }).waitFor();
       await other.locator('.live-live').waitFor();
       expect(resumes).toEqual(['']);
-      first.stop(true);
+      void first.stop(true); // Bun's stop promise, not waited for (as before)
       await other.locator('.live-reconnecting').waitFor({ timeout: 30_000 });
       const cookie = (await page.context().cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
       const created = await fetch(`${srv.url}/v1/tasks`, {
@@ -260,7 +260,7 @@ describe.skipIf(!CHROMIUM)('web console in a browser', () => {
       expect(await other.getByRole('link', { name: 'ticket-4711', exact: true }).count()).toBe(1);
     } finally {
       await other.close();
-      first.stop(true);
+      void first.stop(true); // Bun's stop promise, not waited for (as before)
     }
   }, 90_000);
 

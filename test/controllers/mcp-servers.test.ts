@@ -20,18 +20,15 @@ function world() {
   const publisher = { publish: (e: NewEvent) => (events.push(e), r.core.events.publish(e)) } as unknown as EventPublisher;
   const sessions = createMcpSessions(r.registry, { egressPrivate: 'allow' }, silentLogger);
   const controller = new McpServerController({ registry: r.registry, events: publisher, clock, sessions }, silentLogger, { queue: { schedule: never }, resyncMs: 3_600_000 });
-  const apply = (plural: string, name: string, spec: Record<string, unknown>, labels?: Record<string, string>) =>
-    r.registry.apply(r.kind(plural), { metadata: { name, labels }, spec }, {}).object;
+  const apply = async (plural: string, name: string, spec: Record<string, unknown>, labels?: Record<string, string>) =>
+    (await r.registry.apply(r.kind(plural), { metadata: { name, labels }, spec }, {})).object;
   const server = (name = 'fx') => r.registry.getDecoded(r.kind('mcp-servers'), 'default', name);
-  const tools = (selector = 'orloj.dev/mcp-generated=true') =>
-    r.registry
-      .list(r.kind('tools'), { labelSelector: selector })
-      .items.map((t) => t.metadata.name)
-      .sort();
+  const tools = async (selector = 'orloj.dev/mcp-generated=true') =>
+    (await r.registry.list(r.kind('tools'), { labelSelector: selector })).items.map((t) => t.metadata.name).sort();
   const tool = (name: string) => r.registry.getDecoded(r.kind('tools'), 'default', name);
   /** One full pass, as the periodic timer runs it. */
   const pass = async () => {
-    controller.resync();
+    await controller.resync();
     await controller.idle();
   };
   const close = async () => {
@@ -58,9 +55,9 @@ const http = (opts: Parameters<typeof startHttpFixture>[0] = {}) => {
 const ALL = CATALOG.map((t) => t.name);
 const generatedNames = (names: string[], server = 'fx') => names.map((n) => `${server}--${n.replace(/[_.]/g, '-')}`).sort();
 
-async function until(check: () => boolean, what: string, ms = 10_000) {
+async function until(check: () => boolean | Promise<boolean>, what: string, ms = 10_000) {
   const deadline = Date.now() + ms;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await Bun.sleep(10);
   }
@@ -70,18 +67,18 @@ describe('discovery', () => {
   test('every tool becomes a Tool with labels, description, input_schema and the default runtime', async () => {
     const w = setup();
     const f = http();
-    w.apply('mcp-servers', 'fx', { transport: 'http', endpoint: f.url, default_tool_runtime: { timeout: '5s' } });
-    w.controller.start();
+    await w.apply('mcp-servers', 'fx', { transport: 'http', endpoint: f.url, default_tool_runtime: { timeout: '5s' } });
+    await w.controller.start();
     await w.controller.idle();
-    expect(w.server().status).toEqual({
+    expect((await w.server()).status).toEqual({
       phase: 'Ready',
       observedGeneration: 1,
       discoveredTools: ALL,
       generatedTools: generatedNames(ALL).sort((a, b) => ALL.indexOf(a.slice(4)) - ALL.indexOf(b.slice(4))),
       lastSyncedAt: '2026-03-04T05:06:07Z',
     });
-    expect(w.tools()).toEqual(generatedNames(ALL));
-    const echo = w.tool('fx--echo');
+    expect(await w.tools()).toEqual(generatedNames(ALL));
+    const echo = await w.tool('fx--echo');
     expect(echo.metadata.labels).toEqual({ 'orloj.dev/mcp-server': 'fx', 'orloj.dev/mcp-generated': 'true' });
     expect(echo.spec).toMatchObject({
       type: 'mcp',
@@ -97,8 +94,8 @@ describe('discovery', () => {
     await w.pass();
     w.controller.toolsChanged('default/fx');
     await w.controller.idle();
-    expect(w.server().status?.phase).toBe('Ready');
-    expect(w.tool('fx--echo').metadata.resourceVersion).toBe(rv);
+    expect((await w.server()).status?.phase).toBe('Ready');
+    expect((await w.tool('fx--echo')).metadata.resourceVersion).toBe(rv);
     expect(w.events).toHaveLength(1);
   });
 
@@ -106,44 +103,44 @@ describe('discovery', () => {
     const w = setup();
     const f = http();
     f.state.tools.push({ name: 'read_file.v2', description: 'x'.repeat(5000), inputSchema: { type: 'object' } });
-    w.apply('mcp-servers', 'fx', { transport: 'http', endpoint: f.url, tool_filter: { include: ['add', 'read_file.v2', 'not-there'] } });
-    w.controller.start();
+    await w.apply('mcp-servers', 'fx', { transport: 'http', endpoint: f.url, tool_filter: { include: ['add', 'read_file.v2', 'not-there'] } });
+    await w.controller.start();
     await w.controller.idle();
-    expect(w.tools()).toEqual(['fx--add', 'fx--read-file-v2']);
-    expect(w.server().status?.discoveredTools).toEqual([...ALL, 'read_file.v2']);
-    expect(w.server().status?.generatedTools).toEqual(['fx--add', 'fx--read-file-v2']);
-    expect(w.tool('fx--read-file-v2').spec.description).toHaveLength(4096);
+    expect(await w.tools()).toEqual(['fx--add', 'fx--read-file-v2']);
+    expect((await w.server()).status?.discoveredTools).toEqual([...ALL, 'read_file.v2']);
+    expect((await w.server()).status?.generatedTools).toEqual(['fx--add', 'fx--read-file-v2']);
+    expect((await w.tool('fx--read-file-v2')).spec.description).toHaveLength(4096);
   });
 
   test('a tool that disappears is deleted; list_changed re-syncs; a Tool of the same name not generated is left alone', async () => {
     const w = setup();
     const f = http();
-    w.apply('tools', 'fx--pid', { type: 'http', endpoint: 'http://127.0.0.1:1/x' });
-    w.apply('mcp-servers', 'fx', { transport: 'http', endpoint: f.url });
-    w.controller.start();
+    await w.apply('tools', 'fx--pid', { type: 'http', endpoint: 'http://127.0.0.1:1/x' });
+    await w.apply('mcp-servers', 'fx', { transport: 'http', endpoint: f.url });
+    await w.controller.start();
     await w.controller.idle();
-    expect(w.tools()).toEqual(generatedNames(ALL.filter((n) => n !== 'pid')));
-    expect(w.server().status?.lastError).toContain('Tool fx--pid exists and was not generated from this server');
-    expect(w.tool('fx--pid').spec.type).toBe('http');
+    expect(await w.tools()).toEqual(generatedNames(ALL.filter((n) => n !== 'pid')));
+    expect((await w.server()).status?.lastError).toContain('Tool fx--pid exists and was not generated from this server');
+    expect((await w.tool('fx--pid')).spec.type).toBe('http');
     f.state.tools = f.state.tools.filter((t) => t.name !== 'slow');
     f.state.tools.push({ name: 'fresh', description: 'new', inputSchema: { type: 'object' } });
     await f.notifyChanged();
-    await until(() => w.tools().includes('fx--fresh'), 'the re-sync after list_changed');
+    await until(async () => (await w.tools()).includes('fx--fresh'), 'the re-sync after list_changed');
     await w.controller.idle();
-    expect(w.tools()).not.toContain('fx--slow');
+    expect(await w.tools()).not.toContain('fx--slow');
     expect(w.events.map((e) => e.type)).toEqual(['mcpserver.synced', 'mcpserver.synced']);
     expect(w.events[1].data).toMatchObject({ created: ['fx--fresh'], deleted: ['fx--slow'], updated: [] });
   });
 
   test('a stdio server: grow announces a new tool, which appears as a Tool', async () => {
     const w = setup();
-    w.apply('mcp-servers', 'fx', { transport: 'stdio', command: process.execPath, args: [FIXTURE_SCRIPT], env: [{ name: 'MCP_FIXTURE_TOOLS', value: 'echo,grow' }] });
-    w.controller.start();
+    await w.apply('mcp-servers', 'fx', { transport: 'stdio', command: process.execPath, args: [FIXTURE_SCRIPT], env: [{ name: 'MCP_FIXTURE_TOOLS', value: 'echo,grow' }] });
+    await w.controller.start();
     await w.controller.idle();
-    expect(w.tools()).toEqual(['fx--echo', 'fx--grow']);
+    expect(await w.tools()).toEqual(['fx--echo', 'fx--grow']);
     expect(await w.sessions.callTool('default', 'fx', 'grow', {})).toBe('grown');
-    await until(() => w.tools().includes('fx--extra-new-tool'), 'the generated tool of the announced one');
-    expect(w.tool('fx--extra-new-tool').spec.mcp_tool_name).toBe('extra.new_tool');
+    await until(async () => (await w.tools()).includes('fx--extra-new-tool'), 'the generated tool of the announced one');
+    expect((await w.tool('fx--extra-new-tool')).spec.mcp_tool_name).toBe('extra.new_tool');
   });
 });
 
@@ -151,16 +148,16 @@ describe('lifecycle', () => {
   test('deleting the server deletes its generated Tools and closes its session', async () => {
     const w = setup();
     const f = http();
-    w.apply('mcp-servers', 'fx', { transport: 'http', endpoint: f.url, tool_filter: { include: ['echo', 'add'] } });
-    w.apply('mcp-servers', 'other', { transport: 'http', endpoint: f.url, tool_filter: { include: ['echo'] } });
-    w.controller.start();
+    await w.apply('mcp-servers', 'fx', { transport: 'http', endpoint: f.url, tool_filter: { include: ['echo', 'add'] } });
+    await w.apply('mcp-servers', 'other', { transport: 'http', endpoint: f.url, tool_filter: { include: ['echo'] } });
+    await w.controller.start();
     await w.controller.idle();
-    expect(w.tools()).toEqual(['fx--add', 'fx--echo', 'other--echo']);
+    expect(await w.tools()).toEqual(['fx--add', 'fx--echo', 'other--echo']);
     const before = f.requests.filter((r) => r.method === 'DELETE').length;
-    w.r.registry.delete(w.r.kind('mcp-servers'), 'default', 'fx');
-    await until(() => w.tools().length === 1, 'the generated tools to go');
+    await w.r.registry.delete(w.r.kind('mcp-servers'), 'default', 'fx');
+    await until(async () => (await w.tools()).length === 1, 'the generated tools to go');
     await w.controller.idle();
-    expect(w.tools()).toEqual(['other--echo']);
+    expect(await w.tools()).toEqual(['other--echo']);
     expect(w.events.at(-1)).toMatchObject({ type: 'mcpserver.tools_deleted', name: 'fx', data: { deleted: ['fx--add', 'fx--echo'] } });
     // The session was closed: the streamable HTTP client ends it with a DELETE.
     await until(() => f.requests.filter((r) => r.method === 'DELETE').length > before, 'the session to be closed');
@@ -170,40 +167,40 @@ describe('lifecycle', () => {
     const w = setup();
     const dead = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response('down', { status: 503 }) });
     const deadUrl = `http://127.0.0.1:${dead.port}/mcp`;
-    w.apply('mcp-servers', 'fx', { transport: 'http', endpoint: deadUrl, reconnect: { max_attempts: 1 } });
-    w.controller.start();
+    await w.apply('mcp-servers', 'fx', { transport: 'http', endpoint: deadUrl, reconnect: { max_attempts: 1 } });
+    await w.controller.start();
     await w.controller.idle();
-    const failed = w.server().status!;
+    const failed = (await w.server()).status!;
     expect(failed.phase).toBe('Error');
     expect(failed.lastError).toStartWith('tools/list: MCP server default/fx: initialize failed on the transport');
     expect(failed.observedGeneration).toBe(1);
     expect(w.events.map((e) => e.type)).toEqual(['mcpserver.sync_failed']);
     await w.pass();
     expect(w.events.map((e) => e.type)).toEqual(['mcpserver.sync_failed', 'mcpserver.sync_failed']);
-    dead.stop(true);
+    await dead.stop(true);
     const f = http();
-    w.apply('mcp-servers', 'fx', { transport: 'http', endpoint: f.url, tool_filter: { include: ['echo'] } });
-    await until(() => w.server().status?.phase === 'Ready', 'the re-sync after the spec change');
+    await w.apply('mcp-servers', 'fx', { transport: 'http', endpoint: f.url, tool_filter: { include: ['echo'] } });
+    await until(async () => (await w.server()).status?.phase === 'Ready', 'the re-sync after the spec change');
     await w.controller.idle();
-    expect(w.server().status).toMatchObject({ phase: 'Ready', observedGeneration: 2, generatedTools: ['fx--echo'] });
-    expect(w.server().status?.lastError).toBeUndefined();
-    w.apply('mcp-servers', 'fx', { transport: 'http', endpoint: f.url, tool_filter: { include: ['add'] } });
-    await until(() => w.server().status?.observedGeneration === 3 && w.server().status?.phase === 'Ready', 'the third generation');
+    expect((await w.server()).status).toMatchObject({ phase: 'Ready', observedGeneration: 2, generatedTools: ['fx--echo'] });
+    expect((await w.server()).status?.lastError).toBeUndefined();
+    await w.apply('mcp-servers', 'fx', { transport: 'http', endpoint: f.url, tool_filter: { include: ['add'] } });
+    await until(async () => (await w.server()).status?.observedGeneration === 3 && (await w.server()).status?.phase === 'Ready', 'the third generation');
     await w.controller.idle();
-    expect(w.tools()).toEqual(['fx--add']);
+    expect(await w.tools()).toEqual(['fx--add']);
   });
 
   test('a command refused by --mcp-command-allow is an Error naming the flag', async () => {
     const w = setup();
     const sessions = createMcpSessions(w.r.registry, { egressPrivate: 'allow', mcpCommandAllow: ['node'] }, silentLogger);
     const c = new McpServerController({ registry: w.r.registry, events: { publish: () => ({}) } as unknown as EventPublisher, clock: { now: () => new Date() }, sessions }, silentLogger, { queue: { schedule: never } });
-    w.apply('mcp-servers', 'fx', { transport: 'stdio', command: process.execPath, args: [FIXTURE_SCRIPT] });
-    c.start();
+    await w.apply('mcp-servers', 'fx', { transport: 'stdio', command: process.execPath, args: [FIXTURE_SCRIPT] });
+    await c.start();
     await c.idle();
     c.stop();
     await sessions.close();
-    expect(w.server().status?.phase).toBe('Error');
-    expect(w.server().status?.lastError).toContain('is not allowed by --mcp-command-allow');
-    expect(w.tools()).toEqual([]);
+    expect((await w.server()).status?.phase).toBe('Error');
+    expect((await w.server()).status?.lastError).toContain('is not allowed by --mcp-command-allow');
+    expect(await w.tools()).toEqual([]);
   });
 });

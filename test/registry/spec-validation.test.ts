@@ -38,10 +38,10 @@ const probe = defineKind({
   },
 });
 
-function probeCauses(specValue: unknown): Cause[] {
+async function probeCauses(specValue: unknown): Promise<Cause[]> {
   const registry = new Registry([probe], new ResourceStore(openDatabase(':memory:')), SecretCipher.random(), { now: () => new Date('2026-01-02T03:04:05Z') });
   try {
-    registry.apply(probe, { apiVersion: 'orloj.dev/v1', kind: 'Probe', metadata: { name: 'p' }, spec: specValue }, {});
+    await registry.apply(probe, { apiVersion: 'orloj.dev/v1', kind: 'Probe', metadata: { name: 'p' }, spec: specValue }, {});
   } catch (e) {
     if (e instanceof Invalid) return e.causes;
     throw e;
@@ -69,15 +69,15 @@ describe('checkSchema', () => {
 });
 
 describe('registry rules next to the schema', () => {
-  test('a bad format does not hold the rules back; the repeated cause is listed once, schema first', () => {
-    expect(probeCauses({ count: '3' })).toEqual([
+  test('a bad format does not hold the rules back; the repeated cause is listed once, schema first', async () => {
+    expect(await probeCauses({ count: '3' })).toEqual([
       { field: 'spec.count', message: 'must be an even number' },
       { field: 'spec.size', message: 'is required when spec.count is set' },
     ]);
   });
 
-  test('a shape problem holds the rules back', () => {
-    expect(probeCauses({ count: '3', mode: 'c' })).toEqual([
+  test('a shape problem holds the rules back', async () => {
+    expect(await probeCauses({ count: '3', mode: 'c' })).toEqual([
       { field: 'spec.count', message: 'must be an even number' },
       { field: 'spec.mode', message: 'must be one of: a, b' },
     ]);

@@ -19,14 +19,14 @@ function regexpError(pattern: string): string {
 }
 
 describe('AgentSystem', () => {
-  test('writes an empty graph and a default join on every node', () => {
-    expect(apply('agent-systems', {}).spec).toEqual({ graph: {} });
-    const spec = apply('agent-systems', { agents: [' a ', 'b', 'a', ''], graph: { a: { next: ' b ' }, b: null } }).spec;
+  test('writes an empty graph and a default join on every node', async () => {
+    expect((await apply('agent-systems', {})).spec).toEqual({ graph: {} });
+    const spec = (await apply('agent-systems', { agents: [' a ', 'b', 'a', ''], graph: { a: { next: ' b ' }, b: null } })).spec;
     expect(spec).toEqual({ agents: ['a', 'b'], graph: { a: { next: 'b', join: JOIN }, b: { join: JOIN } } });
   });
 
-  test('normalizes routes, joins, delegation, reviews and a2a', () => {
-    const spec = apply('agent-systems', {
+  test('normalizes routes, joins, delegation, reviews and a2a', async () => {
+    const spec = (await apply('agent-systems', {
       agents: ['lead', 'x', 'y'],
       graph: {
         lead: {
@@ -43,7 +43,7 @@ describe('AgentSystem', () => {
       completion_review: { checkpoint_id: 'final', ttl: '1h', allow_request_changes: false, max_review_cycles: 0 },
       context_adapter: ' scrubber ',
       a2a: { auth: 'PUBLIC' },
-    }).spec;
+    })).spec;
     expect(spec).toEqual({
       agents: ['lead', 'x', 'y'],
       graph: {
@@ -62,21 +62,21 @@ describe('AgentSystem', () => {
       context_adapter: 'scrubber',
       a2a: { auth: 'public', enabled: false },
     });
-    expect(apply('agent-systems', { a2a: { enabled: true } }).spec.a2a).toEqual({ enabled: true, auth: 'bearer' });
+    expect((await apply('agent-systems', { a2a: { enabled: true } })).spec.a2a).toEqual({ enabled: true, auth: 'bearer' });
   });
 
-  test('accepts graph nodes and targets that are not listed agents (checked at task time)', () => {
-    expect(apply('agent-systems', { agents: ['a'], graph: { ghost: { next: 'phantom' } } }).spec.graph.ghost.next).toBe('phantom');
+  test('accepts graph nodes and targets that are not listed agents (checked at task time)', async () => {
+    expect((await apply('agent-systems', { agents: ['a'], graph: { ghost: { next: 'phantom' } } })).spec.graph.ghost.next).toBe('phantom');
   });
 
-  test('rejects unknown join values instead of coercing them', () => {
-    expect(causes('agent-systems', { graph: { a: { join: { mode: 'fastest' }, delegates: [{ to: 'b' }], delegate_join: { on_failure: 'retry' } } } })).toEqual([
+  test('rejects unknown join values instead of coercing them', async () => {
+    expect(await causes('agent-systems', { graph: { a: { join: { mode: 'fastest' }, delegates: [{ to: 'b' }], delegate_join: { on_failure: 'retry' } } } })).toEqual([
       { field: 'spec.graph.a.join.mode', message: 'must be one of: wait_for_all, quorum' },
       { field: 'spec.graph.a.delegate_join.on_failure', message: 'must be one of: deadletter, skip, continue_partial' },
     ]);
   });
 
-  test('checks every condition rule and reports all problems at once', () => {
+  test('checks every condition rule and reports all problems at once', async () => {
     const edges = [
       { to: 'b', condition: { output_matches: 'x'.repeat(513) } },
       { to: 'c', condition: { output_matches: '(unclosed' } },
@@ -90,7 +90,7 @@ describe('AgentSystem', () => {
     ];
     const at = (i: number, field?: string) => `spec.graph.a.edges[${i}].condition${field ? '.' + field : ''}`;
     // Values that do not parse come first (schema), then the rules relating several fields.
-    expect(causes('agent-systems', { graph: { a: { edges } } })).toEqual([
+    expect(await causes('agent-systems', { graph: { a: { edges } } })).toEqual([
       { field: at(0, 'output_matches'), message: 'must be at most 512 characters' },
       { field: at(1, 'output_matches'), message: `is not a valid regular expression: ${regexpError('(unclosed')}` },
       { field: at(4, 'output_json_path'), message: 'must start with "$."' },
@@ -102,9 +102,9 @@ describe('AgentSystem', () => {
     ]);
   });
 
-  test('checks delegates: conditions, one default, no self-delegation', () => {
+  test('checks delegates: conditions, one default, no self-delegation', async () => {
     expect(
-      causes('agent-systems', {
+      await causes('agent-systems', {
         graph: { Boss: { delegates: [{ to: 'boss' }, { to: 'w', condition: { less_than: '3' } }] } },
       }),
     ).toEqual([
@@ -113,9 +113,9 @@ describe('AgentSystem', () => {
     ]);
   });
 
-  test('review checkpoints need an id unique per system (case-insensitive) and a valid ttl', () => {
+  test('review checkpoints need an id unique per system (case-insensitive) and a valid ttl', async () => {
     expect(
-      causes('agent-systems', {
+      await causes('agent-systems', {
         graph: {
           a: { review: { checkpoint_id: '  ' } },
           b: { review: { checkpoint_id: 'Sign' } },
@@ -127,7 +127,7 @@ describe('AgentSystem', () => {
       { field: 'spec.graph.c.review.ttl', message: 'must be a duration such as 30s, 5m or 1h30m' },
     ]);
     expect(
-      causes('agent-systems', {
+      await causes('agent-systems', {
         graph: { b: { review: { checkpoint_id: 'Sign' } }, c: { review: { checkpoint_id: 'sign', ttl: 'soon' } } },
         completion_review: { checkpoint_id: 'SIGN' },
       }),
@@ -138,14 +138,14 @@ describe('AgentSystem', () => {
     ]);
   });
 
-  test('rejects unknown fields, bad a2a auth and malformed shapes', () => {
-    expect(fields('agent-systems', { graph: { a: { edge: [] } }, a2a: { auth: 'oauth' }, agent: [] })).toEqual([
+  test('rejects unknown fields, bad a2a auth and malformed shapes', async () => {
+    expect(await fields('agent-systems', { graph: { a: { edge: [] } }, a2a: { auth: 'oauth' }, agent: [] })).toEqual([
       'spec.agent',
       'spec.graph.a.edge',
       'spec.a2a.auth',
     ]);
-    expect(fields('agent-systems', { graph: 'a->b' })).toEqual(['spec.graph']);
-    expect(fields('agent-systems', { graph: { a: { edges: 'b', join: 3, review: 'yes' } } })).toEqual([
+    expect(await fields('agent-systems', { graph: 'a->b' })).toEqual(['spec.graph']);
+    expect(await fields('agent-systems', { graph: { a: { edges: 'b', join: 3, review: 'yes' } } })).toEqual([
       'spec.graph.a.edges',
       'spec.graph.a.join',
       'spec.graph.a.review',

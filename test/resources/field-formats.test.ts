@@ -159,44 +159,44 @@ const others: Row[] = [
 describe('formatted fields', () => {
   for (const row of [...durations, ...others]) {
     const name = `${row.plural} ${row.field}: ${JSON.stringify(row.bad).slice(0, 40)}`;
-    test(`${name} is refused on its field`, () => {
-      expect(causes(row.plural, withValue(row.base, row.path, row.bad))).toEqual([{ field: row.field, message: row.message }]);
+    test(`${name} is refused on its field`, async () => {
+      expect(await causes(row.plural, withValue(row.base, row.path, row.bad))).toEqual([{ field: row.field, message: row.message }]);
     });
-    test(`${name} → ${JSON.stringify(row.good)} applies`, () => {
-      expect(at(apply(row.plural, withValue(row.base, row.path, row.good)).spec, row.path)).toEqual(row.reads ?? row.good);
+    test(`${name} → ${JSON.stringify(row.good)} applies`, async () => {
+      expect(at((await apply(row.plural, withValue(row.base, row.path, row.good))).spec, row.path)).toEqual(row.reads ?? row.good);
     });
   }
 
-  test('an output pattern that does not compile says why', () => {
+  test('an output pattern that does not compile says why', async () => {
     let why = '';
     try {
       new RegExp('(unclosed');
     } catch (e) {
       why = (e as Error).message;
     }
-    expect(causes('agent-systems', withValue(CONDITION, [...CONDITION_PATH, 'output_matches'], '(unclosed'))).toEqual([
+    expect(await causes('agent-systems', withValue(CONDITION, [...CONDITION_PATH, 'output_matches'], '(unclosed'))).toEqual([
       { field: `${CONDITION_FIELD}.output_matches`, message: `is not a valid regular expression: ${why}` },
     ]);
   });
 
-  test('the time zones Orloj examples use, and UTC spelled either way, apply', () => {
+  test('the time zones Orloj examples use, and UTC spelled either way, apply', async () => {
     for (const tz of ['UTC', 'Etc/UTC', 'America/Chicago']) {
-      expect(apply('task-schedules', { ...SCHEDULE, time_zone: tz }).spec.time_zone).toBe(tz);
+      expect((await apply('task-schedules', { ...SCHEDULE, time_zone: tz })).spec.time_zone).toBe(tz);
     }
-    expect(apply('task-schedules', SCHEDULE).spec.time_zone).toBe('UTC');
+    expect((await apply('task-schedules', SCHEDULE)).spec.time_zone).toBe('UTC');
   });
 
-  test('empty optional references, URLs and header names mean "not set"', () => {
-    const spec = apply('tools', { endpoint: ' ', mcp_server_ref: '', auth: { secretRef: 's', headerName: '', tokenURL: '' } }).spec;
+  test('empty optional references, URLs and header names mean "not set"', async () => {
+    const spec = (await apply('tools', { endpoint: ' ', mcp_server_ref: '', auth: { secretRef: 's', headerName: '', tokenURL: '' } })).spec;
     expect([spec.endpoint, spec.mcp_server_ref, spec.auth]).toEqual([undefined, undefined, { profile: 'bearer', secretRef: 's' }]);
-    expect(apply('agents', { model_ref: 'm', memory: { ref: ' ' } }).spec.memory).toEqual({});
+    expect((await apply('agents', { model_ref: 'm', memory: { ref: ' ' } })).spec.memory).toEqual({});
   });
 });
 
 describe('every problem of one request is listed', () => {
-  test('several bad formats of a Tool, with its shape problems', () => {
+  test('several bad formats of a Tool, with its shape problems', async () => {
     expect(
-      causes('tools', {
+      await causes('tools', {
         endpoint: 'http://exa mple.com',
         risk_level: 'huge',
         runtime: { timeout: 'soon', retry: { backoff: '5 seconds', max_backoff: '1m' } },
@@ -214,8 +214,8 @@ describe('every problem of one request is listed', () => {
     ]);
   });
 
-  test('a TaskSchedule with a bad cron, zone and reference, and a misspelt field', () => {
-    expect(causes('task-schedules', { task_ref: 'a/b/c', schedule: '0 9 * *', time_zone: 'Mars/Olympus', suspended: true })).toEqual([
+  test('a TaskSchedule with a bad cron, zone and reference, and a misspelt field', async () => {
+    expect(await causes('task-schedules', { task_ref: 'a/b/c', schedule: '0 9 * *', time_zone: 'Mars/Olympus', suspended: true })).toEqual([
       { field: 'spec.suspended', message: 'unknown field' },
       { field: 'spec.task_ref', message: REF },
       { field: 'spec.schedule', message: 'must be a 5-field cron expression such as "0 9 * * 1": must have exactly 5 fields (minute hour day-of-month month day-of-week), found 4' },
@@ -223,9 +223,9 @@ describe('every problem of one request is listed', () => {
     ]);
   });
 
-  test('every sealed entry reports each of its bad fields', () => {
+  test('every sealed entry reports each of its bad fields', async () => {
     expect(
-      causes('sealed-secrets', {
+      await causes('sealed-secrets', {
         encryptedData: {
           token: { keyId: 'k1', wrappedKey: 'not base64!', ciphertext: '%%%' },
           other: { wrappedKey: 'AAAA', ciphertext: 'AAAA' },
@@ -299,17 +299,17 @@ describe('a bad format and a broken cross-field rule of one request are both lis
     },
   ];
   for (const row of rows) {
-    test(`${row.plural}: ${row.format.field} and ${row.rule.field}`, () => {
-      expect(causes(row.plural, row.spec)).toEqual([row.format, row.rule]);
+    test(`${row.plural}: ${row.format.field} and ${row.rule.field}`, async () => {
+      expect(await causes(row.plural, row.spec)).toEqual([row.format, row.rule]);
     });
   }
 
-  test('a shape problem still holds the rules back: they assume the declared types', () => {
-    expect(causes('tools', { type: 'mcp', endpoint: 'http://exa mple.com', extra: true })).toEqual([
+  test('a shape problem still holds the rules back: they assume the declared types', async () => {
+    expect(await causes('tools', { type: 'mcp', endpoint: 'http://exa mple.com', extra: true })).toEqual([
       { field: 'spec.extra', message: 'unknown field' },
       { field: 'spec.endpoint', message: 'must be a URL or host:port' },
     ]);
-    expect(causes('task-schedules', { schedule: '0 9 * * 1', time_zone: 'Mars/Olympus', suspend: 'no' })).toEqual([
+    expect(await causes('task-schedules', { schedule: '0 9 * * 1', time_zone: 'Mars/Olympus', suspend: 'no' })).toEqual([
       { field: 'spec.time_zone', message: TIME_ZONE },
       { field: 'spec.suspend', message: 'expected boolean' },
     ]);

@@ -20,11 +20,11 @@ export function kindHelpers(clock?: Clock) {
   /** Applies `spec` as `name` (`extra` goes into metadata); returns the write result. */
   const write = (plural: string, spec: unknown, name = 'x', extra: Record<string, unknown> = {}) => t.registry.apply(t.kind(plural), body(plural, spec, name, extra), {});
   /** Applies `spec` as `name` and returns the stored object. */
-  const apply = (plural: string, spec: unknown, name = 'x') => write(plural, spec, name).object;
+  const apply = async (plural: string, spec: unknown, name = 'x') => (await write(plural, spec, name)).object;
   /** The causes of rejecting `spec` (`top` adds top-level fields); throws if it applies. */
-  const causes = (plural: string, spec: unknown, top: Record<string, unknown> = {}): Cause[] => {
+  const causes = async (plural: string, spec: unknown, top: Record<string, unknown> = {}): Promise<Cause[]> => {
     try {
-      t.registry.apply(t.kind(plural), { ...body(plural, spec, 'x'), ...top }, {});
+      await t.registry.apply(t.kind(plural), { ...body(plural, spec, 'x'), ...top }, {});
     } catch (e) {
       if (e instanceof Invalid) return e.causes;
       throw e;
@@ -32,10 +32,10 @@ export function kindHelpers(clock?: Clock) {
     throw new Error('expected the manifest to be rejected');
   };
   /** The causes of rejecting a status write of `status` over `spec` (statuses are written only so). */
-  const statusCauses = (plural: string, spec: unknown, status: unknown): Cause[] => {
-    write(plural, spec);
+  const statusCauses = async (plural: string, spec: unknown, status: unknown): Promise<Cause[]> => {
+    await write(plural, spec);
     try {
-      t.registry.replaceStatus(t.kind(plural), 'default', 'x', { status }, '*');
+      await t.registry.replaceStatus(t.kind(plural), 'default', 'x', { status }, '*');
     } catch (e) {
       if (e instanceof Invalid) return e.causes;
       throw e;
@@ -43,8 +43,8 @@ export function kindHelpers(clock?: Clock) {
     throw new Error('expected the status to be rejected');
   };
   /** The fields of the causes, in the order they are reported. */
-  const fields = (plural: string, spec: unknown) => causes(plural, spec).map((c) => c.field);
+  const fields = async (plural: string, spec: unknown) => (await causes(plural, spec)).map((c) => c.field);
   /** The fields of the causes, sorted (for rules whose report order is not the point). */
-  const sortedFields = (plural: string, spec: unknown) => fields(plural, spec).sort();
+  const sortedFields = async (plural: string, spec: unknown) => (await fields(plural, spec)).sort();
   return { ...t, write, apply, causes, statusCauses, fields, sortedFields };
 }

@@ -34,13 +34,13 @@ describe('every kind', () => {
 });
 
 describe('SealedSecret template metadata', () => {
-  test('follows the label and annotation rules of the Secret it generates', () => {
+  test('follows the label and annotation rules of the Secret it generates', async () => {
     const { causes, write } = kindHelpers();
-    expect(causes('sealed-secrets', { template: { labels: { 'Bad Key': 'x', ok: 'a'.repeat(64) }, annotations: { 'x/': '' } } })).toEqual([
+    expect(await causes('sealed-secrets', { template: { labels: { 'Bad Key': 'x', ok: 'a'.repeat(64) }, annotations: { 'x/': '' } } })).toEqual([
       { field: 'spec.template.labels["Bad Key"]', message: 'key name must be alphanumerics, "-", "_" and ".", starting and ending with an alphanumeric' },
       { field: 'spec.template.labels.ok', message: 'value must be at most 63 characters' },
       { field: 'spec.template.annotations["x/"]', message: 'key name (after any prefix/) must not be empty' },
     ]);
-    expect(write('sealed-secrets', { template: { labels: { 'app.kubernetes.io/part-of': 'ai' }, annotations: { note: 'free text' } } }).created).toBe(true);
+    expect((await write('sealed-secrets', { template: { labels: { 'app.kubernetes.io/part-of': 'ai' }, annotations: { note: 'free text' } } })).created).toBe(true);
   });
 });

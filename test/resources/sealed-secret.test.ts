@@ -5,9 +5,9 @@ import { kindHelpers } from './helpers';
 describe('SealedSecret', () => {
   const sealed = { keyId: ' 0123abcd ', wrappedKey: 'd3JhcHBlZA==', ciphertext: 'Y2lwaGVy' };
 
-  test('trims entries, drops empty keys and trims template metadata', () => {
+  test('trims entries, drops empty keys and trims template metadata', async () => {
     const { write } = kindHelpers();
-    const { object } = write('sealed-secrets', {
+    const { object } = await write('sealed-secrets', {
       encryptedData: { ' value ': sealed, ' ': sealed },
       template: { labels: { ' team ': ' ai ', ' ': 'x' }, annotations: {} },
     });
@@ -16,19 +16,19 @@ describe('SealedSecret', () => {
       template: { labels: { team: 'ai' } },
     });
     expect(object.status).toEqual({ phase: 'Pending' });
-    expect(write('sealed-secrets', {}, 'empty').object.spec).toEqual({ encryptedData: {} });
+    expect((await write('sealed-secrets', {}, 'empty')).object.spec).toEqual({ encryptedData: {} });
   });
 
-  test('every sealed value needs keyId, wrappedKey and ciphertext in standard base64', () => {
+  test('every sealed value needs keyId, wrappedKey and ciphertext in standard base64', async () => {
     const { causes } = kindHelpers();
     const BASE64 = 'must be valid standard base64';
-    expect(causes('sealed-secrets', { encryptedData: { a: { wrappedKey: ' ', ciphertext: 'x' }, b: { ...sealed, iv: 'x' } } })).toEqual([
+    expect(await causes('sealed-secrets', { encryptedData: { a: { wrappedKey: ' ', ciphertext: 'x' }, b: { ...sealed, iv: 'x' } } })).toEqual([
       { field: 'spec.encryptedData.a.wrappedKey', message: 'is required' },
       { field: 'spec.encryptedData.a.keyId', message: 'is required' },
       { field: 'spec.encryptedData.a.ciphertext', message: BASE64 },
       { field: 'spec.encryptedData.b.iv', message: 'unknown field' },
     ]);
-    expect(causes('sealed-secrets', { encryptedData: { a: { ...sealed, wrappedKey: 'not-base64', ciphertext: 'abc' } } })).toEqual([
+    expect(await causes('sealed-secrets', { encryptedData: { a: { ...sealed, wrappedKey: 'not-base64', ciphertext: 'abc' } } })).toEqual([
       { field: 'spec.encryptedData.a.wrappedKey', message: BASE64 },
       { field: 'spec.encryptedData.a.ciphertext', message: BASE64 },
     ]);

@@ -6,13 +6,13 @@ import { b64, kindHelpers } from './helpers';
 describe('Secret', () => {
   const apiKey = 'sk-live-0123456789abcdef';
 
-  test('folds stringData into data, encrypts at rest and redacts every read', () => {
+  test('folds stringData into data, encrypts at rest and redacts every read', async () => {
     const { registry, kind, write, handle } = kindHelpers();
-    const { object } = write('secrets', { data: { other: b64('x'), value: b64('old') }, stringData: { value: apiKey } }, 'api');
+    const { object } = await write('secrets', { data: { other: b64('x'), value: b64('old') }, stringData: { value: apiKey } }, 'api');
     expect(object.spec).toEqual({ data: { other: '***', value: '***' } });
-    expect(registry.get(kind('secrets'), 'default', 'api').spec).toEqual({ data: { other: '***', value: '***' } });
-    expect(registry.list(kind('secrets'), {}).items[0].spec.data.value).toBe('***');
-    const decoded = registry.getDecoded(kind('secrets'), 'default', 'api');
+    expect((await registry.get(kind('secrets'), 'default', 'api')).spec).toEqual({ data: { other: '***', value: '***' } });
+    expect((await registry.list(kind('secrets'), {})).items[0].spec.data.value).toBe('***');
+    const decoded = await registry.getDecoded(kind('secrets'), 'default', 'api');
     expect(decoded.spec).toEqual({ data: { other: b64('x'), value: b64(apiKey) } });
 
     const rows = handle.sqlite.query('select spec from resources').all() as { spec: string }[];
@@ -25,49 +25,49 @@ describe('Secret', () => {
     expect(Object.values(data).every((v) => typeof v === 'string' && v.startsWith('enc:'))).toBe(true);
   });
 
-  test('sending "***" back keeps the stored value', () => {
+  test('sending "***" back keeps the stored value', async () => {
     const { registry, kind, write } = kindHelpers();
-    const created = write('secrets', { stringData: { value: apiKey, extra: 'e' } }, 'api').object;
+    const created = (await write('secrets', { stringData: { value: apiKey, extra: 'e' } }, 'api')).object;
     const body = { ...created, spec: { data: { value: '***', extra: b64('changed') } } };
-    const replaced = registry.replace(kind('secrets'), 'api', body, {}, created.metadata.resourceVersion);
+    const replaced = await registry.replace(kind('secrets'), 'api', body, {}, created.metadata.resourceVersion);
     expect(replaced.spec.data).toEqual({ value: '***', extra: '***' });
-    expect(registry.getDecoded(kind('secrets'), 'default', 'api').spec.data).toEqual({ value: b64(apiKey), extra: b64('changed') });
-    const again = write('secrets', { data: { value: '***', extra: '***' } }, 'api');
+    expect((await registry.getDecoded(kind('secrets'), 'default', 'api')).spec.data).toEqual({ value: b64(apiKey), extra: b64('changed') });
+    const again = await write('secrets', { data: { value: '***', extra: '***' } }, 'api');
     expect(again.created).toBe(false);
-    expect(registry.getDecoded(kind('secrets'), 'default', 'api').metadata.generation).toBe(2);
+    expect((await registry.getDecoded(kind('secrets'), 'default', 'api')).metadata.generation).toBe(2);
   });
 
-  test('"***" without a stored value is rejected', () => {
+  test('"***" without a stored value is rejected', async () => {
     const { causes, write } = kindHelpers();
-    expect(causes('secrets', { data: { value: '***' } })).toEqual([
+    expect(await causes('secrets', { data: { value: '***' } })).toEqual([
       { field: 'spec.data.value', message: 'is the redacted placeholder "***" but no stored value exists for this key' },
     ]);
-    write('secrets', { stringData: { value: 'v' } });
-    expect(causes('secrets', { data: { value: '***', other: '***' } }).map((c) => c.field)).toEqual(['spec.data.other']);
+    await write('secrets', { stringData: { value: 'v' } });
+    expect((await causes('secrets', { data: { value: '***', other: '***' } })).map((c) => c.field)).toEqual(['spec.data.other']);
   });
 
-  test('data values must be non-empty standard base64, one cause per key, never echoing the value', () => {
+  test('data values must be non-empty standard base64, one cause per key, never echoing the value', async () => {
     const { causes, write } = kindHelpers();
     let error: Invalid | undefined;
     try {
-      write('secrets', { data: { a: 'not base64!', b: '', c: 'abc', d: 'YWJj', 'api.key': 'YW=J' } });
+      await write('secrets', { data: { a: 'not base64!', b: '', c: 'abc', d: 'YWJj', 'api.key': 'YW=J' } });
     } catch (e) {
       error = e as Invalid;
     }
     expect(error).toBeInstanceOf(Invalid);
     expect(error!.causes.map((c) => c.field)).toEqual(['spec.data.a', 'spec.data.b', 'spec.data.c', 'spec.data["api.key"]']);
     expect(error!.message).not.toContain('not base64!');
-    expect(causes('secrets', { data: { a: 1 }, stringData: { b: 2 }, extra: {} }).map((c) => c.field).sort()).toEqual([
+    expect((await causes('secrets', { data: { a: 1 }, stringData: { b: 2 }, extra: {} })).map((c) => c.field).sort()).toEqual([
       'spec.data.a',
       'spec.extra',
       'spec.stringData.b',
     ]);
   });
 
-  test('wrapped base64 and empty specs are accepted', () => {
+  test('wrapped base64 and empty specs are accepted', async () => {
     const { registry, kind, write } = kindHelpers();
-    write('secrets', { data: { pem: 'QUJD\nREVG' } }, 'wrapped');
-    expect(registry.getDecoded(kind('secrets'), 'default', 'wrapped').spec.data.pem).toBe('QUJDREVG');
-    expect(write('secrets', {}, 'empty').object.spec).toEqual({ data: {} });
+    await write('secrets', { data: { pem: 'QUJD\nREVG' } }, 'wrapped');
+    expect((await registry.getDecoded(kind('secrets'), 'default', 'wrapped')).spec.data.pem).toBe('QUJDREVG');
+    expect((await write('secrets', {}, 'empty')).object.spec).toEqual({ data: {} });
   });
 });

@@ -6,9 +6,9 @@ import { kindHelpers } from './helpers';
 describe('TaskApproval', () => {
   const base = { task_ref: 'default/t1', checkpoint_id: 'cp-1' };
 
-  test('writes defaults and expires_at = now + ttl', () => {
+  test('writes defaults and expires_at = now + ttl', async () => {
     const { write } = kindHelpers();
-    const { object } = write('task-approvals', base);
+    const { object } = await write('task-approvals', base);
     expect(object.spec).toEqual({
       ...base,
       checkpoint_type: 'agent_output',
@@ -22,37 +22,37 @@ describe('TaskApproval', () => {
     expect(object.status).toEqual({ phase: 'Pending', expires_at: '2026-01-02T03:14:05Z' });
   });
 
-  test('output_format follows the output type unless given', () => {
+  test('output_format follows the output type unless given', async () => {
     const { write } = kindHelpers();
-    const json = write('task-approvals', { ...base, output: { summary: 'ok' }, allow_request_changes: false, ttl: '2h' }, 'a').object;
+    const json = (await write('task-approvals', { ...base, output: { summary: 'ok' }, allow_request_changes: false, ttl: '2h' }, 'a')).object;
     expect(json.spec).toMatchObject({ output: { summary: 'ok' }, output_format: 'json', allow_request_changes: false });
     expect(json.status.expires_at).toBe('2026-01-02T05:04:05Z');
-    expect(write('task-approvals', { ...base, output: 'draft text' }, 'b').object.spec.output_format).toBe('text');
-    expect(write('task-approvals', { ...base, output: '{"a":1}', output_format: ' JSON ' }, 'c').object.spec.output_format).toBe('json');
-    expect(write('task-approvals', { ...base, output: [1, 2] }, 'd').object.spec.output_format).toBe('json');
+    expect((await write('task-approvals', { ...base, output: 'draft text' }, 'b')).object.spec.output_format).toBe('text');
+    expect((await write('task-approvals', { ...base, output: '{"a":1}', output_format: ' JSON ' }, 'c')).object.spec.output_format).toBe('json');
+    expect((await write('task-approvals', { ...base, output: [1, 2] }, 'd')).object.spec.output_format).toBe('json');
   });
 
-  test('validation rules', () => {
+  test('validation rules', async () => {
     const { sortedFields, causes, statusCauses } = kindHelpers();
-    expect(sortedFields('task-approvals', { task_ref: 't', checkpoint_type: 'final', output_format: 'xml', resume_context: 'x', comment: 'c' })).toEqual([
+    expect(await sortedFields('task-approvals', { task_ref: 't', checkpoint_type: 'final', output_format: 'xml', resume_context: 'x', comment: 'c' })).toEqual([
       'spec.checkpoint_id',
       'spec.checkpoint_type',
       'spec.comment',
       'spec.output_format',
       'spec.resume_context',
     ]);
-    expect(causes('task-approvals', { ...base, ttl: '10 minutes' }).map((c) => c.field)).toEqual(['spec.ttl']);
-    expect(statusCauses('task-approvals', base, { phase: 'ChangesRequested', decision: 'maybe' }).map((c) => c.field)).toEqual(['status.decision']);
+    expect((await causes('task-approvals', { ...base, ttl: '10 minutes' })).map((c) => c.field)).toEqual(['spec.ttl']);
+    expect((await statusCauses('task-approvals', base, { phase: 'ChangesRequested', decision: 'maybe' })).map((c) => c.field)).toEqual(['status.decision']);
   });
 
-  test('request-changes is refused when the checkpoint forbids it or review_cycle >= max_review_cycles', () => {
+  test('request-changes is refused when the checkpoint forbids it or review_cycle >= max_review_cycles', async () => {
     const { apply } = kindHelpers();
-    expect(requestChangesRefusal(apply('task-approvals', base, 'a'))).toBeUndefined();
-    expect(requestChangesRefusal(apply('task-approvals', { ...base, review_cycle: 2 }, 'b'))).toBeUndefined();
-    expect(requestChangesRefusal(apply('task-approvals', { ...base, review_cycle: 3 }, 'c'))).toBe(
+    expect(requestChangesRefusal(await apply('task-approvals', base, 'a'))).toBeUndefined();
+    expect(requestChangesRefusal(await apply('task-approvals', { ...base, review_cycle: 2 }, 'b'))).toBeUndefined();
+    expect(requestChangesRefusal(await apply('task-approvals', { ...base, review_cycle: 3 }, 'c'))).toBe(
       'TaskApproval "c" is at review cycle 3 of max_review_cycles 3: no more changes can be requested; approve or deny it',
     );
-    expect(requestChangesRefusal(apply('task-approvals', { ...base, allow_request_changes: false }, 'd'))).toBe(
+    expect(requestChangesRefusal(await apply('task-approvals', { ...base, allow_request_changes: false }, 'd'))).toBe(
       'TaskApproval "d" does not allow request-changes (allow_request_changes is false): approve or deny it',
     );
   });

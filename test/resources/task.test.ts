@@ -6,9 +6,9 @@ import { kindHelpers } from './helpers';
 const DURATION = 'must be a duration such as 30s, 5m or 1h30m';
 
 describe('Task', () => {
-  test('writes every default', () => {
+  test('writes every default', async () => {
     const { write } = kindHelpers();
-    const { object, created } = write('tasks', { system: ' report-system ' });
+    const { object, created } = await write('tasks', { system: ' report-system ' });
     expect(created).toBe(true);
     expect(object.spec).toEqual({
       system: 'report-system',
@@ -22,9 +22,9 @@ describe('Task', () => {
     expect(object.status).toMatchObject({ phase: 'Pending', trace: [], history: [], messages: [], message_idempotency: [], join_states: [], delegation_states: [] });
   });
 
-  test('message_retry defaults are copied from retry; enums are lower-cased', () => {
+  test('message_retry defaults are copied from retry; enums are lower-cased', async () => {
     const { write } = kindHelpers();
-    const { object } = write('tasks', {
+    const { object } = await write('tasks', {
       system: 's',
       mode: ' Template ',
       retry: { max_attempts: 3, backoff: '2s' },
@@ -36,25 +36,25 @@ describe('Task', () => {
     expect(object.spec.requirements).toEqual({ region: 'eu', gpu: true });
   });
 
-  test('a template needs no system; a run does', () => {
+  test('a template needs no system; a run does', async () => {
     const { write, causes } = kindHelpers();
-    expect(write('tasks', { mode: 'template' }).object.spec.mode).toBe('template');
-    expect(causes('tasks', { system: '  ' })).toEqual([{ field: 'spec.system', message: 'is required when mode is run' }]);
+    expect((await write('tasks', { mode: 'template' })).object.spec.mode).toBe('template');
+    expect(await causes('tasks', { system: '  ' })).toEqual([{ field: 'spec.system', message: 'is required when mode is run' }]);
   });
 
-  test('reports every bad duration and cross-field problem at once', () => {
+  test('reports every bad duration and cross-field problem at once', async () => {
     const { causes } = kindHelpers();
-    expect(causes('tasks', { retry: { backoff: 'soon' }, message_retry: { max_backoff: '5 minutes' } })).toEqual([
+    expect(await causes('tasks', { retry: { backoff: 'soon' }, message_retry: { max_backoff: '5 minutes' } })).toEqual([
       { field: 'spec.retry.backoff', message: DURATION },
       { field: 'spec.message_retry.max_backoff', message: DURATION },
       { field: 'spec.system', message: 'is required when mode is run' },
     ]);
   });
 
-  test('reports every schema problem at once, unknown fields included', () => {
+  test('reports every schema problem at once, unknown fields included', async () => {
     const { sortedFields } = kindHelpers();
     expect(
-      sortedFields('tasks', {
+      await sortedFields('tasks', {
         sytem: 'typo',
         system: 's',
         mode: 'later',
@@ -66,12 +66,12 @@ describe('Task', () => {
     ).toEqual(['spec.input.n', 'spec.max_turns', 'spec.message_retry.jitter', 'spec.mode', 'spec.requirements.gpu', 'spec.sytem']);
   });
 
-  test('status arrays are never null and an empty blocked_on is dropped', () => {
+  test('status arrays are never null and an empty blocked_on is dropped', async () => {
     const { registry, kind, write } = kindHelpers();
-    write('tasks', { system: 's' });
-    const o = registry.replaceStatus(kind('tasks'), 'default', 'x', { status: { phase: 'Running', blocked_on: { kind: ' ' } } }, '*');
+    await write('tasks', { system: 's' });
+    const o = await registry.replaceStatus(kind('tasks'), 'default', 'x', { status: { phase: 'Running', blocked_on: { kind: ' ' } } }, '*');
     expect(o.status.trace).toEqual([]);
     expect(o.status.blocked_on).toBeUndefined();
-    expect(() => registry.replaceStatus(kind('tasks'), 'default', 'x', { status: { phase: 'Done' } }, '*')).toThrow(Invalid);
+    await expect(registry.replaceStatus(kind('tasks'), 'default', 'x', { status: { phase: 'Done' } }, '*')).rejects.toThrow(Invalid);
   });
 });

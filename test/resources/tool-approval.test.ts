@@ -4,42 +4,42 @@ import { decidedStatus, decidedSpecLock, decisionRefusal } from '../../src/resou
 import { kindHelpers, manifest } from './helpers';
 
 describe('ToolApproval', () => {
-  test('writes defaults and expires_at = now + ttl', () => {
+  test('writes defaults and expires_at = now + ttl', async () => {
     const { write } = kindHelpers();
-    const { object } = write('tool-approvals', { task_ref: ' default/t1 ', tool: 'web_search', operation_class: ' WRITE ', input: '{"q":"x"}' });
+    const { object } = await write('tool-approvals', { task_ref: ' default/t1 ', tool: 'web_search', operation_class: ' WRITE ', input: '{"q":"x"}' });
     expect(object.spec).toEqual({ task_ref: 'default/t1', tool: 'web_search', operation_class: 'write', input: '{"q":"x"}', ttl: '10m' });
     expect(object.status).toEqual({ phase: 'Pending', expires_at: '2026-01-02T03:14:05Z' });
-    expect(write('tool-approvals', { task_ref: 't', tool: 'x', ttl: '1h30m' }, 'y').object.status.expires_at).toBe('2026-01-02T04:34:05Z');
+    expect((await write('tool-approvals', { task_ref: 't', tool: 'x', ttl: '1h30m' }, 'y')).object.status.expires_at).toBe('2026-01-02T04:34:05Z');
   });
 
-  test('expires_at is set once and kept on later writes', () => {
+  test('expires_at is set once and kept on later writes', async () => {
     let now = new Date('2026-01-02T03:04:05Z');
     const { write } = kindHelpers({ now: () => now });
-    write('tool-approvals', { task_ref: 't', tool: 'x' });
+    await write('tool-approvals', { task_ref: 't', tool: 'x' });
     now = new Date('2026-01-02T05:00:00Z');
-    expect(write('tool-approvals', { task_ref: 't', tool: 'x', reason: 'again' }).object.status.expires_at).toBe('2026-01-02T03:14:05Z');
+    expect((await write('tool-approvals', { task_ref: 't', tool: 'x', reason: 'again' })).object.status.expires_at).toBe('2026-01-02T03:14:05Z');
   });
 
-  test('reason is cut to 500 characters; decided approvals get no expiry', () => {
+  test('reason is cut to 500 characters; decided approvals get no expiry', async () => {
     const { write } = kindHelpers();
-    const { object } = write('tool-approvals', { task_ref: 't', tool: 'x', reason: 'r'.repeat(700) });
+    const { object } = await write('tool-approvals', { task_ref: 't', tool: 'x', reason: 'r'.repeat(700) });
     expect(object.spec.reason).toHaveLength(500);
     // A create ignores the body's status; the decision comes through the status subresource.
     const { registry, kind } = kindHelpers();
-    registry.apply(kind('tool-approvals'), manifest('ToolApproval', 'd', { task_ref: 't', tool: 'x' }), {});
-    expect(registry.replaceStatus(kind('tool-approvals'), 'default', 'd', { status: { phase: 'Approved', decision: 'approved' } }, '*').status).toEqual({ phase: 'Approved', decision: 'approved', observedGeneration: 1 });
+    await registry.apply(kind('tool-approvals'), manifest('ToolApproval', 'd', { task_ref: 't', tool: 'x' }), {});
+    expect((await registry.replaceStatus(kind('tool-approvals'), 'default', 'd', { status: { phase: 'Approved', decision: 'approved' } }, '*')).status).toEqual({ phase: 'Approved', decision: 'approved', observedGeneration: 1 });
   });
 
-  test('validation rules', () => {
+  test('validation rules', async () => {
     const { sortedFields, causes, statusCauses } = kindHelpers();
-    expect(sortedFields('tool-approvals', { task_ref: ' ', agent: 7, extra: true })).toEqual(['spec.agent', 'spec.extra', 'spec.task_ref', 'spec.tool']);
-    expect(causes('tool-approvals', { task_ref: 't', tool: 'x', ttl: 'forever' }).map((c) => c.field)).toEqual(['spec.ttl']);
-    expect(statusCauses('tool-approvals', { task_ref: 't', tool: 'x' }, { phase: 'Maybe' }).map((c) => c.field)).toEqual(['status.phase']);
+    expect(await sortedFields('tool-approvals', { task_ref: ' ', agent: 7, extra: true })).toEqual(['spec.agent', 'spec.extra', 'spec.task_ref', 'spec.tool']);
+    expect((await causes('tool-approvals', { task_ref: 't', tool: 'x', ttl: 'forever' })).map((c) => c.field)).toEqual(['spec.ttl']);
+    expect((await statusCauses('tool-approvals', { task_ref: 't', tool: 'x' }, { phase: 'Maybe' })).map((c) => c.field)).toEqual(['status.phase']);
   });
 
-  test('decision rules: only a Pending, unexpired approval is decided; the decision is recorded whole', () => {
+  test('decision rules: only a Pending, unexpired approval is decided; the decision is recorded whole', async () => {
     const { write } = kindHelpers();
-    const pending = write('tool-approvals', { task_ref: 't', tool: 'x' }, 'p').object;
+    const pending = (await write('tool-approvals', { task_ref: 't', tool: 'x' }, 'p')).object;
     const at = (iso: string) => new Date(iso);
     expect(decisionRefusal(pending, at('2026-01-02T03:14:04Z'))).toBeUndefined();
     expect(decisionRefusal(pending, at('2026-01-02T03:14:05Z'))).toBe('ToolApproval "p" expired at 2026-01-02T03:14:05Z and can no longer be decided');

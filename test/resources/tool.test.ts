@@ -9,9 +9,9 @@ const DURATION = 'must be a duration such as 30s, 5m or 1h30m';
 const RUNTIME = { timeout: '30s', isolation_mode: 'none', retry: { max_attempts: 1, backoff: '0s', max_backoff: '30s', jitter: 'none' } };
 
 describe('Tool', () => {
-  test('defaults type, risk, operation classes and runtime policy', () => {
-    expect(apply('tools', {}).spec).toEqual({ type: 'http', risk_level: 'low', operation_classes: ['read'], runtime: RUNTIME });
-    expect(apply('tools', { risk_level: 'Critical', runtime: { retry: { max_attempts: 0 } } }).spec).toEqual({
+  test('defaults type, risk, operation classes and runtime policy', async () => {
+    expect((await apply('tools', {})).spec).toEqual({ type: 'http', risk_level: 'low', operation_classes: ['read'], runtime: RUNTIME });
+    expect((await apply('tools', { risk_level: 'Critical', runtime: { retry: { max_attempts: 0 } } })).spec).toEqual({
       type: 'http',
       risk_level: 'critical',
       operation_classes: ['write'],
@@ -19,8 +19,8 @@ describe('Tool', () => {
     });
   });
 
-  test('lower-cases enums and dedupes lists', () => {
-    const spec = apply('tools', {
+  test('lower-cases enums and dedupes lists', async () => {
+    const spec = (await apply('tools', {
       type: ' HTTP ',
       endpoint: ' https://api.example.com ',
       capabilities: ['web.read', ' Web.Read ', ''],
@@ -28,7 +28,7 @@ describe('Tool', () => {
       risk_level: 'MEDIUM',
       runtime: { timeout: '5s', isolation_mode: 'Container', retry: { max_attempts: 3, jitter: 'FULL' } },
       auth: { profile: 'API_KEY_HEADER', secretRef: ' k ', headerName: ' X-Key ', scopes: [' a ', '', 'a'] },
-    }).spec;
+    })).spec;
     expect(spec).toEqual({
       type: 'http',
       endpoint: 'https://api.example.com',
@@ -38,12 +38,12 @@ describe('Tool', () => {
       runtime: { timeout: '5s', isolation_mode: 'container', retry: { max_attempts: 3, backoff: '0s', max_backoff: '30s', jitter: 'full' } },
       auth: { profile: 'api_key_header', secretRef: 'k', headerName: 'X-Key', scopes: ['a'] },
     });
-    expect(apply('tools', { auth: { secretRef: 's' } }).spec.auth).toEqual({ profile: 'bearer', secretRef: 's' });
+    expect((await apply('tools', { auth: { secretRef: 's' } })).spec.auth).toEqual({ profile: 'bearer', secretRef: 's' });
   });
 
-  test('rejects unknown enum values, each at its own path', () => {
+  test('rejects unknown enum values, each at its own path', async () => {
     expect(
-      fields('tools', {
+      await fields('tools', {
         type: 'queue',
         operation_classes: ['read', 'execute'],
         risk_level: 'extreme',
@@ -60,9 +60,9 @@ describe('Tool', () => {
     ]);
   });
 
-  test('mcp tools need server and tool name; auth profiles need their fields; durations must parse', () => {
+  test('mcp tools need server and tool name; auth profiles need their fields; durations must parse', async () => {
     expect(
-      causes('tools', {
+      await causes('tools', {
         type: 'mcp',
         auth: { profile: 'oauth2_client_credentials' },
         runtime: { timeout: 'soon', retry: { backoff: '5 seconds', max_backoff: '1m' } },
@@ -75,22 +75,22 @@ describe('Tool', () => {
       { field: 'spec.auth.secretRef', message: 'is required when auth.profile is set' },
       { field: 'spec.auth.tokenURL', message: 'is required when auth.profile is oauth2_client_credentials' },
     ]);
-    expect(fields('tools', { auth: { profile: 'api_key_header', secretRef: 's' } })).toEqual(['spec.auth.headerName']);
+    expect(await fields('tools', { auth: { profile: 'api_key_header', secretRef: 's' } })).toEqual(['spec.auth.headerName']);
   });
 
-  test('cli tools: defaults, image unless isolation none, no auth block, env_from and resources', () => {
-    expect(apply('tools', { type: 'cli', cli: { command: ' jq ', image: 'ghcr.io/jq' } }).spec).toEqual({
+  test('cli tools: defaults, image unless isolation none, no auth block, env_from and resources', async () => {
+    expect((await apply('tools', { type: 'cli', cli: { command: ' jq ', image: 'ghcr.io/jq' } })).spec).toEqual({
       type: 'cli',
       cli: { command: 'jq', image: 'ghcr.io/jq', output: 'stdout', network: 'bridge' },
       risk_level: 'low',
       operation_classes: ['read'],
       runtime: { ...RUNTIME, isolation_mode: 'container' },
     });
-    const host = apply('tools', { type: 'cli', cli: { command: 'ls', output: 'BOTH' }, runtime: { isolation_mode: 'none' } }).spec;
+    const host = (await apply('tools', { type: 'cli', cli: { command: 'ls', output: 'BOTH' }, runtime: { isolation_mode: 'none' } })).spec;
     expect(host.cli).toEqual({ command: 'ls', output: 'both', network: 'bridge' });
     expect(toolNeedsAdmin(host)).toBe(true);
     expect(
-      causes('tools', {
+      await causes('tools', {
         type: 'cli',
         cli: { image_pull_secret: 'pull', resources: { memory: 'lots', cpus: '0' } },
         auth: { secretRef: 's' },
@@ -103,43 +103,43 @@ describe('Tool', () => {
       { field: 'spec.auth', message: 'is not supported for cli tools; pass credentials with spec.cli.env_from' },
       { field: 'spec.cli.image', message: 'is required when spec.cli.image_pull_secret is set' },
     ]);
-    expect(fields('tools', { type: 'cli', cli: { command: 'x', image: 'i', output: 'file', env_from: [{ name: ' ', secretRef: 's' }, { name: 'A' }] } })).toEqual([
+    expect(await fields('tools', { type: 'cli', cli: { command: 'x', image: 'i', output: 'file', env_from: [{ name: ' ', secretRef: 's' }, { name: 'A' }] } })).toEqual([
       'spec.cli.output',
       'spec.cli.env_from[0].name',
       'spec.cli.env_from[1].secretRef',
     ]);
   });
 
-  test('wasm tools: a module is required only with a wasm block, which gets defaults', () => {
-    expect(apply('tools', { type: 'wasm', runtime: { isolation_mode: 'wasm' } }).spec.wasm).toBeUndefined();
-    expect(apply('tools', { type: 'wasm', wasm: { module: ' oci://ghcr.io/echo:1 ' } }).spec.wasm).toEqual({
+  test('wasm tools: a module is required only with a wasm block, which gets defaults', async () => {
+    expect((await apply('tools', { type: 'wasm', runtime: { isolation_mode: 'wasm' } })).spec.wasm).toBeUndefined();
+    expect((await apply('tools', { type: 'wasm', wasm: { module: ' oci://ghcr.io/echo:1 ' } })).spec.wasm).toEqual({
       module: 'oci://ghcr.io/echo:1',
       entrypoint: 'run',
       max_memory_bytes: 64 * 1024 * 1024,
       fuel: 1_000_000,
     });
-    expect(apply('tools', { type: 'wasm', wasm: { module: './echo.wasm', entrypoint: 'main', fuel: 5, enable_wasi: true } }).spec.wasm).toEqual({
+    expect((await apply('tools', { type: 'wasm', wasm: { module: './echo.wasm', entrypoint: 'main', fuel: 5, enable_wasi: true } })).spec.wasm).toEqual({
       module: './echo.wasm',
       entrypoint: 'main',
       max_memory_bytes: 64 * 1024 * 1024,
       fuel: 5,
       enable_wasi: true,
     });
-    expect(causes('tools', { type: 'wasm', wasm: { entrypoint: 'run' } })).toEqual([{ field: 'spec.wasm.module', message: 'is required when spec.wasm is set' }]);
-    expect(fields('tools', { type: 'wasm', wasm: { module: 'http://x/echo.wasm' } })).toEqual(['spec.wasm.module']);
+    expect(await causes('tools', { type: 'wasm', wasm: { entrypoint: 'run' } })).toEqual([{ field: 'spec.wasm.module', message: 'is required when spec.wasm is set' }]);
+    expect(await fields('tools', { type: 'wasm', wasm: { module: 'http://x/echo.wasm' } })).toEqual(['spec.wasm.module']);
   });
 
-  test('a2a tools need an http(s) agent_url', () => {
-    expect(apply('tools', { type: 'A2A', a2a: { agent_url: ' https://agent.example.com ', prefer_streaming: true } }).spec.a2a).toEqual({
+  test('a2a tools need an http(s) agent_url', async () => {
+    expect((await apply('tools', { type: 'A2A', a2a: { agent_url: ' https://agent.example.com ', prefer_streaming: true } })).spec.a2a).toEqual({
       agent_url: 'https://agent.example.com',
       prefer_streaming: true,
     });
-    expect(causes('tools', { type: 'a2a' })).toEqual([{ field: 'spec.a2a.agent_url', message: 'is required when spec.type is a2a' }]);
-    expect(causes('tools', { type: 'a2a', a2a: { agent_url: 'ftp://x' } })).toEqual([{ field: 'spec.a2a.agent_url', message: 'must be an http(s) URL' }]);
+    expect(await causes('tools', { type: 'a2a' })).toEqual([{ field: 'spec.a2a.agent_url', message: 'is required when spec.type is a2a' }]);
+    expect(await causes('tools', { type: 'a2a', a2a: { agent_url: 'ftp://x' } })).toEqual([{ field: 'spec.a2a.agent_url', message: 'must be an http(s) URL' }]);
   });
 
-  test('rejects unknown fields and malformed shapes without crashing', () => {
-    expect(fields('tools', { endpiont: 'x', cli: { cmd: 'ls' }, runtime: 'fast', capabilities: 'web' })).toEqual([
+  test('rejects unknown fields and malformed shapes without crashing', async () => {
+    expect(await fields('tools', { endpiont: 'x', cli: { cmd: 'ls' }, runtime: 'fast', capabilities: 'web' })).toEqual([
       'spec.endpiont',
       'spec.cli.cmd',
       'spec.capabilities',

@@ -39,14 +39,14 @@ async function setup(opts: { start?: boolean; withKey?: boolean } = {}) {
     await other.ensure();
   }
   const controller = new SealedSecretController(r.core, keys, silentLogger);
-  if (opts.start !== false) controller.start();
+  if (opts.start !== false) await controller.start();
   cleanups.push(() => (controller.stop(), r.close()));
   const sealedDef = r.kind('sealed-secrets');
   const secretDef = r.kind('secrets');
   const apply = (name: string, encryptedData: Record<string, SealedValue>, extra: { namespace?: string; template?: object } = {}) =>
     r.registry.apply(sealedDef, { metadata: { name, namespace: extra.namespace }, spec: { encryptedData, ...(extra.template ? { template: extra.template } : {}) } }, {});
   const secret = (name: string, ns = 'default') => r.registry.getDecoded(secretDef, ns, name);
-  const status = (name: string, ns = 'default') => r.registry.get(sealedDef, ns, name).status;
+  const status = async (name: string, ns = 'default') => (await r.registry.get(sealedDef, ns, name)).status;
   return { ...r, keys, controller, sealedDef, secretDef, apply, secret, status };
 }
 
@@ -54,44 +54,44 @@ function seal(values: Record<string, string>, name: string, namespace = 'default
   return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, sealValue(key.publicKeyPEM, key.keyId, namespace, name, k, b64(v))]));
 }
 
-const notFound = (fn: () => unknown) => expect(fn).toThrow(NotFound);
+const notFound = (p: Promise<unknown>) => expect(p).rejects.toThrow(NotFound);
 
 describe('SealedSecretController', () => {
   test('unseals into an owned Secret, follows updates, restores edits, deletes with its SealedSecret', async () => {
     const t = await setup();
-    t.apply('db-creds', seal({ password: 'hunter2', user: 'app' }, 'db-creds'), { template: { labels: { team: 'db' }, annotations: { note: 'from git' } } });
+    await t.apply('db-creds', seal({ password: 'hunter2', user: 'app' }, 'db-creds'), { template: { labels: { team: 'db' }, annotations: { note: 'from git' } } });
     await t.controller.idle();
-    const s = t.secret('db-creds');
+    const s = await t.secret('db-creds');
     expect(s.spec).toEqual({ data: { password: b64('hunter2'), user: b64('app') } });
     expect(s.metadata.labels).toEqual({ team: 'db' });
     expect(s.metadata.annotations).toEqual({ note: 'from git', [OWNER_ANNOTATION]: 'default/db-creds' });
-    expect(t.status('db-creds')).toEqual({ phase: 'Ready', observedGeneration: 1 });
+    expect(await t.status('db-creds')).toEqual({ phase: 'Ready', observedGeneration: 1 });
 
     // Reconciling again writes nothing: no status or Secret churn.
-    const revision = t.registry.currentRevision();
+    const revision = await t.registry.currentRevision();
     t.controller.enqueue('default', 'db-creds');
     await t.controller.idle();
-    expect(t.registry.currentRevision()).toBe(revision);
+    expect(await t.registry.currentRevision()).toBe(revision);
 
-    t.apply('db-creds', seal({ password: 'correct-horse', token: 't0k3n' }, 'db-creds'), { template: { labels: { team: 'platform' } } });
+    await t.apply('db-creds', seal({ password: 'correct-horse', token: 't0k3n' }, 'db-creds'), { template: { labels: { team: 'platform' } } });
     await t.controller.idle();
-    const updated = t.secret('db-creds');
+    const updated = await t.secret('db-creds');
     expect(updated.spec).toEqual({ data: { password: b64('correct-horse'), token: b64('t0k3n') } });
     expect(updated.metadata.labels).toEqual({ team: 'platform' });
     expect(updated.metadata.annotations).toEqual({ [OWNER_ANNOTATION]: 'default/db-creds' });
-    expect(t.status('db-creds')).toEqual({ phase: 'Ready', observedGeneration: 2 });
+    expect(await t.status('db-creds')).toEqual({ phase: 'Ready', observedGeneration: 2 });
 
     // Someone deletes or edits the generated Secret: it is put back.
-    t.registry.delete(t.secretDef, 'default', 'db-creds');
+    await t.registry.delete(t.secretDef, 'default', 'db-creds');
     await t.controller.idle();
-    expect(t.secret('db-creds').spec.data.password).toBe(b64('correct-horse'));
-    t.registry.apply(t.secretDef, { metadata: { name: 'db-creds', annotations: { [OWNER_ANNOTATION]: 'default/db-creds' } }, spec: { stringData: { password: 'edited' } } }, {});
+    expect((await t.secret('db-creds')).spec.data.password).toBe(b64('correct-horse'));
+    await t.registry.apply(t.secretDef, { metadata: { name: 'db-creds', annotations: { [OWNER_ANNOTATION]: 'default/db-creds' } }, spec: { stringData: { password: 'edited' } } }, {});
     await t.controller.idle();
-    expect(t.secret('db-creds').spec).toEqual({ data: { password: b64('correct-horse'), token: b64('t0k3n') } });
+    expect((await t.secret('db-creds')).spec).toEqual({ data: { password: b64('correct-horse'), token: b64('t0k3n') } });
 
-    t.registry.delete(t.sealedDef, 'default', 'db-creds');
+    await t.registry.delete(t.sealedDef, 'default', 'db-creds');
     await t.controller.idle();
-    notFound(() => t.secret('db-creds'));
+    await notFound(t.secret('db-creds'));
 
     // Nothing in the change log or the event log holds a value in plaintext or plain base64.
     const logged = [
@@ -107,14 +107,14 @@ describe('SealedSecretController', () => {
 
   test('namespaced, and SealedSecrets stored before start are picked up', async () => {
     const t = await setup({ start: false });
-    t.apply('api', seal({ key: 'abc' }, 'api', 'team-a'), { namespace: 'team-a' });
-    t.apply('api', seal({ key: 'xyz' }, 'api'));
-    t.controller.start();
+    await t.apply('api', seal({ key: 'abc' }, 'api', 'team-a'), { namespace: 'team-a' });
+    await t.apply('api', seal({ key: 'xyz' }, 'api'));
+    await t.controller.start();
     expect(t.controller.healthy).toBe(true);
     await t.controller.idle();
-    expect(t.secret('api', 'team-a').spec.data).toEqual({ key: b64('abc') });
-    expect(t.secret('api', 'team-a').metadata.annotations).toEqual({ [OWNER_ANNOTATION]: 'team-a/api' });
-    expect(t.secret('api').spec.data).toEqual({ key: b64('xyz') });
+    expect((await t.secret('api', 'team-a')).spec.data).toEqual({ key: b64('abc') });
+    expect((await t.secret('api', 'team-a')).metadata.annotations).toEqual({ [OWNER_ANNOTATION]: 'team-a/api' });
+    expect((await t.secret('api')).spec.data).toEqual({ key: b64('xyz') });
     t.controller.stop();
     expect(t.controller.healthy).toBe(false);
   });
@@ -124,35 +124,35 @@ describe('SealedSecretController', () => {
     const good = seal({ password: 'hunter2' }, 'db');
     const raw = Buffer.from(good.password.ciphertext, 'base64');
     raw[20] ^= 0x40;
-    t.apply('db', { password: { ...good.password, ciphertext: raw.toString('base64') } });
+    await t.apply('db', { password: { ...good.password, ciphertext: raw.toString('base64') } });
     await t.controller.idle();
-    expect(t.status('db')).toEqual({
+    expect(await t.status('db')).toEqual({
       phase: 'Error',
       observedGeneration: 1,
       lastError: 'cannot unseal entry "password": the ciphertext does not authenticate (tampered, or sealed for another namespace, name or entry key)',
     });
-    notFound(() => t.secret('db'));
+    await notFound(t.secret('db'));
 
-    t.apply('db', good);
+    await t.apply('db', good);
     await t.controller.idle();
-    expect(t.status('db')).toEqual({ phase: 'Ready', observedGeneration: 2 });
-    expect(t.secret('db').spec.data).toEqual({ password: b64('hunter2') });
+    expect(await t.status('db')).toEqual({ phase: 'Ready', observedGeneration: 2 });
+    expect((await t.secret('db')).spec.data).toEqual({ password: b64('hunter2') });
 
     // Values copied from another SealedSecret do not open under this name.
-    t.apply('db', seal({ password: 'other' }, 'not-db'));
+    await t.apply('db', seal({ password: 'other' }, 'not-db'));
     await t.controller.idle();
-    expect(t.status('db').phase).toBe('Error');
-    expect(t.status('db').lastError).toStartWith('cannot unseal entry "password": the ciphertext does not authenticate');
-    expect(t.secret('db').spec.data).toEqual({ password: b64('hunter2') });
+    expect((await t.status('db')).phase).toBe('Error');
+    expect((await t.status('db')).lastError).toStartWith('cannot unseal entry "password": the ciphertext does not authenticate');
+    expect((await t.secret('db')).spec.data).toEqual({ password: b64('hunter2') });
   });
 
   test('a value sealed for another key → Error naming both key ids', async () => {
     const t = await setup();
     const zero = '0'.repeat(32);
     const sealed = seal({ password: 'hunter2' }, 'db');
-    t.apply('db', { password: { ...sealed.password, keyId: zero } });
+    await t.apply('db', { password: { ...sealed.password, keyId: zero } });
     await t.controller.idle();
-    expect(t.status('db')).toEqual({
+    expect(await t.status('db')).toEqual({
       phase: 'Error',
       observedGeneration: 1,
       lastError: `cannot unseal entry "password": sealed for key "${zero}", but this server's sealing key is ${pub.keyId}`,
@@ -160,42 +160,42 @@ describe('SealedSecretController', () => {
 
     const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const otherPem = other.publicKey.export({ type: 'spki', format: 'pem' }) as string;
-    t.apply('db2', seal({ password: 'hunter2' }, 'db2', 'default', { keyId: keyIdOf(otherPem), algorithm: '', publicKeyPEM: otherPem }));
+    await t.apply('db2', seal({ password: 'hunter2' }, 'db2', 'default', { keyId: keyIdOf(otherPem), algorithm: '', publicKeyPEM: otherPem }));
     await t.controller.idle();
-    expect(t.status('db2').lastError).toBe(`cannot unseal entry "password": sealed for key "${keyIdOf(otherPem)}", but this server's sealing key is ${pub.keyId}`);
-    notFound(() => t.secret('db'));
-    notFound(() => t.secret('db2'));
+    expect((await t.status('db2')).lastError).toBe(`cannot unseal entry "password": sealed for key "${keyIdOf(otherPem)}", but this server's sealing key is ${pub.keyId}`);
+    await notFound(t.secret('db'));
+    await notFound(t.secret('db2'));
   });
 
   test('an existing Secret it does not own → Error, and that Secret is never touched', async () => {
     const t = await setup();
-    t.registry.apply(t.secretDef, { metadata: { name: 'db', labels: { hand: 'made' } }, spec: { stringData: { password: 'handmade' } } }, {});
-    t.registry.apply(t.secretDef, { metadata: { name: 'api', annotations: { [OWNER_ANNOTATION]: 'default/someone-else' } }, spec: { stringData: { k: 'v' } } }, {});
-    const mine = t.secret('db');
-    const theirs = t.secret('api');
+    await t.registry.apply(t.secretDef, { metadata: { name: 'db', labels: { hand: 'made' } }, spec: { stringData: { password: 'handmade' } } }, {});
+    await t.registry.apply(t.secretDef, { metadata: { name: 'api', annotations: { [OWNER_ANNOTATION]: 'default/someone-else' } }, spec: { stringData: { k: 'v' } } }, {});
+    const mine = await t.secret('db');
+    const theirs = await t.secret('api');
     expect(mine.spec.data).toEqual({ password: b64('handmade') });
-    t.apply('db', seal({ password: 'hunter2' }, 'db'));
-    t.apply('api', seal({ k: 'sealed' }, 'api'));
+    await t.apply('db', seal({ password: 'hunter2' }, 'db'));
+    await t.apply('api', seal({ k: 'sealed' }, 'api'));
     await t.controller.idle();
-    expect(t.status('db')).toEqual({
+    expect(await t.status('db')).toEqual({
       phase: 'Error',
       observedGeneration: 1,
       lastError: `refusing to overwrite Secret "db" in namespace "default": it was not created from this SealedSecret (annotation ${OWNER_ANNOTATION} is not "default/db")`,
     });
-    expect(t.status('api').lastError).toStartWith('refusing to overwrite Secret "api" in namespace "default"');
-    expect(t.secret('db')).toEqual(mine);
-    expect(t.secret('api')).toEqual(theirs);
+    expect((await t.status('api')).lastError).toStartWith('refusing to overwrite Secret "api" in namespace "default"');
+    expect(await t.secret('db')).toEqual(mine);
+    expect(await t.secret('api')).toEqual(theirs);
 
     // Deleting the SealedSecret leaves a Secret it does not own alone.
-    t.registry.delete(t.sealedDef, 'default', 'db');
+    await t.registry.delete(t.sealedDef, 'default', 'db');
     await t.controller.idle();
-    expect(t.secret('db')).toEqual(mine);
+    expect(await t.secret('db')).toEqual(mine);
 
     // Once the conflicting Secret is gone, the SealedSecret takes over.
-    t.registry.delete(t.secretDef, 'default', 'api');
+    await t.registry.delete(t.secretDef, 'default', 'api');
     await t.controller.idle();
-    expect(t.status('api')).toEqual({ phase: 'Ready', observedGeneration: 1 });
-    expect(t.secret('api').spec.data).toEqual({ k: b64('sealed') });
+    expect(await t.status('api')).toEqual({ phase: 'Ready', observedGeneration: 1 });
+    expect((await t.secret('api')).spec.data).toEqual({ k: b64('sealed') });
   });
 
   test('legacy AAD seals open; values that are not base64 after unsealing → Error', async () => {
@@ -209,12 +209,12 @@ describe('SealedSecretController', () => {
       const wrapped = publicEncrypt({ key: pub.publicKeyPEM, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, dataKey);
       return { keyId: pub.keyId, wrappedKey: wrapped.toString('base64'), ciphertext: Buffer.concat([nonce, body]).toString('base64') };
     };
-    t.apply('old', { token: legacy('old', 'token', b64('legacy-value')) });
-    t.apply('raw', { token: sealValue(pub.publicKeyPEM, pub.keyId, 'default', 'raw', 'token', 'not base64!') });
+    await t.apply('old', { token: legacy('old', 'token', b64('legacy-value')) });
+    await t.apply('raw', { token: sealValue(pub.publicKeyPEM, pub.keyId, 'default', 'raw', 'token', 'not base64!') });
     await t.controller.idle();
-    expect(t.status('old')).toEqual({ phase: 'Ready', observedGeneration: 1 });
-    expect(t.secret('old').spec.data).toEqual({ token: b64('legacy-value') });
-    expect(t.status('raw')).toEqual({
+    expect(await t.status('old')).toEqual({ phase: 'Ready', observedGeneration: 1 });
+    expect((await t.secret('old')).spec.data).toEqual({ token: b64('legacy-value') });
+    expect(await t.status('raw')).toEqual({
       phase: 'Error',
       observedGeneration: 1,
       lastError: 'entry "token" unsealed to a value that is not valid standard base64 (seal the base64 form of the value)',
@@ -223,13 +223,13 @@ describe('SealedSecretController', () => {
 
   test('without a usable sealing key every SealedSecret goes to Error', async () => {
     const t = await setup({ withKey: false });
-    t.apply('db', seal({ password: 'hunter2' }, 'db'));
+    await t.apply('db', seal({ password: 'hunter2' }, 'db'));
     await t.controller.idle();
-    expect(t.status('db')).toEqual({
+    expect(await t.status('db')).toEqual({
       phase: 'Error',
       observedGeneration: 1,
       lastError: 'no sealing key is available: the stored sealing private key cannot be decrypted with the configured secret encryption key (ORLOJ_SECRET_ENCRYPTION_KEY)',
     });
-    notFound(() => t.secret('db'));
+    await notFound(t.secret('db'));
   });
 });

@@ -50,12 +50,12 @@ beforeAll(async () => {
   pub = keys.publicKey()!;
   certFile = join(dir, 'sealing.pem');
   writeFileSync(certFile, pub.publicKeyPEM);
-  controller.start();
+  await controller.start();
 });
-afterAll(() => {
+afterAll(async () => {
   controller.stop();
   r.close();
-  keyServer.stop(true);
+  await keyServer.stop(true);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -73,10 +73,10 @@ async function seal(args: string[], env: Record<string, string> = {}, stdin = ''
 
 /** Applies a sealed manifest and returns the Secret the controller made from it. */
 async function unsealed(manifest: any) {
-  r.registry.apply(r.kind('sealed-secrets'), manifest, {});
+  await r.registry.apply(r.kind('sealed-secrets'), manifest, {});
   await controller.idle();
   const { namespace, name } = manifest.metadata;
-  expect(r.registry.get(r.kind('sealed-secrets'), namespace, name).status.phase).toBe('Ready');
+  expect((await r.registry.get(r.kind('sealed-secrets'), namespace, name)).status.phase).toBe('Ready');
   return r.registry.getDecoded(r.kind('secrets'), namespace, name);
 }
 
@@ -145,12 +145,12 @@ describe('orrery seal', () => {
         err: `orrery seal: GET ${serverUrl}/deny/v1/sealing-key/public answered 401: authentication required (pass --token or set ORLOJ_API_TOKEN)\n`,
       });
       const port = down.port;
-      down.stop(true);
+      await down.stop(true);
       const gone = await seal(['--server', `http://127.0.0.1:${port}`, ...lit]);
       expect(gone.code).toBe(1);
       expect(gone.err).toStartWith(`orrery seal: cannot reach http://127.0.0.1:${port}: `);
     } finally {
-      down.stop(true);
+      await down.stop(true);
     }
   });
 

@@ -18,7 +18,7 @@ test('a PASSIVE checkpoint on the worker thread moves every WAL frame into the d
   const registry = new Registry(kinds, p.store, p.cipher, { now: () => new Date() });
   const def = registry.byPlural.get('agents')!;
   const before = statSync(join(dir, DB_FILE)).size;
-  for (let i = 0; i < 500; i++) registry.apply(def, { metadata: { name: `a${i}` }, spec: { model_ref: 'm', prompt: 'x'.repeat(200) } }, {});
+  for (let i = 0; i < 500; i++) await registry.apply(def, { metadata: { name: `a${i}` }, spec: { model_ref: 'm', prompt: 'x'.repeat(200) } }, {});
   const r = await ck.checkpoint();
   expect(r.log).toBeGreaterThan(0);
   expect(r.checkpointed).toBe(r.log);

@@ -89,22 +89,38 @@ test('kill -9 during a stream of concurrent applies: every acknowledged write is
   }
 });
 
-test('registry.grouped: its writes publish only after the group commits; a failing one stores and publishes nothing', async () => {
-  const { registry, kind } = testRegistry();
+test('a write that nests registry writes: they publish only after its COMMIT; when it fails, nothing is stored or published', async () => {
+  const { registry, store, kind } = testRegistry();
   const agents = kind('agents');
   const seen: string[] = [];
   registry.onCommit((c) => seen.push(c.object.metadata.name));
-  const ok = registry.grouped(() => registry.apply(agents, { metadata: { name: 'kept' }, spec: { model_ref: 'm' } }, {}));
-  const bad = registry.grouped(() => {
-    registry.apply(agents, { metadata: { name: 'undone' }, spec: { model_ref: 'm' } }, {});
+  const ok = store.write(async () => {
+    await registry.apply(agents, { metadata: { name: 'kept' }, spec: { model_ref: 'm' } }, {});
+    // Still inside the open transaction: not yet published.
+    return [...seen];
+  });
+  const bad = store.write(async () => {
+    await registry.apply(agents, { metadata: { name: 'undone' }, spec: { model_ref: 'm' } }, {});
     throw new Error('the hop failed after writing');
   });
   // Queued for this turn's group commit: nothing is committed or published yet.
   expect(seen).toEqual([]);
-  expect((await ok).object.metadata.name).toBe('kept');
+  expect(await ok).toEqual([]);
   expect(await bad.catch((e: Error) => e.message)).toBe('the hop failed after writing');
   expect(seen).toEqual(['kept']);
-  expect(registry.findDecoded(agents, 'default', 'undone')).toBeUndefined();
+  expect(await registry.findDecoded(agents, 'default', 'kept')).toBeDefined();
+  expect(await registry.findDecoded(agents, 'default', 'undone')).toBeUndefined();
+});
+
+test('writes of one turn share one transaction: a later write of the batch sees an earlier one, each has its own revision', async () => {
+  const { registry, kind } = testRegistry();
+  const agents = kind('agents');
+  const [a, b] = await Promise.all([
+    registry.apply(agents, { metadata: { name: 'a' }, spec: { model_ref: 'm' } }, {}),
+    registry.apply(agents, { metadata: { name: 'b' }, spec: { model_ref: 'm' } }, {}),
+  ]);
+  expect([a.object.metadata.resourceVersion, b.object.metadata.resourceVersion]).toEqual(['1', '2']);
+  expect(await registry.currentRevision()).toBe(2);
 });
 
 test('a write that makes SQLite drop the whole group transaction (a full disk) fails alone with its own error; nothing is stored outside a transaction', async () => {
@@ -114,7 +130,7 @@ test('a write that makes SQLite drop the whole group transaction (a full disk) f
   handle.sqlite.run(`PRAGMA max_page_count = ${Object.values(pages)[0] + 40}`);
   const seen: string[] = [];
   registry.onCommit((c) => seen.push(c.object.metadata.name));
-  const apply = (name: string, prompt = 'p') => registry.applyGrouped(agents, { metadata: { name }, spec: { model_ref: 'm', prompt } }, {});
+  const apply = (name: string, prompt = 'p') => registry.apply(agents, { metadata: { name }, spec: { model_ref: 'm', prompt } }, {});
   const outcomes = await Promise.allSettled([apply('small-1'), apply('big', 'x'.repeat(600_000)), apply('small-2')]);
   const big = outcomes[1];
   expect(big.status).toBe('rejected');
@@ -123,9 +139,9 @@ test('a write that makes SQLite drop the whole group transaction (a full disk) f
     const o = outcomes[i];
     // Each small write either committed (and is there, and was published) or failed with the
     // disk's 507 — never a driver error, never stored while reported failed.
-    const stored = !!registry.findDecoded(agents, 'default', name);
+    const stored = !!(await registry.findDecoded(agents, 'default', name));
     if (o.status === 'fulfilled') expect([stored, seen.includes(name)]).toEqual([true, true]);
     else expect([(o as PromiseRejectedResult).reason.code, stored, seen.includes(name)]).toEqual([507, false, false]);
   }
-  expect(registry.findDecoded(agents, 'default', 'big')).toBeUndefined();
+  expect(await registry.findDecoded(agents, 'default', 'big')).toBeUndefined();
 });

@@ -42,7 +42,7 @@ describe('concurrent conflicting updates', () => {
   test('across processes on one database file: exactly one of four writers wins', async () => {
     const dir = tempDir();
     const { p, registry } = open(dir);
-    registry.apply(registry.byPlural.get('agents')!, { metadata: { name: 'shared' }, spec: { model_ref: 'start' } }, {});
+    await registry.apply(registry.byPlural.get('agents')!, { metadata: { name: 'shared' }, spec: { model_ref: 'start' } }, {});
     p.handle.close();
     const script = join(import.meta.dir, '../support/update-once.ts');
     const procs = Array.from({ length: 4 }, (_, i) =>
@@ -52,7 +52,7 @@ describe('concurrent conflicting updates', () => {
     expect(outs.filter((o) => o === 'won')).toHaveLength(1);
     expect(outs.filter((o) => o === 'lost:Conflict')).toHaveLength(3);
     const again = open(dir);
-    const obj = again.registry.get(again.registry.byPlural.get('agents')!, 'default', 'shared');
+    const obj = await again.registry.get(again.registry.byPlural.get('agents')!, 'default', 'shared');
     expect(obj.metadata.resourceVersion).toBe('2');
     expect(obj.spec.model_ref).toMatch(/^writer-\d$/);
     again.p.handle.close();
@@ -64,24 +64,26 @@ describe('restart on a real database file', () => {
     const dir = tempDir();
     const first = open(dir);
     for (const def of kinds) {
-      first.registry.apply(def, { metadata: { name: 'keep', labels: { k: 'v' } }, spec: fixtures[def.plural].spec }, { queryNamespace: 'ns1' });
-      first.registry.apply(def, { metadata: { name: 'keep' }, spec: fixtures[def.plural].changed }, { queryNamespace: 'ns1' });
-      first.registry.replaceStatus(def, 'ns1', 'keep', { status: { phase: def.phases[0], lastError: 'remembered' } }, '*');
+      await first.registry.apply(def, { metadata: { name: 'keep', labels: { k: 'v' } }, spec: fixtures[def.plural].spec }, { queryNamespace: 'ns1' });
+      await first.registry.apply(def, { metadata: { name: 'keep' }, spec: fixtures[def.plural].changed }, { queryNamespace: 'ns1' });
+      await first.registry.replaceStatus(def, 'ns1', 'keep', { status: { phase: def.phases[0], lastError: 'remembered' } }, '*');
     }
-    const before = kinds.map((def) => first.registry.getDecoded(def, 'ns1', 'keep'));
-    const revision = first.registry.currentRevision();
+    const before = [];
+    for (const def of kinds) before.push(await first.registry.getDecoded(def, 'ns1', 'keep'));
+    const revision = await first.registry.currentRevision();
     expect(revision).toBe(kinds.length * 3);
     first.p.handle.close();
 
     const second = open(dir);
-    expect(second.registry.currentRevision()).toBe(revision);
-    const after = kinds.map((def) => second.registry.getDecoded(def, 'ns1', 'keep'));
+    expect(await second.registry.currentRevision()).toBe(revision);
+    const after = [];
+    for (const def of kinds) after.push(await second.registry.getDecoded(def, 'ns1', 'keep'));
     expect(after).toEqual(before);
     for (const o of after) {
       expect(o.metadata.generation).toBe(2);
       expect(o.status.lastError).toBe('remembered');
     }
-    const next = second.registry.apply(kinds[0], { metadata: { name: 'new' }, spec: fixtures[kinds[0].plural].spec }, {});
+    const next = await second.registry.apply(kinds[0], { metadata: { name: 'new' }, spec: fixtures[kinds[0].plural].spec }, {});
     expect(next.object.metadata.resourceVersion).toBe(String(revision + 1));
     second.p.handle.close();
   });
@@ -94,12 +96,12 @@ describe('restart on a real database file', () => {
     expect(() => openStore(dir, 'short')).toThrow(/64 hex characters or base64 of 32 bytes/);
   });
 
-  test('a failed write leaves nothing behind: no object, no revision, no change row', () => {
+  test('a failed write leaves nothing behind: no object, no revision, no change row', async () => {
     const dir = tempDir();
     const { p, registry } = open(dir);
     const def = registry.byPlural.get('agents')!;
-    expect(() => registry.apply(def, { metadata: { name: 'x' }, spec: {} }, {})).toThrow();
-    expect(registry.currentRevision()).toBe(0);
+    await expect(registry.apply(def, { metadata: { name: 'x' }, spec: {} }, {})).rejects.toThrow();
+    expect(await registry.currentRevision()).toBe(0);
     expect(p.handle.sqlite.query('select count(*) as n from changes').get()).toEqual({ n: 0 });
     expect(p.handle.sqlite.query('select count(*) as n from resources').get()).toEqual({ n: 0 });
     p.handle.close();
@@ -107,13 +109,13 @@ describe('restart on a real database file', () => {
 });
 
 describe('row mapping', () => {
-  test('list rows match what drizzle maps for the same rows, column for column', () => {
+  test('list rows match what drizzle maps for the same rows, column for column', async () => {
     const dir = tempDir();
     const { p, registry } = open(dir);
     const def = registry.byPlural.get('agents')!;
-    registry.apply(def, { metadata: { name: 'a', labels: { x: 'y' } }, spec: { model_ref: 'm' } }, {});
+    await registry.apply(def, { metadata: { name: 'a', labels: { x: 'y' } }, spec: { model_ref: 'm' } }, {});
     const { resources } = require('../../db/schema') as typeof import('../../db/schema');
-    expect(p.store.list({ kind: 'Agent', limit: 10 })).toEqual(p.handle.db.select().from(resources).all());
+    expect(await p.store.list({ kind: 'Agent', limit: 10 })).toEqual(p.handle.db.select().from(resources).all());
     p.handle.close();
   });
 });

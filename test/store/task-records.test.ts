@@ -22,73 +22,73 @@ afterEach(() => {
 const row = (i: number) => ({ timestamp: `t${i}`, type: 'agent_step', step_id: `a001.s${String(i).padStart(4, '0')}` });
 const msg = (id: string, phase: string) => ({ message_id: id, phase, to_agent: 'b', content: `c-${id}` });
 
-function taskSetup() {
+async function taskSetup() {
   const r = testRegistry();
   const tasks = r.kind('tasks');
-  r.registry.apply(tasks, { metadata: { name: 'job' }, spec: { system: 's' } }, {});
+  await r.registry.apply(tasks, { metadata: { name: 'job' }, spec: { system: 's' } }, {});
   const held = () => r.handle.sqlite.query<{ field: string; n: number }, []>('SELECT field, count(*) AS n FROM task_records GROUP BY field ORDER BY field').all();
   return { ...r, tasks, held };
 }
 
 describe('TaskRecordStore', () => {
-  test('appends in order, trims to the cap, upserts by key, removes and replaces', () => {
+  test('appends in order, trims to the cap, upserts by key, removes and replaces', async () => {
     const { handle } = testRegistry();
     const s = new TaskRecordStore(handle, { messages: 'message_id', trace: '' });
-    s.apply('u1', [{ field: 'trace', append: [row(1), row(2), row(3)], keep: 2 }]);
-    expect(s.load('u1').trace).toEqual([row(2), row(3)]);
-    s.apply('u1', [{ field: 'trace', append: [row(4)], keep: 2 }]);
-    expect(s.load('u1').trace).toEqual([row(3), row(4)]);
-    s.apply('u1', [{ field: 'messages', upsert: [{ key: 'm1', value: msg('m1', 'Queued') }, { key: 'm2', value: msg('m2', 'Queued') }] }]);
-    s.apply('u1', [{ field: 'messages', upsert: [{ key: 'm1', value: msg('m1', 'Succeeded') }, { key: 'm3', value: msg('m3', 'Queued') }] }]);
-    expect(s.load('u1').messages).toEqual([msg('m1', 'Succeeded'), msg('m2', 'Queued'), msg('m3', 'Queued')]);
-    s.apply('u1', [{ field: 'messages', remove: ['m2'] }]);
-    expect(s.load('u1').messages).toEqual([msg('m1', 'Succeeded'), msg('m3', 'Queued')]);
-    s.apply('u1', [{ field: 'trace', replace: [row(9)] }]);
-    expect(s.load('u1').trace).toEqual([row(9)]);
-    expect(s.load('u2')).toEqual({});
-    s.drop('u1');
-    expect(s.load('u1')).toEqual({});
+    await s.apply('u1', [{ field: 'trace', append: [row(1), row(2), row(3)], keep: 2 }]);
+    expect((await s.load('u1')).trace).toEqual([row(2), row(3)]);
+    await s.apply('u1', [{ field: 'trace', append: [row(4)], keep: 2 }]);
+    expect((await s.load('u1')).trace).toEqual([row(3), row(4)]);
+    await s.apply('u1', [{ field: 'messages', upsert: [{ key: 'm1', value: msg('m1', 'Queued') }, { key: 'm2', value: msg('m2', 'Queued') }] }]);
+    await s.apply('u1', [{ field: 'messages', upsert: [{ key: 'm1', value: msg('m1', 'Succeeded') }, { key: 'm3', value: msg('m3', 'Queued') }] }]);
+    expect((await s.load('u1')).messages).toEqual([msg('m1', 'Succeeded'), msg('m2', 'Queued'), msg('m3', 'Queued')]);
+    await s.apply('u1', [{ field: 'messages', remove: ['m2'] }]);
+    expect((await s.load('u1')).messages).toEqual([msg('m1', 'Succeeded'), msg('m3', 'Queued')]);
+    await s.apply('u1', [{ field: 'trace', replace: [row(9)] }]);
+    expect((await s.load('u1')).trace).toEqual([row(9)]);
+    expect(await s.load('u2')).toEqual({});
+    await s.drop('u1');
+    expect(await s.load('u1')).toEqual({});
   });
 });
 
 describe('a Task through the registry', () => {
-  test('a whole-status write moves the records out; reads show them, lists and watch frames carry the summary', () => {
-    const { registry, tasks, held, handle } = taskSetup();
+  test('a whole-status write moves the records out; reads show them, lists and watch frames carry the summary', async () => {
+    const { registry, tasks, held, handle } = await taskSetup();
     const frames: any[] = [];
     registry.onCommit((c) => frames.push(c.object));
     const status = { phase: 'Running', trace: [row(1), row(2)], history: [{ type: 'claim' }], messages: [msg('m1', 'Running')] };
-    const written = registry.replaceStatus(tasks, 'default', 'job', { status }, '*');
+    const written = await registry.replaceStatus(tasks, 'default', 'job', { status }, '*');
     expect(written.status).toMatchObject({ ...status, message_idempotency: [], record_counts: { trace: 2, history: 1, messages: 1, message_idempotency: 0 } });
-    expect(registry.get(tasks, 'default', 'job').status).toEqual(written.status!);
-    expect(JSON.parse(registry.getJson(tasks, 'default', 'job').json)).toEqual(written);
+    expect((await registry.get(tasks, 'default', 'job')).status).toEqual(written.status!);
+    expect(JSON.parse((await registry.getJson(tasks, 'default', 'job')).json)).toEqual(written);
     expect(held()).toEqual([{ field: 'history', n: 1 }, { field: 'messages', n: 1 }, { field: 'trace', n: 2 }]);
     // The stored row, lists and the commit (watch) frame hold the summary only.
     const stored = JSON.parse(handle.sqlite.query<{ status: string }, []>("SELECT status FROM resources WHERE kind = 'Task'").get()!.status);
-    for (const s of [stored, registry.list(tasks, { namespace: 'default' }).items[0].status, frames[0].status]) {
+    for (const s of [stored, (await registry.list(tasks, { namespace: 'default' })).items[0].status, frames[0].status]) {
       expect(s).not.toHaveProperty('trace');
       expect(s).not.toHaveProperty('messages');
       expect(s.record_counts).toEqual({ trace: 2, history: 1, messages: 1, message_idempotency: 0 });
     }
     // Writing the same streams again rewrites none of them; leaving them out empties them.
-    registry.replaceStatus(tasks, 'default', 'job', { status: { ...status, lastError: 'x' } }, '*');
+    await registry.replaceStatus(tasks, 'default', 'job', { status: { ...status, lastError: 'x' } }, '*');
     expect(held()).toHaveLength(3);
-    registry.replaceStatus(tasks, 'default', 'job', { status: { phase: 'Failed' } }, '*');
+    await registry.replaceStatus(tasks, 'default', 'job', { status: { phase: 'Failed' } }, '*');
     expect(held()).toEqual([]);
-    expect(registry.get(tasks, 'default', 'job').status).toMatchObject({ trace: [], messages: [], record_counts: { trace: 0 } });
+    expect((await registry.get(tasks, 'default', 'job')).status).toMatchObject({ trace: [], messages: [], record_counts: { trace: 0 } });
   });
 
-  test('deleting the task deletes its records; its delete answer still shows them', () => {
-    const { registry, tasks, held } = taskSetup();
-    registry.replaceStatus(tasks, 'default', 'job', { status: { phase: 'Running', trace: [row(1)] } }, '*');
-    expect(registry.delete(tasks, 'default', 'job').status?.trace).toEqual([row(1)]);
+  test('deleting the task deletes its records; its delete answer still shows them', async () => {
+    const { registry, tasks, held } = await taskSetup();
+    await registry.replaceStatus(tasks, 'default', 'job', { status: { phase: 'Running', trace: [row(1)] } }, '*');
+    expect((await registry.delete(tasks, 'default', 'job')).status?.trace).toEqual([row(1)]);
     expect(held()).toEqual([]);
   });
 
-  test('a hop stores only what it changed, the same at hop 5 and hop 200', () => {
-    const { registry, tasks, handle } = taskSetup();
+  test('a hop stores only what it changed, the same at hop 5 and hop 200', async () => {
+    const { registry, tasks, handle } = await taskSetup();
     const clock = { now: () => new Date('2026-01-02T03:04:05Z') };
     const leases = new TaskLeases(registry, clock);
-    const [claimed] = leases.claimDue({ id: 'w1' } as any, 1);
+    const [claimed] = await leases.claimDue({ id: 'w1' } as any, 1);
     const holder = { id: 'w1', token: claimed.status!.leaseToken };
     // Rows inserted, updated or deleted in any table (resources, change log, events, records).
     const touched = () => handle.sqlite.query<{ n: number }, []>('SELECT total_changes() AS n').get()!.n;
@@ -97,7 +97,7 @@ describe('a Task through the registry', () => {
     const sizes: number[] = [];
     for (let hop = 1; hop <= 200; hop++) {
       const [before, changed] = [bytes(), touched()];
-      const out = leases.fenced('default', 'job', holder, (s) => {
+      const out = await leases.fenced('default', 'job', holder, (s) => {
         const prev = s.messages.find((m: any) => m.phase === 'Running');
         if (prev) prev.phase = 'Succeeded';
         s.messages.push(msg(`m${hop}`, 'Running'));
@@ -113,35 +113,35 @@ describe('a Task through the registry', () => {
     // hop, and the same bytes but for the wider numbers in the ids.
     expect(rows[199]).toBe(rows[4]);
     expect(sizes[199] - sizes[4]).toBeLessThanOrEqual(8);
-    const whole = registry.get(tasks, 'default', 'job').status!;
+    const whole = (await registry.get(tasks, 'default', 'job')).status!;
     expect(whole.messages).toHaveLength(200);
     expect(whole.messages.filter((m: any) => m.phase === 'Running').map((m: any) => m.message_id)).toEqual(['m200']);
     expect(whole.record_counts).toEqual({ trace: 400, history: 1, messages: 200, message_idempotency: 0 });
   });
 
-  test('the held status follows writes by others: a hop after a cancel-like write sees the new streams', () => {
-    const { registry, tasks } = taskSetup();
+  test('the held status follows writes by others: a hop after a cancel-like write sees the new streams', async () => {
+    const { registry, tasks } = await taskSetup();
     const leases = new TaskLeases(registry, { now: () => new Date('2026-01-02T03:04:05Z') });
-    const [claimed] = leases.claimDue({ id: 'w1' } as any, 1);
+    const [claimed] = await leases.claimDue({ id: 'w1' } as any, 1);
     const holder = { id: 'w1', token: claimed.status!.leaseToken } as any;
-    leases.fenced('default', 'job', holder, (s) => (s.trace.push(row(1)), s));
+    await leases.fenced('default', 'job', holder, (s) => (s.trace.push(row(1)), s));
     // Someone else (an API status write) changes the task between two hops.
-    registry.updateStatus(tasks, 'default', 'job', (t) => ({ ...t.status, trace: [...t.status!.trace, row(2)] }));
-    const out = leases.fenced('default', 'job', holder, (s) => (s.trace.push(row(3)), s));
+    await registry.updateStatus(tasks, 'default', 'job', (t) => ({ ...t.status, trace: [...t.status!.trace, row(2)] }));
+    const out = await leases.fenced('default', 'job', holder, (s) => (s.trace.push(row(3)), s));
     expect(out?.status?.trace).toEqual([row(1), row(2), row(3)]);
-    expect(registry.get(tasks, 'default', 'job').status?.trace).toEqual([row(1), row(2), row(3)]);
+    expect((await registry.get(tasks, 'default', 'job')).status?.trace).toEqual([row(1), row(2), row(3)]);
   });
 
-  test('a hop whose write is refused leaves nothing of its draft in the held status', () => {
-    const { registry, tasks } = taskSetup();
+  test('a hop whose write is refused leaves nothing of its draft in the held status', async () => {
+    const { registry, tasks } = await taskSetup();
     const leases = new TaskLeases(registry, { now: () => new Date('2026-01-02T03:04:05Z') });
-    const [claimed] = leases.claimDue({ id: 'w1' } as any, 1);
+    const [claimed] = await leases.claimDue({ id: 'w1' } as any, 1);
     const holder = { id: 'w1', token: claimed.status!.leaseToken } as any;
     // An invalid status (a phase no task has) is refused after a row was pushed to the shared trace.
-    expect(() => leases.fenced('default', 'job', holder, (s) => (s.trace.push(row(1)), (s.phase = 'Bogus'), s))).toThrow();
-    const out = leases.fenced('default', 'job', holder, (s) => (s.trace.push(row(2)), s));
+    await expect(leases.fenced('default', 'job', holder, (s) => (s.trace.push(row(1)), (s.phase = 'Bogus'), s))).rejects.toThrow();
+    const out = await leases.fenced('default', 'job', holder, (s) => (s.trace.push(row(2)), s));
     expect(out?.status?.trace).toEqual([row(2)]);
-    expect(registry.get(tasks, 'default', 'job').status?.trace).toEqual([row(2)]);
+    expect((await registry.get(tasks, 'default', 'job')).status?.trace).toEqual([row(2)]);
   });
 
   test('WorkingStatus: an unchanged draft stores nothing, a replaced trace is written whole', () => {
@@ -154,13 +154,13 @@ describe('a Task through the registry', () => {
   });
 });
 
-test('a database written before task_records moves each task’s records out of its status', () => {
+test('a database written before task_records moves each task’s records out of its status', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'orrery-records-'));
   dirs.push(dir);
   let p = openStore(dir, undefined);
   let registry = new Registry(kinds, p.store, p.cipher, { now: () => new Date() });
   const tasks = registry.byPlural.get('tasks')!;
-  registry.apply(tasks, { metadata: { name: 'old' }, spec: { system: 's' } }, {});
+  await registry.apply(tasks, { metadata: { name: 'old' }, spec: { system: 's' } }, {});
   // As the previous version stored it: the records inside the status, no task_records rows.
   const legacy = { phase: 'Succeeded', trace: [row(1), 'not a record', row(2)], history: [{ type: 'claim' }], messages: [msg('m1', 'Succeeded'), msg('m2', 'DeadLetter')], message_idempotency: [], join_states: [] };
   p.handle.sqlite.run("UPDATE resources SET status = ? WHERE kind = 'Task'", [JSON.stringify(legacy)]);
@@ -170,7 +170,7 @@ test('a database written before task_records moves each task’s records out of 
 
   p = openStore(dir, undefined);
   registry = new Registry(kinds, p.store, p.cipher, { now: () => new Date() });
-  const got = registry.get(tasks, 'default', 'old').status!;
+  const got = (await registry.get(tasks, 'default', 'old')).status!;
   expect(got).toMatchObject({ ...legacy, trace: [row(1), row(2)], record_counts: { trace: 2, history: 1, messages: 2, message_idempotency: 0 } });
   // Numbered without gaps, so the caps' trimming by sequence counts right.
   expect(p.handle.sqlite.query<{ seq: number }, []>("SELECT seq FROM task_records WHERE field = 'trace' ORDER BY seq").all().map((r) => r.seq)).toEqual([1, 2]);

@@ -11,7 +11,7 @@ const leases = new TaskLeases(core.registry, systemClock);
 await Bun.sleep(Number(process.env.START_DELAY_MS ?? 0));
 const claimed: string[] = [];
 for (let i = 0; i < Number(count); i++) {
-  const t = leases.claimNextDue({ id: workerId });
+  const t = await leases.claimNextDue({ id: workerId });
   if (t) claimed.push(t.metadata.name);
 }
 console.log(JSON.stringify(claimed));

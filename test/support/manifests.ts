@@ -56,8 +56,8 @@ export async function postAll(call: ReturnType<typeof caller>, docs: ManifestDoc
 }
 
 /** Applies the documents through the registry, Tasks last; returns the names of the run Tasks. */
-export function applyAll(registry: Registry, docs: ManifestDoc[]): string[] {
+export async function applyAll(registry: Registry, docs: ManifestDoc[]): Promise<string[]> {
   const ordered = [...docs].sort((a, b) => Number(a.manifest.kind === 'Task') - Number(b.manifest.kind === 'Task'));
-  for (const doc of ordered) registry.apply(registry.byPlural.get(kindOf(doc.manifest)!.plural)!, doc.manifest, {});
+  for (const doc of ordered) await registry.apply(registry.byPlural.get(kindOf(doc.manifest)!.plural)!, doc.manifest, {});
   return ordered.filter((d) => d.manifest.kind === 'Task' && (d.manifest.spec?.mode ?? 'run') === 'run').map((d) => d.manifest.metadata.name);
 }

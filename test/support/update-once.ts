@@ -9,7 +9,7 @@ const registry = new Registry(kinds, p.store, p.cipher, { now: () => new Date() 
 const def = registry.byPlural.get('agents')!;
 await Bun.sleep(Number(process.env.START_DELAY_MS ?? 0));
 try {
-  registry.replace(def, 'shared', { metadata: { name: 'shared' }, spec: { model_ref: marker } }, {}, '1');
+  await registry.replace(def, 'shared', { metadata: { name: 'shared' }, spec: { model_ref: marker } }, {}, '1');
   console.log('won');
 } catch (e) {
   console.log(`lost:${(e as Error).constructor.name}`);

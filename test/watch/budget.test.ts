@@ -79,7 +79,7 @@ describe('watch byte budgets', () => {
     const res = await ctx.app.handle(new Request('http://localhost/v1/agents/watch'));
     // Holds the body and never reads it: nothing is ever accepted.
     const body = res.body!.getReader();
-    for (let i = 0; i < 20; i++) ctx.registry.apply(ctx.kind('agents'), { kind: 'Agent', metadata: { name: `a${i}` }, spec: { model_ref: 'm', prompt: 'p'.repeat(10_000) } }, {});
+    for (let i = 0; i < 20; i++) await ctx.registry.apply(ctx.kind('agents'), { kind: 'Agent', metadata: { name: `a${i}` }, spec: { model_ref: 'm', prompt: 'p'.repeat(10_000) } }, {});
     const deadline = Date.now() + 10_000;
     while (!closed.length && Date.now() < deadline) await Bun.sleep(5);
     expect(closed).toEqual(['/v1/agents/watch']);

@@ -49,7 +49,7 @@ describe('event stream', () => {
     const ctx = testApp();
     await ctx.call('POST', '/v1/agents', { metadata: { name: 'a' }, spec: {} });
     await ctx.call('PUT', '/v1/agents/missing', { metadata: { name: 'missing' }, spec: { model_ref: 'm' } }, { 'if-match': '1' });
-    expect(ctx.core.eventLog.lastId()).toBe(0);
+    expect(await ctx.core.eventLog.lastId()).toBe(0);
   });
 
   test('filters are case-insensitive equality on source, type, kind, name and namespace', async () => {
@@ -61,7 +61,7 @@ describe('event stream', () => {
     await ctx.call('POST', '/v1/tools', { metadata: { name: 't' }, spec: { type: 'http', endpoint: 'http://127.0.0.1/x' } });
     await ctx.call('DELETE', '/v1/agents/a?namespace=b');
     await ctx.call('DELETE', '/v1/tools/t');
-    ctx.core.events.publish({ source: 'task-controller', type: 'task.claimed', kind: 'Task', name: 'x', namespace: 'default', message: 'claimed' });
+    await ctx.core.events.publish({ source: 'task-controller', type: 'task.claimed', kind: 'Task', name: 'x', namespace: 'default', message: 'claimed' });
     expect((await byKind.waitFor(2)).map((f) => json(f).type)).toEqual(['resource.created', 'resource.deleted']);
     expect((await byType.waitFor(1)).map((f) => [json(f).kind, json(f).name])).toEqual([['Agent', 'a']]);
     expect((await bySource.waitFor(1)).map((f) => [f.id, json(f).type])).toEqual([['5', 'task.claimed']]);
@@ -89,17 +89,17 @@ describe('log retention', () => {
     for (let i = 0; i < 10; i++) await ctx.call('POST', '/v1/agents', { metadata: { name: `old${i}` }, spec: { model_ref: 'm' } });
     now = new Date('2026-01-03T00:00:00Z');
     for (let i = 0; i < 5; i++) await ctx.call('POST', '/v1/agents', { metadata: { name: `new${i}` }, spec: { model_ref: 'm' } });
-    const r = new LogRetention(ctx.core.changeLog, ctx.core.eventLog, { changes: 3, changesAgeMs: 3_600_000, events: 12, eventsAgeMs: 3_600_000 }, { now: () => now }, silentLogger);
-    expect(r.runOnce()).toEqual({ changes: 10, events: 3 });
+    const r = new LogRetention(ctx.store, ctx.core.changeLog, ctx.core.eventLog, { changes: 3, changesAgeMs: 3_600_000, events: 12, eventsAgeMs: 3_600_000 }, { now: () => now }, silentLogger);
+    expect(await r.runOnce()).toEqual({ changes: 10, events: 3 });
     // Changes: the 10 old ones are beyond the newest 3 and older than an hour; the 5 recent stay.
-    expect(ctx.core.changeLog.firstRevision()).toBe(11);
+    expect(await ctx.core.changeLog.firstRevision()).toBe(11);
     // Events: only the 3 beyond the newest 12 went.
-    expect(ctx.core.eventLog.firstId()).toBe(4);
-    const all = new LogRetention(ctx.core.changeLog, ctx.core.eventLog, { changes: 1, changesAgeMs: 1, events: 1, eventsAgeMs: 1 }, { now: () => new Date('2027-01-01T00:00:00Z') }, silentLogger);
-    all.runOnce();
-    expect(ctx.core.changeLog.firstRevision()).toBe(15);
-    expect(ctx.core.changeLog.lastRevision()).toBe(15);
-    expect(ctx.core.eventLog.firstId()).toBe(15);
+    expect(await ctx.core.eventLog.firstId()).toBe(4);
+    const all = new LogRetention(ctx.store, ctx.core.changeLog, ctx.core.eventLog, { changes: 1, changesAgeMs: 1, events: 1, eventsAgeMs: 1 }, { now: () => new Date('2027-01-01T00:00:00Z') }, silentLogger);
+    await all.runOnce();
+    expect(await ctx.core.changeLog.firstRevision()).toBe(15);
+    expect(await ctx.core.changeLog.lastRevision()).toBe(15);
+    expect(await ctx.core.eventLog.firstId()).toBe(15);
     const next = await ctx.call('POST', '/v1/agents', { metadata: { name: 'after' }, spec: { model_ref: 'm' } });
     expect(next.json.metadata.resourceVersion).toBe('16');
   });
@@ -112,10 +112,10 @@ describe('log retention', () => {
     now = new Date('2026-01-01T02:00:00Z');
     await ctx.call('DELETE', '/v1/agents/x');
     for (let i = 0; i < 5; i++) await ctx.call('POST', '/v1/agents', agent(`z${i}`));
-    const r = new LogRetention(ctx.core.changeLog, ctx.core.eventLog, { changes: 2, changesAgeMs: 3_600_000, events: 2, eventsAgeMs: 3_600_000 }, { now: () => now }, silentLogger);
-    r.runOnce();
+    const r = new LogRetention(ctx.store, ctx.core.changeLog, ctx.core.eventLog, { changes: 2, changesAgeMs: 3_600_000, events: 2, eventsAgeMs: 3_600_000 }, { now: () => now }, silentLogger);
+    await r.runOnce();
     // Only the two old changes before the (young) deletion went: 3..8 remain, contiguous.
-    expect(ctx.core.changeLog.firstRevision()).toBe(3);
+    expect(await ctx.core.changeLog.firstRevision()).toBe(3);
     const w = new SseReader(await ctx.app.handle(new Request('http://localhost/v1/agents/watch', { headers: { 'last-event-id': '2' } })));
     const frames = await w.waitFor(6);
     expect(frames.map((f) => [f.id, json(f).type])).toEqual([
@@ -132,13 +132,13 @@ describe('log retention', () => {
   test('changes trimmed while a replay runs end the stream with Expired instead of a silent gap', async () => {
     let now = new Date('2026-01-01T00:00:00Z');
     const ctx = testApp({ clock: { now: () => now } });
-    for (let i = 0; i < 1200; i++) ctx.registry.apply(ctx.kind('agents'), agent(`a${i}`), {});
+    for (let i = 0; i < 1200; i++) await ctx.registry.apply(ctx.kind('agents'), agent(`a${i}`), {});
     now = new Date('2026-01-03T00:00:00Z');
     const res = await ctx.app.handle(new Request('http://localhost/v1/agents/watch', { headers: { 'last-event-id': '1' } }));
     const reader = res.body!.getReader();
     await reader.read(); // the opening comment
     await reader.read(); // the first replayed batch
-    new LogRetention(ctx.core.changeLog, ctx.core.eventLog, { changes: 10, changesAgeMs: 1, events: 10, eventsAgeMs: 1 }, { now: () => now }, silentLogger).runOnce();
+    await new LogRetention(ctx.store, ctx.core.changeLog, ctx.core.eventLog, { changes: 10, changesAgeMs: 1, events: 10, eventsAgeMs: 1 }, { now: () => now }, silentLogger).runOnce();
     let text = '';
     for (;;) {
       const { value, done } = await reader.read();

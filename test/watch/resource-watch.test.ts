@@ -156,9 +156,9 @@ describe('watch behaviour', () => {
     const fast = await watch(ctx, '/v1/agents/watch');
     const slowRes = await ctx.app.handle(new Request('http://localhost/v1/agents/watch'));
     const slowReader = slowRes.body!.getReader();
-    // Writes commit synchronously, so the slow reader (which reads nothing) falls 100 behind.
+    // Writes commit without waiting for readers, so the slow reader (which reads nothing) falls 100 behind.
     for (let i = 0; i < 100; i++) {
-      ctx.registry.apply(ctx.kind('agents'), manifest('Agent', `a${i}`, { model_ref: 'm' }), {});
+      await ctx.registry.apply(ctx.kind('agents'), manifest('Agent', `a${i}`, { model_ref: 'm' }), {});
       if (i % 10 === 9) await fast.waitFor(i + 1);
     }
     expect((await fast.waitFor(100)).map((f) => Number(f.id))).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));

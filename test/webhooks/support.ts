@@ -25,16 +25,16 @@ export function webhookApp(opts: { auth?: Partial<AuthConfig>; rate?: number; st
   const setNow = (d: Date | string) => (now = new Date(d));
   const advance = (ms: number) => (now = new Date(now.getTime() + ms));
   /** A Secret, a template task and a TaskWebhook with `spec` (secret_ref and task_ref filled in). */
-  const setup = (spec: Record<string, any> = {}, name = 'hook', secret = SECRET) => {
-    r.registry.apply(r.kind('secrets'), { apiVersion: 'orloj.dev/v1', kind: 'Secret', metadata: { name: 'hook-secret' }, spec: { stringData: { token: secret } } }, {});
-    r.registry.apply(r.kind('tasks'), { apiVersion: 'orloj.dev/v1', kind: 'Task', metadata: { name: 'tpl' }, spec: { system: 'sys', mode: 'template', input: { topic: 'news' } } }, {});
+  const setup = async (spec: Record<string, any> = {}, name = 'hook', secret = SECRET) => {
+    await r.registry.apply(r.kind('secrets'), { apiVersion: 'orloj.dev/v1', kind: 'Secret', metadata: { name: 'hook-secret' }, spec: { stringData: { token: secret } } }, {});
+    await r.registry.apply(r.kind('tasks'), { apiVersion: 'orloj.dev/v1', kind: 'Task', metadata: { name: 'tpl' }, spec: { system: 'sys', mode: 'template', input: { topic: 'news' } } }, {});
     const { auth: a, ...rest } = spec;
-    r.registry.apply(r.kind('task-webhooks'), { apiVersion: 'orloj.dev/v1', kind: 'TaskWebhook', metadata: { name }, spec: { task_ref: 'tpl', auth: { secret_ref: 'hook-secret', ...a }, ...rest } }, {});
+    await r.registry.apply(r.kind('task-webhooks'), { apiVersion: 'orloj.dev/v1', kind: 'TaskWebhook', metadata: { name }, spec: { task_ref: 'tpl', auth: { secret_ref: 'hook-secret', ...a }, ...rest } }, {});
     return `/v1/webhook-deliveries/${webhookEndpointID('default', name)}`;
   };
   const post = (path: string, body: string, headers: Record<string, string>) => call('POST', path, body, headers);
-  const webhook = (name = 'hook') => r.registry.get(r.kind('task-webhooks'), 'default', name);
-  const tasks = () => r.registry.list(r.kind('tasks'), {} as any).items.filter((t: any) => t.spec.mode === 'run');
+  const webhook = async (name = 'hook') => await r.registry.get(r.kind('task-webhooks'), 'default', name);
+  const tasks = async () => (await r.registry.list(r.kind('tasks'), {} as any)).items.filter((t: any) => t.spec.mode === 'run');
   return { ...r, app, call, clock, setNow, advance, setup, post, webhook, tasks, webhooks };
 }
 

@@ -47,12 +47,12 @@ export class RunAborted extends Error {
 /** Settles with `p`, or rejects with RunAborted as soon as the signal fires. */
 export function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
   // The abandoned promise may still reject later; that must not become an unhandled rejection.
-  p.catch(() => undefined);
+  void p.catch(() => undefined);
   if (signal.aborted) return Promise.reject(new RunAborted());
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(new RunAborted());
     signal.addEventListener('abort', onAbort, { once: true });
-    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    void p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }
 

@@ -42,11 +42,11 @@ function approvalRequired(run: RunState, step: number, tool: string, reason: str
 }
 
 /** Stops the run unless the agent's roles and the ToolPermissions allow this call, or a person approved it. */
-function authorize(run: RunState, step: number, tool: ToolRef, input: string | Record<string, unknown>): void {
+async function authorize(run: RunState, step: number, tool: ToolRef, input: string | Record<string, unknown>): Promise<void> {
   const decision: ToolDecision | undefined = run.input.authorize?.(tool);
   if (!decision || decision.verdict === 'allow') return;
   if (decision.verdict === 'deny') permissionDenied(run, step, tool.name, decision.reason);
-  if (run.input.approved?.(tool.name)) {
+  if (await run.input.approved?.(tool.name)) {
     run.trace.add({ type: 'tool_approval_granted', step, tool: tool.name, message: `approved: ${decision.reason}` }, run.at);
     return;
   }
@@ -66,7 +66,7 @@ function succeeded(run: RunState, call: ToolCall, text: string): Completion | un
   return run.settings.stopOnFirstTool ? { output: text, reason: 'stop_on_first_tool' } : undefined;
 }
 
-function recordOutcome(run: RunState, step: number, call: ToolCall, key: string, record: ToolCallRecord, input: string | Record<string, unknown>, memory: boolean): Completion | undefined {
+async function recordOutcome(run: RunState, step: number, call: ToolCall, key: string, record: ToolCallRecord, input: string | Record<string, unknown>, memory: boolean): Promise<Completion | undefined> {
   const r = record.result;
   run.at = record.at;
   const row = { step, tool: call.name, ...r.trace, latency_ms: r.latencyMs };
@@ -86,7 +86,7 @@ function recordOutcome(run: RunState, step: number, call: ToolCall, key: string,
   run.trace.add({ type: 'tool_error', ...row, message: r.text }, record.at);
   if (r.error?.code === 'approval_pending') {
     // The tool itself asks for a person. Once approved, a tool that still asks fails the run.
-    const approval = run.input.approved?.(call.name) ? undefined : { tool: call.name, reason: r.error.reason || 'tool_approval_pending', input };
+    const approval = (await run.input.approved?.(call.name)) ? undefined : { tool: call.name, reason: r.error.reason || 'tool_approval_pending', input };
     approvalRequired(run, step, call.name, r.error.reason, '', approval);
   }
   run.messages.push(toolErrorMessage(call, r.text));
@@ -117,9 +117,9 @@ async function runCall(run: RunState, step: number, n: number, call: ToolCall): 
   const input = toolInput(call.arguments);
   // Built-in memory tools bypass roles and ToolPermissions: spec.memory.allow is their grant.
   const memory = isMemoryTool(tool!);
-  if (!memory) authorize(run, step, tool!, input);
+  if (!memory) await authorize(run, step, tool!, input);
   const record = await journaledToolCall(run.input, step, n, tool!, input, run.signal);
-  return recordOutcome(run, step, call, key, record, input, memory);
+  return await recordOutcome(run, step, call, key, record, input, memory);
 }
 
 /** Runs the calls in order; every call gets a tool message unless the run stops first. */

@@ -22,8 +22,8 @@ const toolApprovals = (registry: Registry) => registry.byPlural.get('tool-approv
 const tasks = (registry: Registry) => registry.byPlural.get('tasks')!;
 
 /** The phase of the approval for this call, if one exists. */
-export function approvalPhase(registry: Registry, namespace: string, name: string): string | undefined {
-  const a = registry.findDecoded(toolApprovals(registry), namespace, name);
+export async function approvalPhase(registry: Registry, namespace: string, name: string): Promise<string | undefined> {
+  const a = await registry.findDecoded(toolApprovals(registry), namespace, name);
   return a ? a.status?.phase || 'Pending' : undefined;
 }
 
@@ -40,11 +40,11 @@ export interface ApprovalCall {
  * Creates the ToolApproval for a paused call unless it exists (applying again is a no-op, and a
  * decided approval is never touched). Returns its name and phase.
  */
-export function ensureToolApproval(registry: Registry, events: EventPublisher, call: ApprovalCall): { name: string; phase: string } {
+export async function ensureToolApproval(registry: Registry, events: EventPublisher, call: ApprovalCall): Promise<{ name: string; phase: string }> {
   const { task, message, request } = call;
   const { namespace, name: taskName, uid } = task.metadata;
   const name = approvalName(uid, message.message_id, request.tool);
-  const existing = approvalPhase(registry, namespace, name);
+  const existing = await approvalPhase(registry, namespace, name);
   if (existing) return { name, phase: existing };
   const input = typeof request.input === 'string' ? request.input : JSON.stringify(request.input);
   const spec: Record<string, unknown> = {
@@ -57,8 +57,8 @@ export function ensureToolApproval(registry: Registry, events: EventPublisher, c
   };
   if (request.operationClass) spec.operation_class = request.operationClass;
   const manifest = { metadata: { name, namespace, resourceVersion: '0', labels: { 'orloj.dev/task': taskName } }, spec };
-  const { object } = registry.apply(toolApprovals(registry), manifest, { queryNamespace: namespace });
-  events.publish({
+  const { object } = await registry.apply(toolApprovals(registry), manifest, { queryNamespace: namespace });
+  await events.publish({
     source: 'task-runtime',
     type: 'toolapproval.created',
     kind: 'ToolApproval',
@@ -159,17 +159,17 @@ export function decidedTaskStatus(task: StoredObject, approval: StoredObject, no
  * Applies a decided approval to the task waiting for it (version-checked: a concurrent change
  * throws a Conflict and the caller tries again). Returns what happened, or undefined when no task waits.
  */
-export function settleApproval(registry: Registry, events: EventPublisher, approval: StoredObject, now: Date, kind: ApprovalKind = TOOL_APPROVALS): 'resumed' | 'failed' | undefined {
+export async function settleApproval(registry: Registry, events: EventPublisher, approval: StoredObject, now: Date, kind: ApprovalKind = TOOL_APPROVALS): Promise<'resumed' | 'failed' | undefined> {
   const ref = String(approval.spec.task_ref ?? '');
   const slash = ref.indexOf('/');
   const namespace = slash < 0 ? approval.metadata.namespace : ref.slice(0, slash);
   const name = slash < 0 ? ref : ref.slice(slash + 1);
-  const task = registry.findDecoded(tasks(registry), namespace, name);
+  const task = await registry.findDecoded(tasks(registry), namespace, name);
   if (!waitsFor(task, approval.metadata.name, kind.kind)) return undefined;
   const { status, resumed, error } = decidedTaskStatus(task, approval, now, kind);
-  registry.replaceStatus(tasks(registry), namespace, name, { status }, task.metadata.resourceVersion);
+  await registry.replaceStatus(tasks(registry), namespace, name, { status }, task.metadata.resourceVersion);
   const message = resumed ? `task transitioned WaitingApproval->Running: ${kind.kind} ${approval.metadata.name} ${approval.status?.phase === 'Approved' ? 'approved' : 'changes requested'}` : `task transitioned WaitingApproval->Failed reason=${error}`;
-  events.publish({
+  await events.publish({
     source: 'task-controller',
     type: resumed ? 'task.resumed' : 'task.failed',
     kind: 'Task',

@@ -44,20 +44,20 @@ export function cancelledStatus(task: StoredObject, worker: string, now: Date): 
  * Cancels a Pending, Running or WaitingApproval task and returns it as stored (redacted). Retries
  * the write on concurrent changes, re-reading each time; NotFound when the task does not exist.
  */
-export function cancelTask(registry: Registry, events: EventPublisher, clock: Clock, namespace: string, name: string, by?: string): StoredObject {
+export async function cancelTask(registry: Registry, events: EventPublisher, clock: Clock, namespace: string, name: string, by?: string): Promise<StoredObject> {
   const def = registry.byPlural.get('tasks')!;
   const worker = by ?? 'api';
   for (let attempt = 1; ; attempt++) {
-    const task = registry.getDecoded(def, namespace, name);
+    const task = await registry.getDecoded(def, namespace, name);
     const status = cancelledStatus(task, worker, clock.now());
     let written: StoredObject;
     try {
-      written = registry.replaceStatus(def, namespace, name, { status }, task.metadata.resourceVersion);
+      written = await registry.replaceStatus(def, namespace, name, { status }, task.metadata.resourceVersion);
     } catch (e) {
       if (e instanceof ApiError && e.code === 409 && attempt < ATTEMPTS) continue;
       throw e;
     }
-    events.publish({
+    await events.publish({
       source: 'api',
       type: 'task.cancelled',
       kind: 'Task',

@@ -13,7 +13,7 @@ import type { Resolver } from './resolve';
 
 /** Where task and agent log lines go (GET /v1/tasks/{name}/logs, /v1/agents/{name}/logs). */
 export interface LogSink {
-  append(kind: 'Task' | 'Agent', namespace: string, name: string, message: string): void;
+  append(kind: 'Task' | 'Agent', namespace: string, name: string, message: string): Promise<void>;
 }
 
 export interface EngineDeps {

@@ -55,7 +55,7 @@ export interface RunningEngine {
   stop(): Promise<void>;
 }
 
-export function startEngine(o: EngineOptions): RunningEngine {
+export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
   const c = o.config;
   const tools = createToolRuntime({ clock: o.clock, egress: { denyPrivate: c.egressPrivate === 'deny' }, callbacks: o.callbacks });
   tools.register('cli', cliTransport({ allow: c.cliAllow ?? [], env: o.env }));
@@ -82,7 +82,7 @@ export function startEngine(o: EngineOptions): RunningEngine {
   const profile = { id: c.workerId, region: c.region, gpu: c.gpu, models: c.models };
   const heartbeat = new WorkerHeartbeat(o.core.registry, o.clock, { ...profile, maxConcurrentTasks: c.maxConcurrentTasks, heartbeatMs: c.heartbeatMs });
   const worker = new TaskWorker(deps, o.core.watch, { profile, maxConcurrentTasks: c.maxConcurrentTasks, heartbeat });
-  worker.start();
+  await worker.start();
   return {
     worker,
     deps,

@@ -97,7 +97,7 @@ async function execute(scope: RunScope, m: TaskMessage, gate: Record<string, str
   const task = scope.task();
   const ns = task.metadata.namespace;
   const started = deps.clock.now().getTime();
-  const { agent, problems } = deps.resolver.agent(ns, m.to_agent);
+  const { agent, problems } = await deps.resolver.agent(ns, m.to_agent);
   if (!agent) return notRun({ code: 'validation', message: problems.join('; '), retryable: false });
   const matched = scope.policies;
   const tools = [...(agent.spec.tools ?? []), ...grantedMemoryTools(agent)];
@@ -115,7 +115,7 @@ async function execute(scope: RunScope, m: TaskMessage, gate: Record<string, str
   const tokenBudget = budgets.length ? Math.min(...budgets) : undefined;
   if (tokenBudget !== undefined && tokenBudget <= 0) return notRun({ code: 'token_budget_exceeded', message: `token budget exhausted before ${agent.name} ran`, retryable: false });
   const model = endpoints[0]?.default_model;
-  deps.logs.append('Task', ns, task.metadata.name, `agent start: ${agent.name} model=${model} message=${m.message_id} attempt=${m.attempts}`);
+  await deps.logs.append('Task', ns, task.metadata.name, `agent start: ${agent.name} model=${model} message=${m.message_id} attempt=${m.attempts}`);
   const result = await runAgent({
     namespace: ns,
     agent: agent.name,
@@ -123,8 +123,8 @@ async function execute(scope: RunScope, m: TaskMessage, gate: Record<string, str
     endpoints,
     tools: agent.tools,
     ...(memory.memory ? { memory: memory.memory } : {}),
-    authorize: deps.resolver.toolAuthorizer(ns, agent.name, agent.spec),
-    approved: (tool) => approvalPhase(deps.registry, ns, approvalName(task.metadata.uid, m.message_id, tool)) === 'Approved',
+    authorize: await deps.resolver.toolAuthorizer(ns, agent.name, agent.spec),
+    approved: async (tool) => (await approvalPhase(deps.registry, ns, approvalName(task.metadata.uid, m.message_id, tool))) === 'Approved',
     input: { ...agentInputs(task.spec.input, m, gate), ...reviewInputs(m.review) },
     gateway: deps.gateway,
     toolRuntime: deps.tools,
@@ -140,8 +140,8 @@ async function execute(scope: RunScope, m: TaskMessage, gate: Record<string, str
     onRow: (row) => progress(scope, m, row),
   });
   const line = `agent end: ${agent.name} steps=${result.steps} tool_calls=${result.toolCalls} tokens=${result.tokens.total} usage_source=${result.tokens.source} duration_ms=${Math.max(result.durationMs, deps.clock.now().getTime() - started)}${result.error ? ` error=${result.error.code}: ${result.error.message}` : ''}`;
-  deps.logs.append('Task', ns, task.metadata.name, line);
-  deps.logs.append('Agent', ns, agent.name, `task ${ns}/${task.metadata.name} message ${m.message_id}: ${line}`);
+  await deps.logs.append('Task', ns, task.metadata.name, line);
+  await deps.logs.append('Agent', ns, agent.name, `task ${ns}/${task.metadata.name} message ${m.message_id}: ${line}`);
   for (const e of endpoints) if (e.apiKey) scope.secrets.add(e.apiKey);
   return result;
 }
@@ -154,20 +154,19 @@ const PROGRESS_ROWS = new Set(['model_call', 'model_error', 'tool_call', 'tool_e
  */
 function progress(scope: RunScope, m: TaskMessage, row: TraceRow): void {
   if (!PROGRESS_ROWS.has(row.type)) return;
-  try {
-    reportProgress(scope, m, row);
-  } catch (e) {
-    // Progress is a courtesy: failing to record it must not end the agent's turn.
+  // Progress is a courtesy: failing to record it must not end the agent's turn. The row is
+  // reported from a synchronous callback, so the agent's turn goes on while it is recorded.
+  void reportProgress(scope, m, row).catch((e) => {
     scope.deps.log.warn('could not record agent progress', { message: m.message_id, error: String((e as Error)?.message ?? e) });
-  }
+  });
 }
 
-function reportProgress(scope: RunScope, m: TaskMessage, row: TraceRow): void {
+async function reportProgress(scope: RunScope, m: TaskMessage, row: TraceRow): Promise<void> {
   const { namespace, name } = scope.task().metadata;
   const detail = [row.tool && `tool=${row.tool}`, row.tokens !== undefined && `tokens=${row.tokens}`, row.latency_ms !== undefined && `latency_ms=${row.latency_ms}`, row.error_code && `error=${row.error_code}`].filter(Boolean).join(' ');
   const message = `agent step: ${m.to_agent} step=${row.step ?? 0} ${row.type}${detail ? ` ${detail}` : ''}`;
-  scope.deps.logs.append('Task', namespace, name, message);
-  scope.deps.events.publish({
+  await scope.deps.logs.append('Task', namespace, name, message);
+  await scope.deps.events.publish({
     source: 'task-runtime',
     type: 'task.agent_step',
     kind: 'Task',
@@ -324,7 +323,7 @@ export async function processMessage(scope: RunScope, id: string, begunHere = fa
 async function pauseFor(scope: RunScope, m: TaskMessage, result: AgentRunResult): Promise<boolean> {
   const request = result.error!.approval!;
   const { deps } = scope;
-  const approval = ensureToolApproval(deps.registry, deps.events, { task: scope.task(), message: m, request, secrets: [...scope.secrets], ttl: deps.approvalTtl });
+  const approval = await ensureToolApproval(deps.registry, deps.events, { task: scope.task(), message: m, request, secrets: [...scope.secrets], ttl: deps.approvalTtl });
   // Approved in the meantime: the message runs again at once (a resume), and the call is granted.
   if (approval.phase === 'Approved') return true;
   if (approval.phase !== 'Pending') {
@@ -356,7 +355,7 @@ async function reviewFor(scope: RunScope, m: TaskMessage, result: AgentRunResult
   });
   if (!plan || scope.signal.aborted) return false;
   const reviewing = plan;
-  const approval = ensureTaskApproval(deps.registry, deps.events, { task: scope.task(), message: m, plan: reviewing, output: result.output });
+  const approval = await ensureTaskApproval(deps.registry, deps.events, { task: scope.task(), message: m, plan: reviewing, output: result.output });
   await scope.write((s, _now, ctx) => {
     const current = findMessage(s, m.message_id);
     if (!current || current.phase !== 'Running') return false;
@@ -365,8 +364,8 @@ async function reviewFor(scope: RunScope, m: TaskMessage, result: AgentRunResult
     scope.ending(pauseForReview(s, ctx, current, approval.name, reviewing, deps.workerId));
   });
   if (approval.phase !== 'Pending') {
-    const decided = deps.registry.findDecoded(deps.registry.byPlural.get('task-approvals')!, scope.task().metadata.namespace, approval.name);
-    if (decided) settleApproval(deps.registry, deps.events, decided, deps.clock.now(), TASK_APPROVALS);
+    const decided = await deps.registry.findDecoded(deps.registry.byPlural.get('task-approvals')!, scope.task().metadata.namespace, approval.name);
+    if (decided) await settleApproval(deps.registry, deps.events, decided, deps.clock.now(), TASK_APPROVALS);
   }
   return true;
 }

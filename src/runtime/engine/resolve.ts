@@ -48,44 +48,44 @@ export class Resolver {
     };
   }
 
-  private find(def: KindDefinition, namespace: string, name: string): StoredObject | undefined {
+  private find(def: KindDefinition, namespace: string, name: string): Promise<StoredObject | undefined> {
     return this.registry.findDecoded(def, namespace, name);
   }
 
-  system(namespace: string, ref: string): StoredObject | undefined {
+  system(namespace: string, ref: string): Promise<StoredObject | undefined> {
     const r = splitRef(ref, namespace);
     return this.find(this.defs.system, r.namespace, r.name);
   }
 
-  agentObject(namespace: string, name: string): StoredObject | undefined {
+  agentObject(namespace: string, name: string): Promise<StoredObject | undefined> {
     return this.find(this.defs.agent, namespace, name);
   }
 
-  endpointObject(namespace: string, ref: string): StoredObject | undefined {
+  endpointObject(namespace: string, ref: string): Promise<StoredObject | undefined> {
     const r = splitRef(ref, namespace);
     return this.find(this.defs.endpoint, r.namespace, r.name);
   }
 
-  toolObject(namespace: string, ref: string): StoredObject | undefined {
+  toolObject(namespace: string, ref: string): Promise<StoredObject | undefined> {
     const r = splitRef(ref, namespace);
     return this.find(this.defs.tool, r.namespace, r.name);
   }
 
-  memoryObject(namespace: string, ref: string): StoredObject | undefined {
+  memoryObject(namespace: string, ref: string): Promise<StoredObject | undefined> {
     const r = splitRef(ref, namespace);
     return this.find(this.defs.memory, r.namespace, r.name);
   }
 
-  policies(namespace: string): StoredObject[] {
-    return this.registry.list(this.defs.policy, { namespace }).items;
+  async policies(namespace: string): Promise<StoredObject[]> {
+    return (await this.registry.list(this.defs.policy, { namespace })).items;
   }
 
   /** Every object of a kind in a namespace, past the page limit: a ToolPermission left out would allow. */
-  private everyObject(def: KindDefinition, namespace: string): StoredObject[] {
+  private async everyObject(def: KindDefinition, namespace: string): Promise<StoredObject[]> {
     const out: StoredObject[] = [];
     let after: string | undefined;
     do {
-      const page = this.registry.list(def, { namespace, after });
+      const page = await this.registry.list(def, { namespace, after });
       out.push(...page.items);
       after = page.continue;
     } while (after);
@@ -96,23 +96,24 @@ export class Resolver {
    * The tool authorizer of one agent run: the agent's roles (`name` in the task's namespace or
    * `namespace/name`; one that does not exist is kept as missing) and the namespace's ToolPermissions.
    */
-  toolAuthorizer(namespace: string, agent: string, spec: Record<string, any>): ToolAuthorizer {
-    const roles: RoleGrant[] = (spec.roles ?? []).map((ref: string) => {
+  async toolAuthorizer(namespace: string, agent: string, spec: Record<string, any>): Promise<ToolAuthorizer> {
+    const roles: RoleGrant[] = [];
+    for (const ref of (spec.roles ?? []) as string[]) {
       const r = splitRef(ref, namespace);
-      const role = this.find(this.defs.role, r.namespace, r.name);
-      return role ? { ref, permissions: role.spec.permissions ?? [] } : { ref };
-    });
-    const toolPermissions = this.everyObject(this.defs.permission, namespace) as ToolPermissionObject[];
+      const role = await this.find(this.defs.role, r.namespace, r.name);
+      roles.push(role ? { ref, permissions: role.spec.permissions ?? [] } : { ref });
+    }
+    const toolPermissions = await this.everyObject(this.defs.permission, namespace) as ToolPermissionObject[];
     return createToolAuthorizer({ agent, allowedTools: spec.allowed_tools ?? [], roles, toolPermissions });
   }
 
   /** A Secret's decoded key → value map; undefined when it does not exist. */
   readonly secrets = (namespace: string): SecretLookup =>
-    async (ref: string) => this.secretData(namespace, ref);
+    async (ref: string) => await this.secretData(namespace, ref);
 
-  secretData(namespace: string, ref: string): Record<string, string> | undefined {
+  async secretData(namespace: string, ref: string): Promise<Record<string, string> | undefined> {
     const r = splitRef(ref, namespace);
-    const secret = this.find(this.defs.secret, r.namespace, r.name);
+    const secret = await this.find(this.defs.secret, r.namespace, r.name);
     if (!secret) return undefined;
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries<string>(secret.spec.data ?? {})) out[k] = Buffer.from(String(v), 'base64').toString('utf8').trim();
@@ -124,9 +125,9 @@ export class Resolver {
    * value/token/apiKey/… when none is named), then the variable ORLOJ_SECRET_<NAME>. Only that
    * prefix is read, and never the at-rest key, so a manifest cannot name a server setting.
    */
-  apiKey(namespace: string, secretRef: string): string | undefined {
+  async apiKey(namespace: string, secretRef: string): Promise<string | undefined> {
     const { ref, key } = splitSecretRef(secretRef);
-    const data = this.secretData(namespace, ref);
+    const data = await this.secretData(namespace, ref);
     const fromSecret = data ? pickValue(data, key) : undefined;
     if (fromSecret) return fromSecret;
     const name = envKey(ref);
@@ -134,12 +135,12 @@ export class Resolver {
     return this.env[`ORLOJ_SECRET_${name}`]?.trim() || undefined;
   }
 
-  endpointConfig(namespace: string, ref: string): EndpointConfig | undefined {
-    const obj = this.endpointObject(namespace, ref);
+  async endpointConfig(namespace: string, ref: string): Promise<EndpointConfig | undefined> {
+    const obj = await this.endpointObject(namespace, ref);
     if (!obj) return undefined;
     const s = obj.spec;
     const secretRef: string | undefined = s.auth?.secretRef;
-    const apiKey = secretRef ? this.apiKey(obj.metadata.namespace, secretRef) : undefined;
+    const apiKey = secretRef ? await this.apiKey(obj.metadata.namespace, secretRef) : undefined;
     return {
       provider: s.provider,
       base_url: s.base_url,
@@ -153,26 +154,26 @@ export class Resolver {
   }
 
   /** Everything one agent run needs, or the list of what is missing. */
-  agent(namespace: string, name: string): { agent?: ResolvedAgent; problems: string[] } {
-    const obj = this.agentObject(namespace, name);
+  async agent(namespace: string, name: string): Promise<{ agent?: ResolvedAgent; problems: string[] }> {
+    const obj = await this.agentObject(namespace, name);
     if (!obj) return { problems: [`agent ${name} not found in namespace ${namespace}`] };
     const spec = obj.spec;
     const problems: string[] = [];
     const endpoints: EndpointConfig[] = [];
     for (const [i, ref] of [spec.model_ref, ...(spec.fallback_model_refs ?? [])].entries()) {
-      const ep = this.endpointConfig(namespace, ref);
+      const ep = await this.endpointConfig(namespace, ref);
       if (ep) endpoints.push(ep);
       else problems.push(`agent ${name}: ${i === 0 ? 'model_ref' : 'fallback_model_refs'} ${ref} does not name a ModelEndpoint`);
     }
     const tools: ToolRef[] = [];
     for (const ref of spec.tools ?? []) {
-      const tool = this.toolObject(namespace, ref);
+      const tool = await this.toolObject(namespace, ref);
       if (tool) tools.push({ name: tool.metadata.name, namespace: tool.metadata.namespace, spec: tool.spec });
       else problems.push(`agent ${name}: tool ${ref} not found`);
     }
     // Only an agent granted memory tools needs its Memory; a ref alone offers nothing.
     const memoryRef: string | undefined = spec.memory?.ref;
-    const memory = memoryRef && allowedOps(spec).length ? this.memoryObject(namespace, memoryRef) : undefined;
+    const memory = memoryRef && allowedOps(spec).length ? await this.memoryObject(namespace, memoryRef) : undefined;
     if (memoryRef && allowedOps(spec).length && !memory) problems.push(`agent ${name}: spec.memory.ref ${memoryRef} does not name a Memory`);
     if (problems.length) return { problems };
     return { agent: { name: obj.metadata.name, namespace, spec, endpoints, tools, ...(memory ? { memory } : {}) }, problems };

@@ -45,14 +45,14 @@ export interface ReviewCall {
 }
 
 /** Creates the TaskApproval for a review unless it exists (a decided one is never touched). */
-export function ensureTaskApproval(registry: Registry, events: EventPublisher, call: ReviewCall): { name: string; phase: string } {
+export async function ensureTaskApproval(registry: Registry, events: EventPublisher, call: ReviewCall): Promise<{ name: string; phase: string }> {
   const { task, message: m, plan, output } = call;
   const { namespace, name: taskName, uid } = task.metadata;
   const def = registry.byPlural.get('task-approvals')!;
   const cycle = m.review?.cycle ?? 1;
   const id = String(plan.checkpoint.checkpoint_id);
   const name = reviewName(uid, m.message_id, id, cycle);
-  const existing = registry.findDecoded(def, namespace, name);
+  const existing = await registry.findDecoded(def, namespace, name);
   if (existing) return { name, phase: existing.status?.phase || 'Pending' };
   const spec: Record<string, unknown> = {
     task_ref: `${namespace}/${taskName}`,
@@ -78,8 +78,8 @@ export function ensureTaskApproval(registry: Registry, events: EventPublisher, c
     },
   };
   const manifest = { metadata: { name, namespace, resourceVersion: '0', labels: { 'orloj.dev/task': taskName } }, spec };
-  const { object } = registry.apply(def, manifest, { queryNamespace: namespace });
-  events.publish({
+  const { object } = await registry.apply(def, manifest, { queryNamespace: namespace });
+  await events.publish({
     source: 'task-runtime',
     type: 'taskapproval.created',
     kind: 'TaskApproval',

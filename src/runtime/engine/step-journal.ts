@@ -6,10 +6,10 @@ import type { StepJournal } from './types';
 export function stepJournal(rows: Pick<TaskJournalStore, 'get' | 'putIfAbsent'>, uid: string): StepJournal {
   return {
     once: async <T>(key: string, fn: () => Promise<T>): Promise<T> => {
-      const recorded = rows.get(uid, key);
+      const recorded = await rows.get(uid, key);
       if (recorded !== undefined) return JSON.parse(recorded) as T;
       const value = await fn();
-      return JSON.parse(rows.putIfAbsent(uid, key, JSON.stringify(value ?? null))) as T;
+      return JSON.parse(await rows.putIfAbsent(uid, key, JSON.stringify(value ?? null))) as T;
     },
   };
 }

@@ -83,10 +83,10 @@ export class TaskRun implements RunScope {
   }
 
   /** A change to the task seen on the change feed (another process or the API wrote it). */
-  observe(task: StoredObject | undefined): void {
+  async observe(task: StoredObject | undefined): Promise<void> {
     const s = task?.status ?? {};
     if (!task) {
-      this.deps.journal.drop(this.latest.metadata.uid);
+      await this.deps.journal.drop(this.latest.metadata.uid);
       this.stop('task deleted');
     }
     else if (task.metadata.uid !== this.latest.metadata.uid) this.stop('task replaced');
@@ -120,7 +120,7 @@ export class TaskRun implements RunScope {
       const { namespace, name } = this.latest.metadata;
       let changed = false;
       let ending: Ending | undefined;
-      const stored = await this.deps.leases.fencedGrouped(namespace, name, this.holder, (s, now) => {
+      const stored = await this.deps.leases.fenced(namespace, name, this.holder, (s, now) => {
         this.pendingEnding = undefined;
         this.pendingBegun = [];
         changed = mutate(s, now, this.ctx(now, s)) !== false;
@@ -142,7 +142,7 @@ export class TaskRun implements RunScope {
         for (const id of this.pendingBegun) this.prebegun.add(id);
       }
       this.pendingBegun = [];
-      if (ending) this.ended(ending);
+      if (ending) await this.ended(ending);
       return changed ? stored : undefined;
     };
     const next = this.chain.then(step, step);
@@ -151,13 +151,13 @@ export class TaskRun implements RunScope {
   }
 
   /** Publishes what the committed ending means: events, logs, journal cleanup, stop. */
-  private ended(e: Ending): void {
+  private async ended(e: Ending): Promise<void> {
     const { deps } = this;
     const t = this.latest;
     const { namespace, name } = t.metadata;
     this.finished = true;
-    if (e.phase === 'WaitingApproval') return this.paused(e.approval);
-    deps.journal.drop(t.metadata.uid);
+    if (e.phase === 'WaitingApproval') return await this.paused(e.approval);
+    await deps.journal.drop(t.metadata.uid);
     const s = t.status ?? {};
     const type = e.phase === 'Succeeded' ? 'task.succeeded' : e.phase === 'Pending' ? 'task.retry_scheduled' : e.phase === 'Failed' ? 'task.failed' : 'task.deadletter';
     const message =
@@ -166,8 +166,8 @@ export class TaskRun implements RunScope {
         : e.phase === 'Pending'
           ? `task attempt ${s.attempts} failed; retry scheduled for ${e.at}: ${e.error}`
           : `task transitioned Running->${e.phase} reason=${e.error}`;
-    deps.logs.append('Task', namespace, name, message);
-    deps.events.publish({
+    await deps.logs.append('Task', namespace, name, message);
+    await deps.events.publish({
       source: 'task-controller',
       type,
       kind: 'Task',
@@ -181,11 +181,11 @@ export class TaskRun implements RunScope {
   }
 
   /** The task waits for a person: the journal stays (the resumed message replays it), the run stops. */
-  private paused(approval: string): void {
+  private async paused(approval: string): Promise<void> {
     const { namespace, name } = this.latest.metadata;
     const message = `task transitioned Running->WaitingApproval approval=${approval}`;
-    this.deps.logs.append('Task', namespace, name, message);
-    this.deps.events.publish({
+    await this.deps.logs.append('Task', namespace, name, message);
+    await this.deps.events.publish({
       source: 'task-controller',
       type: 'task.waiting_approval',
       kind: 'Task',
@@ -202,7 +202,7 @@ export class TaskRun implements RunScope {
     // Renew the lease unless a write renewed it during the last period.
     const beat = setInterval(() => {
       if (this.deps.clock.now().getTime() - this.lastWrite < this.deps.heartbeatMs / 2) return;
-      this.write(() => undefined).catch((e) => this.deps.log.error('lease renewal failed', { task: this.key, error: String((e as Error)?.message ?? e) }));
+      void this.write(() => undefined).catch((e) => this.deps.log.error('lease renewal failed', { task: this.key, error: String((e as Error)?.message ?? e) }));
     }, this.deps.heartbeatMs);
     try {
       if (await this.prepare()) await this.loop();
@@ -218,7 +218,7 @@ export class TaskRun implements RunScope {
       if (this.releaseLease && !this.finished) {
         const { namespace, name } = this.latest.metadata;
         try {
-          this.deps.leases.fenced(namespace, name, this.holder, (s, now) => ({ ...s, leaseUntil: rfc3339(new Date(now.getTime() - 1000)) }));
+          await this.deps.leases.fenced(namespace, name, this.holder, (s, now) => ({ ...s, leaseUntil: rfc3339(new Date(now.getTime() - 1000)) }));
         } catch (e) {
           this.deps.log.warn('could not hand the lease back', { task: this.key, error: String((e as Error)?.message ?? e) });
         }
@@ -232,11 +232,11 @@ export class TaskRun implements RunScope {
     const t = this.latest;
     const ns = t.metadata.namespace;
     const problems: string[] = [];
-    const system = deps.resolver.system(ns, t.spec.system ?? '');
+    const system = await deps.resolver.system(ns, t.spec.system ?? '');
     if (!system) problems.push(`spec.system: AgentSystem ${t.spec.system} not found in namespace ${ns}`);
     else {
       for (const p of validateSystem(system.spec, t)) problems.push(`AgentSystem ${system.metadata.name} ${p.field}: ${p.message}`);
-      for (const agent of system.spec.agents ?? []) problems.push(...deps.resolver.agent(ns, agent).problems);
+      for (const agent of system.spec.agents ?? []) problems.push(...(await deps.resolver.agent(ns, agent)).problems);
     }
     if (problems.length) {
       const error = `invalid task: ${problems.join('; ')}`;
@@ -247,7 +247,7 @@ export class TaskRun implements RunScope {
       return false;
     }
     this.system = system!.spec;
-    this.policies = matchPolicies(deps.resolver.policies(ns), { namespace: ns, task: t.metadata.name, system: system!.metadata.name });
+    this.policies = matchPolicies(await deps.resolver.policies(ns), { namespace: ns, task: t.metadata.name, system: system!.metadata.name });
     const entries = entryAgents(this.system);
     const kicked = await this.write((s, _now, ctx) => {
       if (attemptMessages(s, ctx.attempt).length) return false;
@@ -261,8 +261,8 @@ export class TaskRun implements RunScope {
     });
     if (kicked) {
       const message = `task transitioned Pending->Running system=${system!.metadata.name} attempt=${this.latest.status?.attempts} entry=${entries.join(',')}`;
-      deps.logs.append('Task', ns, t.metadata.name, message);
-      deps.events.publish({ source: 'task-controller', type: 'task.runtime_kickoff', kind: 'Task', name: t.metadata.name, namespace: ns, message, data: { phase: 'Running', attempts: this.latest.status?.attempts, claimedBy: deps.workerId } });
+      await deps.logs.append('Task', ns, t.metadata.name, message);
+      await deps.events.publish({ source: 'task-controller', type: 'task.runtime_kickoff', kind: 'Task', name: t.metadata.name, namespace: ns, message, data: { phase: 'Running', attempts: this.latest.status?.attempts, claimedBy: deps.workerId } });
     }
     return !this.finished && !this.signal.aborted;
   }

@@ -158,7 +158,7 @@ export interface AgentRunInput {
   /** Decides each tool call (roles and ToolPermissions); without one every offered tool may run. */
   authorize?: ToolAuthorizer;
   /** Whether a person approved calling this tool for this message (an Approved ToolApproval). */
-  approved?: (tool: string) => boolean;
+  approved?: (tool: string) => Promise<boolean>;
   /** Task input plus inbox.* / join.* / delegation.* keys. */
   input: Record<string, string>;
   gateway: ModelGateway;

@@ -26,6 +26,8 @@ export class TaskWorker {
   private stopped = false;
   private ticking = false;
   private again = false;
+  /** The pass under way (or the last one): stop() waits for it, so nothing is launched after. */
+  private ticked: Promise<void> = Promise.resolve();
   private pending?: ReturnType<typeof setTimeout>;
 
   constructor(
@@ -38,13 +40,14 @@ export class TaskWorker {
     return this.runs.size;
   }
 
-  start(): void {
-    this.opts.heartbeat?.start();
+  async start(): Promise<void> {
+    await this.opts.heartbeat?.start();
     this.subscribe();
-    this.timer = setInterval(() => this.tick(), this.opts.pollMs ?? 1000);
+    // tick() logs its own failures and never rejects.
+    this.timer = setInterval(() => void this.tick(), this.opts.pollMs ?? 1000);
     (this.timer as { unref?: () => void }).unref?.();
     this.deps.log.info('task worker started', { worker: this.deps.workerId, maxConcurrentTasks: this.opts.maxConcurrentTasks });
-    this.tick();
+    void this.tick();
   }
 
   private subscribe(): void {
@@ -69,7 +72,7 @@ export class TaskWorker {
       if ('closed' in batch) return;
       if ('overflow' in batch) {
         // Fell behind: look at every running task once and carry on with a fresh subscription.
-        for (const { run } of this.runs.values()) run.observe(this.read(run.key));
+        for (const { run } of this.runs.values()) await run.observe(await this.read(run.key));
         if (!this.stopped) this.subscribe();
         return;
       }
@@ -78,15 +81,15 @@ export class TaskWorker {
         const key = `${c.namespace}/${c.name}`;
         const active = this.runs.get(key);
         if (!active) wake = true;
-        else if (c.type === 'deleted') active.run.observe(undefined);
+        else if (c.type === 'deleted') await active.run.observe(undefined);
         // The run's own writes need no second look; anyone else's (cancel, takeover) do.
-        else if (String(c.revision) !== active.run.task().metadata.resourceVersion) active.run.observe(this.read(key));
+        else if (String(c.revision) !== active.run.task().metadata.resourceVersion) await active.run.observe(await this.read(key));
       }
       if (wake) this.soon();
     }
   }
 
-  private read(key: string) {
+  private read(key: string): Promise<StoredObject | undefined> {
     const [namespace, name] = key.split('/');
     return this.deps.registry.findDecoded(this.deps.registry.byPlural.get('tasks')!, namespace, name);
   }
@@ -96,26 +99,31 @@ export class TaskWorker {
     if (this.pending) return;
     this.pending = setTimeout(() => {
       this.pending = undefined;
-      this.tick();
+      void this.tick();
     }, 10);
   }
 
-  /** Claims while there is room; re-entrant calls coalesce into one more pass. */
-  tick(): void {
-    if (this.stopped) return;
+  /** Claims while there is room; re-entrant calls coalesce into one more pass. Never rejects. */
+  tick(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
     if (this.ticking) {
       this.again = true;
-      return;
+      return this.ticked;
     }
     this.ticking = true;
+    this.ticked = this.claimWhileRoom();
+    return this.ticked;
+  }
+
+  private async claimWhileRoom(): Promise<void> {
     try {
       do {
         this.again = false;
         const room = this.opts.maxConcurrentTasks - this.runs.size;
         if (room > 0) {
-          for (const task of this.deps.leases.claimDue(this.opts.profile, room, new Set(this.runs.keys()))) {
+          for (const task of await this.deps.leases.claimDue(this.opts.profile, room, new Set(this.runs.keys()))) {
             try {
-              this.launch(task);
+              await this.launch(task);
             } catch (e) {
               this.deps.leases.forget(task.metadata.namespace, task.metadata.name);
               // Its lease lapses and the task is taken over; the rest of the batch still runs.
@@ -123,7 +131,7 @@ export class TaskWorker {
             }
           }
         }
-      } while (this.again && this.runs.size < this.opts.maxConcurrentTasks);
+      } while (this.again && !this.stopped && this.runs.size < this.opts.maxConcurrentTasks);
     } catch (e) {
       // A full disk is logged once by the store; claims simply wait for room (the next tick).
       if (e instanceof InsufficientStorage) this.deps.log.debug('task claim waits for disk space', { error: e.message });
@@ -133,14 +141,14 @@ export class TaskWorker {
     }
   }
 
-  private launch(task: StoredObject): void {
+  private async launch(task: StoredObject): Promise<void> {
     const { deps } = this;
     const { namespace, name } = task.metadata;
     const s = task.status ?? {};
     const last = Array.isArray(s.history) ? s.history[s.history.length - 1] : undefined;
     const message = `task ${last?.type === 'takeover' ? 'taken over' : 'claimed'} by worker=${deps.workerId} attempt=${s.attempts} lease=${s.leaseUntil}`;
-    deps.logs.append('Task', namespace, name, message);
-    deps.events.publish({
+    await deps.logs.append('Task', namespace, name, message);
+    await deps.events.publish({
       source: 'task-controller',
       type: 'task.claimed',
       kind: 'Task',
@@ -157,7 +165,7 @@ export class TaskWorker {
       // no longer holds the task's status.
       deps.leases.forget(namespace, name);
       if (this.opts.heartbeat) this.opts.heartbeat.current = this.runs.size;
-      this.tick();
+      void this.tick();
     });
     this.runs.set(key, { run, done });
     if (this.opts.heartbeat) this.opts.heartbeat.current = this.runs.size;
@@ -169,8 +177,10 @@ export class TaskWorker {
     clearInterval(this.timer);
     clearTimeout(this.pending);
     this.sub?.close();
+    // A pass that was claiming launches what it claimed first, so those runs are stopped too.
+    await this.ticked;
     for (const { run } of this.runs.values()) run.stop('worker stopping', true);
     await Promise.allSettled([...this.runs.values()].map((r) => r.done));
-    this.opts.heartbeat?.stop();
+    await this.opts.heartbeat?.stop();
   }
 }

@@ -27,22 +27,22 @@ export interface MemoryProviderContext {
   /** The vectors of spec.embedding_model, when it is set. */
   embedder?: Embedder;
   /** A Secret's value by `[ns/]name[:key]` in the Memory's namespace (or ORLOJ_SECRET_<NAME>). */
-  secret(ref: string): string | undefined;
+  secret(ref: string): Promise<string | undefined>;
 }
 
 export interface MemoryProvider {
   name: string;
   aliases?: string[];
-  create(ctx: MemoryProviderContext): MemoryBackend;
+  create(ctx: MemoryProviderContext): MemoryBackend | Promise<MemoryBackend>;
 }
 
 export interface MemoryBackendsOptions {
   /** The sqlite provider's entries (the server's database). */
   entries: MemoryEntryStore;
   /** The ModelEndpoint a ref names, with its API key resolved (undefined when it does not exist). */
-  endpoint(namespace: string, ref: string): EndpointConfig | undefined;
+  endpoint(namespace: string, ref: string): EndpointConfig | undefined | Promise<EndpointConfig | undefined>;
   /** A secretRef's value (Secret first, then ORLOJ_SECRET_<NAME>); undefined when unresolvable. */
-  secret(namespace: string, ref: string): string | undefined;
+  secret(namespace: string, ref: string): string | undefined | Promise<string | undefined>;
   clock: Clock;
   log: Logger;
   egress?: Omit<EgressOptions, 'allowPrivate'>;
@@ -60,8 +60,8 @@ function builtinProviders(o: MemoryBackendsOptions): MemoryProvider[] {
     { name: 'in-memory', aliases: ['memory', 'inmemory', 'in_memory'], create: () => inMemoryBackend() },
     {
       name: 'http',
-      create: (c) => {
-        const endpoint = c.spec.endpoint ?? (c.spec.endpoint_secret_ref ? c.secret(c.spec.endpoint_secret_ref) : undefined);
+      create: async (c) => {
+        const endpoint = c.spec.endpoint ?? (c.spec.endpoint_secret_ref ? await c.secret(c.spec.endpoint_secret_ref) : undefined);
         if (!endpoint) {
           const field = c.spec.endpoint_secret_ref ? 'spec.endpoint_secret_ref' : 'spec.endpoint';
           const why = c.spec.endpoint_secret_ref ? `Secret ${c.spec.endpoint_secret_ref} was not found or has no value` : 'is required when provider is http';
@@ -69,7 +69,7 @@ function builtinProviders(o: MemoryBackendsOptions): MemoryProvider[] {
         }
         if (!/^https?:\/\/[^/]/i.test(endpoint)) throw new MemoryError('spec.endpoint: must be an http(s) URL', false, 'spec.endpoint');
         const ref = c.spec.auth?.secretRef;
-        const token = ref ? c.secret(ref) : undefined;
+        const token = ref ? await c.secret(ref) : undefined;
         if (ref && !token) throw new MemoryError(`spec.auth.secretRef: Secret ${ref} was not found or has no value`, true, 'spec.auth.secretRef');
         return httpBackend({ endpoint, token, timeoutMs, egress: o.egress ?? {}, fetch: fetchFn });
       },
@@ -105,11 +105,11 @@ export function createMemoryBackends(o: MemoryBackendsOptions): MemoryBackends &
     }
     let embedder: Embedder | undefined;
     if (spec.embedding_model && provider.name !== 'pgvector') {
-      const endpoint = o.endpoint(namespace, spec.embedding_model);
+      const endpoint = await o.endpoint(namespace, spec.embedding_model);
       if (!endpoint) throw new MemoryError(`spec.embedding_model: ModelEndpoint ${spec.embedding_model} not found in namespace ${namespace}`, true, 'spec.embedding_model');
       embedder = createEmbedder(endpoint, { fetch: o.fetch ?? fetch, clock: o.clock, egress: o.egress ?? {}, timeoutMs: o.timeoutMs ?? DEFAULT_MEMORY_TIMEOUT_MS });
     }
-    return provider.create({ namespace, name, spec, embedder, secret: (ref) => o.secret(namespace, ref) });
+    return await provider.create({ namespace, name, spec, embedder, secret: async (ref) => await o.secret(namespace, ref) });
   };
 
   const drop = (key: string) => {
@@ -127,14 +127,14 @@ export function createMemoryBackends(o: MemoryBackendsOptions): MemoryBackends &
       const entry: Built = { uid: memory.metadata.uid, generation: memory.metadata.generation, backend: build(memory) };
       built.set(key, entry);
       // A failed build is not kept: the next call tries again (a Secret or endpoint may appear).
-      entry.backend.catch(() => {
+      void entry.backend.catch(() => {
         if (built.get(key) === entry) built.delete(key);
       });
       return entry.backend;
     },
     async forget(namespace, name) {
       drop(`${namespace}/${name}`);
-      const n = o.entries.deleteAll(namespace, name);
+      const n = await o.entries.deleteAll(namespace, name);
       if (n) o.log.info('memory entries deleted with their Memory', { memory: `${namespace}/${name}`, entries: n });
     },
     close() {

@@ -21,9 +21,9 @@ export interface SqliteBackendOptions {
 }
 
 /** Runs a store call, turning a driver failure (locked, disk full) into a retryable MemoryError. */
-function guarded<T>(what: string, fn: () => T): T {
+async function guarded<T>(what: string, fn: () => T | Promise<T>): Promise<T> {
   try {
-    return fn();
+    return await fn();
   } catch (e) {
     throw new MemoryError(`memory store ${what} failed: ${(e as Error).message}`, true);
   }
@@ -38,14 +38,14 @@ export function sqliteBackend(o: SqliteBackendOptions): MemoryBackend {
     async put(key, value, signal) {
       const embedding = o.embedder ? (await o.embedder.embed([value], signal))[0] : undefined;
       aborted(signal);
-      guarded('write', () => entries.put(ns, name, key, value, embedding, rfc3339(o.clock.now())));
+      await guarded('write', () => entries.put(ns, name, key, value, embedding, rfc3339(o.clock.now())));
     },
     async get(key) {
-      const e = guarded('read', () => entries.get(ns, name, key));
+      const e = await guarded('read', () => entries.get(ns, name, key));
       return e ? { key: e.key, value: e.value } : undefined;
     },
     async list(prefix, limit) {
-      return guarded('list', () => entries.list(ns, name, prefix, Math.max(0, limit)));
+      return await guarded('list', () => entries.list(ns, name, prefix, Math.max(0, limit)));
     },
     /**
      * Keyword only: FTS5 bm25 relative to the best match. With an embedding model: the query's
@@ -55,14 +55,14 @@ export function sqliteBackend(o: SqliteBackendOptions): MemoryBackend {
      */
     async search(query, topK, signal) {
       if (topK <= 0 || !query.trim()) return [];
-      if (!o.embedder) return guarded('search', () => entries.search(ns, name, query, topK));
+      if (!o.embedder) return await guarded('search', () => entries.search(ns, name, query, topK));
       const [qv] = await o.embedder.embed([query], signal);
       aborted(signal);
       const scored = new Map<string, MemoryEntry & { score: number }>();
-      for (const hit of guarded('search', () => entries.search(ns, name, query, Math.max(topK, KEYWORD_CANDIDATES)))) {
+      for (const hit of await guarded('search', () => entries.search(ns, name, query, Math.max(topK, KEYWORD_CANDIDATES)))) {
         scored.set(hit.key, { ...hit, score: HYBRID_KEYWORD_WEIGHT * hit.score });
       }
-      guarded('search', () => {
+      await guarded('search', () => {
         for (const e of entries.withEmbeddings(ns, name)) {
           const similarity = HYBRID_VECTOR_WEIGHT * Math.max(0, cosine(qv, e.embedding));
           const prior = scored.get(e.key);
@@ -76,10 +76,10 @@ export function sqliteBackend(o: SqliteBackendOptions): MemoryBackend {
         .map((e) => ({ ...e, score: Math.min(1, e.score) }));
     },
     async delete(key) {
-      return guarded('delete', () => entries.delete(ns, name, key));
+      return await guarded('delete', () => entries.delete(ns, name, key));
     },
     async ping() {
-      guarded('read', () => entries.count(ns, name));
+      await guarded('read', () => entries.count(ns, name));
     },
   };
 }

@@ -51,7 +51,7 @@ export class CallbackBroker {
       }, timeoutMs);
       waiter = { token, resolve, reject, timer };
     });
-    result.catch(() => {}); // observed by the transport when it waits; never an unhandled rejection
+    void result.catch(() => {}); // observed by the transport when it waits; never an unhandled rejection
     this.waiters.set(requestId, waiter);
     const cancel = () => {
       signal?.removeEventListener('abort', onAbort);

@@ -122,7 +122,7 @@ export class ModuleCache {
     const pending = read().then((bytes) => compile(bytes, capBytes));
     this.entries.set(key, pending);
     // A failure (missing file, refused URL, bad module) is not cached: the next call tries again.
-    pending.catch(() => this.entries.get(key) === pending && this.entries.delete(key));
+    void pending.catch(() => this.entries.get(key) === pending && this.entries.delete(key));
     while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     return pending;
   }

@@ -53,8 +53,8 @@ export class WebhookDeliveries {
   }
 
   async deliver(endpointId: string, headers: Headers, body: Uint8Array): Promise<DeliveryAnswer> {
-    const where = this.deps.dedupe.findEndpoint(endpointId);
-    const webhook = where && this.deps.registry.findDecoded(this.webhookKind, where.namespace, where.name);
+    const where = await this.deps.dedupe.findEndpoint(endpointId);
+    const webhook = where && (await this.deps.registry.findDecoded(this.webhookKind, where.namespace, where.name));
     if (!webhook) throw new NotFound('webhook-deliveries', endpointId, `no TaskWebhook has endpoint id ${endpointId}`);
     const { namespace, name } = webhook.metadata;
     if (webhook.spec.suspend) throw new Conflict(`TaskWebhook "${name}" is suspended`, { kind: 'task-webhooks', name });
@@ -63,22 +63,22 @@ export class WebhookDeliveries {
     const auth = webhook.spec.auth ?? {};
     const profile: string = auth.profile ?? 'generic';
 
-    const reason = this.verify(webhook, headers, body, now);
+    const reason = await this.verify(webhook, headers, body, now);
     if (reason) {
-      this.record(webhook, 'rejected', now, { lastError: reason });
+      await this.record(webhook, 'rejected', now, { lastError: reason });
       throw new Unauthorized(REFUSED);
     }
     const eventId = this.eventId(webhook.spec.idempotency ?? {}, profile, headers, body);
     if (!eventId) {
-      this.record(webhook, 'rejected', now, { lastError: 'the delivery carries no event id' });
+      await this.record(webhook, 'rejected', now, { lastError: 'the delivery carries no event id' });
       throw new BadRequest('the delivery carries no event id', { kind: 'task-webhooks', name });
     }
     const key = `${endpointId}\u0000${eventId}`;
     const first = this.inflight.get(key);
     if (first) {
       const answer = await first;
-      this.record(webhook, 'duplicate', now, { lastEventID: eventId });
-      this.publish(webhook, 'duplicate', eventId, answer.task);
+      await this.record(webhook, 'duplicate', now, { lastEventID: eventId });
+      await this.publish(webhook, 'duplicate', eventId, answer.task);
       return { ...answer, duplicate: true, message: undefined };
     }
     const work = Promise.resolve().then(() => this.accept(webhook, endpointId, eventId, body, now, profile));
@@ -91,40 +91,43 @@ export class WebhookDeliveries {
   }
 
   /** Deletes dedupe rows whose window has passed; returns how many. */
-  prune(): number {
+  prune(): Promise<number> {
     return this.deps.dedupe.prune(this.deps.clock.now().getTime());
   }
 
   /** Prunes every `intervalMs` (Orloj: every 60 s) until the returned stop is called. */
   startPruning(intervalMs = 60_000): () => void {
-    const timer = setInterval(() => {
+    const prune = async () => {
       try {
-        this.prune();
+        await this.prune();
       } catch (e) {
         this.deps.log?.warn('pruning webhook dedupe rows failed', { error: String(e) });
       }
-    }, intervalMs);
+    };
+    // prune() logs its own failures.
+    const timer = setInterval(() => void prune(), intervalMs);
     timer.unref?.();
     return () => clearInterval(timer);
   }
 
-  private accept(webhook: StoredObject, endpointId: string, eventId: string, body: Uint8Array, now: Date, profile: string): DeliveryAnswer {
+  private async accept(webhook: StoredObject, endpointId: string, eventId: string, body: Uint8Array, now: Date, profile: string): Promise<DeliveryAnswer> {
     const idem = webhook.spec.idempotency ?? {};
     const windowMs = Number(idem.dedupe_window_seconds || defaultWindowSeconds(profile)) * 1000;
-    const seen = this.deps.dedupe.get(endpointId, eventId, now.getTime());
-    if (seen) return this.duplicate(webhook, eventId, seen.taskName, now);
+    const seen = await this.deps.dedupe.get(endpointId, eventId, now.getTime());
+    if (seen) return await this.duplicate(webhook, eventId, seen.taskName, now);
     let run: RunTask;
     try {
-      run = buildRunTask(this.deps.registry, this.taskKind, webhook, eventId, new TextDecoder().decode(body), nanoTimestamp(now));
+      run = await buildRunTask(this.deps.registry, this.taskKind, webhook, eventId, new TextDecoder().decode(body), nanoTimestamp(now));
     } catch (e) {
-      return this.failed(webhook, eventId, e, now);
+      return await this.failed(webhook, eventId, e, now);
     }
     const hit = { taskNamespace: run.namespace, taskName: run.name };
     let winner = hit;
-    const sideWrite = () => {
-      winner = this.deps.dedupe.put(endpointId, eventId, hit, now.getTime(), now.getTime() + windowMs);
+    // Runs inside the write's transaction: the dedupe row commits with it or not at all.
+    const sideWrite = async () => {
+      winner = await this.deps.dedupe.put(endpointId, eventId, hit, now.getTime(), now.getTime() + windowMs);
     };
-    const existing = this.deps.registry.findDecoded(this.taskKind, run.namespace, run.name);
+    const existing = await this.deps.registry.findDecoded(this.taskKind, run.namespace, run.name);
     try {
       // A task left by an earlier window (same event id) is reused, as Orloj does; only the dedupe
       // row is written then, with the webhook's status in one transaction.
@@ -132,46 +135,46 @@ export class WebhookDeliveries {
         throw new Error(`task ${run.namespace}/${run.name} exists and was not created by this webhook for this event`);
       }
       if (existing) {
-        this.record(webhook, 'accepted', now, { lastEventID: eventId, lastTriggeredTask: run.name }, sideWrite);
+        await this.record(webhook, 'accepted', now, { lastEventID: eventId, lastTriggeredTask: run.name }, sideWrite);
       } else {
-        this.deps.registry.apply(this.taskKind, run.manifest, { queryNamespace: run.namespace }, { sideWrite });
-        this.record(webhook, 'accepted', now, { lastEventID: eventId, lastTriggeredTask: run.name });
-        this.deps.events.publish({ source: 'webhook-delivery', type: 'taskwebhook.triggered', kind: 'TaskWebhook', namespace: webhook.metadata.namespace, name: webhook.metadata.name, message: `created task ${run.name}`, data: { event_id: eventId, task: run.name } });
+        await this.deps.registry.apply(this.taskKind, run.manifest, { queryNamespace: run.namespace }, { sideWrite });
+        await this.record(webhook, 'accepted', now, { lastEventID: eventId, lastTriggeredTask: run.name });
+        await this.deps.events.publish({ source: 'webhook-delivery', type: 'taskwebhook.triggered', kind: 'TaskWebhook', namespace: webhook.metadata.namespace, name: webhook.metadata.name, message: `created task ${run.name}`, data: { event_id: eventId, task: run.name } });
       }
     } catch (e) {
-      return this.failed(webhook, eventId, e, now);
+      return await this.failed(webhook, eventId, e, now);
     }
-    if (winner.taskName !== run.name) return this.duplicate(webhook, eventId, winner.taskName, now);
-    this.publish(webhook, 'accepted', eventId, run.name);
+    if (winner.taskName !== run.name) return await this.duplicate(webhook, eventId, winner.taskName, now);
+    await this.publish(webhook, 'accepted', eventId, run.name);
     return { accepted: true, duplicate: false, event_id: eventId, task: run.name, message: 'delivery accepted' };
   }
 
-  private duplicate(webhook: StoredObject, eventId: string, task: string, now: Date): DeliveryAnswer {
-    this.record(webhook, 'duplicate', now, { lastEventID: eventId });
-    this.publish(webhook, 'duplicate', eventId, task);
+  private async duplicate(webhook: StoredObject, eventId: string, task: string, now: Date): Promise<DeliveryAnswer> {
+    await this.record(webhook, 'duplicate', now, { lastEventID: eventId });
+    await this.publish(webhook, 'duplicate', eventId, task);
     return { accepted: true, duplicate: true, event_id: eventId, task };
   }
 
-  private failed(webhook: StoredObject, eventId: string, e: unknown, now: Date): never {
+  private async failed(webhook: StoredObject, eventId: string, e: unknown, now: Date): Promise<never> {
     const detail = e instanceof Error ? e.message : String(e);
-    this.record(webhook, 'rejected', now, { lastEventID: eventId, lastError: `creating the run task failed: ${detail}` });
+    await this.record(webhook, 'rejected', now, { lastEventID: eventId, lastError: `creating the run task failed: ${detail}` });
     throw new BadRequest('the run task could not be created; see the TaskWebhook status.lastError', { kind: 'task-webhooks', name: webhook.metadata.name });
   }
 
-  private verify(webhook: StoredObject, headers: Headers, body: Uint8Array, now: Date): string | undefined {
+  private async verify(webhook: StoredObject, headers: Headers, body: Uint8Array, now: Date): Promise<string | undefined> {
     const auth = webhook.spec.auth;
     if (!auth?.secret_ref) return 'spec.auth.secret_ref is not set';
     const verifier = profiles[auth.profile ?? 'generic'];
     if (!verifier) return `unknown auth profile ${auth.profile}`;
-    const secret = this.secret(webhook.metadata.namespace, auth.secret_ref);
+    const secret = await this.secret(webhook.metadata.namespace, auth.secret_ref);
     if (typeof secret === 'string') return secret;
     return verifier(auth, secret, { headers, body, now });
   }
 
   /** The referenced Secret's first data key in sorted order, base64-decoded (reference §8.3). */
-  private secret(webhookNamespace: string, ref: string): Buffer | string {
+  private async secret(webhookNamespace: string, ref: string): Promise<Buffer | string> {
     const [ns, name] = ref.includes('/') ? ref.split('/', 2) : [webhookNamespace, ref];
-    const secret = this.deps.registry.findDecoded(this.secretKind, ns!, name!);
+    const secret = await this.deps.registry.findDecoded(this.secretKind, ns!, name!);
     if (!secret) return `Secret ${ns}/${name} not found`;
     const data: Record<string, string> = secret.spec.data ?? {};
     const first = Object.keys(data).sort()[0];
@@ -195,7 +198,7 @@ export class WebhookDeliveries {
   }
 
   /** One atomic read-modify-write of the webhook's counters (no lost updates under concurrency). */
-  private record(webhook: StoredObject, outcome: Outcome, now: Date, fields: Record<string, string>, sideWrite?: () => void): void {
+  private async record(webhook: StoredObject, outcome: Outcome, now: Date, fields: Record<string, string>, sideWrite?: () => Promise<void>): Promise<void> {
     const { namespace, name } = webhook.metadata;
     const update = () =>
       this.deps.registry.updateStatus(
@@ -216,19 +219,22 @@ export class WebhookDeliveries {
         },
         { sideWrite },
       );
-    if (sideWrite) return void update();
+    if (sideWrite) {
+      await update();
+      return;
+    }
     try {
-      update();
+      await update();
     } catch (e) {
       // The delivery's answer does not depend on the counters; the webhook may have been deleted.
       this.deps.log?.warn('webhook status update failed', { webhook: `${namespace}/${name}`, error: String(e) });
     }
-    if (outcome === 'rejected') this.publish(webhook, 'rejected', fields.lastEventID, undefined, fields.lastError);
+    if (outcome === 'rejected') await this.publish(webhook, 'rejected', fields.lastEventID, undefined, fields.lastError);
   }
 
-  private publish(webhook: StoredObject, outcome: Outcome, eventId?: string, task?: string, reason?: string): void {
+  private async publish(webhook: StoredObject, outcome: Outcome, eventId?: string, task?: string, reason?: string): Promise<void> {
     const { namespace, name } = webhook.metadata;
-    this.deps.events.publish({
+    await this.deps.events.publish({
       source: 'webhook-delivery',
       type: `taskwebhook.delivery.${outcome}`,
       kind: 'TaskWebhook',

@@ -14,7 +14,7 @@ export interface RunTask {
 const hash = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 16);
 
 /** Throws (with a message for status.lastError) when the template is missing or not a template. */
-export function buildRunTask(registry: Registry, taskKind: KindDefinition, webhook: StoredObject, eventId: string, body: string, receivedAt: string): RunTask {
+export async function buildRunTask(registry: Registry, taskKind: KindDefinition, webhook: StoredObject, eventId: string, body: string, receivedAt: string): Promise<RunTask> {
   const { namespace: whNs, name: whName } = webhook.metadata;
   const spec = webhook.spec;
   let template: Record<string, any>;
@@ -22,7 +22,7 @@ export function buildRunTask(registry: Registry, taskKind: KindDefinition, webho
   if (spec.task_ref) {
     const ref = String(spec.task_ref);
     const [ns, name] = ref.includes('/') ? ref.split('/', 2) : [whNs, ref];
-    const found = registry.findDecoded(taskKind, ns!, name!);
+    const found = await registry.findDecoded(taskKind, ns!, name!);
     if (!found) throw new Error(`template task ${ns}/${name} not found`);
     if (found.spec.mode !== 'template') throw new Error(`task ${ns}/${name} is not a template (spec.mode must be template)`);
     template = found.spec;

@@ -94,7 +94,7 @@ test('run: tool calls as they happen, ok and failed', async () => {
     expect(lines).toContain('    bad-tooler step 1: tool dead-tool error execution_failed');
     expect(lines.indexOf('    good-tooler step 1: tool live-tool ok (N ms)')).toBeLessThan(lines.indexOf('  handoff good-tooler -> bad-tooler'));
   } finally {
-    endpoint.stop(true);
+    void endpoint.stop(true); // Bun's stop promise, not waited for (as before)
   }
 });
 
@@ -117,7 +117,7 @@ test('run: a tool call that needs approval names the ToolApproval and the comman
     expect(r.out).toContain(`WaitingApproval: ToolApproval ${approval}\n  approve: orrery approve tool-approval ${approval}\n`);
     expect(r.out).toMatch(/gated-agent step \d+: tool gated-tool ok/);
   } finally {
-    endpoint.stop(true);
+    void endpoint.stop(true); // Bun's stop promise, not waited for (as before)
   }
 });
 

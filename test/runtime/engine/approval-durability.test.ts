@@ -11,9 +11,9 @@ import { api, applyPipeline, countingTool, holdingModel, tasks, until } from './
 const work = mkdtempSync(join(tmpdir(), 'orrery-approvals-'));
 const model = holdingModel(0);
 const tool = countingTool();
-afterAll(() => {
-  model.stop();
-  tool.stop();
+afterAll(async () => {
+  await model.stop();
+  await tool.stop();
   rmSync(work, { recursive: true, force: true });
 });
 

@@ -25,30 +25,30 @@ afterEach(async () => {
   h = undefined;
   model.calls.length = 0;
 });
-afterAll(() => {
-  model.stop();
+afterAll(async () => {
+  await model.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
-function world(cliAllow: string[]): Harness {
-  h = startHarness({ cliAllow });
-  h.apply('ModelEndpoint', 'fake', { provider: 'openai-compatible', base_url: model.url, default_model: 'fake-1' });
-  h.apply('Tool', 'greet', {
+async function world(cliAllow: string[]): Promise<Harness> {
+  h = await startHarness({ cliAllow });
+  await h.apply('ModelEndpoint', 'fake', { provider: 'openai-compatible', base_url: model.url, default_model: 'fake-1' });
+  await h.apply('Tool', 'greet', {
     type: 'cli',
     description: 'Greets someone',
     cli: { command: greet, args: ['{{ .name }}'] },
     runtime: { isolation_mode: 'none', timeout: '20s' },
   });
-  h.apply('Agent', 'a', agentSpec('a', 'fake', { tools: ['greet'] }));
-  h.apply('AgentSystem', 'solo', { agents: ['a'] });
-  h.apply('Task', 't', { system: 'solo' });
+  await h.apply('Agent', 'a', agentSpec('a', 'fake', { tools: ['greet'] }));
+  await h.apply('AgentSystem', 'solo', { agents: ['a'] });
+  await h.apply('Task', 't', { system: 'solo' });
   return h;
 }
 
 const toolCalls = (t: any) => (t.status.trace as any[]).filter((r) => r.type === 'tool_call');
 
 test('the engine registers every supported tool type', async () => {
-  const running = startHarness();
+  const running = await startHarness();
   try {
     expect(running.engine.deps.tools.types()).toEqual(expect.arrayContaining([...SUPPORTED_TOOL_TYPES]));
   } finally {
@@ -57,7 +57,7 @@ test('the engine registers every supported tool type', async () => {
 });
 
 test('an allow-listed cli tool runs and its output reaches the model and the answer', async () => {
-  const t: any = await world([greet]).settled('t');
+  const t: any = await (await world([greet])).settled('t');
   expect(t.status.phase).toBe('Succeeded');
   expect(toolReply(model.calls[1])).toBe('<tool_result>hello, Ada; rm -rf ~ (1 args)</tool_result>');
   expect(t.status.output.result).toBe('The tool said: <tool_result>hello, Ada; rm -rf ~ (1 args)</tool_result>');
@@ -66,7 +66,7 @@ test('an allow-listed cli tool runs and its output reaches the model and the ans
 });
 
 test('without --tool-cli-allow the call is refused, naming the flag, and the model is told', async () => {
-  const t: any = await world([]).settled('t');
+  const t: any = await (await world([])).settled('t');
   expect(toolCalls(t)).toEqual([]);
   const [row] = (t.status.trace as any[]).filter((r) => r.type === 'tool_error');
   expect(row).toMatchObject({ tool: 'greet', error_code: 'runtime_policy_invalid', retryable: false, tool_attempt: 0 });

@@ -101,22 +101,27 @@ export interface Harness {
   reviews: ApprovalController;
   /** The real HTTP app over the same registry. */
   call: ReturnType<typeof caller>;
-  apply(kind: string, name: string, spec: Record<string, unknown>): StoredObject;
-  task(name: string): StoredObject;
+  apply(kind: string, name: string, spec: Record<string, unknown>): Promise<StoredObject>;
+  task(name: string): Promise<StoredObject>;
   /** Waits (bounded) until the task reaches a terminal phase and returns it. */
   settled(name: string, timeoutMs?: number): Promise<StoredObject>;
-  waitFor(check: () => boolean, what: string, timeoutMs?: number): Promise<void>;
+  waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs?: number): Promise<void>;
+  /**
+   * Waits (bounded) until an event of this type is in the event log. An event is committed in a
+   * write of its own after the status write it reports, so a terminal phase may be seen first.
+   */
+  published(type: string, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
 export const TERMINAL = new Set(['Succeeded', 'Failed', 'DeadLetter']);
 
-export function startHarness(config: Partial<EngineConfig> = {}, env: Record<string, string> = {}): Harness {
+export async function startHarness(config: Partial<EngineConfig> = {}, env: Record<string, string> = {}): Promise<Harness> {
   const r = testRegistry(systemClock, { pollMs: 50 });
   const logs = new ObjectLogs(r.handle, systemClock);
   // Memory backends as the server has them (sqlite default on the same database).
   const memory = processMemoryBackends({ handle: r.handle, registry: r.registry, clock: systemClock, log: createLogger('error'), env });
-  const engine = startEngine({
+  const engine = await startEngine({
     memory,
     core: r.core,
     clock: systemClock,
@@ -128,15 +133,15 @@ export function startHarness(config: Partial<EngineConfig> = {}, env: Record<str
   const approvalDeps = { registry: r.registry, events: r.core.events, clock: systemClock };
   const approvals = new ApprovalController(approvalDeps, createLogger('error'));
   const reviews = new ApprovalController(approvalDeps, createLogger('error'), TASK_APPROVALS);
-  approvals.start();
-  reviews.start();
+  await approvals.start();
+  await reviews.start();
   const auth = new AuthService(new AuthStore(r.handle), OPEN_AUTH, systemClock);
   const app = createApp({ registry: r.registry, watch: r.core.watch, auth, storeChecks: storeChecks(r.handle), log: silentLogger, clock: systemClock, events: r.core.events, logs });
   const plural: Record<string, string> = { Agent: 'agents', AgentSystem: 'agent-systems', ModelEndpoint: 'model-endpoints', Task: 'tasks', Tool: 'tools', AgentPolicy: 'agent-policies', Secret: 'secrets' };
   const task = (name: string) => r.registry.getDecoded(r.kind('tasks'), 'default', name);
-  const waitFor = async (check: () => boolean, what: string, timeoutMs = 15_000) => {
+  const waitFor = async (check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000) => {
     const deadline = Date.now() + timeoutMs;
-    while (!check()) {
+    while (!(await check())) {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
       await Bun.sleep(5);
     }
@@ -148,12 +153,16 @@ export function startHarness(config: Partial<EngineConfig> = {}, env: Record<str
     approvals,
     reviews,
     call: caller(app),
-    apply: (kind, name, spec) => r.registry.apply(r.kind(plural[kind]), { metadata: { name }, spec }, {}).object,
+    apply: async (kind, name, spec) => (await r.registry.apply(r.kind(plural[kind]), { metadata: { name }, spec }, {})).object,
     task,
     waitFor,
+    async published(type, timeoutMs) {
+      const log = r.core.eventLog;
+      await waitFor(async () => (await log.readAfter(0, await log.lastId(), 10_000)).some((e) => e.type === type), `the ${type} event`, timeoutMs);
+    },
     async settled(name, timeoutMs) {
-      await waitFor(() => TERMINAL.has(task(name).status?.phase), `task ${name} to finish`, timeoutMs);
-      return task(name);
+      await waitFor(async () => TERMINAL.has((await task(name)).status?.phase), `task ${name} to finish`, timeoutMs);
+      return await task(name);
     },
     async close() {
       approvals.stop();
@@ -177,7 +186,7 @@ export function worldPerTest() {
   let models: ReturnType<typeof fakeModel>[] = [];
   afterEach(async () => {
     await current?.close();
-    for (const m of models) m.stop();
+    for (const m of models) await m.stop();
     current = undefined;
     models = [];
   });
@@ -186,12 +195,12 @@ export function worldPerTest() {
     models.push(m);
     return m;
   };
-  const world = (answer: Parameters<typeof fakeModel>[0], agents: string[], graph: Record<string, unknown> = {}, agentExtra: Record<string, unknown> = {}) => {
+  const world = async (answer: Parameters<typeof fakeModel>[0], agents: string[], graph: Record<string, unknown> = {}, agentExtra: Record<string, unknown> = {}) => {
     const model = extraModel(answer);
-    const h = (current = startHarness());
-    h.apply('ModelEndpoint', 'fake', { provider: 'openai-compatible', base_url: model.url, default_model: 'fake-1' });
-    for (const a of agents) h.apply('Agent', a, agentSpec(a, 'fake', agentExtra));
-    h.apply('AgentSystem', 'sys', { agents, graph });
+    const h = (current = await startHarness());
+    await h.apply('ModelEndpoint', 'fake', { provider: 'openai-compatible', base_url: model.url, default_model: 'fake-1' });
+    for (const a of agents) await h.apply('Agent', a, agentSpec(a, 'fake', agentExtra));
+    await h.apply('AgentSystem', 'sys', { agents, graph });
     return { h, model };
   };
   return { world, extraModel };

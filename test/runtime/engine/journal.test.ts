@@ -10,12 +10,12 @@ const world = (answer: Parameters<typeof plainWorld>[0], agents: string[], graph
 
 describe('journal cleanup', () => {
   test('cancelling a running task drops its step journal', async () => {
-    const { h, model } = world((c) => (c.agent === 'b' ? 'hang' : 'a done'), ['a', 'b'], { a: { next: 'b' } });
-    const task = h.apply('Task', 't', { system: 'sys' });
+    const { h, model } = await world((c) => (c.agent === 'b' ? 'hang' : 'a done'), ['a', 'b'], { a: { next: 'b' } });
+    const task = await h.apply('Task', 't', { system: 'sys' });
     await h.waitFor(() => model.byAgent('b').length === 1, 'b to be called');
-    expect(h.engine.deps.journal.count(task.metadata.uid)).toBeGreaterThan(0);
-    cancelTask(h.r.registry, h.r.core.events, systemClock, 'default', 't');
+    expect(await h.engine.deps.journal.count(task.metadata.uid)).toBeGreaterThan(0);
+    await cancelTask(h.r.registry, h.r.core.events, systemClock, 'default', 't');
     await h.waitFor(() => h!.engine.worker.running === 0, 'the run to stop');
-    expect(h.engine.deps.journal.count(task.metadata.uid)).toBe(0);
+    expect(await h.engine.deps.journal.count(task.metadata.uid)).toBe(0);
   });
 });

@@ -15,7 +15,7 @@ afterEach(async () => {
   current?.controller.stop();
   await current?.sessions.close();
   await current?.h.close();
-  current?.model.stop();
+  await current?.model.stop();
   current = undefined;
 });
 
@@ -26,19 +26,19 @@ test('a generated MCP tool runs in a task and its text is in the trace and the a
     const result = toolMessage(call);
     return result ? `the server said: ${result.content}` : { toolCalls: [{ name: 'fx--echo', arguments: { text: 'hello from the model' } }] };
   });
-  const h = startHarness();
+  const h = await startHarness();
   const sessions = createMcpSessions(h.r.registry, { egressPrivate: 'allow' }, silentLogger);
   const controller = new McpServerController({ registry: h.r.registry, events: h.r.core.events, clock: systemClock, sessions }, silentLogger);
   current = { h, model, controller, sessions };
-  h.r.registry.apply(h.r.kind('mcp-servers'), { metadata: { name: 'fx' }, spec: { transport: 'stdio', command: process.execPath, args: [FIXTURE_SCRIPT], env: [{ name: 'MCP_FIXTURE_TOOLS', value: 'echo,add' }] } }, {});
-  controller.start();
+  await h.r.registry.apply(h.r.kind('mcp-servers'), { metadata: { name: 'fx' }, spec: { transport: 'stdio', command: process.execPath, args: [FIXTURE_SCRIPT], env: [{ name: 'MCP_FIXTURE_TOOLS', value: 'echo,add' }] } }, {});
+  await controller.start();
   await controller.idle();
-  expect(h.r.registry.getDecoded(h.r.kind('mcp-servers'), 'default', 'fx').status?.generatedTools).toEqual(['fx--echo', 'fx--add']);
+  expect((await h.r.registry.getDecoded(h.r.kind('mcp-servers'), 'default', 'fx')).status?.generatedTools).toEqual(['fx--echo', 'fx--add']);
 
-  h.apply('ModelEndpoint', 'fake', { provider: 'openai-compatible', base_url: model.url, default_model: 'fake-1' });
-  h.apply('Agent', 'a', agentSpec('a', 'fake', { tools: ['fx--echo'] }));
-  h.apply('AgentSystem', 'solo', { agents: ['a'] });
-  h.apply('Task', 't', { system: 'solo' });
+  await h.apply('ModelEndpoint', 'fake', { provider: 'openai-compatible', base_url: model.url, default_model: 'fake-1' });
+  await h.apply('Agent', 'a', agentSpec('a', 'fake', { tools: ['fx--echo'] }));
+  await h.apply('AgentSystem', 'solo', { agents: ['a'] });
+  await h.apply('Task', 't', { system: 'solo' });
   const t = await h.settled('t');
   expect(t.status?.phase).toBe('Succeeded');
   expect(t.status?.output.result).toBe('the server said: <tool_result>hello from the model</tool_result>');

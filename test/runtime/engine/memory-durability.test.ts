@@ -71,9 +71,9 @@ function writerModel() {
 const work = mkdtempSync(join(tmpdir(), 'orrery-memory-durable-'));
 const adapter = countingAdapter();
 const model = writerModel();
-afterAll(() => {
-  adapter.stop();
-  model.stop();
+afterAll(async () => {
+  await adapter.stop();
+  await model.stop();
   rmSync(work, { recursive: true, force: true });
 });
 

@@ -21,29 +21,29 @@ interface World {
   fake: FakeMemory;
   model: ReturnType<typeof fakeModel>;
   engines: RunningEngine[];
-  start(workerId: string, withMemory?: boolean): RunningEngine;
-  apply(plural: string, name: string, spec: Record<string, unknown>): StoredObject;
+  start(workerId: string, withMemory?: boolean): Promise<RunningEngine>;
+  apply(plural: string, name: string, spec: Record<string, unknown>): Promise<StoredObject>;
   settled(name: string): Promise<StoredObject>;
 }
 
 let current: World | undefined;
 afterEach(async () => {
   for (const e of current?.engines ?? []) await e.stop();
-  current?.model.stop();
+  await current?.model.stop();
   current?.memory.close();
   current?.r.close();
   current = undefined;
 });
 
-async function until(check: () => boolean, what: string): Promise<void> {
+async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
   const deadline = Date.now() + 15_000;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await Bun.sleep(5);
   }
 }
 
-function world(answer: (call: ModelCall) => ModelReply | Promise<ModelReply>, real = false): World {
+async function world(answer: (call: ModelCall) => ModelReply | Promise<ModelReply>, real = false): Promise<World> {
   const r = testRegistry(systemClock, { pollMs: 50 });
   const logs = new ObjectLogs(r.handle, systemClock);
   const fake = fakeMemory();
@@ -58,20 +58,20 @@ function world(answer: (call: ModelCall) => ModelReply | Promise<ModelReply>, re
     fake,
     model,
     engines,
-    start(workerId, withMemory = true) {
-      const e = startEngine({ core: r.core, clock: systemClock, log: createLogger('error'), logs, env: {}, config: { ...config, workerId }, ...(withMemory ? { memory } : {}) });
+    async start(workerId, withMemory = true) {
+      const e = await startEngine({ core: r.core, clock: systemClock, log: createLogger('error'), logs, env: {}, config: { ...config, workerId }, ...(withMemory ? { memory } : {}) });
       engines.push(e);
       return e;
     },
-    apply: (plural, name, spec) => r.registry.apply(r.kind(plural), { metadata: { name }, spec }, {}).object,
+    apply: async (plural, name, spec) => (await r.registry.apply(r.kind(plural), { metadata: { name }, spec }, {})).object,
     async settled(name) {
       const get = () => r.registry.getDecoded(r.kind('tasks'), 'default', name);
-      await until(() => TERMINAL.has(get().status?.phase), `task ${name} to finish`);
-      return get();
+      await until(async () => TERMINAL.has((await get()).status?.phase), `task ${name} to finish`);
+      return await get();
     },
   };
-  w.apply('model-endpoints', 'fake', { provider: 'openai-compatible', base_url: model.url, default_model: 'fake-1' });
-  w.apply('memories', 'notes', {});
+  await w.apply('model-endpoints', 'fake', { provider: 'openai-compatible', base_url: model.url, default_model: 'fake-1' });
+  await w.apply('memories', 'notes', {});
   current = w;
   return w;
 }
@@ -94,18 +94,18 @@ function pipeline(call: ModelCall): ModelReply {
   return `found: ${found.results.map((e: any) => `${e.key}=${e.value}`).join(', ')}`;
 }
 
-function applyPipeline(w: World, writerMemory: Record<string, unknown> = { ref: 'notes', allow: ['write'] }) {
-  w.apply('agents', 'writer', agent('writer', writerMemory));
-  w.apply('agents', 'reader', agent('reader', { ref: 'default/notes', allow: ['memory.search'] }));
-  w.apply('agent-systems', 'sys', { agents: ['writer', 'reader'], graph: { writer: { next: 'reader' } } });
+async function applyPipeline(w: World, writerMemory: Record<string, unknown> = { ref: 'notes', allow: ['write'] }) {
+  await w.apply('agents', 'writer', agent('writer', writerMemory));
+  await w.apply('agents', 'reader', agent('reader', { ref: 'default/notes', allow: ['memory.search'] }));
+  await w.apply('agent-systems', 'sys', { agents: ['writer', 'reader'], graph: { writer: { next: 'reader' } } });
 }
 
 describe('memory tools in a pipeline', () => {
   test('the first agent writes, the second finds it by search and answers with it', async () => {
-    const w = world(pipeline);
-    applyPipeline(w);
-    w.start('w1');
-    w.apply('tasks', 't', { system: 'sys' });
+    const w = await world(pipeline);
+    await applyPipeline(w);
+    await w.start('w1');
+    await w.apply('tasks', 't', { system: 'sys' });
     const t = await w.settled('t');
     expect([t.status!.phase, t.status!.output.result]).toEqual(['Succeeded', 'found: finding=leases last 30s']);
     expect(w.fake.puts).toEqual(['default/notes:finding']);
@@ -128,31 +128,31 @@ describe('memory tools in a pipeline', () => {
   });
 
   test('on the default sqlite backend: the entry is stored in the database and found by keyword search', async () => {
-    const w = world(pipeline, true);
-    applyPipeline(w);
-    w.start('w1');
-    w.apply('tasks', 't', { system: 'sys' });
+    const w = await world(pipeline, true);
+    await applyPipeline(w);
+    await w.start('w1');
+    await w.apply('tasks', 't', { system: 'sys' });
     const t = await w.settled('t');
     expect([t.status!.phase, t.status!.output.result]).toEqual(['Succeeded', 'found: finding=leases last 30s']);
-    const stored = await (await w.memory.backendFor(w.r.registry.getDecoded(w.r.kind('memories'), 'default', 'notes'))).list('', 10);
+    const stored = await (await w.memory.backendFor(await w.r.registry.getDecoded(w.r.kind('memories'), 'default', 'notes'))).list('', 10);
     expect(stored.map((e) => [e.key, e.value])).toEqual([['finding', 'leases last 30s']]);
   });
 
   test('a spec.memory.ref naming no Memory fails the task before any model call', async () => {
-    const w = world(pipeline);
-    applyPipeline(w, { ref: 'missing', allow: ['write'] });
-    w.start('w1');
-    w.apply('tasks', 't', { system: 'sys' });
+    const w = await world(pipeline);
+    await applyPipeline(w, { ref: 'missing', allow: ['write'] });
+    await w.start('w1');
+    await w.apply('tasks', 't', { system: 'sys' });
     const t = await w.settled('t');
     expect([t.status!.phase, t.status!.lastError]).toEqual(['Failed', 'invalid task: agent writer: spec.memory.ref missing does not name a Memory']);
     expect(w.model.calls).toEqual([]);
   });
 
   test('a process without memory backends refuses the agent with a non-retryable error', async () => {
-    const w = world(pipeline);
-    applyPipeline(w);
-    w.start('w1', false);
-    w.apply('tasks', 't', { system: 'sys', message_retry: { max_attempts: 3 } });
+    const w = await world(pipeline);
+    await applyPipeline(w);
+    await w.start('w1', false);
+    await w.apply('tasks', 't', { system: 'sys', message_retry: { max_attempts: 3 } });
     const t = await w.settled('t');
     expect(t.status!.phase).toBe('Failed');
     expect(t.status!.lastError).toContain('validation: agent writer: spec.memory.ref notes: this process has no memory backends');
@@ -161,11 +161,11 @@ describe('memory tools in a pipeline', () => {
   });
 
   test('AgentPolicy blocked_tools blocks a granted memory tool', async () => {
-    const w = world(pipeline);
-    applyPipeline(w);
-    w.apply('agent-policies', 'no-writes', { apply_mode: 'global', blocked_tools: ['memory.write'] });
-    w.start('w1');
-    w.apply('tasks', 't', { system: 'sys' });
+    const w = await world(pipeline);
+    await applyPipeline(w);
+    await w.apply('agent-policies', 'no-writes', { apply_mode: 'global', blocked_tools: ['memory.write'] });
+    await w.start('w1');
+    await w.apply('tasks', 't', { system: 'sys' });
     const t = await w.settled('t');
     expect(t.status!.phase).toBe('Failed');
     expect(t.status!.lastError).toContain('policy_violation: policy no-writes blocks tool memory.write for agent writer');
@@ -176,16 +176,16 @@ describe('memory tools in a pipeline', () => {
 describe('durability', () => {
   test('a message resumed after its memory.write was journaled does not write again', async () => {
     let hold = true;
-    const w = world((call) => (call.agent === 'writer' && toolAnswers(call).length && hold ? 'hang' : pipeline(call)));
-    applyPipeline(w);
-    const first = w.start('w1');
-    w.apply('tasks', 't', { system: 'sys' });
+    const w = await world((call) => (call.agent === 'writer' && toolAnswers(call).length && hold ? 'hang' : pipeline(call)));
+    await applyPipeline(w);
+    const first = await w.start('w1');
+    await w.apply('tasks', 't', { system: 'sys' });
     // The write is done and journaled; the writer's next model call never answers: the worker stops.
     await until(() => w.model.calls.some((c) => c.aborted === false && c.agent === 'writer' && toolAnswers(c).length > 0), 'the writer to call the model after its write');
     expect(w.fake.puts).toEqual(['default/notes:finding']);
     await first.stop();
     hold = false;
-    w.start('w2');
+    await w.start('w2');
     const t = await w.settled('t');
     expect([t.status!.phase, t.status!.output.result]).toEqual(['Succeeded', 'found: finding=leases last 30s']);
     expect(w.fake.puts).toEqual(['default/notes:finding']);

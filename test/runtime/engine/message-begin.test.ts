@@ -14,9 +14,9 @@ describe('messages begun in the write that creates them', () => {
   // Fan-out beyond branchConcurrency: the pre-begun messages past the limit wait Running and are
   // still processed once each, without a begin write and without a resume.
   test('a fan-out wider than branchConcurrency processes every branch once', async () => {
-    const { h, model } = world((c) => `${c.agent} ok`, ['a', 'b', 'c', 'd'], { a: { edges: [{ to: 'b' }, { to: 'c' }, { to: 'd' }] } });
+    const { h, model } = await world((c) => `${c.agent} ok`, ['a', 'b', 'c', 'd'], { a: { edges: [{ to: 'b' }, { to: 'c' }, { to: 'd' }] } });
     (h.engine.deps as any).branchConcurrency = 1;
-    h.apply('Task', 't', { system: 'sys' });
+    await h.apply('Task', 't', { system: 'sys' });
     const t = await h.settled('t', 5_000);
     expect(t.status!.phase).toBe('Succeeded');
     for (const a of ['a', 'b', 'c', 'd']) expect(model.byAgent(a).length).toBe(1);
@@ -27,7 +27,7 @@ describe('messages begun in the write that creates them', () => {
   // The creating write loses a compare-and-swap once (409): fenced() re-runs the mutation, the ids
   // collected by the discarded run are dropped, and the message is still processed exactly once.
   test('a 409 on the creating write neither loses nor doubles the pre-begun message', async () => {
-    const { h, model } = world((c) => `${c.agent} ok`, ['a', 'b'], { a: { next: 'b' } });
+    const { h, model } = await world((c) => `${c.agent} ok`, ['a', 'b'], { a: { next: 'b' } });
     const reg = h.engine.deps.registry as any;
     const original = reg.writeStatusDelta.bind(reg);
     let conflicts = 0;
@@ -40,7 +40,7 @@ describe('messages begun in the write that creates them', () => {
       }
       return original(...args);
     };
-    h.apply('Task', 't', { system: 'sys' });
+    await h.apply('Task', 't', { system: 'sys' });
     const t = await h.settled('t', 5_000);
     expect(conflicts).toBe(1);
     expect(t.status!.phase).toBe('Succeeded');
@@ -56,17 +56,17 @@ describe('messages begun in the write that creates them', () => {
     const { startEngine } = await import('../../../src/runtime/engine');
     const { createLogger } = await import('../../../src/log');
     let hold = true;
-    const { h, model } = world((c) => (c.agent === 'b' && hold ? 'hang' : `${c.agent} ok`), ['a', 'b', 'c'], { a: { edges: [{ to: 'b' }, { to: 'c' }] } });
+    const { h, model } = await world((c) => (c.agent === 'b' && hold ? 'hang' : `${c.agent} ok`), ['a', 'b', 'c'], { a: { edges: [{ to: 'b' }, { to: 'c' }] } });
     (h.engine.deps as any).branchConcurrency = 1;
-    h.apply('Task', 't', { system: 'sys' });
+    await h.apply('Task', 't', { system: 'sys' });
     await h.waitFor(() => model.byAgent('b').length === 1, 'b to be called');
     await h.engine.stop();
-    const mid: any = h.task('t');
+    const mid: any = await h.task('t');
     const c = mid.status.messages.find((m: any) => m.to_agent === 'c');
     expect(model.byAgent('c').length).toBe(0);
     expect(c).toMatchObject({ phase: 'Queued', attempts: 0 }); // no free branch slot: not begun yet
     hold = false;
-    const again = startEngine({
+    const again = await startEngine({
       core: h.r.core,
       clock: systemClock,
       log: createLogger('error'),

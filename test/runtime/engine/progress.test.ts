@@ -12,7 +12,7 @@ describe('live progress', () => {
   // event write (SQLITE_BUSY after busy_timeout, say) throws out of runAgent, the turn is abandoned
   // after its model call, and the message is re-begun as a "resume" and its model called again.
   test('a failing progress write does not abort the agent turn', async () => {
-    const { h, model } = world((c) => `${c.agent} ok`, ['a']);
+    const { h, model } = await world((c) => `${c.agent} ok`, ['a']);
     const logs = h.engine.deps.logs as any;
     const original = logs.append.bind(logs);
     let thrown = 0;
@@ -23,7 +23,7 @@ describe('live progress', () => {
       }
       return original(...args);
     };
-    h.apply('Task', 't', { system: 'sys' });
+    await h.apply('Task', 't', { system: 'sys' });
     const t: any = await h.settled('t', 5_000);
     expect(thrown).toBe(1);
     expect(t.status.phase).toBe('Succeeded');

@@ -14,35 +14,35 @@ afterEach(async () => {
 type Review = Record<string, unknown>;
 
 /** writer → editor → publisher on the mock provider; the writer's output is reviewed unless `completion`. */
-function setup(opts: { review?: Review | false; completion?: Review } = {}) {
-  h = startHarness();
-  h.apply('ModelEndpoint', 'mock', { provider: 'mock', default_model: 'mock-1' });
-  for (const a of ['writer', 'editor', 'publisher']) h.apply('Agent', a, { model_ref: 'mock', prompt: `You are the ${a}.` });
+async function setup(opts: { review?: Review | false; completion?: Review } = {}): Promise<Harness> {
+  const started = (h = await startHarness());
+  await started.apply('ModelEndpoint', 'mock', { provider: 'mock', default_model: 'mock-1' });
+  for (const a of ['writer', 'editor', 'publisher']) await started.apply('Agent', a, { model_ref: 'mock', prompt: `You are the ${a}.` });
   const review = opts.review === false ? undefined : { checkpoint_id: 'draft', ...(opts.review ?? {}) };
-  h.apply('AgentSystem', 'news', {
+  await started.apply('AgentSystem', 'news', {
     agents: ['writer', 'editor', 'publisher'],
     graph: { writer: { edges: [{ to: 'editor' }], ...(review ? { review } : {}) }, editor: { edges: [{ to: 'publisher' }] } },
     ...(opts.completion ? { completion_review: opts.completion } : {}),
   });
-  h.apply('Task', 't', { system: 'news', input: { topic: 'the harvest' } });
-  return h;
+  await started.apply('Task', 't', { system: 'news', input: { topic: 'the harvest' } });
+  return started;
 }
 
 async function paused(h: Harness, cycle = 1): Promise<any> {
-  await h.waitFor(() => h.task('t').status?.phase === 'WaitingApproval' && h.engine.worker.running === 0 && approvalOf(h, h.task('t').status!.blocked_on.name)?.spec.review_cycle === cycle, `task t to wait for review cycle ${cycle}`);
-  return approvalOf(h, h.task('t').status!.blocked_on.name);
+  await h.waitFor(async () => (await h.task('t')).status?.phase === 'WaitingApproval' && h.engine.worker.running === 0 && (await approvalOf(h, (await h.task('t')).status!.blocked_on.name))?.spec.review_cycle === cycle, `task t to wait for review cycle ${cycle}`);
+  return await approvalOf(h, (await h.task('t')).status!.blocked_on.name);
 }
 
 const approvalOf = (h: Harness, name: string) => h.r.registry.findDecoded(h.r.kind('task-approvals'), 'default', name);
 const runs = (t: any) => (t.status.trace as any[]).filter((r) => r.type === 'agent_start').map((r) => r.agent);
-const eventTypes = (h: Harness) => h.r.core.eventLog.readAfter(0, h.r.core.eventLog.lastId(), 10_000).map((e) => e.type).filter((t) => !t.startsWith('resource.') && t !== 'task.agent_step' && !t.startsWith('worker.'));
+const eventTypes = async (h: Harness) => (await h.r.core.eventLog.readAfter(0, await h.r.core.eventLog.lastId(), 10_000)).map((e) => e.type).filter((t) => !t.startsWith('resource.') && t !== 'task.agent_step' && !t.startsWith('worker.'));
 const decide = (h: Harness, name: string, verb: string, body: Record<string, unknown> = {}) => h.call('POST', `/v1/task-approvals/${name}/${verb}`, body);
 
 describe('review checkpoints', () => {
   test('a node review pauses after the agent answered; approve publishes the frozen hand-off and the task succeeds', async () => {
-    const h = setup();
+    const h = await setup();
     const approval = await paused(h);
-    const waiting = h.task('t');
+    const waiting = await h.task('t');
     const writer = waiting.status!.messages[0];
     expect(approval.metadata.name).toMatch(/^tr-[0-9a-f]{20}$/);
     expect(waiting.status!.blocked_on).toEqual({ kind: 'TaskApproval', name: approval.metadata.name, reason: 'output_review' });
@@ -80,11 +80,12 @@ describe('review checkpoints', () => {
     expect(runs(t)).toEqual(['writer', 'editor', 'publisher']);
     expect(t.status.output.result_agent).toBe('publisher');
     expect([t.status.attempts, t.status.messages[0].attempts]).toEqual([1, 1]);
-    expect(eventTypes(h)).toEqual(['task.claimed', 'task.runtime_kickoff', 'taskapproval.created', 'task.waiting_approval', 'taskapproval.approved', 'task.resumed', 'task.claimed', 'task.succeeded']);
+    await h.published('task.succeeded');
+    expect(await eventTypes(h)).toEqual(['task.claimed', 'task.runtime_kickoff', 'taskapproval.created', 'task.waiting_approval', 'taskapproval.approved', 'task.resumed', 'task.claimed', 'task.succeeded']);
   });
 
   test('deny fails the task with "task approval denied"; the next agent never runs', async () => {
-    const h = setup();
+    const h = await setup();
     const approval = await paused(h);
     expect((await decide(h, approval.metadata.name, 'deny', { decided_by: 'bob', comment: 'no' })).status).toBe(200);
     const t: any = await h.settled('t');
@@ -94,17 +95,18 @@ describe('review checkpoints', () => {
   });
 
   test('a review nobody decides expires: approval Expired, task Failed "task approval expired"', async () => {
-    const h = setup({ review: { ttl: '1s' } });
+    const h = await setup({ review: { ttl: '1s' } });
     const approval = await paused(h);
     expect(approval.spec.ttl).toBe('1s');
-    await h.waitFor(() => h.task('t').status?.phase === 'Failed', 'task t to fail on expiry', 10_000);
-    expect(approvalOf(h, approval.metadata.name)!.status!.phase).toBe('Expired');
-    expect(h.task('t').status!.lastError).toBe('task approval expired');
-    expect(eventTypes(h).slice(-2)).toEqual(['taskapproval.expired', 'task.failed']);
+    await h.waitFor(async () => (await h.task('t')).status?.phase === 'Failed', 'task t to fail on expiry', 10_000);
+    expect((await approvalOf(h, approval.metadata.name))!.status!.phase).toBe('Expired');
+    expect((await h.task('t')).status!.lastError).toBe('task approval expired');
+    await h.published('task.failed');
+    expect((await eventTypes(h)).slice(-2)).toEqual(['taskapproval.expired', 'task.failed']);
   });
 
   test('request-changes re-runs the agent with the feedback; the third cycle is approved and its output moves on', async () => {
-    const h = setup();
+    const h = await setup();
     const first = await paused(h, 1);
     expect((await decide(h, first.metadata.name, 'request-changes', { decided_by: 'carol', comment: 'shorter please' })).status).toBe(200);
     const second = await paused(h, 2);
@@ -129,9 +131,9 @@ describe('review checkpoints', () => {
   });
 
   test('editing the AgentSystem while a task waits does not change the approved hand-off', async () => {
-    const h = setup();
+    const h = await setup();
     const approval = await paused(h);
-    h.apply('AgentSystem', 'news', { agents: ['writer', 'editor', 'publisher'], graph: { writer: { edges: [{ to: 'publisher' }], review: { checkpoint_id: 'draft' } } } });
+    await h.apply('AgentSystem', 'news', { agents: ['writer', 'editor', 'publisher'], graph: { writer: { edges: [{ to: 'publisher' }], review: { checkpoint_id: 'draft' } } } });
     expect((await decide(h, approval.metadata.name, 'approve', {})).status).toBe(200);
     const t: any = await h.settled('t');
     expect(t.status.phase).toBe('Succeeded');
@@ -140,11 +142,11 @@ describe('review checkpoints', () => {
   });
 
   test('the completion review pauses before Succeeded; approve completes the task with the output', async () => {
-    const h = setup({ review: false, completion: { checkpoint_id: 'final', reason: 'sign-off' } });
+    const h = await setup({ review: false, completion: { checkpoint_id: 'final', reason: 'sign-off' } });
     const approval = await paused(h);
     expect(approval.spec).toMatchObject({ checkpoint_id: 'final', checkpoint_type: 'task_output', agent: 'publisher', reason: 'sign-off' });
     expect(approval.spec.resume_context).toMatchObject({ action: 'message_complete', next_messages: [] });
-    expect(runs(h.task('t'))).toEqual(['writer', 'editor', 'publisher']);
+    expect(runs(await h.task('t'))).toEqual(['writer', 'editor', 'publisher']);
     expect((await decide(h, approval.metadata.name, 'approve', {})).status).toBe(200);
     const t: any = await h.settled('t');
     expect(t.status.phase).toBe('Succeeded');

@@ -11,17 +11,17 @@ const { received } = toolServer;
 afterEach(() => {
   received.length = 0;
 });
-afterAll(() => toolServer.stop());
+afterAll(async () => await toolServer.stop());
 
 /** Calls `search` once, then answers with text. */
 const callsSearchOnce = (call: ModelCall) => (call.body.messages.some((m: any) => m.role === 'tool') ? 'found it' : { toolCalls: [{ name: 'search', arguments: { q: 'leases' } }] });
 
-function setup(agentExtra: Record<string, unknown>) {
-  const { h, model } = world(callsSearchOnce, []);
-  const apply = (plural: string, name: string, spec: Record<string, unknown>) => h.r.registry.apply(h.r.kind(plural), { metadata: { name }, spec }, {});
-  h.apply('Tool', 'search', { type: 'http', endpoint: `${toolServer.url}/search`, capabilities: ['web.read'] });
-  h.apply('Agent', 'a', agentSpec('a', 'fake', { tools: ['search'], ...agentExtra }));
-  h.apply('AgentSystem', 'solo', { agents: ['a'] });
+async function setup(agentExtra: Record<string, unknown>) {
+  const { h, model } = await world(callsSearchOnce, []);
+  const apply = async (plural: string, name: string, spec: Record<string, unknown>) => await h.r.registry.apply(h.r.kind(plural), { metadata: { name }, spec }, {});
+  await h.apply('Tool', 'search', { type: 'http', endpoint: `${toolServer.url}/search`, capabilities: ['web.read'] });
+  await h.apply('Agent', 'a', agentSpec('a', 'fake', { tools: ['search'], ...agentExtra }));
+  await h.apply('AgentSystem', 'solo', { agents: ['a'] });
   return { h, model, apply };
 }
 
@@ -29,10 +29,10 @@ const rowsOf = (t: any, type: string) => (t.status.trace as any[]).filter((r) =>
 
 describe('tool authorization in the engine', () => {
   test('deny: the role grants capability:docs.write, the ToolPermission needs tool:search:invoke', async () => {
-    const { h, model, apply } = setup({ roles: ['docs-writer'] });
-    apply('agent-roles', 'docs-writer', { permissions: ['capability:docs.write'] });
-    apply('tool-permissions', 'search-invoke', { tool_ref: 'search', required_permissions: ['tool:search:invoke'] });
-    h.apply('Task', 't', { system: 'solo', message_retry: { max_attempts: 3 } });
+    const { h, model, apply } = await setup({ roles: ['docs-writer'] });
+    await apply('agent-roles', 'docs-writer', { permissions: ['capability:docs.write'] });
+    await apply('tool-permissions', 'search-invoke', { tool_ref: 'search', required_permissions: ['tool:search:invoke'] });
+    await h.apply('Task', 't', { system: 'solo', message_retry: { max_attempts: 3 } });
     const t = await h.settled('t');
     expect(t.status!.phase).toBe('Failed');
     expect(received).toEqual([]);
@@ -56,18 +56,18 @@ describe('tool authorization in the engine', () => {
   });
 
   test('a role that does not exist denies every tool outside allowed_tools', async () => {
-    const { h } = setup({ roles: ['ghost'] });
-    h.apply('Task', 't', { system: 'solo' });
+    const { h } = await setup({ roles: ['ghost'] });
+    await h.apply('Task', 't', { system: 'solo' });
     const t = await h.settled('t');
     expect([t.status!.phase, received.length]).toEqual(['Failed', 0]);
     expect(rowsOf(t, 'tool_permission_denied')[0].message).toBe('tool=search missing_roles=ghost');
   });
 
   test('allow: with tool:search:invoke the tool is called once and the task succeeds', async () => {
-    const { h, apply } = setup({ roles: ['searcher'] });
-    apply('agent-roles', 'searcher', { permissions: ['tool:search:invoke'] });
-    apply('tool-permissions', 'search-invoke', { tool_ref: 'search', required_permissions: ['tool:search:invoke'] });
-    h.apply('Task', 't', { system: 'solo' });
+    const { h, apply } = await setup({ roles: ['searcher'] });
+    await apply('agent-roles', 'searcher', { permissions: ['tool:search:invoke'] });
+    await apply('tool-permissions', 'search-invoke', { tool_ref: 'search', required_permissions: ['tool:search:invoke'] });
+    await h.apply('Task', 't', { system: 'solo' });
     const t = await h.settled('t');
     expect(t.status!.phase).toBe('Succeeded');
     expect(received.length).toBe(1);
@@ -76,8 +76,8 @@ describe('tool authorization in the engine', () => {
   });
 
   test('opt-in: no roles and no ToolPermission, the tool runs', async () => {
-    const { h } = setup({});
-    h.apply('Task', 't', { system: 'solo' });
+    const { h } = await setup({});
+    await h.apply('Task', 't', { system: 'solo' });
     const t = await h.settled('t');
     expect([t.status!.phase, received.length]).toEqual(['Succeeded', 1]);
   });

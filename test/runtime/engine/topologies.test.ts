@@ -10,18 +10,18 @@ let h: Harness | undefined;
 let model: ReturnType<typeof fakeModel> | undefined;
 afterEach(async () => {
   await h?.close();
-  model?.stop();
+  await model?.stop();
   h = model = undefined;
 });
 
-function setup(answer: Parameters<typeof fakeModel>[0], agents: string[], graph: Record<string, unknown>, task: Record<string, unknown> = {}) {
+async function setup(answer: Parameters<typeof fakeModel>[0], agents: string[], graph: Record<string, unknown>, task: Record<string, unknown> = {}): Promise<Harness> {
   model = fakeModel(answer);
-  h = startHarness();
-  h.apply('ModelEndpoint', 'fake', { provider: 'openai-compatible', base_url: model.url, default_model: 'fake-1' });
-  for (const a of agents) h.apply('Agent', a, agentSpec(a, 'fake'));
-  h.apply('AgentSystem', 'sys', { agents, graph });
-  h.apply('Task', 't', { system: 'sys', input: { topic: 'the moon' }, ...task });
-  return h;
+  const started = (h = await startHarness());
+  await started.apply('ModelEndpoint', 'fake', { provider: 'openai-compatible', base_url: model.url, default_model: 'fake-1' });
+  for (const a of agents) await started.apply('Agent', a, agentSpec(a, 'fake'));
+  await started.apply('AgentSystem', 'sys', { agents, graph });
+  await started.apply('Task', 't', { system: 'sys', input: { topic: 'the moon' }, ...task });
+  return started;
 }
 
 const { world: plainWorld } = worldPerTest();
@@ -32,11 +32,11 @@ const phases = (t: any) => (t.status.messages as any[]).map((m) => `${m.from_age
 
 describe('engine topologies', () => {
   test('mock pipeline: each agent once, in order, the last answer in output.result', async () => {
-    h = startHarness();
-    h.apply('ModelEndpoint', 'mock', { provider: 'mock', default_model: 'mock-1' });
-    for (const a of ['planner', 'writer']) h.apply('Agent', a, agentSpec(a, 'mock'));
-    h.apply('AgentSystem', 'sys', { agents: ['planner', 'writer'], graph: { planner: { edges: [{ to: 'writer' }] } } });
-    h.apply('Task', 't', { system: 'sys', input: { topic: 'tides' } });
+    h = await startHarness();
+    await h.apply('ModelEndpoint', 'mock', { provider: 'mock', default_model: 'mock-1' });
+    for (const a of ['planner', 'writer']) await h.apply('Agent', a, agentSpec(a, 'mock'));
+    await h.apply('AgentSystem', 'sys', { agents: ['planner', 'writer'], graph: { planner: { edges: [{ to: 'writer' }] } } });
+    await h.apply('Task', 't', { system: 'sys', input: { topic: 'tides' } });
     const t = await h.settled('t');
     expect(t.status!.phase).toBe('Succeeded');
     expect(phases(t)).toEqual(['system->planner:Succeeded', 'planner->writer:Succeeded']);
@@ -49,9 +49,10 @@ describe('engine topologies', () => {
     expect(t.status!.claimedBy).toBeUndefined();
     const types = new Set((t.status!.trace as any[]).map((r) => r.type));
     for (const ty of ['task_runtime_kickoff', 'agent_message_received', 'model_call', 'agent_message_processed', 'agent_message', 'task_summary']) expect(types.has(ty)).toBe(true);
-    expect(h.logs.read('Task', 'default', 't').some((l) => l.includes('agent end: writer'))).toBe(true);
-    expect(h.logs.read('Agent', 'default', 'planner').length).toBe(1);
-    const all = h.r.core.eventLog.readAfter(0, h.r.core.eventLog.lastId(), 1000);
+    await h.published('task.succeeded');
+    expect((await h.logs.read('Task', 'default', 't')).some((l) => l.includes('agent end: writer'))).toBe(true);
+    expect((await h.logs.read('Agent', 'default', 'planner')).length).toBe(1);
+    const all = await h.r.core.eventLog.readAfter(0, await h.r.core.eventLog.lastId(), 1000);
     const events = all.map((e) => e.type);
     // Status events of a task say what changed and how many records it holds, not the records.
     const last: any = all.filter((e) => e.type === 'resource.status' && e.kind === 'Task').at(-1)!.data;
@@ -63,11 +64,11 @@ describe('engine topologies', () => {
     expect(events).toContain('task.succeeded');
     // Live progress while agents run: one step event and log line per model call.
     expect(events.filter((e) => e === 'task.agent_step')).toHaveLength(2);
-    expect(h.logs.read('Task', 'default', 't').filter((l) => /agent step: (planner|writer) step=1 model_call tokens=\d+ latency_ms=\d+$/.test(l))).toHaveLength(2);
+    expect((await h.logs.read('Task', 'default', 't')).filter((l) => /agent step: (planner|writer) step=1 model_call tokens=\d+ latency_ms=\d+$/.test(l))).toHaveLength(2);
   });
 
   test('fan-out then wait_for_all: the join runs once with every payload', async () => {
-    setup((c) => (c.agent === 'judge' ? `verdict from ${[...new Set(c.user.match(/finding of probe-\d/g))].sort().join('+')}` : `finding of ${c.agent}`), ['splitter', 'probe-1', 'probe-2', 'probe-3', 'judge'], {
+    await setup((c) => (c.agent === 'judge' ? `verdict from ${[...new Set(c.user.match(/finding of probe-\d/g))].sort().join('+')}` : `finding of ${c.agent}`), ['splitter', 'probe-1', 'probe-2', 'probe-3', 'judge'], {
       splitter: { edges: [{ to: 'probe-1' }, { to: 'probe-2' }, { to: 'probe-3' }] },
       'probe-1': { next: 'judge' },
       'probe-2': { next: 'judge' },
@@ -85,7 +86,7 @@ describe('engine topologies', () => {
   });
 
   test('quorum: the join fires at the quorum and later arrivals do not run it again', async () => {
-    setup((c) => `${c.agent} ok`, ['splitter', 'p1', 'p2', 'p3', 'judge'], {
+    await setup((c) => `${c.agent} ok`, ['splitter', 'p1', 'p2', 'p3', 'judge'], {
       splitter: { edges: [{ to: 'p1' }, { to: 'p2' }, { to: 'p3' }] },
       p1: { next: 'judge' },
       p2: { next: 'judge' },
@@ -101,7 +102,7 @@ describe('engine topologies', () => {
   });
 
   test('a loop stops at max_turns', async () => {
-    setup((c) => `${c.agent} turn`, ['planner', 'critic'], { planner: { edges: [{ to: 'critic' }] }, critic: { edges: [{ to: 'planner' }] } }, { max_turns: 5 });
+    await setup((c) => `${c.agent} turn`, ['planner', 'critic'], { planner: { edges: [{ to: 'critic' }] }, critic: { edges: [{ to: 'planner' }] } }, { max_turns: 5 });
     const t = await h!.settled('t');
     expect(t.status!.phase).toBe('Succeeded');
     expect(phases(t)).toEqual(['system->planner:Succeeded', 'planner->critic:Succeeded', 'critic->planner:Succeeded', 'planner->critic:Succeeded', 'critic->planner:Succeeded']);
@@ -110,7 +111,7 @@ describe('engine topologies', () => {
   });
 
   test('conditional edges: JSON path, substring and the default edge', async () => {
-    setup((c) => (c.agent === 'triage' ? '{"queue":"billing","score":7}' : `${c.agent} handled`), ['triage', 'billing', 'tech', 'general', 'vip'], {
+    await setup((c) => (c.agent === 'triage' ? '{"queue":"billing","score":7}' : `${c.agent} handled`), ['triage', 'billing', 'tech', 'general', 'vip'], {
       triage: {
         edges: [
           { to: 'billing', condition: { output_json_path: '$.queue', equals: 'billing' } },
@@ -126,7 +127,7 @@ describe('engine topologies', () => {
   });
 
   test('delegation: delegates run, the delegator reviews their work, then its edges fire', async () => {
-    setup((c) => (c.agent === 'editor' && c.user.includes('fact-checker') ? 'approved draft' : `${c.agent} work`), ['editor', 'fact-checker', 'copy-editor', 'publisher'], {
+    await setup((c) => (c.agent === 'editor' && c.user.includes('fact-checker') ? 'approved draft' : `${c.agent} work`), ['editor', 'fact-checker', 'copy-editor', 'publisher'], {
       editor: { delegates: [{ to: 'fact-checker' }, { to: 'copy-editor' }], delegate_join: { mode: 'wait_for_all' }, edges: [{ to: 'publisher' }] },
     });
     const t = await h!.settled('t');
@@ -149,15 +150,15 @@ describe('engine over every provider wire', () => {
     );
     const ollama = startFakeServer().script({ json: ollamaAnswer('Summary: the moon pulls the sea.') });
     const tool = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => Response.json({ facts: ['lunar'] }) });
-    h = startHarness({}, { ORLOJ_SECRET_ANTHROPIC_KEY: 'sk-ant-test' });
+    h = await startHarness({}, { ORLOJ_SECRET_ANTHROPIC_KEY: 'sk-ant-test' });
     try {
-      h.apply('ModelEndpoint', 'claude', { provider: 'anthropic', base_url: anthropic.url, default_model: 'claude-test', auth: { secretRef: 'anthropic-key' } });
-      h.apply('ModelEndpoint', 'local', { provider: 'ollama', base_url: ollama.url, default_model: 'llama-test' });
-      h.apply('Tool', 'lookup', { type: 'http', endpoint: `http://127.0.0.1:${tool.port}/lookup` });
-      h.apply('Agent', 'researcher', { model_ref: 'claude', prompt: 'Research.', tools: ['lookup'] });
-      h.apply('Agent', 'writer', { model_ref: 'local', prompt: 'Write.' });
-      h.apply('AgentSystem', 'sys', { agents: ['researcher', 'writer'], graph: { researcher: { next: 'writer' } } });
-      h.apply('Task', 't', { system: 'sys', input: { topic: 'tides' } });
+      await h.apply('ModelEndpoint', 'claude', { provider: 'anthropic', base_url: anthropic.url, default_model: 'claude-test', auth: { secretRef: 'anthropic-key' } });
+      await h.apply('ModelEndpoint', 'local', { provider: 'ollama', base_url: ollama.url, default_model: 'llama-test' });
+      await h.apply('Tool', 'lookup', { type: 'http', endpoint: `http://127.0.0.1:${tool.port}/lookup` });
+      await h.apply('Agent', 'researcher', { model_ref: 'claude', prompt: 'Research.', tools: ['lookup'] });
+      await h.apply('Agent', 'writer', { model_ref: 'local', prompt: 'Write.' });
+      await h.apply('AgentSystem', 'sys', { agents: ['researcher', 'writer'], graph: { researcher: { next: 'writer' } } });
+      await h.apply('Task', 't', { system: 'sys', input: { topic: 'tides' } });
       const t: any = await h.settled('t');
       expect(t.status.phase).toBe('Succeeded');
       expect(t.status.output.result).toBe('Summary: the moon pulls the sea.');
@@ -175,7 +176,7 @@ describe('engine over every provider wire', () => {
     } finally {
       anthropic.stop();
       ollama.stop();
-      tool.stop(true);
+      await tool.stop(true);
     }
   });
 });
@@ -184,8 +185,8 @@ describe('max_turns on delegation cycles', () => {
   // d delegates to e and e delegates to d: findCycle sees the cycle and requires max_turns, but
   // route() dispatches delegates before it checks max_turns, so the loop never stops.
   test('mutual delegation stops at max_turns', async () => {
-    const { h, model } = world((c) => `${c.agent} says hi`, ['d', 'e'], { d: { delegates: [{ to: 'e' }] }, e: { delegates: [{ to: 'd' }] } });
-    h.apply('Task', 't', { system: 'sys', max_turns: 4 });
+    const { h, model } = await world((c) => `${c.agent} says hi`, ['d', 'e'], { d: { delegates: [{ to: 'e' }] }, e: { delegates: [{ to: 'd' }] } });
+    await h.apply('Task', 't', { system: 'sys', max_turns: 4 });
     try {
       const t = await h.settled('t', 3_000);
       expect(t.status!.phase).not.toBe('Running');
@@ -203,8 +204,8 @@ describe('max_turns counted from capped records', () => {
     const saved = CAPS.messages;
     CAPS.messages = 8;
     try {
-      const { h, model } = world((c) => `${c.agent} turn`, ['a', 'b'], { a: { next: 'b' }, b: { next: 'a' } });
-      h.apply('Task', 't', { system: 'sys', max_turns: 12 });
+      const { h, model } = await world((c) => `${c.agent} turn`, ['a', 'b'], { a: { next: 'b' }, b: { next: 'a' } });
+      await h.apply('Task', 't', { system: 'sys', max_turns: 12 });
       try {
         const t = await h.settled('t', 3_000);
         expect(t.status!.phase).toBe('Succeeded');
@@ -221,11 +222,11 @@ describe('delegate branch with more than one terminal point', () => {
   // d delegates to x; x fans out to y and z (both terminal), so two delegation_returns come back to
   // a gate that expects one: the second opens a new round and d reviews (and forwards) twice.
   test('the delegator reviews once and its edges fire once', async () => {
-    const { h, model } = world((c) => `${c.agent} ok`, ['d', 'x', 'y', 'z', 'p'], {
+    const { h, model } = await world((c) => `${c.agent} ok`, ['d', 'x', 'y', 'z', 'p'], {
       d: { delegates: [{ to: 'x' }], edges: [{ to: 'p' }] },
       x: { edges: [{ to: 'y' }, { to: 'z' }] },
     });
-    h.apply('Task', 't', { system: 'sys' });
+    await h.apply('Task', 't', { system: 'sys' });
     const t = await h.settled('t', 5_000);
     expect(t.status!.phase).toBe('Succeeded');
     expect(model.byAgent('d').length).toBe(2); // dispatch + one review
@@ -237,10 +238,10 @@ describe('delegation edge cases', () => {
   // delegate_join.on_failure is validated but fail() only looks at edge joins downstream of the
   // failed node, so a failing delegate always ends the task.
   test('delegate_join on_failure skip: the delegator reviews the delegates that succeeded', async () => {
-    const { h, model } = world((c) => (c.agent === 'y' ? { status: 400 } : `${c.agent} ok`), ['d', 'x', 'y'], {
+    const { h, model } = await world((c) => (c.agent === 'y' ? { status: 400 } : `${c.agent} ok`), ['d', 'x', 'y'], {
       d: { delegates: [{ to: 'x' }, { to: 'y' }], delegate_join: { mode: 'wait_for_all', on_failure: 'skip' } },
     });
-    h.apply('Task', 't', { system: 'sys' });
+    await h.apply('Task', 't', { system: 'sys' });
     const t = await h.settled('t', 5_000);
     expect(t.status!.phase).toBe('Succeeded');
     expect(model.byAgent('d').length).toBe(2);
@@ -250,13 +251,13 @@ describe('delegation edge cases', () => {
   // carries no delegate_of, so the branch never returns to its delegator: the delegator never
   // reviews and its edges never fire, yet the task ends Succeeded.
   test('a released join inside a delegate branch still returns to the delegator', async () => {
-    const { h, model } = world((c) => (c.agent === 'a' ? 'route B' : `${c.agent} ok`), ['d', 'a', 'b', 'c', 'j', 'p'], {
+    const { h, model } = await world((c) => (c.agent === 'a' ? 'route B' : `${c.agent} ok`), ['d', 'a', 'b', 'c', 'j', 'p'], {
       d: { delegates: [{ to: 'a' }], edges: [{ to: 'p' }] },
       a: { edges: [{ to: 'b', condition: { output_contains: 'B' } }, { to: 'c', condition: { output_contains: 'C' } }] },
       b: { next: 'j' },
       c: { next: 'j' },
     });
-    h.apply('Task', 't', { system: 'sys' });
+    await h.apply('Task', 't', { system: 'sys' });
     const t = await h.settled('t', 5_000);
     expect(t.status!.phase).toBe('Succeeded');
     expect(model.byAgent('p').length).toBe(1);

@@ -14,19 +14,19 @@ const model = fakeModel((call) => {
 beforeAll(async () => {
   fx = await buildFixtures();
 });
-afterAll(() => {
-  model.stop();
+afterAll(async () => {
+  await model.stop();
   fx.remove();
 });
 
 test('a high-risk wasm tool runs in its sandbox and its output reaches the model', async () => {
-  const h = startHarness();
+  const h = await startHarness();
   try {
-    h.apply('ModelEndpoint', 'fake', { provider: 'openai-compatible', base_url: model.url, default_model: 'fake-1' });
-    h.apply('Tool', 'echo', { type: 'wasm', risk_level: 'high', description: 'Echoes its request', wasm: { module: fx.path('echo'), max_memory_bytes: 1048576 } });
-    h.apply('Agent', 'a', agentSpec('a', 'fake', { tools: ['echo'] }));
-    h.apply('AgentSystem', 'solo', { agents: ['a'] });
-    h.apply('Task', 't', { system: 'solo' });
+    await h.apply('ModelEndpoint', 'fake', { provider: 'openai-compatible', base_url: model.url, default_model: 'fake-1' });
+    await h.apply('Tool', 'echo', { type: 'wasm', risk_level: 'high', description: 'Echoes its request', wasm: { module: fx.path('echo'), max_memory_bytes: 1048576 } });
+    await h.apply('Agent', 'a', agentSpec('a', 'fake', { tools: ['echo'] }));
+    await h.apply('AgentSystem', 'solo', { agents: ['a'] });
+    await h.apply('Task', 't', { system: 'solo' });
     const t: any = await h.settled('t');
     expect(t.status.phase).toBe('Succeeded');
     const reply = toolReply(model.calls[1])!;

@@ -27,9 +27,9 @@ const tool = Bun.serve({
     return new Response(null, { status: 202 });
   },
 });
-afterAll(() => {
-  model.stop();
-  tool.stop(true);
+afterAll(async () => {
+  await model.stop();
+  await tool.stop(true);
   rmSync(work, { recursive: true, force: true });
 });
 

@@ -21,7 +21,7 @@ describe('memory backends', () => {
     const { entries, backends } = setup();
     const b = await backends.backendFor(memory('notes', {}));
     await b.put('k', 'v');
-    expect(entries.get('team', 'notes', 'k')).toEqual({ key: 'k', value: 'v' });
+    expect(await entries.get('team', 'notes', 'k')).toEqual({ key: 'k', value: 'v' });
     expect(backends.providerNames()).toEqual(['sqlite', 'in-memory', 'http', 'pgvector']);
   });
 
@@ -44,8 +44,8 @@ describe('memory backends', () => {
     await b.put('b', '2');
     await (await backends.backendFor(memory('kept', {}, 'u9'))).put('a', '1');
     await backends.forget('team', 'gone');
-    expect(entries.count('team', 'gone')).toBe(0);
-    expect(entries.count('team', 'kept')).toBe(1);
+    expect(await entries.count('team', 'gone')).toBe(0);
+    expect(await entries.count('team', 'kept')).toBe(1);
     const again = await backends.backendFor(memory('gone', {}));
     expect(again).not.toBe(b);
     expect(await again.list('', 10)).toEqual([]);

@@ -100,7 +100,7 @@ describe('hybrid search on the sqlite backend', () => {
   test('with an embedding model, the semantically close entry ranks first', async () => {
     const b = await backends.backendFor({ metadata: { name: 'hybrid', namespace: 'default', uid: 'h', generation: 1 }, spec: { embedding_model: 'embedder' } });
     for (const [k, v] of docs) await b.put(k, v);
-    expect(entries.get('default', 'hybrid', 'semantic')!.embedding).toEqual(new Float32Array([2, 0]));
+    expect((await entries.get('default', 'hybrid', 'semantic'))!.embedding).toEqual(new Float32Array([2, 0]));
     const hits = await b.search('car maintenance', 5);
     expect(hits.map((e) => e.key)).toEqual(['semantic', 'wordy']);
     for (const h of hits) expect(h.score! > 0 && h.score! <= 1).toBe(true);

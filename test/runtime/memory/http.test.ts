@@ -104,7 +104,7 @@ describe('http memory backend', () => {
   test('an unreachable adapter is a retryable error; a refused address is not', async () => {
     const down = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response('') });
     const url = down.url.origin;
-    down.stop(true);
+    await down.stop(true);
     const err = await backend(url).ping().catch((e) => e);
     expect(err).toBeInstanceOf(MemoryError);
     expect(err.retryable).toBe(true);
@@ -125,7 +125,7 @@ describe('http memory backend', () => {
       const roomy = httpBackend({ endpoint: big.url.origin, timeoutMs: 5_000, egress: {}, fetch, maxReplyBytes: 8192 });
       expect((await roomy.list('', 10)).map((e) => e.key)).toEqual(['k']);
     } finally {
-      big.stop(true);
+      await big.stop(true);
     }
   });
 

@@ -172,7 +172,7 @@ describe('http tools', () => {
   test('a connection failure is a retryable backend failure', async () => {
     const srv = serve(() => new Response('x'));
     const url = srv.url;
-    srv.stop();
+    await srv.stop();
     const { sleep } = recordingSleep();
     const res = await createToolRuntime({ sleep }).invoke(httpTool(url, retrySpec('none')), { requestId: 'req-1', input: {} }, { secrets: noSecrets });
     expect([res.error?.code, res.error?.retryable, res.attempts]).toEqual(['execution_failed', true, 4]);

@@ -38,7 +38,7 @@ function world(deps: Partial<McpSessionsDeps> = {}, secrets: Record<string, Reco
   const servers = new Map<string, StoredObject>();
   const lines: string[] = [];
   const pool = new McpSessions({
-    server: (ns, name) => servers.get(`${ns}/${name}`),
+    server: async (ns, name) => servers.get(`${ns}/${name}`),
     secrets: () => secretsFrom(secrets),
     log: createLogger('debug', (l) => lines.push(l)),
     sleep: async () => undefined,
@@ -150,7 +150,7 @@ describe('stdio servers', () => {
       await w.pool.close();
       expect(await Promise.all([stdioCall, httpCall])).toEqual(['MCP sessions are closed: the process is stopping', 'MCP sessions are closed: the process is stopping']);
     } finally {
-      silent.stop(true);
+      await silent.stop(true);
     }
   });
 
@@ -298,7 +298,7 @@ describe('streamable HTTP servers', () => {
       expect(waits).toEqual([1500, 1500, 1000]);
       expect(refuse).toBe(3);
     } finally {
-      flaky.stop(true);
+      await flaky.stop(true);
     }
   });
 

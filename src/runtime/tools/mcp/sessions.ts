@@ -22,7 +22,7 @@ const DEFAULT_RECONNECT_BACKOFF_MS = 2000;
 
 export interface McpSessionsDeps {
   /** The stored McpServer, read on every use so that a new generation replaces the session. */
-  server(namespace: string, name: string): StoredObject | undefined;
+  server(namespace: string, name: string): Promise<StoredObject | undefined>;
   /** Secret lookup in a namespace (env secretRefs and auth of that namespace's servers). */
   secrets(namespace: string): SecretLookup;
   /** The process's egress rule (--egress-private); each server's allowPrivate is added per server. */
@@ -72,7 +72,7 @@ function abortable<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
-    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    void p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }
 
@@ -177,14 +177,16 @@ export class McpSessions {
     }
   }
 
-  private session(namespace: string, name: string): Promise<Session> {
-    if (this.closed) return Promise.reject(closedError());
+  private async session(namespace: string, name: string): Promise<Session> {
+    if (this.closed) throw closedError();
     const key = keyOf(namespace, name);
-    const obj = this.deps.server(namespace, name);
+    const obj = await this.deps.server(namespace, name);
+    // From here on nothing waits, so concurrent callers share one entry per key and generation.
+    if (this.closed) throw closedError();
     if (!obj) {
       // Deleted: a session still open here goes too (a worker process has no controller to close it).
       void this.closeServer(namespace, name);
-      return Promise.reject(new ToolError('unsupported_tool', `McpServer ${key} not found`, { details: { mcp_server: key } }));
+      throw new ToolError('unsupported_tool', `McpServer ${key} not found`, { details: { mcp_server: key } });
     }
     const generation = Number(obj.metadata.generation ?? 1);
     const current = this.entries.get(key);
@@ -194,7 +196,7 @@ export class McpSessions {
       void current.opening.then((s) => this.retire(s), () => undefined);
     }
     const entry: Entry = { generation, opening: this.open(key, namespace, obj, generation) };
-    entry.opening.then(
+    void entry.opening.then(
       (s) => (entry.session = s),
       () => this.entries.get(key) === entry && this.entries.delete(key),
     );
@@ -242,7 +244,8 @@ export class McpSessions {
   private drop(s: Session): void {
     const entry = this.entries.get(s.key);
     if (entry?.session === s) this.entries.delete(s.key);
-    this.retire(s);
+    // retire() never rejects: closing a connection swallows its own failure.
+    void this.retire(s);
   }
 
   private retire(s: Session, now = false): Promise<void> {
