@@ -115,8 +115,8 @@ describe('migrations', () => {
     await c.sql`INSERT INTO memory_entries (namespace, memory, key, value, updated_at) VALUES ('ns', 'm', 'k1', 'Orbits of the OUTER planets', 'now')`;
     const hits = await c.sql`SELECT key FROM memory_entries WHERE search @@ to_tsquery('simple', 'outer & planets')`;
     expect(hits.map((r: { key: string }) => r.key)).toEqual(['k1']);
-    const counter = await c.sql`INSERT INTO revision_counter (id, value) VALUES (2, 0)`.catch((x) => x);
-    expect(counter.errno).toBe('23514'); // check violation: one row only
+    const counter = await c.sql`INSERT INTO revision_counter (id, value) VALUES (3, 0)`.catch((x) => x);
+    expect(counter.errno).toBe('23514'); // check violation: the revision and event rows only
     // The partial JSON indexes serve queries written with the same expression.
     const plan = await c.sql.begin(async (tx) => {
       await tx.unsafe('SET LOCAL enable_seqscan = off');
@@ -191,7 +191,7 @@ describe('revision counter', () => {
 
   test('20 concurrent writers get distinct, gapless revisions and commit in revision order', async () => {
     const c = await pool(url, 22);
-    const [{ value: start }] = await c.sql.unsafe('SELECT value FROM revision_counter');
+    const [{ value: start }] = await c.sql.unsafe('SELECT value FROM revision_counter WHERE id = 1');
     const committed: number[] = [];
     let stop = false;
     let reads = 0;
@@ -226,7 +226,7 @@ describe('revision counter', () => {
 
   test('a rolled-back allocation leaves no gap', async () => {
     const c = await pool(url, 2);
-    const before = Number((await c.sql.unsafe('SELECT value FROM revision_counter'))[0].value);
+    const before = Number((await c.sql.unsafe('SELECT value FROM revision_counter WHERE id = 1'))[0].value);
     await c.sql
       .begin(async (tx) => {
         await tx.unsafe(bump);
