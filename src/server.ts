@@ -13,7 +13,6 @@ import { MemoryController } from './controllers/memories';
 import { processMemoryBackends } from './cli/memory-backends';
 import { McpServerController } from './controllers/mcp-servers';
 import { createMcpSessions } from './runtime/engine/mcp-sessions';
-import { LeaderLease } from './store/leader-lease';
 import { hostname as machineName } from 'node:os';
 import { TASK_APPROVALS } from './runtime/engine/reviews';
 import { SealingKeys } from './sealing/keys';
@@ -22,14 +21,16 @@ import { AuthStore } from './auth/store';
 import { kinds } from './resources';
 import { join } from 'node:path';
 import { Checkpointer } from './store/checkpointer';
-import { storeChecks } from './store/health';
 import { startEngine } from './runtime/engine';
 import { startWorkerHealth } from './runtime/workers';
 import { CallbackBroker } from './runtime/tools';
 import { WebhookDeliveries } from './runtime/webhooks';
-import { WebhookDedupeStore } from './store/webhook-dedupe';
-import { ObjectLogs } from './store/object-logs';
-import { DB_FILE, openStore, type PersistentStore } from './store/open-store';
+import { DB_FILE } from './store/open-store';
+import type { Logs } from './store/backend';
+import type { SqliteBackend } from './store/sqlite-backend';
+import { PgAuthStore } from './auth/pg-store';
+import { LeaderGate, type LedController } from './controllers/leader';
+import { openConfiguredStore, storeLocation, type Backend } from './cli/store-config';
 import { lockDataDir, lockWorkerId, type ProcessLock } from './store/process-locks';
 import { mkdirSync } from 'node:fs';
 import { systemClock } from './util/time';
@@ -38,7 +39,7 @@ export interface RunningServer {
   url: string;
   port: number;
   /** Task and agent log lines, shared by the API and the engine. */
-  logs: ObjectLogs;
+  logs: Logs;
   stop(): Promise<void>;
 }
 
@@ -54,69 +55,91 @@ export async function startServer(config: ServeConfig, log: Logger): Promise<Run
     return handle?.(request, ip) ?? new Response(null, { status: 503 });
   });
   const locks: ProcessLock[] = [];
-  let persistent: PersistentStore;
+  const sqliteStore = !config.store.databaseUrl;
+  let backend: Backend;
   try {
-    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-    locks.push(lockDataDir(config.dataDir));
-    if (config.embeddedWorker) locks.push(lockWorkerId(config.dataDir, config.engine.workerId));
-    persistent = openStore(config.dataDir, config.secretEncryptionKey);
+    // One server per SQLite data directory; on PostgreSQL any number of them form one control plane.
+    if (sqliteStore) {
+      mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+      locks.push(lockDataDir(config.dataDir));
+      if (config.embeddedWorker) locks.push(lockWorkerId(config.dataDir, config.engine.workerId));
+    }
+    backend = await openConfiguredStore(config.store, `orrery serve ${machineName()}:${process.pid}`);
   } catch (e) {
     for (const lock of locks) lock.release();
     void server.stop(true);
     throw e;
   }
-  const sqlite = persistent.handle.sqlite;
-  // The worker thread copies WAL pages into the database as they come; this connection only
-  // finishes the job every 16,384 pages (64 MiB), which lets the next write start the WAL over.
-  // Without that, a WAL under constant writes never restarts and grows without bound.
-  sqlite.exec('PRAGMA wal_autocheckpoint = 16384');
-  const checkpointer = new Checkpointer(join(config.dataDir, DB_FILE), log, () => sqlite.exec('PRAGMA wal_autocheckpoint = 1000'), 250, () => persistent.handle.disk.isFull);
-  // Keeps <data-dir>/reserve, released when the disk fills so deletes can commit; logs full/recovered.
-  persistent.handle.disk.start(log);
-  log.info('store opened', { dataDir: config.dataDir, revision: await persistent.store.currentRevision(), secretKey: persistent.keySource });
-  const core = createCore({ handle: persistent.handle, store: persistent.store, cipher: persistent.cipher, clock: systemClock, watch: config.watch });
+  const checkpointer = backend.dialect === 'sqlite' ? sqliteUpkeep(backend, config.dataDir, log) : undefined;
+  log.info('store opened', { ...storeLocation(config.store), revision: await backend.resources.currentRevision(), secretKey: backend.keySource });
+  const core = createCore({ backend, clock: systemClock, watch: config.watch });
+  core.watch.log = log;
+  // Changes committed by the other servers and workers of a shared database reach this server's
+  // watchers and workers as soon as NOTIFY says so (the poll remains the safety net).
+  const stopWaking = backend.dialect === 'postgres' ? await backend.onCommitAnywhere(() => void core.watch.poll().catch(() => {})) : undefined;
   // A watcher cut off for not reading gets its connection closed, which frees the kernel's buffers;
   // ending the response alone would leave it open until the idle timeout.
   core.watch.closeConnection = (request) => server.timeout(request, 1);
-  const retention = new LogRetention(persistent.store, core.changeLog, core.eventLog, config.retention, systemClock, log);
-  retention.start();
-  const sealing = new SealingKeys(persistent.handle, persistent.cipher, { log });
+  const holder = `${machineName()}:${process.pid}`;
+  const sealing = new SealingKeys(backend.meta, backend.cipher, { log });
   void sealing.ensure(); // never rejects; RSA-4096 is generated off the event loop
-  const sealedSecrets = new SealedSecretController({ registry: core.registry }, sealing, log);
-  await sealedSecrets.start();
-  // The server decides approvals over HTTP and sees worker processes' writes on its change feed,
-  // so it alone turns decisions and expiries into task transitions.
-  const approvalDeps = { registry: core.registry, events: core.events, clock: systemClock };
-  const toolApprovals = new ApprovalController(approvalDeps, log);
-  const taskApprovals = new ApprovalController(approvalDeps, log, TASK_APPROVALS);
-  await toolApprovals.start();
-  await taskApprovals.start();
-  // Only the process holding the lease fires schedules (one server per data dir today; the lease
-  // keeps future replicas from firing twice). Worker processes never run this controller.
-  const scheduleLease = new LeaderLease(sqlite, 'task-schedules', `${machineName()}:${process.pid}`, 30_000, systemClock);
-  const schedules = new ScheduleController({ registry: core.registry, events: core.events, clock: systemClock, lease: scheduleLease }, log);
-  await schedules.start();
   // One MCP session pool per process: the controller discovers tools through it and the embedded
   // worker calls them through it, so a stdio server runs once.
   const mcp = createMcpSessions(core.registry, config.engine, log);
-  const mcpServers = new McpServerController({ registry: core.registry, events: core.events, clock: systemClock, sessions: mcp }, log);
-  await mcpServers.start();
-  const auth = new AuthService(new AuthStore(persistent.handle), config.auth, systemClock);
-  const logs = new ObjectLogs(persistent.handle, systemClock);
+  // One set of memory backends for the engine, the entries API and the Memory controller.
+  const memory = processMemoryBackends({ entries: backend.memory(), registry: core.registry, clock: systemClock, log, egressPrivate: config.engine.egressPrivate, env: process.env });
+  // The controllers that must run once per control plane. The server decides approvals over HTTP
+  // and sees workers' writes on its change feed, so it alone turns decisions and expiries into
+  // task transitions. On a shared database they run on the server holding the leader lease.
+  const startControllers = async (): Promise<Record<string, LedController>> => {
+    const retention = new LogRetention(backend.resources, core.changeLog, core.eventLog, config.retention, systemClock, log);
+    retention.start();
+    const sealedSecrets = new SealedSecretController({ registry: core.registry }, sealing, log);
+    await sealedSecrets.start();
+    const approvalDeps = { registry: core.registry, events: core.events, clock: systemClock };
+    const toolApprovals = new ApprovalController(approvalDeps, log);
+    const taskApprovals = new ApprovalController(approvalDeps, log, TASK_APPROVALS);
+    await toolApprovals.start();
+    await taskApprovals.start();
+    const mcpServers = new McpServerController({ registry: core.registry, events: core.events, clock: systemClock, sessions: mcp }, log);
+    await mcpServers.start();
+    const memories = new MemoryController({ registry: core.registry, backends: memory, storedScopes: memory.storedScopes }, log);
+    await memories.start();
+    // Worker phases are the control plane's to keep, whether servers run tasks or leave them to workers.
+    const stopHealth = startWorkerHealth(core.registry, core.events, systemClock, log);
+    return {
+      'log-retention': retention,
+      'sealed-secrets': sealedSecrets,
+      'tool-approvals': toolApprovals,
+      'task-approvals': taskApprovals,
+      'mcp-servers': mcpServers,
+      memories,
+      'worker-health': { healthy: true, stop: stopHealth },
+    };
+  };
+  const gate = backend.dialect === 'postgres' ? new LeaderGate(backend.lease('controllers', holder, 15_000, systemClock), startControllers, log) : undefined;
+  const local = gate ? undefined : await startControllers();
+  await gate?.begin();
+  const ledHealth = (): Record<string, boolean> => {
+    const names = ['log-retention', 'sealed-secrets', 'tool-approvals', 'task-approvals', 'mcp-servers', 'memories'];
+    return gate ? gate.health(names) : Object.fromEntries(names.map((n) => [n, local![n].healthy]));
+  };
+  // Only the process holding the lease fires schedules, so a slot fires once however many servers run.
+  const scheduleLease = backend.lease('task-schedules', holder, 30_000, systemClock);
+  const schedules = new ScheduleController({ registry: core.registry, events: core.events, clock: systemClock, lease: scheduleLease }, log);
+  await schedules.start();
+  const auth = new AuthService(backend.dialect === 'sqlite' ? new AuthStore(backend.handle) : new PgAuthStore(backend.pg), config.auth, systemClock);
+  const logs = backend.logs(systemClock);
   const callbacks = new CallbackBroker();
   dropLogsOnDelete(core.registry, logs);
-  // One set of memory backends for the engine, the entries API and the Memory controller.
-  const memory = processMemoryBackends({ handle: persistent.handle, registry: core.registry, clock: systemClock, log, egressPrivate: config.engine.egressPrivate, env: process.env });
-  const memories = new MemoryController({ registry: core.registry, backends: memory, storedScopes: memory.storedScopes }, log);
-  await memories.start();
-  const webhooks = new WebhookDeliveries({ registry: core.registry, dedupe: new WebhookDedupeStore(persistent.handle), events: core.events, clock: systemClock, log, ratePerMinute: config.webhookRateLimit });
+  const webhooks = new WebhookDeliveries({ registry: core.registry, dedupe: backend.dedupe(), events: core.events, clock: systemClock, log, ratePerMinute: config.webhookRateLimit });
   const stopWebhookPruning = webhooks.startPruning();
   const app = createApp({
     registry: core.registry,
     watch: core.watch,
     auth,
     sealing,
-    storeChecks: storeChecks(persistent.handle),
+    storeChecks: () => backend.checks(),
     log,
     clock: systemClock,
     events: core.events,
@@ -125,13 +148,11 @@ export async function startServer(config: ServeConfig, log: Logger): Promise<Run
     corsOrigins: config.corsOrigins,
     webhooks,
     memory,
-    controllers: () => ({ 'log-retention': retention.healthy, 'sealed-secrets': sealedSecrets.healthy, 'tool-approvals': toolApprovals.healthy, 'task-approvals': taskApprovals.healthy, 'task-schedules': schedules.healthy, 'mcp-servers': mcpServers.healthy, memories: memories.healthy }),
+    controllers: () => ({ ...ledHealth(), 'task-schedules': schedules.healthy }),
   });
   handle = (request, ip) => app.handle(request, ip);
   appBuilt();
   const url = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${server.port}`;
-  // Worker phases are the server's to keep, whether it runs tasks itself or leaves them to workers.
-  const stopHealth = startWorkerHealth(core.registry, core.events, systemClock, log);
   const callbackBaseUrl = config.publicUrl || url.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//[::1]:');
   const engine = config.embeddedWorker
     ? await startEngine({ core, clock: systemClock, log, config: config.engine, logs, callbacks: { broker: callbacks, callbackBaseUrl }, env: process.env, mcp, memory })
@@ -153,16 +174,12 @@ export async function startServer(config: ServeConfig, log: Logger): Promise<Run
         // Open watch streams never finish on their own: close them, then wait for the rest.
         // Running tasks hand their leases back, so the next start (or another worker) resumes them.
         await engine?.stop();
-        stopHealth();
         stopWebhookPruning();
+        await stopWaking?.();
         core.stop();
-        retention.stop();
-        sealedSecrets.stop();
-        toolApprovals.stop();
-        taskApprovals.stop();
+        if (gate) await gate.stop();
+        else for (const c of Object.values(local!)) await c.stop();
         await schedules.stop();
-        memories.stop();
-        mcpServers.stop();
         // MCP server processes end with this one (after the worker, which may still have been calling them).
         await mcp.close();
         // A client that stopped reading can hold its stream open: after a grace period, close
@@ -171,15 +188,31 @@ export async function startServer(config: ServeConfig, log: Logger): Promise<Run
         await Promise.race([server.stop(false), new Promise((resolve) => (grace = setTimeout(resolve, 5_000)))]);
         clearTimeout(grace);
         await server.stop(true);
-        await checkpointer.stop();
+        await checkpointer?.stop();
         memory.close();
-        persistent.handle.close();
+        await backend.close();
         for (const lock of locks) lock.release();
         log.info('stopped');
       })();
       return stopping;
     },
   };
+}
+
+/**
+ * What only a SQLite data directory needs: WAL pages copied into the database by a worker thread,
+ * and the disk watched (with its reserve file) so a full disk answers 507 and recovers.
+ */
+function sqliteUpkeep(backend: SqliteBackend, dataDir: string, log: Logger): Checkpointer {
+  const sqlite = backend.handle.sqlite;
+  // The worker thread copies WAL pages into the database as they come; this connection only
+  // finishes the job every 16,384 pages (64 MiB), which lets the next write start the WAL over.
+  // Without that, a WAL under constant writes never restarts and grows without bound.
+  sqlite.exec('PRAGMA wal_autocheckpoint = 16384');
+  const checkpointer = new Checkpointer(join(dataDir, DB_FILE), log, () => sqlite.exec('PRAGMA wal_autocheckpoint = 1000'), 250, () => backend.handle.disk.isFull);
+  // Keeps <data-dir>/reserve, released when the disk fills so deletes can commit; logs full/recovered.
+  backend.handle.disk.start(log);
+  return checkpointer;
 }
 
 const LISTEN_ERRORS: Record<string, string> = {

@@ -33,7 +33,7 @@ const dir = mkdtempSync(join(tmpdir(), 'orrery-hops-'));
 const clock = { now: () => new Date() };
 const p = openStore(dir, undefined);
 p.handle.sqlite.run('PRAGMA wal_autocheckpoint=0');
-const registry = new Registry(kinds, p.store, p.cipher, clock);
+const registry = new Registry(kinds, p, clock);
 const leases = new TaskLeases(registry, clock, 3_600_000);
 const tasks = registry.byPlural.get('tasks')!;
 const wal = join(dir, `${DB_FILE}-wal`);

@@ -27,7 +27,6 @@ import { Cors } from './cors';
 import { tokenRoutes } from './token-routes';
 import { noSealingKeys, sealingRoutes, type SealingKeySource } from './sealing-routes';
 import type { EventPublisher } from '../events/publisher';
-import type { ObjectLogs } from '../store/object-logs';
 import { TaskModels, taskRoutes } from './task-routes';
 import { CallbackBroker } from '../runtime/tools';
 import { ToolCallbackModels, toolCallbackRoutes } from './tool-callback-routes';
@@ -37,19 +36,20 @@ import type { WebhookDeliveries } from '../runtime/webhooks';
 import { WebhookModels, webhookRoutes } from './webhook-routes';
 import type { MemoryBackends } from '../runtime/memory/types';
 import { MemoryModels, memoryRoutes } from './memory-routes';
+import type { Logs } from '../store/backend';
 
 export interface AppDeps {
   registry: Registry;
   watch: WatchService;
   auth: AuthService;
   /** Checks of the store behind /readyz (src/store/health.ts). */
-  storeChecks: () => Record<string, string>;
+  storeChecks: () => Record<string, string> | Promise<Record<string, string>>;
   log: Logger;
   clock: Clock;
   /** Publishes runtime events (task.cancelled); core.events. */
   events: EventPublisher;
   /** Task and agent log lines; the engine appends to the same instance. */
-  logs: ObjectLogs;
+  logs: Logs;
   /** Where webhook-callback tool results are delivered; the engine waits on the same broker. */
   callbacks?: CallbackBroker;
   /** The sealing keypair behind GET /v1/sealing-key/public (503 when absent). */

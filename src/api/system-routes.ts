@@ -24,7 +24,7 @@ export const SystemModels = {
 export interface SystemDeps {
   registry: Registry;
   /** Checks of the store for /readyz (database writable, migrations applied), each "ok" or a problem. */
-  storeChecks: () => Record<string, string>;
+  storeChecks: () => Record<string, string> | Promise<Record<string, string>>;
   metrics: HttpMetrics;
   watch: WatchService;
   /** Names of controllers that must be running for /readyz; each reports its own health. */
@@ -42,8 +42,8 @@ export function systemRoutes(deps: SystemDeps, table: RouteTable) {
   add(
     '/readyz',
     'readyz',
-    () => {
-      const checks = deps.storeChecks();
+    async () => {
+      const checks = await deps.storeChecks();
       for (const [name, ok] of Object.entries(deps.controllers())) checks[`controller:${name}`] = ok ? 'ok' : 'not running';
       const failed = Object.entries(checks).filter(([, v]) => v !== 'ok');
       if (failed.length) throw new ServiceUnavailable(`not ready: ${failed.map(([k, v]) => `${k} ${v}`).join('; ')}`);

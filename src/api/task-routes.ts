@@ -7,16 +7,17 @@ import type { Registry } from '../registry/registry';
 import { cancelTask } from '../runtime/engine/cancel';
 import { messagesView, parseMessageFilter, TaskMessagesResponse } from '../runtime/observability/messages';
 import { metricsView, TaskMetricsResponse } from '../runtime/observability/metrics';
-import type { LogOwnerKind, ObjectLogs } from '../store/object-logs';
+import type { LogOwnerKind } from '../store/object-logs';
 import type { Clock } from '../util/time';
 import { operation, param } from './openapi';
 import type { RouteTable } from './route-table';
 import { addRoute, json, type HandlerContext } from './routing';
+import type { Logs } from '../store/backend';
 
 export const TaskModels = {
   TaskMessages: TaskMessagesResponse,
   TaskMetrics: TaskMetricsResponse,
-  ObjectLogs: t.Object(
+  Logs: t.Object(
     {
       name: t.String(),
       namespace: t.String(),
@@ -29,7 +30,7 @@ export const TaskModels = {
 export interface TaskRouteDeps {
   registry: Registry;
   events: EventPublisher;
-  logs: ObjectLogs;
+  logs: Logs;
   clock: Clock;
 }
 
@@ -66,7 +67,7 @@ export function taskRoutes(deps: TaskRouteDeps, table: RouteTable) {
         tag: plural,
         summary: `Log lines of one ${kind}`,
         parameters: [param.name, param.namespace(true)],
-        ok: { 200: { description: 'The newest lines, oldest first', schema: 'ObjectLogs' } },
+        ok: { 200: { description: 'The newest lines, oldest first', schema: 'Logs' } },
         errors: ERRORS,
       }),
     );

@@ -8,7 +8,7 @@ import { readSessionCookie } from './cookies';
 import type { EnvToken } from './env-tokens';
 import { satisfies, type Requirement, type Role } from './roles';
 import { sha256Hex } from './secrets';
-import type { AuthStore } from './store';
+import type { Users } from './store';
 
 export type AuthMode = 'off' | 'native';
 
@@ -34,7 +34,7 @@ export interface Identity {
 
 export class AuthService {
   constructor(
-    readonly store: AuthStore,
+    readonly store: Users,
     readonly config: AuthConfig,
     private readonly clock: Clock,
   ) {}

@@ -22,6 +22,12 @@ export interface TokenView {
 
 const nano = (d: Date) => d.toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
 
+/** What the auth service needs of a user store; SQLite here, PostgreSQL in pg-store.ts. */
+export type Users = Pick<
+  AuthStore,
+  'userCount' | 'findUser' | 'listUsers' | 'setupAdmin' | 'createUser' | 'deleteUser' | 'setPassword' | 'createSession' | 'resolveSession' | 'deleteSession' | 'createToken' | 'listTokens' | 'deleteToken' | 'tokenByHash' | 'tokenCount' | 'refresh'
+>;
+
 export class AuthStore {
   private tokenCountCache: number | undefined;
 

@@ -11,6 +11,7 @@ import { parseDuration } from '../util/duration';
 import { parseByteSize } from '../watch/budget';
 import { DEFAULT_WATCH_CONFIG, type WatchConfig } from '../watch/service';
 import { EMBEDDED_WORKER_FLAG, engineConfig, engineFlags } from './engine-config';
+import { DATA_DIR_FLAG, DATABASE_FLAGS, storeConfig, type StoreConfig } from './store-config';
 import { LOG_LEVEL_FLAG, parseBool, parseFlags, positiveDuration, positiveInt, splitList, type FlagSpec } from './flags';
 
 const duration = positiveDuration('15s or 24h');
@@ -18,7 +19,8 @@ const byteSize = (v: string) => (parseByteSize(v) === undefined ? 'must be a pos
 
 export const SERVE_FLAGS: FlagSpec[] = [
   { name: 'addr', description: 'Listen address host:port', default: '127.0.0.1:8080', validate: addrProblem },
-  { name: 'data-dir', description: 'Directory for the SQLite database and generated key files', default: './data' },
+  DATA_DIR_FLAG,
+  ...DATABASE_FLAGS,
   LOG_LEVEL_FLAG,
   { name: 'auth-mode', description: 'off (open unless bearer tokens exist) or native (users, sessions, tokens)', default: 'off', validate: (v) => (v === 'off' || v === 'native' ? undefined : 'must be off or native') },
   { name: 'auth-session-ttl', description: 'Sliding lifetime of a login session', default: '24h', validate: duration },
@@ -55,6 +57,8 @@ export interface ServeConfig {
   addr: string;
   publicUrl: string;
   dataDir: string;
+  /** Where the data is kept: SQLite in dataDir, or PostgreSQL. */
+  store: StoreConfig;
   logLevel: LogLevel;
   secretEncryptionKey?: string;
   watch: WatchConfig;
@@ -84,6 +88,7 @@ export function serveConfig(args: string[], env: Record<string, string | undefin
     addr: v['addr'],
     publicUrl: v['public-url'].replace(/\/+$/, ''),
     dataDir: v['data-dir'],
+    store: storeConfig(v, env),
     logLevel: v['log-level'] as LogLevel,
     secretEncryptionKey: env.ORLOJ_SECRET_ENCRYPTION_KEY,
     watch: {

@@ -5,12 +5,12 @@ import type { Logger } from '../log';
 import type { Registry } from '../registry/registry';
 import { createMemoryBackends } from '../runtime/memory/backends';
 import { Resolver } from '../runtime/engine/resolve';
-import type { OpenDatabase } from '../store/database';
-import { MemoryEntryStore } from '../store/memory-entries';
+import type { MemoryEntries } from '../store/backend';
 import type { Clock } from '../util/time';
 
 export interface ProcessMemoryOptions {
-  handle: OpenDatabase;
+  /** The backend's memory entries (the sqlite provider's storage, whichever database it is). */
+  entries: MemoryEntries;
   registry: Registry;
   clock: Clock;
   log: Logger;
@@ -23,7 +23,7 @@ export interface ProcessMemoryOptions {
 
 export function processMemoryBackends(o: ProcessMemoryOptions) {
   const resolver = new Resolver(o.registry, o.env);
-  const entries = new MemoryEntryStore(o.handle);
+  const entries = o.entries;
   const backends = createMemoryBackends({
     entries,
     endpoint: (namespace, ref) => resolver.endpointConfig(namespace, ref),

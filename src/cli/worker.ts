@@ -1,21 +1,22 @@
-// `orrery worker --data-dir DIR`: a worker-only process on the same database as a server (SQLite
-// lets several processes on one machine share it). It claims and runs tasks; no HTTP listener.
+// `orrery worker`: a worker-only process on the same database as the servers: a SQLite data
+// directory on the same machine (--data-dir), or a PostgreSQL database from any machine
+// (--database-url). It claims and runs tasks; no HTTP listener.
 import { ApiError } from '../errors';
 import { engineConfig, engineFlags, workerDefaultId } from './engine-config';
 import { flagHelp, LOG_LEVEL_FLAG, parseFlags, type FlagSpec } from './flags';
 import { createCore } from '../core';
 import { createLogger, type LogLevel } from '../log';
 import { startEngine } from '../runtime/engine';
-import { ObjectLogs } from '../store/object-logs';
-import { openStore } from '../store/open-store';
-import { lockWorkerId } from '../store/process-locks';
+import { lockWorkerId, type ProcessLock } from '../store/process-locks';
+import { DATA_DIR_FLAG, DATABASE_FLAGS, openConfiguredStore, storeConfig, storeLocation, type Backend } from './store-config';
 import { mkdirSync } from 'node:fs';
 import { KeyError } from '../store/secret-cipher';
 import { processMemoryBackends } from './memory-backends';
 import { systemClock } from '../util/time';
 
 export const WORKER_FLAGS: FlagSpec[] = [
-  { name: 'data-dir', description: 'Data directory of the server whose tasks to run', default: './data' },
+  { ...DATA_DIR_FLAG, description: 'Data directory of the server whose tasks to run (same machine; unused with --database-url)' },
+  ...DATABASE_FLAGS,
   LOG_LEVEL_FLAG,
   ...engineFlags(workerDefaultId()),
 ];
@@ -24,7 +25,8 @@ export function workerHelp(): string {
   const flags = flagHelp(WORKER_FLAGS);
   return `Usage: orrery worker [flags]
 
-Runs tasks from a data directory shared with \`orrery serve\` (same machine). Start the server with
+Runs tasks from a data directory shared with \`orrery serve\` (same machine), or from the
+PostgreSQL database of the servers (--database-url, any machine). Start the servers with
 --embedded-worker=false to leave all tasks to workers, or keep both.
 
 Flags:
@@ -48,31 +50,37 @@ export async function workerCommand(args: string[], env: Record<string, string |
     return 2;
   }
   const log = createLogger(values['log-level'] as LogLevel);
-  let persistent;
-  let lock;
+  const store = storeConfig(values, env);
+  let persistent: Backend;
+  let lock: ProcessLock | undefined;
   try {
-    mkdirSync(values['data-dir'], { recursive: true, mode: 0o700 });
-    lock = lockWorkerId(values['data-dir'], engine.config.workerId);
-    persistent = openStore(values['data-dir'], env.ORLOJ_SECRET_ENCRYPTION_KEY);
+    // Two workers with one id on one data directory would steal each other's leases.
+    if (!store.databaseUrl) {
+      mkdirSync(store.dataDir, { recursive: true, mode: 0o700 });
+      lock = lockWorkerId(store.dataDir, engine.config.workerId);
+    }
+    persistent = await openConfiguredStore(store, `orrery worker ${engine.config.workerId}`);
   } catch (e) {
     lock?.release();
     log.error(e instanceof KeyError ? e.message : `cannot start: ${(e as Error).message}`);
     return 1;
   }
-  const core = createCore({ handle: persistent.handle, store: persistent.store, cipher: persistent.cipher, clock: systemClock });
+  const core = createCore({ backend: persistent, clock: systemClock });
+  core.watch.log = log;
+  const stopWaking = persistent.dialect === 'postgres' ? await persistent.onCommitAnywhere(() => void core.watch.poll().catch(() => {})) : undefined;
   // createCore registered the journal cleanup: the tasks this worker ends leave no journal behind.
   // Memory entries on the sqlite provider are the server's: both open the same database file.
-  const memory = processMemoryBackends({ handle: persistent.handle, registry: core.registry, clock: systemClock, log, egressPrivate: engine.config.egressPrivate, env });
+  const memory = processMemoryBackends({ entries: persistent.memory(), registry: core.registry, clock: systemClock, log, egressPrivate: engine.config.egressPrivate, env });
   const running = await startEngine({
     core,
     clock: systemClock,
     log,
     config: engine.config,
-    logs: new ObjectLogs(persistent.handle, systemClock),
+    logs: persistent.logs(systemClock),
     env,
     memory,
   });
-  log.info('worker running', { dataDir: values['data-dir'], worker: engine.config.workerId });
+  log.info('worker running', { ...storeLocation(store), worker: engine.config.workerId });
   await new Promise<void>((resolve) => {
     const onSignal = (sig: string) => {
       log.info(`received ${sig}: handing tasks back`);
@@ -81,10 +89,11 @@ export async function workerCommand(args: string[], env: Record<string, string |
     process.once('SIGINT', () => onSignal('SIGINT'));
     process.once('SIGTERM', () => onSignal('SIGTERM'));
   });
+  await stopWaking?.();
   core.stop();
   memory.close();
-  persistent.handle.close();
-  lock.release();
+  await persistent.close();
+  lock?.release();
   log.info('stopped');
   return 0;
 }

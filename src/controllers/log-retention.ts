@@ -3,10 +3,8 @@
 // backlog never holds the write lock for long.
 import { nanoTimestamp } from '../events/event';
 import type { Logger } from '../log';
-import type { ChangeLog } from '../store/change-log';
-import type { EventLog } from '../store/event-log';
-import type { ResourceStore } from '../store/resource-store';
 import type { Clock } from '../util/time';
+import type { Changes, Events, Resources } from '../store/backend';
 
 const STEP = 5000;
 
@@ -24,9 +22,9 @@ export class LogRetention {
 
   constructor(
     /** Whose unit of work each trim runs in. */
-    private readonly store: Pick<ResourceStore, 'write'>,
-    private readonly changes: ChangeLog,
-    private readonly events: EventLog,
+    private readonly store: Pick<Resources, 'write'>,
+    private readonly changes: Changes,
+    private readonly events: Events,
     private readonly config: RetentionConfig,
     private readonly clock: Clock,
     private readonly log: Logger,

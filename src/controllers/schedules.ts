@@ -8,11 +8,11 @@ import type { Logger } from '../log';
 import type { KindDefinition, Status, StoredObject } from '../registry/kind';
 import type { Registry } from '../registry/registry';
 import { cancelTask } from '../runtime/engine/cancel';
-import type { LeaderLease } from '../store/leader-lease';
 import { rfc3339, type Clock } from '../util/time';
 import { CronSchedule, wallClock } from '../runtime/schedule-slots';
 import { createRun, resolveTemplate, runPrefix, SCHEDULE_LABEL, SCHEDULE_NS_LABEL, SCHEDULE_SOURCE, slotLabel } from '../runtime/schedule-runs';
 import { timerSchedule, WorkQueue, type ReconcileResult, type Schedule, type WorkQueueOptions } from './work-queue';
+import type { Lease } from '../store/backend';
 
 const ACTIVE = new Set(['', 'Pending', 'Running', 'WaitingApproval']);
 const FAILED = new Set(['Failed', 'DeadLetter']);
@@ -24,7 +24,7 @@ export interface ScheduleDeps {
   registry: Registry;
   events: EventPublisher;
   clock: Clock;
-  lease: LeaderLease;
+  lease: Lease;
 }
 
 export interface ScheduleOptions {
@@ -111,6 +111,11 @@ export class ScheduleController {
     this.leading = leading;
     if (this.leading && !was) {
       this.log.info('task schedules: this process leads and fires schedules', { holder: this.deps.lease.holder });
+      await this.resync();
+    } else if (this.leading) {
+      // onCommit carries this process's own commits only: a schedule written through another
+      // server of a shared database (PostgreSQL) is found by looking at every schedule again at
+      // each renewal, so it fires at most one renewal period late, still once per slot.
       await this.resync();
     } else if (!this.leading && was) this.log.warn('task schedules: lease lost, no longer firing', { holder: this.deps.lease.holder });
     if (this.queue.isStopped) return;

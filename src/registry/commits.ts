@@ -3,11 +3,11 @@
 // commit listeners (watches, the engine's change feed) hear of a change only once it is committed.
 import { Conflict } from '../errors';
 import type { OrreryEvent } from '../events/event';
-import type { EventLog } from '../store/event-log';
-import { VersionConflict, type ChangeType, type ResourceStore } from '../store/resource-store';
+import { VersionConflict, type ChangeType } from '../store/resource-store';
 import type { Clock } from '../util/time';
 import type { KindDefinition, StoredObject } from './kind';
 import { recordResourceEvent, type WriteAction } from './resource-events';
+import type { Events, Resources } from '../store/backend';
 
 export interface CommittedChange {
   type: ChangeType;
@@ -43,9 +43,9 @@ export class Commits {
   private readonly listeners: CommitListener[] = [];
 
   constructor(
-    private readonly store: ResourceStore,
+    private readonly store: Resources,
     private readonly clock: Clock,
-    private readonly events?: EventLog,
+    private readonly events?: Events,
   ) {}
 
   onCommit(listener: CommitListener): () => void {

@@ -1,9 +1,10 @@
 // Keyset-paginated listing ordered by (namespace, name), with label selectors applied while
 // paging so every page is full when more matches exist, and Tasks' deprecated offset.
 import { BadRequest } from '../errors';
-import type { ResourceRow, ResourceStore } from '../store/resource-store';
+import type { ResourceRow } from '../store/resource-store';
 import type { KindDefinition, StoredObject } from './kind';
 import { matches, parseSelector } from './selectors';
+import type { Resources } from '../store/backend';
 
 export const MAX_LIMIT = 1000;
 
@@ -44,7 +45,7 @@ export function parseCursor(raw: string | null | undefined, namespace: string | 
 }
 
 export async function listObjects<T>(
-  store: ResourceStore,
+  store: Resources,
   def: KindDefinition,
   opts: ListOptions,
   decode: (row: ResourceRow) => T,

@@ -2,18 +2,19 @@
 // row (a Task's messages, trace, history and idempotency records; see store/task-records.ts).
 // Single reads and write answers show the streams inside the status; lists and watch frames carry
 // the rest of the status (the summary) with `record_counts`.
-import { TaskRecordStore, type RecordDelta } from '../store/task-records';
-import type { OpenDatabase } from '../store/database';
+import type { RecordDelta } from '../store/task-records';
+import type { Records } from '../store/backend';
 import { deepEqual } from '../util/equal';
 import type { KindDefinition, Status, StoredObject } from './kind';
 
 export class RecordStreams {
-  private readonly store: TaskRecordStore;
+  private readonly store: Records;
 
-  constructor(handle: OpenDatabase, kinds: readonly KindDefinition[]) {
+  /** `open` gives the backend's record store for the streams the kinds declare. */
+  constructor(kinds: readonly KindDefinition[], open: (streams: Record<string, string>) => Records) {
     const streams: Record<string, string> = {};
     for (const k of kinds) Object.assign(streams, k.records);
-    this.store = new TaskRecordStore(handle, streams);
+    this.store = open(streams);
   }
 
   /** The object with its record streams in the status (each one an array, empty when it has none). */

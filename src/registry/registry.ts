@@ -1,7 +1,7 @@
 // The generic registry: apply/replace/get/list/status/delete for every kind, with preconditions,
 // generation, the global revision, at-rest encoding, redaction and after-commit publishing.
 import { Conflict, NotFound, type Cause } from '../errors';
-import { VersionConflict, type ResourceRow, type ResourceStore } from '../store/resource-store';
+import { VersionConflict, type ResourceRow } from '../store/resource-store';
 import type { SecretCipher } from '../store/secret-cipher';
 import type { RecordDelta } from '../store/task-records';
 import { deepEqual } from '../util/equal';
@@ -14,12 +14,12 @@ import { RecordStreams } from './record-streams';
 import { listObjects, type ListOptions, type ListResult } from './list';
 import type { WriteAction } from './resource-events';
 import { Commits, type CommitListener, type TxResult, type WriteOptions, type WriteResult } from './commits';
-import type { EventLog } from '../store/event-log';
 import { buildSpec } from './validation';
 import { checkPrecondition, checkSize, failIfInvalid, finishStatus, stale, statusCauses } from './write-checks';
 
 export { MAX_OBJECT_BYTES } from './write-checks';
 import { loneSurrogateCauses } from './well-formed';
+import type { Resources, StoreBackend } from '../store/backend';
 
 export type { CommitListener, CommittedChange, WriteOptions, WriteResult } from './commits';
 
@@ -31,20 +31,22 @@ export class Registry {
   private readonly commits: Commits;
   /** Record streams of kinds that keep some status fields outside their row (Task). */
   private readonly records: RecordStreams;
+  private readonly store: Resources;
+  private readonly cipher: SecretCipher;
 
   constructor(
     readonly kinds: KindDefinition[],
-    private readonly store: ResourceStore,
-    private readonly cipher: SecretCipher,
+    backend: Pick<StoreBackend, 'resources' | 'cipher' | 'events' | 'records'>,
     private readonly clock: Clock,
-    events?: EventLog,
   ) {
+    this.store = backend.resources;
+    this.cipher = backend.cipher;
     for (const k of kinds) {
       this.byPlural.set(k.plural, k);
       this.byKind.set(k.kind.toLowerCase(), k);
     }
-    this.records = new RecordStreams(store.handle, kinds);
-    this.commits = new Commits(store, clock, events);
+    this.records = new RecordStreams(kinds, backend.records);
+    this.commits = new Commits(this.store, clock, backend.events);
   }
 
   onCommit(listener: CommitListener): () => void {
@@ -276,7 +278,7 @@ export class Registry {
 
   /**
    * Every write is a unit of work of the store, group-committed with the other writes of the same
-   * event-loop turn (see ResourceStore.write), each with its own revision and error.
+   * event-loop turn (see Resources.write), each with its own revision and error.
    */
   private write(def: KindDefinition, action: WriteAction, fn: () => Promise<TxResult>, opts: WriteOptions = {}): Promise<TxResult> {
     return this.commits.write(def, action, fn, opts);

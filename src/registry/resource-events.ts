@@ -1,10 +1,10 @@
 // The events the API layer records for every committed write: resource.created, .updated,
 // .status and .deleted, with the data shapes of the reference (Secrets redacted).
 import { nanoTimestamp, type NewEvent, type OrreryEvent } from '../events/event';
-import type { EventLog } from '../store/event-log';
 import type { ChangeType } from '../store/resource-store';
 import { present } from './codec';
 import type { KindDefinition, StoredObject } from './kind';
+import type { Events } from '../store/backend';
 
 export type WriteAction = 'apply' | 'replace' | 'status' | 'delete';
 
@@ -24,6 +24,6 @@ export function resourceEvent(def: KindDefinition, action: WriteAction, type: Ch
 }
 
 /** Appends the event for a write inside its transaction, so the two commit together. */
-export function recordResourceEvent(log: EventLog, now: Date, def: KindDefinition, action: WriteAction, type: ChangeType, object: StoredObject): Promise<OrreryEvent> {
+export function recordResourceEvent(log: Events, now: Date, def: KindDefinition, action: WriteAction, type: ChangeType, object: StoredObject): Promise<OrreryEvent> {
   return log.append(resourceEvent(def, action, type, object), now, nanoTimestamp);
 }

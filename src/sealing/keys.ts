@@ -1,10 +1,8 @@
 // The server's sealing keypair: loaded from the meta table, or generated (RSA-4096, off the event
 // loop) on first start and stored with the private key encrypted by the SecretCipher.
 import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
-import { eq } from 'drizzle-orm';
-import { meta } from '../../db/schema';
 import type { Logger } from '../log';
-import type { OpenDatabase } from '../store/database';
+import type { Meta } from '../store/backend';
 import type { SecretCipher } from '../store/secret-cipher';
 import { keyIdOf, SEALING_ALGORITHM, SealError, unsealValue, type SealedValue } from './crypto';
 
@@ -39,7 +37,7 @@ export class SealingKeys {
   private pending?: Promise<void>;
 
   constructor(
-    private readonly handle: OpenDatabase,
+    private readonly meta: Meta,
     private readonly cipher: SecretCipher,
     private readonly opts: SealingKeysOptions = {},
   ) {
@@ -86,25 +84,25 @@ export class SealingKeys {
   }
 
   private async loadOrGenerate(): Promise<void> {
-    let stored = this.read();
+    let stored = await this.read();
     let generated = false;
     if (!stored) {
       const fresh = await this.generate();
       // Another process sharing the database may have stored a key meanwhile: its key wins.
-      this.handle.db.insert(meta).values({ key: SEALING_META_KEY, value: JSON.stringify(fresh) }).onConflictDoNothing().run();
-      stored = this.read()!;
+      await this.meta.putIfAbsent(SEALING_META_KEY, JSON.stringify(fresh));
+      stored = (await this.read())!;
       generated = stored.keyId === fresh.keyId;
     }
     this.loaded = this.open(stored);
     this.opts.log?.info(generated ? 'sealing key generated' : 'sealing key loaded', { keyId: stored.keyId });
   }
 
-  private read(): StoredKey | undefined {
-    const row = this.handle.db.select().from(meta).where(eq(meta.key, SEALING_META_KEY)).get();
-    if (!row) return undefined;
+  private async read(): Promise<StoredKey | undefined> {
+    const value = await this.meta.get(SEALING_META_KEY);
+    if (value === undefined) return undefined;
     let parsed: any;
     try {
-      parsed = JSON.parse(row.value);
+      parsed = JSON.parse(value);
     } catch {
       throw new Error(`the stored sealing key (meta "${SEALING_META_KEY}") is not valid JSON`);
     }

@@ -7,6 +7,7 @@ import type { Clock } from '../util/time';
 import type { ChangeLog } from './change-log';
 import type { EventLog } from './event-log';
 import type { LeaderLease } from './leader-lease';
+import type { MetaStore } from './meta';
 import type { MemoryEntryStore } from './memory-entries';
 import type { ObjectLogs } from './object-logs';
 import type { ResourceStore } from './resource-store';
@@ -26,8 +27,9 @@ export type Records = Pick<TaskRecordStore, 'load' | 'apply' | 'drop'>;
 export type Journal = Pick<TaskJournalStore, 'get' | 'putIfAbsent' | 'count' | 'drop'>;
 export type Logs = Pick<ObjectLogs, 'append' | 'read' | 'stored' | 'deleteOwner'>;
 export type Dedupe = Pick<WebhookDedupeStore, 'findEndpoint' | 'get' | 'put' | 'prune'>;
-export type MemoryEntries = Pick<MemoryEntryStore, 'put' | 'get' | 'list' | 'search' | 'delete' | 'deleteAll' | 'count' | 'scopes'>;
+export type MemoryEntries = Pick<MemoryEntryStore, 'put' | 'get' | 'list' | 'search' | 'withEmbeddings' | 'delete' | 'deleteAll' | 'count' | 'scopes'>;
 export type Lease = Pick<LeaderLease, 'holder' | 'ttlMs' | 'current' | 'acquire' | 'release'>;
+export type Meta = Pick<MetaStore, 'get' | 'putIfAbsent'>;
 
 export interface StoreBackend {
   readonly dialect: 'sqlite' | 'postgres';
@@ -39,11 +41,9 @@ export interface StoreBackend {
   readonly resources: Resources;
   readonly changes: Changes;
   readonly events: Events;
-  /**
-   * Whether several servers share the store: commit listeners then hear of every change from the
-   * change log, in revision order, whoever made it (src/store/pg/change-feed.ts), not at COMMIT.
-   */
-  readonly shared: boolean;
+  readonly meta: Meta;
+  /** Readiness of the store for GET /readyz: named checks, each "ok" or what is wrong. */
+  checks(): Promise<Record<string, string>>;
   records(streams: Readonly<Record<string, string>>): Records;
   journal(clock: Clock): Journal;
   logs(clock: Clock): Logs;

@@ -6,7 +6,7 @@ import { drizzle, type BunSQLiteDatabase } from 'drizzle-orm/bun-sqlite';
 import * as schema from '../../db/schema';
 import { DiskSpace } from './disk-space';
 import { guardConnection } from './guarded-connection';
-import { applyMigrations } from './migrate';
+import { applyMigrations, pendingMigrations, PendingMigrationsError } from './migrate';
 
 export type Db = BunSQLiteDatabase<typeof schema>;
 
@@ -19,7 +19,11 @@ export interface OpenDatabase {
   close(): void;
 }
 
-export function openDatabase(path: string): OpenDatabase {
+/**
+ * `migrate: false` refuses to open a database that has migrations pending (they are run by
+ * `orrery migrate`) instead of applying them.
+ */
+export function openDatabase(path: string, opts: { migrate?: boolean } = {}): OpenDatabase {
   const sqlite = new Database(path, { create: true, strict: true });
   const disk = new DiskSpace(path === ':memory:' ? undefined : dirname(path), sqlite);
   // One translation for every driver error: a full disk leaves the store as InsufficientStorage.
@@ -37,7 +41,13 @@ export function openDatabase(path: string): OpenDatabase {
   sqlite.exec('PRAGMA temp_store = MEMORY');
   sqlite.exec('PRAGMA mmap_size = 268435456');
   sqlite.exec('PRAGMA journal_size_limit = 67108864');
-  applyMigrations(sqlite);
+  if (opts.migrate === false) {
+    const pending = pendingMigrations(sqlite);
+    if (pending.length) {
+      sqlite.close();
+      throw new PendingMigrationsError(pending);
+    }
+  } else applyMigrations(sqlite);
   // Test hook: caps the database at N pages, so SQLite itself answers SQLITE_FULL without a full disk.
   const maxPages = Number(process.env.ORRERY_TEST_MAX_DB_PAGES);
   if (maxPages > 0) sqlite.query(`PRAGMA max_page_count = ${Math.floor(maxPages)}`).get();

@@ -138,7 +138,7 @@ export class MemoryEntryStore {
   }
 
   /** Every entry of the Memory that has an embedding (for similarity search). */
-  *withEmbeddings(namespace: string, memory: string): Generator<StoredMemoryEntry & { embedding: Float32Array }> {
+  async *withEmbeddings(namespace: string, memory: string): AsyncGenerator<StoredMemoryEntry & { embedding: Float32Array }> {
     for (const row of this.stmt.vectors.iterate(namespace, memory) as Iterable<Row>) {
       const embedding = fromBlob(row.embedding);
       if (embedding) yield { key: row.key, value: row.value, embedding };

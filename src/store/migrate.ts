@@ -31,8 +31,26 @@ export function applyMigrations(sqlite: Database): string[] {
   return ran;
 }
 
+/** Tags of the embedded migrations this database has not run yet. */
+export function pendingMigrations(sqlite: Database): string[] {
+  sqlite.exec('CREATE TABLE IF NOT EXISTS __orrery_migrations (tag TEXT PRIMARY KEY, hash TEXT NOT NULL, applied_at TEXT NOT NULL)');
+  const have = new Set(sqlite.query<{ tag: string }, []>('SELECT tag FROM __orrery_migrations').all().map((r) => r.tag));
+  return migrations.filter((m) => !have.has(m.tag)).map((m) => m.tag);
+}
+
 export function migrationsApplied(sqlite: Database): boolean {
   const rows = sqlite.query<{ tag: string }, []>('SELECT tag FROM __orrery_migrations').all();
   const have = new Set(rows.map((r) => r.tag));
   return migrations.every((m) => have.has(m.tag));
+}
+
+/** A database behind this build, opened with migrations off (either backend). */
+export class PendingMigrationsError extends Error {
+  override readonly name = 'PendingMigrationsError';
+  constructor(readonly pending: string[]) {
+    super(
+      `the database schema is behind this build of Orrery: ${pending.length} migration(s) pending (${pending.join(', ')}). ` +
+        'Run `orrery migrate` (or start once with --migrate=true, the default) to apply them.',
+    );
+  }
 }

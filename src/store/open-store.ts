@@ -3,29 +3,25 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDatabase, type OpenDatabase } from './database';
-import { ResourceStore } from './resource-store';
 import { KeyError, SecretCipher } from './secret-cipher';
+import { sqliteBackend, type SqliteBackend } from './sqlite-backend';
 
-export interface PersistentStore {
-  handle: OpenDatabase;
-  store: ResourceStore;
-  cipher: SecretCipher;
-  keySource: string;
-}
+/** An open data directory: the SQLite backend with its handle. */
+export type PersistentStore = SqliteBackend;
 
 export const DB_FILE = 'orrery.db';
 
-export function openStore(dataDir: string, envKey: string | undefined): PersistentStore {
+export function openStore(dataDir: string, envKey: string | undefined, opts: { migrate?: boolean } = {}): PersistentStore {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const { cipher, source } = SecretCipher.load(dataDir, envKey);
-  const handle = openDatabase(join(dataDir, DB_FILE));
+  const handle = openDatabase(join(dataDir, DB_FILE), opts);
   try {
     checkKey(handle, cipher, source);
   } catch (e) {
     handle.close();
     throw e;
   }
-  return { handle, store: new ResourceStore(handle), cipher, keySource: source };
+  return sqliteBackend(handle, cipher, source);
 }
 
 /** The first start stores a check value; later starts must be able to open it. */

@@ -1,11 +1,10 @@
 // One event-stream watch: replay after a resume point from the persisted log, then live events.
 import type { OrreryEvent } from '../events/event';
-import type { EventLog } from '../store/event-log';
-import type { ResourceStore } from '../store/resource-store';
 import { eventFrame, type FeedEvent } from './feeds';
 import { aheadOfLog, bookmark, errorFrame, nextTurn } from './frames';
 import { liveFrames, type Subscription } from './hub';
 import { CHUNK_BYTES, Pager } from './pages';
+import type { Events, Resources } from '../store/backend';
 
 export type EventFilter = Partial<Record<'source' | 'type' | 'kind' | 'name' | 'namespace', string>>;
 
@@ -20,7 +19,7 @@ export function eventMatches(f: EventFilter, e: OrreryEvent): boolean {
 }
 
 export async function* eventWatch(
-  deps: { log: EventLog; store: Pick<ResourceStore, 'read'> },
+  deps: { log: Events; store: Pick<Resources, 'read'> },
   filter: EventFilter,
   sub: Subscription<FeedEvent>,
   from: number,

@@ -3,11 +3,10 @@
 // see every change exactly once and in revision order.
 import type { OrreryEvent } from '../events/event';
 import type { KindDefinition, StoredObject } from '../registry/kind';
-import type { ChangeLog } from '../store/change-log';
-import type { EventLog } from '../store/event-log';
 import type { ChangeType, ResourceRow } from '../store/resource-store';
 import { frame, lazyFrame } from './frames';
 import { Hub } from './hub';
+import type { Changes, Events } from '../store/backend';
 
 export interface FeedChange {
   revision: number;
@@ -73,7 +72,7 @@ export class ChangeFeed {
   private started = false;
   private readonly catching = new CatchUp(() => this.catchUpOnce());
 
-  constructor(private readonly log: ChangeLog, private readonly reader: RowReader) {
+  constructor(private readonly log: Changes, private readonly reader: RowReader) {
     // The first catch-up reads the starting revision (at once on SQLite, before any commit can
     // follow). A failure leaves the feed unstarted: the next catch-up (a poll, a watch, a commit)
     // reads it again, and the poll reports its failure.
@@ -163,7 +162,7 @@ export class EventFeed {
   private started = false;
   private readonly catching = new CatchUp(() => this.catchUpOnce());
 
-  constructor(private readonly log: EventLog) {
+  constructor(private readonly log: Events) {
     // As for ChangeFeed: a failure is retried by the next catch-up.
     void this.catchUp().catch(() => {});
   }

@@ -3,12 +3,11 @@
 // snapshot or replay covers everything up to `from` and the subscription everything after.
 import type { KindDefinition } from '../registry/kind';
 import { matches, type Selector } from '../registry/selectors';
-import type { ChangeLog } from '../store/change-log';
-import type { ResourceStore } from '../store/resource-store';
 import { changeFrame, type FeedChange, type RowReader } from './feeds';
 import { aheadOfLog, bookmark, errorFrame, nextTurn } from './frames';
 import { liveFrames, type Subscription } from './hub';
 import { CHUNK_BYTES, MAX_PAGE_ROWS } from './pages';
+import type { Changes, Resources } from '../store/backend';
 
 export interface ResourceFilter {
   namespace?: string;
@@ -21,8 +20,8 @@ export function filterMatches(f: ResourceFilter, ns: string, name: string, label
 }
 
 export interface ResourceWatchDeps {
-  store: ResourceStore;
-  log: ChangeLog;
+  store: Resources;
+  log: Changes;
   reader: RowReader;
   /** Bytes of frames a replay page aims at (see pages.ts). */
   pageBytes: number;

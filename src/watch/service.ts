@@ -4,9 +4,6 @@ import { BadRequest, ServiceUnavailable } from '../errors';
 import type { Logger } from '../log';
 import type { KindDefinition } from '../registry/kind';
 import { parseSelector } from '../registry/selectors';
-import type { ChangeLog } from '../store/change-log';
-import type { EventLog } from '../store/event-log';
-import type { ResourceStore } from '../store/resource-store';
 import { WatchBudget, type Account } from './budget';
 import { eventWatch, eventMatches, type EventFilter } from './event-watch';
 import { ChangeFeed, EventFeed, type FeedChange, type FeedEvent, type RowReader } from './feeds';
@@ -14,6 +11,7 @@ import type { Hub } from './hub';
 import { pageBytes } from './pages';
 import { filterMatches, resourceWatch } from './resource-watch';
 import { sseResponse } from './sse';
+import type { Changes, Events, Resources } from '../store/backend';
 
 export interface WatchConfig {
   maxStreams: number;
@@ -62,7 +60,7 @@ export class WatchService {
   private readonly timer: ReturnType<typeof setInterval>;
 
   constructor(
-    private readonly deps: { store: ResourceStore; changeLog: ChangeLog; eventLog: EventLog; reader: RowReader },
+    private readonly deps: { store: Resources; changeLog: Changes; eventLog: Events; reader: RowReader },
     readonly config: WatchConfig = DEFAULT_WATCH_CONFIG,
   ) {
     this.changes = new ChangeFeed(deps.changeLog, deps.reader);

@@ -16,7 +16,7 @@ const as = (role: keyof typeof TOKENS) => ({ authorization: `Bearer ${TOKENS[rol
 function setup(auth = false) {
   return testApp({
     auth: auth ? { envTokens: parseEnvTokens(env).tokens } : undefined,
-    memory: (r) => processMemoryBackends({ handle: r.handle, registry: r.registry, clock: systemClock, log: silentLogger, env: {} }),
+    memory: (r) => processMemoryBackends({ entries: new MemoryEntryStore(r.handle), registry: r.registry, clock: systemClock, log: silentLogger, env: {} }),
   });
 }
 

@@ -22,9 +22,9 @@ test('passwords, tokens, session ids and secret values appear nowhere they shoul
   const lines: string[] = [];
   const log = createLogger('debug', (l) => lines.push(l));
   const p = openStore(dir, undefined);
-  const core = createCore({ handle: p.handle, store: p.store, cipher: p.cipher, clock: systemClock });
+  const core = createCore({ backend: p, clock: systemClock });
   const auth = new AuthService(new AuthStore(p.handle), { mode: 'native', envTokens: [], sessionTtlMs: 3_600_000, trustedProxies: [] }, systemClock);
-  const logs = objectLogs(core, p.handle, systemClock);
+  const logs = objectLogs(core, p.logs(systemClock));
   const app = createApp({ registry: core.registry, watch: core.watch, auth, storeChecks: storeChecks(p.handle), log, clock: systemClock, events: core.events, logs });
   const call = caller(app);
   const PW = 'admin-password-Xq7';

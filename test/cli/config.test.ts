@@ -11,6 +11,7 @@ describe('serve configuration', () => {
       addr: '127.0.0.1:8080',
       publicUrl: '',
       dataDir: './data',
+      store: { dataDir: './data', databaseUrl: '', poolSize: 20, migrate: true, secretKey: undefined },
       logLevel: 'info',
       secretEncryptionKey: undefined,
       watch: { maxStreams: 1000, heartbeatMs: 15_000, bufferSize: 1000, bufferBytes: 8_388_608, totalBufferBytes: 268_435_456, pollMs: 250 },
@@ -20,6 +21,14 @@ describe('serve configuration', () => {
       webhookRateLimit: 600,
     });
     expect(serveConfig([], { ORLOJ_WEBHOOK_RATE_LIMIT: '0' }).webhookRateLimit).toBe(0);
+    expect(serveConfig(['--migrate=false', '--database-pool-size', '5'], { ORLOJ_DATABASE_URL: 'postgres://u:p@db:5432/orrery', ORLOJ_SECRET_ENCRYPTION_KEY: 'k' }).store).toEqual({
+      dataDir: './data',
+      databaseUrl: 'postgres://u:p@db:5432/orrery',
+      poolSize: 5,
+      migrate: false,
+      secretKey: 'k',
+    });
+    expect(() => serveConfig(['--database-url', 'mysql://x'], {})).toThrow('--database-url (ORLOJ_DATABASE_URL) must be a postgres:// URL: "mysql://x"');
     expect(() => serveConfig(['--webhook-rate-limit', '-1'], {})).toThrow('--webhook-rate-limit (ORLOJ_WEBHOOK_RATE_LIMIT) must be a whole number (0 = unlimited): "-1"');
     expect(serveConfig(['--embedded-worker=false', '--worker-models', 'llama3, qwen', '--worker-gpu', 'yes'], { ORLOJ_MAX_CONCURRENT_TASKS: '9' })).toMatchObject({
       embeddedWorker: false,

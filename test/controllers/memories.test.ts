@@ -19,7 +19,7 @@ afterEach(async () => {
 function world() {
   const r = testRegistry();
   const entries = new MemoryEntryStore(r.handle);
-  const backends = processMemoryBackends({ handle: r.handle, registry: r.registry, clock: systemClock, log: silentLogger, env: {} });
+  const backends = processMemoryBackends({ entries: new MemoryEntryStore(r.handle), registry: r.registry, clock: systemClock, log: silentLogger, env: {} });
   const controller = new MemoryController({ registry: r.registry, backends, storedScopes: backends.storedScopes }, silentLogger, { queue: { schedule: never }, schedule: never });
   cleanups.push(() => (controller.stop(), backends.close(), r.close()));
   const apply = async (name: string, spec: Record<string, unknown>) => (await r.registry.apply(r.kind('memories'), { metadata: { name }, spec }, {})).object;

@@ -7,7 +7,7 @@ import { defineKind, type Spec } from '../../src/registry/kind';
 import { Registry } from '../../src/registry/registry';
 import { addCauses, checkSchema, defineFormat } from '../../src/registry/validation';
 import { openDatabase } from '../../src/store/database';
-import { ResourceStore } from '../../src/store/resource-store';
+import { sqliteBackend } from '../../src/store/sqlite-backend';
 import { SecretCipher } from '../../src/store/secret-cipher';
 
 const EVEN = defineFormat('test-even-digits', (v) => /^\d*[02468]$/.test(v), 'must be an even number');
@@ -39,7 +39,7 @@ const probe = defineKind({
 });
 
 async function probeCauses(specValue: unknown): Promise<Cause[]> {
-  const registry = new Registry([probe], new ResourceStore(openDatabase(':memory:')), SecretCipher.random(), { now: () => new Date('2026-01-02T03:04:05Z') });
+  const registry = new Registry([probe], sqliteBackend(openDatabase(':memory:'), SecretCipher.random()), { now: () => new Date('2026-01-02T03:04:05Z') });
   try {
     await registry.apply(probe, { apiVersion: 'orloj.dev/v1', kind: 'Probe', metadata: { name: 'p' }, spec: specValue }, {});
   } catch (e) {

@@ -104,7 +104,7 @@ describe('leases', () => {
   test('four worker processes racing on one database claim every task exactly once', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'orrery-claims-'));
     const p = openStore(dir, undefined);
-    const core = createCore({ handle: p.handle, store: p.store, cipher: p.cipher, clock: systemClock });
+    const core = createCore({ backend: p, clock: systemClock });
     for (let i = 0; i < 20; i++) await core.registry.apply(core.registry.byPlural.get('tasks')!, { metadata: { name: `t${String(i).padStart(2, '0')}` }, spec: { system: 's' } }, {});
     core.stop();
     p.handle.close();

@@ -10,6 +10,7 @@ import { SEALING_META_KEY, SealingKeys, type PublicSealingKey } from '../../src/
 import { openDatabase } from '../../src/store/database';
 import { SecretCipher } from '../../src/store/secret-cipher';
 import { testRegistry } from '../support/registry';
+import { MetaStore } from '../../src/store/meta';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const cipher = SecretCipher.random();
@@ -19,7 +20,7 @@ let pub: PublicSealingKey;
 beforeAll(async () => {
   // One 2048-bit key for the whole file; each test copies it into its own database.
   const handle = openDatabase(':memory:');
-  const keys = new SealingKeys(handle, cipher, { modulusLength: 2048 });
+  const keys = new SealingKeys(new MetaStore(handle), cipher, { modulusLength: 2048 });
   await keys.ensure();
   pub = keys.publicKey()!;
   storedKey = handle.sqlite.query<{ value: string }, [string]>('SELECT value FROM meta WHERE key = ?').get(SEALING_META_KEY)!.value;
@@ -32,10 +33,10 @@ afterEach(() => cleanups.splice(0).forEach((f) => f()));
 async function setup(opts: { start?: boolean; withKey?: boolean } = {}) {
   const r = testRegistry();
   if (opts.withKey !== false) r.handle.sqlite.query('INSERT INTO meta (key, value) VALUES (?, ?)').run(SEALING_META_KEY, storedKey);
-  const keys = new SealingKeys(r.handle, opts.withKey === false ? SecretCipher.random() : cipher, { modulusLength: 2048 });
+  const keys = new SealingKeys(new MetaStore(r.handle), opts.withKey === false ? SecretCipher.random() : cipher, { modulusLength: 2048 });
   if (opts.withKey === false) {
     // A key written under another secret encryption key: present but unopenable.
-    const other = new SealingKeys(r.handle, SecretCipher.random(), { modulusLength: 2048 });
+    const other = new SealingKeys(new MetaStore(r.handle), SecretCipher.random(), { modulusLength: 2048 });
     await other.ensure();
   }
   const controller = new SealedSecretController(r.core, keys, silentLogger);

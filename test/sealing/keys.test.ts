@@ -10,6 +10,7 @@ import { DEFAULT_MODULUS_LENGTH, SEALING_META_KEY, SealingKeys } from '../../src
 import { openDatabase } from '../../src/store/database';
 import { openStore } from '../../src/store/open-store';
 import { SecretCipher } from '../../src/store/secret-cipher';
+import { MetaStore } from '../../src/store/meta';
 
 const dir = mkdtempSync(join(tmpdir(), 'orrery-sealing-keys-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -18,14 +19,14 @@ describe('SealingKeys', () => {
   test('RSA-4096 unless told otherwise', () => {
     const handle = openDatabase(':memory:');
     expect(DEFAULT_MODULUS_LENGTH).toBe(4096);
-    expect(new SealingKeys(handle, SecretCipher.random()).modulusLength).toBe(4096);
-    expect(new SealingKeys(handle, SecretCipher.random(), { modulusLength: 2048 }).modulusLength).toBe(2048);
+    expect(new SealingKeys(new MetaStore(handle), SecretCipher.random()).modulusLength).toBe(4096);
+    expect(new SealingKeys(new MetaStore(handle), SecretCipher.random(), { modulusLength: 2048 }).modulusLength).toBe(2048);
     handle.close();
   });
 
   test('generated on first start, the same after a reopen, private key encrypted on disk', async () => {
     const first = openStore(dir, undefined);
-    const keys = new SealingKeys(first.handle, first.cipher, { modulusLength: 2048 });
+    const keys = new SealingKeys(new MetaStore(first.handle), first.cipher, { modulusLength: 2048 });
     expect(keys.state).toBe('loading');
     expect(keys.publicKey()).toBeUndefined();
     const p = keys.ensure();
@@ -47,7 +48,7 @@ describe('SealingKeys', () => {
     first.handle.close();
 
     const second = openStore(dir, undefined);
-    const reopened = new SealingKeys(second.handle, second.cipher, { modulusLength: 2048 });
+    const reopened = new SealingKeys(new MetaStore(second.handle), second.cipher, { modulusLength: 2048 });
     await reopened.ensure();
     expect(reopened.publicKey()).toEqual(pub);
     expect(reopened.unseal('default', 'db', 'pw', sealed)).toBe('c2VjcmV0');
@@ -64,9 +65,9 @@ describe('SealingKeys', () => {
 
   test('a key the secret cipher cannot open is reported, and no key is served', async () => {
     const handle = openDatabase(':memory:');
-    await new SealingKeys(handle, SecretCipher.random(), { modulusLength: 2048 }).ensure();
+    await new SealingKeys(new MetaStore(handle), SecretCipher.random(), { modulusLength: 2048 }).ensure();
     const lines: string[] = [];
-    const keys = new SealingKeys(handle, SecretCipher.random(), { modulusLength: 2048, log: createLogger('info', (l) => lines.push(l)) });
+    const keys = new SealingKeys(new MetaStore(handle), SecretCipher.random(), { modulusLength: 2048, log: createLogger('info', (l) => lines.push(l)) });
     await keys.ensure();
     expect(keys.state).toBe('failed');
     expect(keys.publicKey()).toBeUndefined();
@@ -82,14 +83,14 @@ describe('SealingKeys', () => {
   test('a stored key whose public half was swapped is refused', async () => {
     const handle = openDatabase(':memory:');
     const cipher = SecretCipher.random();
-    await new SealingKeys(handle, cipher, { modulusLength: 2048 }).ensure();
+    await new SealingKeys(new MetaStore(handle), cipher, { modulusLength: 2048 }).ensure();
     const other = openDatabase(':memory:');
-    const otherKeys = new SealingKeys(other, cipher, { modulusLength: 2048 });
+    const otherKeys = new SealingKeys(new MetaStore(other), cipher, { modulusLength: 2048 });
     await otherKeys.ensure();
     const row = JSON.parse(handle.sqlite.query<{ value: string }, []>(`SELECT value FROM meta WHERE key = 'sealing_key'`).get()!.value);
     row.publicKeyPEM = otherKeys.publicKey()!.publicKeyPEM;
     handle.sqlite.query(`UPDATE meta SET value = ? WHERE key = 'sealing_key'`).run(JSON.stringify(row));
-    const keys = new SealingKeys(handle, cipher);
+    const keys = new SealingKeys(new MetaStore(handle), cipher);
     await keys.ensure();
     expect(keys.error).toBe('the stored sealing key is inconsistent: its keyId or public key does not match its private key');
     handle.close();

@@ -8,6 +8,7 @@ import { silentLogger } from '../../src/log';
 import { SealingKeys } from '../../src/sealing/keys';
 import { openDatabase } from '../../src/store/database';
 import { SecretCipher } from '../../src/store/secret-cipher';
+import { MetaStore } from '../../src/store/meta';
 
 function mount(keys: SealingKeys) {
   const table = new RouteTable();
@@ -22,7 +23,7 @@ function mount(keys: SealingKeys) {
 describe('sealing routes', () => {
   test('200 with the key once loaded, 503 before', async () => {
     const handle = openDatabase(':memory:');
-    const keys = new SealingKeys(handle, SecretCipher.random(), { modulusLength: 2048 });
+    const keys = new SealingKeys(new MetaStore(handle), SecretCipher.random(), { modulusLength: 2048 });
     const { table, get } = mount(keys);
     expect(table.routes).toHaveLength(1);
     expect(table.routes[0]).toMatchObject({ method: 'GET', path: '/v1/sealing-key/public', tag: 'sealing', action: 'sealing-key' });
@@ -43,8 +44,8 @@ describe('sealing routes', () => {
 
   test('503 names the reason when the stored key cannot be opened', async () => {
     const handle = openDatabase(':memory:');
-    await new SealingKeys(handle, SecretCipher.random(), { modulusLength: 2048 }).ensure();
-    const keys = new SealingKeys(handle, SecretCipher.random());
+    await new SealingKeys(new MetaStore(handle), SecretCipher.random(), { modulusLength: 2048 }).ensure();
+    const keys = new SealingKeys(new MetaStore(handle), SecretCipher.random());
     await keys.ensure();
     const res = await mount(keys).get();
     expect(res.status).toBe(503);

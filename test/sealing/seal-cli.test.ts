@@ -16,6 +16,7 @@ import { SealingKeys, type PublicSealingKey } from '../../src/sealing/keys';
 import { SecretCipher } from '../../src/store/secret-cipher';
 import { startServer } from '../support/server-process';
 import { testRegistry } from '../support/registry';
+import { MetaStore } from '../../src/store/meta';
 
 const dir = mkdtempSync(join(tmpdir(), 'orrery-seal-cli-'));
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -23,7 +24,7 @@ const PLAIN = ['hunter2-very-secret', 'second-value-0815', 'file-string-data-471
 
 // One registry with a ready sealing key and a running controller serves every test.
 const r = testRegistry();
-const keys = new SealingKeys(r.handle, SecretCipher.random(), { modulusLength: 2048 });
+const keys = new SealingKeys(new MetaStore(r.handle), SecretCipher.random(), { modulusLength: 2048 });
 const controller = new SealedSecretController(r.core, keys, silentLogger);
 let pub: PublicSealingKey;
 let certFile: string;
@@ -128,7 +129,7 @@ describe('orrery seal', () => {
   });
 
   test('server and network failures exit 1 with a clear message', async () => {
-    const unloaded = new SealingKeys(r.handle, SecretCipher.random());
+    const unloaded = new SealingKeys(new MetaStore(r.handle), SecretCipher.random());
     const t2 = new RouteTable();
     const app = new Elysia().use(errorsPlugin(t2, silentLogger)).use(sealingRoutes(unloaded, t2));
     const down = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: (req) => app.handle(req) });

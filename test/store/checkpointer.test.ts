@@ -15,7 +15,7 @@ test('a PASSIVE checkpoint on the worker thread moves every WAL frame into the d
   p.handle.sqlite.exec('PRAGMA wal_autocheckpoint = 0');
   let failed = false;
   const ck = new Checkpointer(join(dir, DB_FILE), silentLogger, () => (failed = true), 60_000);
-  const registry = new Registry(kinds, p.store, p.cipher, { now: () => new Date() });
+  const registry = new Registry(kinds, p, { now: () => new Date() });
   const def = registry.byPlural.get('agents')!;
   const before = statSync(join(dir, DB_FILE)).size;
   for (let i = 0; i < 500; i++) await registry.apply(def, { metadata: { name: `a${i}` }, spec: { model_ref: 'm', prompt: 'x'.repeat(200) } }, {});

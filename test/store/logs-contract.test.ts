@@ -1,19 +1,20 @@
 // The logs' contract on both backends: the change log, the event log and task record streams
-// answer the same on SQLite and PostgreSQL; and on PostgreSQL the change feed hands every change
-// made through another connection pool (another server) on, once, in revision order.
+// answer the same on SQLite and PostgreSQL; and on PostgreSQL the watch feeds publish every change
+// made through another connection pool (another server) once, in revision order.
 import { afterAll, describe, expect, test } from 'bun:test';
 import { SQL } from 'bun';
 import { nanoTimestamp } from '../../src/events/event';
 import { ChangeLog } from '../../src/store/change-log';
 import { openDatabase } from '../../src/store/database';
 import { EventLog } from '../../src/store/event-log';
-import { PgChangeFeed } from '../../src/store/pg/change-feed';
+import { ChangeFeed, EventFeed } from '../../src/watch/feeds';
+import type { KindDefinition, StoredObject } from '../../src/registry/kind';
 import { PgChangeLog } from '../../src/store/pg/change-log';
 import { applyPgMigrations } from '../../src/store/pg/migrate';
 import { PgEventLog } from '../../src/store/pg/event-log';
 import { PgResourceStore } from '../../src/store/pg/resource-store';
 import { PgTaskRecordStore } from '../../src/store/pg/task-records';
-import { ResourceStore, type NewResourceRow } from '../../src/store/resource-store';
+import { ResourceStore, type NewResourceRow, type ResourceRow } from '../../src/store/resource-store';
 import { TaskRecordStore } from '../../src/store/task-records';
 import type { Changes, Events, Records, Resources } from '../../src/store/backend';
 import { freshDatabase } from '../support/postgres';
@@ -131,25 +132,32 @@ for (const [name, open] of [
   });
 }
 
-describe('change feed across servers (postgres)', () => {
-  test('a follower hands on every change committed through another pool, once, in revision order', async () => {
+describe('watch feeds across servers (postgres)', () => {
+  test("a server's feeds publish every change and event committed through another server's pool, once, in order", async () => {
     const url = await freshDatabase('feed');
     const a = await postgres(url);
     const b = await postgres(url);
-    const seen: number[] = [];
-    const events: number[] = [];
-    const feed = new PgChangeFeed(a.pool, a.pgChanges, a.pgEvents, { change: (c) => seen.push(c.revision), event: (e) => events.push(e.id) }, 50);
-    await feed.start();
-    closers.push(() => feed.stop());
-    // 60 concurrent writers on the other pool, 20 on this one, and events.
+    const reader = { byKind: new Map([['agent', { kind: 'Agent' } as KindDefinition]]), present: (_def: KindDefinition, r: ResourceRow) => ({ metadata: { name: r.name } }) as StoredObject };
+    const changes = new ChangeFeed(a.pgChanges, reader);
+    const events = new EventFeed(a.pgEvents);
+    await Promise.all([changes.catchUp(), events.catchUp()]);
+    const seen = changes.hub.subscribe(() => true, 10_000);
+    const seenEvents = events.hub.subscribe(() => true, 10_000);
+    // 60 concurrent writers through the other pool and 20 through this one (published locally as
+    // they commit, as the registry does), with events in between.
     await Promise.all([
       ...Array.from({ length: 60 }, (_, i) => b.store.write(() => b.store.insert(row(`b${i}`)))),
-      ...Array.from({ length: 20 }, (_, i) => a.store.write(() => a.store.insert(row(`a${i}`)))),
+      ...Array.from({ length: 20 }, (_, i) =>
+        a.store.write(
+          () => a.store.insert(row(`a${i}`)),
+          (c) => changes.committed(c.revision, c.type, reader.byKind.get('agent')!, { metadata: { name: c.name, namespace: 'default', labels: {} } } as unknown as StoredObject),
+        ),
+      ),
       ...Array.from({ length: 10 }, () => b.events.commit({ source: 't', type: 'x' }, new Date())),
     ]);
-    for (let i = 0; i < 200 && (seen.length < 80 || events.length < 10); i++) await Bun.sleep(10);
-    expect(seen).toEqual(Array.from({ length: 80 }, (_, i) => i + 1));
-    expect(events).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
-    expect(feed.revision).toBe(80);
+    // What NOTIFY (or the poll) triggers.
+    await Promise.all([changes.catchUp(), events.catchUp()]);
+    expect(seen.drain().map((c) => c.revision)).toEqual(Array.from({ length: 80 }, (_, i) => i + 1));
+    expect(seenEvents.drain().map((e) => e.event.id)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
   });
 });

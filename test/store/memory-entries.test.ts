@@ -115,7 +115,7 @@ describe('memory entries on SQLite', () => {
     await store.put('default', 'keep', 'k', 'z', undefined, NOW);
     expect(await store.get('default', 'm', 'v')).toEqual({ key: 'v', value: 'x', embedding: new Float32Array([0.5, -1, 2]) });
     expect(await store.get('default', 'm', 'plain')).toEqual({ key: 'plain', value: 'y' });
-    expect([...store.withEmbeddings('default', 'm')].map((e) => e.key)).toEqual(['v']);
+    expect((await Array.fromAsync(store.withEmbeddings('default', 'm'))).map((e) => e.key)).toEqual(['v']);
     expect(await store.scopes()).toEqual(expect.arrayContaining([{ namespace: 'default', memory: 'm' }, { namespace: 'default', memory: 'keep' }]));
     expect(await store.deleteAll('default', 'm')).toBe(2);
     expect(await store.count('default', 'm')).toBe(0);

@@ -22,7 +22,7 @@ afterEach(() => {
 
 const open = (dir: string) => {
   const p = openStore(dir, undefined);
-  return { p, registry: new Registry(kinds, p.store, p.cipher, { now: () => new Date() }) };
+  return { p, registry: new Registry(kinds, p, { now: () => new Date() }) };
 };
 
 describe('concurrent conflicting updates', () => {

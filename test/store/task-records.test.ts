@@ -158,7 +158,7 @@ test('a database written before task_records moves each task’s records out of 
   const dir = mkdtempSync(join(tmpdir(), 'orrery-records-'));
   dirs.push(dir);
   let p = openStore(dir, undefined);
-  let registry = new Registry(kinds, p.store, p.cipher, { now: () => new Date() });
+  let registry = new Registry(kinds, p, { now: () => new Date() });
   const tasks = registry.byPlural.get('tasks')!;
   await registry.apply(tasks, { metadata: { name: 'old' }, spec: { system: 's' } }, {});
   // As the previous version stored it: the records inside the status, no task_records rows.
@@ -169,7 +169,7 @@ test('a database written before task_records moves each task’s records out of 
   p.handle.close();
 
   p = openStore(dir, undefined);
-  registry = new Registry(kinds, p.store, p.cipher, { now: () => new Date() });
+  registry = new Registry(kinds, p, { now: () => new Date() });
   const got = (await registry.get(tasks, 'default', 'old')).status!;
   expect(got).toMatchObject({ ...legacy, trace: [row(1), row(2)], record_counts: { trace: 2, history: 1, messages: 2, message_idempotency: 0 } });
   // Numbered without gaps, so the caps' trimming by sequence counts right.

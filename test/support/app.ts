@@ -5,7 +5,8 @@ import { silentLogger } from '../../src/log';
 import { AuthService, type AuthConfig } from '../../src/auth/service';
 import { AuthStore } from '../../src/auth/store';
 import { createCore, dropLogsOnDelete, type Core } from '../../src/core';
-import type { OpenDatabase } from '../../src/store/database';
+import type { Logs } from '../../src/store/backend';
+import { PgAuthStore } from '../../src/auth/pg-store';
 import { ObjectLogs } from '../../src/store/object-logs';
 import type { CallbackBroker } from '../../src/runtime/tools';
 import type { MemoryBackends } from '../../src/runtime/memory/types';
@@ -39,16 +40,16 @@ export function testApp(
 ) {
   const r = testRegistry(opts.clock, opts.watch);
   const clock = opts.clock ?? systemClock;
-  const auth = new AuthService(new AuthStore(r.handle), { ...OPEN_AUTH, ...opts.auth }, clock);
-  const logs = objectLogs(r.core, r.handle, clock);
+  const b = r.backend;
+  const auth = new AuthService(b.dialect === 'sqlite' ? new AuthStore(b.handle) : new PgAuthStore(b.pg), { ...OPEN_AUTH, ...opts.auth }, clock);
+  const logs = objectLogs(r.core, b.logs(clock));
   const memory = opts.memory?.(r);
-  const app = createApp({ registry: r.registry, watch: r.core.watch, auth, storeChecks: storeChecks(r.handle), log: silentLogger, clock, events: r.core.events, logs, corsOrigins: opts.cors, callbacks: opts.callbacks, memory });
+  const app = createApp({ registry: r.registry, watch: r.core.watch, auth, storeChecks: () => b.checks(), log: silentLogger, clock, events: r.core.events, logs, corsOrigins: opts.cors, callbacks: opts.callbacks, memory });
   return { ...r, app, auth, logs, memory, call: caller(app) };
 }
 
 /** The ObjectLogs the app and the engine share, dropping lines of deleted owners as the server does. */
-export function objectLogs(core: Core, handle: OpenDatabase, clock: Clock): ObjectLogs {
-  const logs = new ObjectLogs(handle, clock);
+export function objectLogs<L extends Logs>(core: Core, logs: L): L {
   dropLogsOnDelete(core.registry, logs);
   return logs;
 }
@@ -58,9 +59,9 @@ export const OPEN_AUTH: AuthConfig = { mode: 'off', envTokens: [], sessionTtlMs:
 /** The real app over a real data directory (database file and generated key file). */
 export function fileApp(dataDir: string) {
   const p = openStore(dataDir, undefined);
-  const core = createCore({ handle: p.handle, store: p.store, cipher: p.cipher, clock: systemClock });
+  const core = createCore({ backend: p, clock: systemClock });
   const auth = new AuthService(new AuthStore(p.handle), OPEN_AUTH, systemClock);
-  const logs = objectLogs(core, p.handle, systemClock);
+  const logs = objectLogs(core, new ObjectLogs(p.handle, systemClock));
   const app = createApp({ registry: core.registry, watch: core.watch, auth, storeChecks: storeChecks(p.handle), log: silentLogger, clock: systemClock, events: core.events, logs });
   return { registry: core.registry, core, app, logs, call: caller(app), handle: p.handle, close: () => (core.stop(), p.handle.close()) };
 }

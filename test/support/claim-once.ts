@@ -6,7 +6,7 @@ import { systemClock } from '../../src/util/time';
 
 const [dataDir, workerId, count] = process.argv.slice(2);
 const p = openStore(dataDir, undefined);
-const core = createCore({ handle: p.handle, store: p.store, cipher: p.cipher, clock: systemClock });
+const core = createCore({ backend: p, clock: systemClock });
 const leases = new TaskLeases(core.registry, systemClock);
 await Bun.sleep(Number(process.env.START_DELAY_MS ?? 0));
 const claimed: string[] = [];

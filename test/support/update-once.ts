@@ -5,7 +5,7 @@ import { openStore } from '../../src/store/open-store';
 
 const [dataDir, marker] = process.argv.slice(2);
 const p = openStore(dataDir, undefined);
-const registry = new Registry(kinds, p.store, p.cipher, { now: () => new Date() });
+const registry = new Registry(kinds, p, { now: () => new Date() });
 const def = registry.byPlural.get('agents')!;
 await Bun.sleep(Number(process.env.START_DELAY_MS ?? 0));
 try {

@@ -6,11 +6,10 @@ import { AuthService, type AuthConfig } from '../../src/auth/service';
 import { AuthStore } from '../../src/auth/store';
 import { silentLogger } from '../../src/log';
 import { WebhookDeliveries } from '../../src/runtime/webhooks';
-import { storeChecks } from '../../src/store/health';
-import { WebhookDedupeStore } from '../../src/store/webhook-dedupe';
 import { webhookEndpointID } from '../../src/resources/task-webhook';
 import { OPEN_AUTH, caller, objectLogs } from '../support/app';
 import { testRegistry } from '../support/registry';
+import { PgAuthStore } from '../../src/auth/pg-store';
 
 export const SECRET = 'It\'s a Secret to Everybody';
 
@@ -18,9 +17,10 @@ export function webhookApp(opts: { auth?: Partial<AuthConfig>; rate?: number; st
   let now = new Date(opts.start ?? '2026-03-01T12:00:00Z');
   const clock = { now: () => new Date(now.getTime()) };
   const r = testRegistry(clock);
-  const auth = new AuthService(new AuthStore(r.handle), { ...OPEN_AUTH, ...opts.auth }, clock);
-  const webhooks = new WebhookDeliveries({ registry: r.registry, dedupe: new WebhookDedupeStore(r.handle), events: r.core.events, clock, log: silentLogger, ratePerMinute: opts.rate ?? 600 });
-  const app = createApp({ registry: r.registry, watch: r.core.watch, auth, storeChecks: storeChecks(r.handle), log: silentLogger, clock, events: r.core.events, logs: objectLogs(r.core, r.handle, clock), webhooks });
+  const b = r.backend;
+  const auth = new AuthService(b.dialect === 'sqlite' ? new AuthStore(b.handle) : new PgAuthStore(b.pg), { ...OPEN_AUTH, ...opts.auth }, clock);
+  const webhooks = new WebhookDeliveries({ registry: r.registry, dedupe: r.backend.dedupe(), events: r.core.events, clock, log: silentLogger, ratePerMinute: opts.rate ?? 600 });
+  const app = createApp({ registry: r.registry, watch: r.core.watch, auth, storeChecks: () => r.backend.checks(), log: silentLogger, clock, events: r.core.events, logs: objectLogs(r.core, r.backend.logs(clock)), webhooks });
   const call = caller(app);
   const setNow = (d: Date | string) => (now = new Date(d));
   const advance = (ms: number) => (now = new Date(now.getTime() + ms));

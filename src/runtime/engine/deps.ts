@@ -3,13 +3,13 @@
 import type { EventPublisher } from '../../events/publisher';
 import type { Logger } from '../../log';
 import type { Registry } from '../../registry/registry';
-import type { TaskJournalStore } from '../../store/task-journal';
 import type { Clock } from '../../util/time';
 import type { TaskLeases } from '../leases';
 import type { ModelGateway } from '../models';
 import type { MemoryBackends } from '../memory/types';
 import type { ToolRuntime } from '../tools';
 import type { Resolver } from './resolve';
+import type { Journal } from '../../store/backend';
 
 /** Where task and agent log lines go (GET /v1/tasks/{name}/logs, /v1/agents/{name}/logs). */
 export interface LogSink {
@@ -20,7 +20,7 @@ export interface EngineDeps {
   registry: Registry;
   leases: TaskLeases;
   resolver: Resolver;
-  journal: TaskJournalStore;
+  journal: Journal;
   events: EventPublisher;
   logs: LogSink;
   gateway: ModelGateway;

@@ -4,7 +4,6 @@
 import type { EventPublisher } from '../../events/publisher';
 import type { Logger } from '../../log';
 import type { Registry } from '../../registry/registry';
-import type { TaskJournalStore } from '../../store/task-journal';
 import type { Clock } from '../../util/time';
 import type { WatchService } from '../../watch/service';
 import { TaskLeases } from '../leases';
@@ -21,6 +20,7 @@ import type { EngineDeps, LogSink } from './deps';
 import { Resolver } from './resolve';
 import { DEFAULT_APPROVAL_TTL, DEFAULT_BRANCH_CONCURRENCY, type EngineConfig } from './settings';
 import { TaskWorker } from './worker';
+import type { Journal } from '../../store/backend';
 
 export { DEFAULT_BRANCH_CONCURRENCY, type EngineConfig } from './settings';
 
@@ -30,7 +30,7 @@ export interface EngineServices {
   watch: WatchService;
   events: EventPublisher;
   /** Step journal rows; the composition root drops those of finished tasks. */
-  journal: TaskJournalStore;
+  journal: Journal;
 }
 
 export interface EngineOptions {

@@ -1,9 +1,9 @@
 // The StepJournal of one task over the journal store's text rows: a recorded step is replayed
 // from its JSON, a new one runs and is recorded unless another worker recorded it first.
-import type { TaskJournalStore } from '../../store/task-journal';
 import type { StepJournal } from './types';
+import type { Journal } from '../../store/backend';
 
-export function stepJournal(rows: Pick<TaskJournalStore, 'get' | 'putIfAbsent'>, uid: string): StepJournal {
+export function stepJournal(rows: Pick<Journal, 'get' | 'putIfAbsent'>, uid: string): StepJournal {
   return {
     once: async <T>(key: string, fn: () => Promise<T>): Promise<T> => {
       const recorded = await rows.get(uid, key);

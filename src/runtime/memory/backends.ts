@@ -3,7 +3,6 @@
 // rebuilt when its uid or generation changes. Everything it reads from other resources (the
 // embedding ModelEndpoint, Secrets) comes through injected lookups, so it knows no engine.
 import type { Logger } from '../../log';
-import type { MemoryEntryStore } from '../../store/memory-entries';
 import type { Clock } from '../../util/time';
 import type { EgressOptions } from '../egress';
 import type { EndpointConfig } from '../models/types';
@@ -13,6 +12,7 @@ import { inMemoryBackend } from './in-memory';
 import { pgvectorRefusal } from './pgvector';
 import { sqliteBackend } from './sqlite';
 import { MemoryError, type MemoryBackend, type MemoryBackends, type MemoryObject } from './types';
+import type { MemoryEntries } from '../../store/backend';
 
 /** The provider used when spec.provider is empty. */
 export const DEFAULT_MEMORY_PROVIDER = 'sqlite';
@@ -38,7 +38,7 @@ export interface MemoryProvider {
 
 export interface MemoryBackendsOptions {
   /** The sqlite provider's entries (the server's database). */
-  entries: MemoryEntryStore;
+  entries: MemoryEntries;
   /** The ModelEndpoint a ref names, with its API key resolved (undefined when it does not exist). */
   endpoint(namespace: string, ref: string): EndpointConfig | undefined | Promise<EndpointConfig | undefined>;
   /** A secretRef's value (Secret first, then ORLOJ_SECRET_<NAME>); undefined when unresolvable. */

@@ -1,10 +1,10 @@
 // Provider `sqlite` (the default): entries in the server's own database (src/store/memory-entries.ts),
 // shared by the server and every `orrery worker` on the same data directory and kept across
 // restarts. Search is FTS5 keyword ranking; with an embedding model it is hybrid (see search).
-import type { MemoryEntryStore } from '../../store/memory-entries';
 import { rfc3339, type Clock } from '../../util/time';
 import { cosine, type Embedder } from './embeddings';
 import { MemoryError, type MemoryBackend, type MemoryEntry } from './types';
+import type { MemoryEntries } from '../../store/backend';
 
 /** Weights of the hybrid score: keyword (relative bm25) and vector (cosine, negatives as 0). */
 export const HYBRID_KEYWORD_WEIGHT = 0.5;
@@ -13,7 +13,7 @@ export const HYBRID_VECTOR_WEIGHT = 0.5;
 const KEYWORD_CANDIDATES = 200;
 
 export interface SqliteBackendOptions {
-  entries: MemoryEntryStore;
+  entries: MemoryEntries;
   namespace: string;
   name: string;
   clock: Clock;
@@ -62,8 +62,8 @@ export function sqliteBackend(o: SqliteBackendOptions): MemoryBackend {
       for (const hit of await guarded('search', () => entries.search(ns, name, query, Math.max(topK, KEYWORD_CANDIDATES)))) {
         scored.set(hit.key, { ...hit, score: HYBRID_KEYWORD_WEIGHT * hit.score });
       }
-      await guarded('search', () => {
-        for (const e of entries.withEmbeddings(ns, name)) {
+      await guarded('search', async () => {
+        for await (const e of entries.withEmbeddings(ns, name)) {
           const similarity = HYBRID_VECTOR_WEIGHT * Math.max(0, cosine(qv, e.embedding));
           const prior = scored.get(e.key);
           if (prior) prior.score += similarity;

@@ -7,11 +7,11 @@ import { nanoTimestamp } from '../../events/event';
 import type { Logger } from '../../log';
 import type { KindDefinition, StoredObject } from '../../registry/kind';
 import type { Registry } from '../../registry/registry';
-import type { WebhookDedupeStore } from '../../store/webhook-dedupe';
 import { rfc3339, type Clock } from '../../util/time';
 import { defaultEventHeader, defaultWindowSeconds, profiles } from './profiles';
 import { EndpointRateLimiter } from './rate-limit';
 import { buildRunTask, type RunTask } from './run-task';
+import type { Dedupe } from '../../store/backend';
 
 export interface DeliveryAnswer {
   accepted: true;
@@ -23,7 +23,7 @@ export interface DeliveryAnswer {
 
 export interface WebhookDeliveryDeps {
   registry: Registry;
-  dedupe: WebhookDedupeStore;
+  dedupe: Dedupe;
   events: EventPublisher;
   clock: Clock;
   log?: Logger;

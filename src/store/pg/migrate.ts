@@ -5,6 +5,9 @@
 import type { SQL } from 'bun';
 import { createHash } from 'node:crypto';
 import { migrations as embedded } from '../../../db/pg/migrations';
+import { PendingMigrationsError } from '../migrate';
+
+export { PendingMigrationsError };
 
 export interface PgMigration {
   tag: string;
@@ -28,17 +31,6 @@ export class PgMigrationError extends Error {
     reason: string,
   ) {
     super(`migration ${tag} failed and was rolled back: ${reason}`);
-  }
-}
-
-/** Raised by requireMigrated: the database is behind this build. */
-export class PendingMigrationsError extends Error {
-  override readonly name = 'PendingMigrationsError';
-  constructor(readonly pending: string[]) {
-    super(
-      `the database schema is behind this build of Orrery: ${pending.length} migration(s) pending (${pending.join(', ')}). ` +
-        'Start once with migrations enabled (--migrate, the default) to apply them.',
-    );
   }
 }
 

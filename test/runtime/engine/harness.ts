@@ -1,5 +1,6 @@
 // Engine test harness: the real core on in-memory SQLite with the real engine started on it, and a
 // fake OpenAI-compatible model server (Bun.serve, port 0) whose answers a test computes per request.
+import { MemoryEntryStore } from '../../../src/store/memory-entries';
 import { afterEach } from 'bun:test';
 import { createApp } from '../../../src/api/app';
 import { AuthService } from '../../../src/auth/service';
@@ -120,7 +121,7 @@ export async function startHarness(config: Partial<EngineConfig> = {}, env: Reco
   const r = testRegistry(systemClock, { pollMs: 50 });
   const logs = new ObjectLogs(r.handle, systemClock);
   // Memory backends as the server has them (sqlite default on the same database).
-  const memory = processMemoryBackends({ handle: r.handle, registry: r.registry, clock: systemClock, log: createLogger('error'), env });
+  const memory = processMemoryBackends({ entries: new MemoryEntryStore(r.handle), registry: r.registry, clock: systemClock, log: createLogger('error'), env });
   const engine = await startEngine({
     memory,
     core: r.core,

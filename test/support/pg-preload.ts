@@ -1,0 +1,6 @@
+// Preloaded by `npm run test:postgres`: one PostgreSQL for the whole run, which
+// test/support/backend.ts gives each test a fresh database on.
+import { startPostgres } from './postgres';
+
+process.env.ORRERY_TEST_STORE = 'postgres';
+if (!process.env.ORRERY_TEST_DATABASE_URL) process.env.ORRERY_TEST_DATABASE_URL = (await startPostgres()).url;
