@@ -1,10 +1,9 @@
 // The resources table and the change log on PostgreSQL: the same calls and promises as the SQLite
 // store (src/store/resource-store.ts). A write is one transaction on a pooled connection; its
 // statements find that connection through the transaction context, so code written against the
-// store does not pass it around. The global revision comes from the one-row revision_counter:
-// the row lock taken by the first allocation is held until COMMIT, so concurrent writers (on any
-// number of servers) commit in revision order and the change log never shows a later revision
-// before an earlier one.
+// store does not pass it around. Every write first locks the revision row of revision_counter and
+// holds it until COMMIT: writes on any number of servers run one at a time and commit in revision
+// order, so the change log never shows a later revision before an earlier one.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { SQL } from 'bun';
 import { VersionConflict, type ChangeRecord, type ChangeType, type ListQuery, type NewResourceRow, type ResourceRow } from '../resource-store';
@@ -71,8 +70,12 @@ export class PgResourceStore {
     const tx: OpenTx = { sql: this.pool, after: [], done: false };
     let value: T;
     try {
-      value = await this.pool.begin((t) => {
+      value = await this.pool.begin(async (t) => {
         tx.sql = t;
+        // One writer at a time across every server, as on SQLite: a write reads, checks and
+        // writes (its object, task records, dedupe rows) knowing nothing changes under it, and
+        // commits in revision order. Reads and everything outside writes run concurrently.
+        await t`SELECT value FROM revision_counter WHERE id = 1 FOR UPDATE`;
         return this.open.run(tx, fn);
       });
     } catch (e) {
