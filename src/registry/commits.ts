@@ -74,6 +74,11 @@ export class Commits {
     this.fire({ type: result.type, revision: result.revision, def, object: result.object, event: result.event });
   }
 
+  /** A change another process committed (read from the change log, in revision order). */
+  committedElsewhere(change: CommittedChange): void {
+    this.fire(change);
+  }
+
   private fire(change: CommittedChange): void {
     for (const l of [...this.listeners]) l(change);
   }

@@ -1,7 +1,7 @@
 // The generic registry: apply/replace/get/list/status/delete for every kind, with preconditions,
 // generation, the global revision, at-rest encoding, redaction and after-commit publishing.
 import { Conflict, NotFound, type Cause } from '../errors';
-import { VersionConflict, type ResourceRow } from '../store/resource-store';
+import { VersionConflict, type ChangeType, type ResourceRow } from '../store/resource-store';
 import type { SecretCipher } from '../store/secret-cipher';
 import type { RecordDelta } from '../store/task-records';
 import { deepEqual } from '../util/equal';
@@ -287,6 +287,14 @@ export class Registry {
   /** An object as a single read shows it: redacted, with its record streams. */
   private async shown(def: KindDefinition, object: StoredObject): Promise<StoredObject> {
     return present(def, await this.records.show(def, object));
+  }
+
+  /**
+   * A change committed by another process (a worker, another server of a shared database), read
+   * from the change log: commit listeners hear of it as of a local one, after it.
+   */
+  committedElsewhere(def: KindDefinition, type: ChangeType, revision: number, row: ResourceRow): void {
+    this.commits.committedElsewhere({ type, revision, def, object: this.decode(def, row) });
   }
 
   /** A stored row as readers see it; used to render logged changes for watchers. */

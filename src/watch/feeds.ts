@@ -27,6 +27,8 @@ export interface RowReader {
   byKind: Map<string, KindDefinition>;
   /** A stored row as readers see it (decoded, then redacted). */
   present(def: KindDefinition, row: ResourceRow): StoredObject;
+  /** Hears of each change another process committed, in revision order, once. */
+  committedElsewhere?(def: KindDefinition, type: ChangeType, revision: number, row: ResourceRow): void;
 }
 
 const BATCH = 1000;
@@ -71,6 +73,8 @@ export class ChangeFeed {
   /** Whether `last` was read from the log yet: the feed starts after what was committed before it. */
   private started = false;
   private readonly catching = new CatchUp(() => this.catchUpOnce());
+  /** Local commits that came out of order and are published from the log instead (their listeners already ran). */
+  private readonly local = new Set<number>();
 
   constructor(private readonly log: Changes, private readonly reader: RowReader) {
     // The first catch-up reads the starting revision (at once on SQLite, before any commit can
@@ -89,6 +93,7 @@ export class ChangeFeed {
     if (revision <= this.last) return;
     if (!this.started || revision !== this.last + 1) {
       // The log has it, in order. A failure is retried (and reported) by the next poll.
+      this.local.add(revision);
       void this.catchUp().catch(() => {});
       return;
     }
@@ -137,6 +142,7 @@ export class ChangeFeed {
         const def = this.reader.byKind.get(c.kind.toLowerCase());
         if (!def) continue;
         const row = { ...c.row, resourceVersion: c.revision };
+        if (!this.local.delete(c.revision)) this.reader.committedElsewhere?.(def, c.type, c.revision, row);
         this.hub.publish({
           revision: c.revision,
           type: c.type,
@@ -148,6 +154,8 @@ export class ChangeFeed {
         });
       }
     }
+    // Out-of-order local commits the log no longer has (trimmed) are not waited for.
+    for (const r of this.local) if (r <= this.last) this.local.delete(r);
   }
 }
 

@@ -34,6 +34,9 @@ export interface WebhookDeliveryDeps {
 type Outcome = 'accepted' | 'duplicate' | 'rejected';
 const COUNTERS: Record<Outcome, string> = { accepted: 'acceptedCount', duplicate: 'duplicateCount', rejected: 'rejectedCount' };
 
+/** Tries of a counter update that lost a version check to another server's write. */
+const RECORD_ATTEMPTS = 20;
+
 /** Refused deliveries answer one message; the reason only goes to status.lastError. */
 const REFUSED = 'the delivery could not be authenticated';
 
@@ -128,6 +131,16 @@ export class WebhookDeliveries {
       winner = await this.deps.dedupe.put(endpointId, eventId, hit, now.getTime(), now.getTime() + windowMs);
     };
     const existing = await this.deps.registry.findDecoded(this.taskKind, run.namespace, run.name);
+    // A copy of this event delivered to another server of a shared database may have committed its
+    // task (and, in the same transaction, its dedupe row) since the look above: then it is a duplicate.
+    const raced = async () => {
+      const row = await this.deps.dedupe.get(endpointId, eventId, now.getTime());
+      return row && (await this.duplicate(webhook, eventId, row.taskName, now));
+    };
+    if (existing) {
+      const dup = await raced();
+      if (dup) return dup;
+    }
     try {
       // A task left by an earlier window (same event id) is reused, as Orloj does; only the dedupe
       // row is written then, with the webhook's status in one transaction.
@@ -137,7 +150,14 @@ export class WebhookDeliveries {
       if (existing) {
         await this.record(webhook, 'accepted', now, { lastEventID: eventId, lastTriggeredTask: run.name }, sideWrite);
       } else {
-        await this.deps.registry.apply(this.taskKind, run.manifest, { queryNamespace: run.namespace }, { sideWrite });
+        try {
+          await this.deps.registry.apply(this.taskKind, run.manifest, { queryNamespace: run.namespace }, { sideWrite });
+        } catch (e) {
+          // Create-only lost to a concurrent copy of the event on another server: its answer counts.
+          const dup = e instanceof Conflict ? await raced() : undefined;
+          if (dup) return dup;
+          throw e;
+        }
         await this.record(webhook, 'accepted', now, { lastEventID: eventId, lastTriggeredTask: run.name });
         await this.deps.events.publish({ source: 'webhook-delivery', type: 'taskwebhook.triggered', kind: 'TaskWebhook', namespace: webhook.metadata.namespace, name: webhook.metadata.name, message: `created task ${run.name}`, data: { event_id: eventId, task: run.name } });
       }
@@ -197,10 +217,24 @@ export class WebhookDeliveries {
     }
   }
 
-  /** One atomic read-modify-write of the webhook's counters (no lost updates under concurrency). */
+  /**
+   * One atomic read-modify-write of the webhook's counters (no lost updates under concurrency). On
+   * PostgreSQL the write is version-checked rather than exclusive: a write by another server in
+   * between is a Conflict, and the increment is read and tried again.
+   */
   private async record(webhook: StoredObject, outcome: Outcome, now: Date, fields: Record<string, string>, sideWrite?: () => Promise<void>): Promise<void> {
     const { namespace, name } = webhook.metadata;
-    const update = () =>
+    const update = async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await once();
+        } catch (e) {
+          if (!(e instanceof Conflict) || attempt >= RECORD_ATTEMPTS) throw e;
+          await Bun.sleep(Math.random() * 5 * attempt);
+        }
+      }
+    };
+    const once = () =>
       this.deps.registry.updateStatus(
         this.webhookKind,
         namespace,
