@@ -5,7 +5,6 @@ import { describe, expect, test } from 'bun:test';
 import { parseEnvTokens } from '../../src/auth/env-tokens';
 import { processMemoryBackends } from '../../src/cli/memory-backends';
 import { silentLogger } from '../../src/log';
-import { MemoryEntryStore } from '../../src/store/memory-entries';
 import { systemClock } from '../../src/util/time';
 import { testApp } from '../support/app';
 
@@ -16,7 +15,7 @@ const as = (role: keyof typeof TOKENS) => ({ authorization: `Bearer ${TOKENS[rol
 function setup(auth = false) {
   return testApp({
     auth: auth ? { envTokens: parseEnvTokens(env).tokens } : undefined,
-    memory: (r) => processMemoryBackends({ entries: new MemoryEntryStore(r.handle), registry: r.registry, clock: systemClock, log: silentLogger, env: {} }),
+    memory: (r) => processMemoryBackends({ entries: r.backend.memory(), registry: r.registry, clock: systemClock, log: silentLogger, env: {} }),
   });
 }
 
@@ -74,7 +73,7 @@ describe('memory entries API', () => {
     // Replacing keeps one entry.
     await put(ctx, '/v1/memories/docs/entries/faq', { value: 'Refunds take two weeks.' });
     expect((await ctx.call('GET', '/v1/memories/docs/entries')).json.count).toBe(2);
-    expect(await new MemoryEntryStore(ctx.handle).get('default', 'docs', 'faq')).toEqual({ key: 'faq', value: 'Refunds take two weeks.' });
+    expect(await ctx.backend.memory().get('default', 'docs', 'faq')).toEqual({ key: 'faq', value: 'Refunds take two weeks.' });
   });
 
   test('an unknown Memory is 404 on every route', async () => {

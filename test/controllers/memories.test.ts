@@ -6,7 +6,6 @@ import { processMemoryBackends } from '../../src/cli/memory-backends';
 import { MemoryController } from '../../src/controllers/memories';
 import type { Schedule } from '../../src/controllers/work-queue';
 import { silentLogger } from '../../src/log';
-import { MemoryEntryStore } from '../../src/store/memory-entries';
 import { systemClock } from '../../src/util/time';
 import { testRegistry } from '../support/registry';
 
@@ -18,8 +17,8 @@ afterEach(async () => {
 
 function world() {
   const r = testRegistry();
-  const entries = new MemoryEntryStore(r.handle);
-  const backends = processMemoryBackends({ entries: new MemoryEntryStore(r.handle), registry: r.registry, clock: systemClock, log: silentLogger, env: {} });
+  const entries = r.backend.memory();
+  const backends = processMemoryBackends({ entries, registry: r.registry, clock: systemClock, log: silentLogger, env: {} });
   const controller = new MemoryController({ registry: r.registry, backends, storedScopes: backends.storedScopes }, silentLogger, { queue: { schedule: never }, schedule: never });
   cleanups.push(() => (controller.stop(), backends.close(), r.close()));
   const apply = async (name: string, spec: Record<string, unknown>) => (await r.registry.apply(r.kind('memories'), { metadata: { name }, spec }, {})).object;
@@ -92,6 +91,9 @@ describe('Memory controller', () => {
     await (await w.backends.backendFor(obj)).put('k2', 'v2');
     await (await w.backends.backendFor(await w.r.registry.getDecoded(w.r.kind('memories'), 'default', 'other'))).put('k', 'v');
     await w.r.registry.delete(w.r.kind('memories'), 'default', 'notes');
+    // The controller deletes the entries when it hears of the deletion (at once on SQLite, after a
+    // round trip on PostgreSQL).
+    for (let i = 0; i < 100 && (await w.entries.count('default', 'notes')) > 0; i++) await Bun.sleep(10);
     expect(await w.entries.count('default', 'notes')).toBe(0);
     expect(await w.entries.count('default', 'other')).toBe(1);
     const again = await w.apply('notes', {});

@@ -8,7 +8,6 @@ import type { Schedule } from '../../src/controllers/work-queue';
 import type { EventPublisher } from '../../src/events/publisher';
 import type { NewEvent } from '../../src/events/event';
 import { silentLogger } from '../../src/log';
-import { LeaderLease } from '../../src/store/leader-lease';
 import { testRegistry } from '../support/registry';
 
 const never: Schedule = () => ({ cancel() {} });
@@ -20,7 +19,7 @@ async function world(start = '2026-01-02T03:04:05Z') {
   const publisher = { publish: (e: NewEvent) => (events.push(e), r.core.events.publish(e)) } as unknown as EventPublisher;
   const controllers: ScheduleController[] = [];
   const controller = (holder = 'server-a', ttlMs = 30_000) => {
-    const lease = new LeaderLease(r.handle.sqlite, 'task-schedules', holder, ttlMs, clock);
+    const lease = r.backend.lease('task-schedules', holder, ttlMs, clock);
     const c = new ScheduleController({ registry: r.registry, events: publisher, clock, lease }, silentLogger, { queue: { schedule: never }, schedule: never });
     controllers.push(c);
     return c;
@@ -229,8 +228,8 @@ describe('restarts and the lease', () => {
 
   test('a lease row is only replaced as read: two processes racing for an expired lease, one wins', async () => {
     const w = await setup();
-    const a = new LeaderLease(w.r.handle.sqlite, 'x', 'a', 1000, w.clock);
-    const b = new LeaderLease(w.r.handle.sqlite, 'x', 'b', 1000, w.clock);
+    const a = w.r.backend.lease('x', 'a', 1000, w.clock);
+    const b = w.r.backend.lease('x', 'b', 1000, w.clock);
     expect(await a.acquire()).toBe(true);
     expect(await b.acquire()).toBe(false);
     w.clock.at = new Date(w.clock.at.getTime() + 1001);

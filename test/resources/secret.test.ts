@@ -7,7 +7,7 @@ describe('Secret', () => {
   const apiKey = 'sk-live-0123456789abcdef';
 
   test('folds stringData into data, encrypts at rest and redacts every read', async () => {
-    const { registry, kind, write, handle } = kindHelpers();
+    const { registry, kind, write, backend } = kindHelpers();
     const { object } = await write('secrets', { data: { other: b64('x'), value: b64('old') }, stringData: { value: apiKey } }, 'api');
     expect(object.spec).toEqual({ data: { other: '***', value: '***' } });
     expect((await registry.get(kind('secrets'), 'default', 'api')).spec).toEqual({ data: { other: '***', value: '***' } });
@@ -15,9 +15,10 @@ describe('Secret', () => {
     const decoded = await registry.getDecoded(kind('secrets'), 'default', 'api');
     expect(decoded.spec).toEqual({ data: { other: b64('x'), value: b64(apiKey) } });
 
-    const rows = handle.sqlite.query('select spec from resources').all() as { spec: string }[];
-    const changes = handle.sqlite.query('select object from changes').all() as { object: string }[];
-    const stored = [...rows.map((r) => r.spec), ...changes.map((c) => c.object)].join('\n');
+    // What the store holds, read past the registry: the row and every change of the log.
+    const rows = [(await backend.resources.get('Secret', 'default', 'api'))!];
+    const changes = await backend.changes.readAfter(0, await backend.changes.lastRevision(), 100);
+    const stored = [...rows.map((r) => r.spec), ...changes.map((c) => JSON.stringify(c.row))].join('\n');
     expect(stored).not.toContain(apiKey);
     expect(stored).not.toContain(b64(apiKey));
     expect(stored).not.toContain(b64('x'));

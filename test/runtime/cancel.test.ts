@@ -4,6 +4,7 @@ import { describe, expect, test } from 'bun:test';
 import { ApiError } from '../../src/errors';
 import { cancelTask } from '../../src/runtime/engine/cancel';
 import { testRegistry } from '../support/registry';
+import { TEST_STORE } from '../support/backend';
 
 const NOW = new Date('2026-05-06T07:08:09.123Z');
 
@@ -44,7 +45,8 @@ describe('cancelTask', () => {
     expect((await ctx.cancelledEvents()).map((e) => [e.message, e.data])).toEqual([['task default/job cancelled by ops', { phase: 'Failed', lastError: 'cancelled' }]]);
   });
 
-  test('losing five races in a row gives up with the Conflict and publishes nothing', async () => {
+  // Stages the race through the order of SQLite's write queue; on PostgreSQL the version check itself is covered by test/store/contract.test.ts.
+  test.skipIf(TEST_STORE === 'postgres')('losing five races in a row gives up with the Conflict and publishes nothing', async () => {
     const ctx = await setup();
     const alwaysRacing = { now: () => (ctx.interfere(), NOW) };
     let error: unknown;

@@ -6,7 +6,6 @@ import { AuthService, type AuthConfig } from '../../src/auth/service';
 import { AuthStore } from '../../src/auth/store';
 import { createCore, dropLogsOnDelete, type Core } from '../../src/core';
 import type { Logs } from '../../src/store/backend';
-import { PgAuthStore } from '../../src/auth/pg-store';
 import { ObjectLogs } from '../../src/store/object-logs';
 import type { CallbackBroker } from '../../src/runtime/tools';
 import type { MemoryBackends } from '../../src/runtime/memory/types';
@@ -15,6 +14,7 @@ import { openStore } from '../../src/store/open-store';
 import { systemClock, type Clock } from '../../src/util/time';
 import type { WatchConfig } from '../../src/watch/service';
 import { testRegistry } from './registry';
+import { testUsers } from './backend';
 
 export function caller(app: App) {
   return async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
@@ -41,7 +41,7 @@ export function testApp(
   const r = testRegistry(opts.clock, opts.watch);
   const clock = opts.clock ?? systemClock;
   const b = r.backend;
-  const auth = new AuthService(b.dialect === 'sqlite' ? new AuthStore(b.handle) : new PgAuthStore(b.pg), { ...OPEN_AUTH, ...opts.auth }, clock);
+  const auth = new AuthService(testUsers(b), { ...OPEN_AUTH, ...opts.auth }, clock);
   const logs = objectLogs(r.core, b.logs(clock));
   const memory = opts.memory?.(r);
   const app = createApp({ registry: r.registry, watch: r.core.watch, auth, storeChecks: () => b.checks(), log: silentLogger, clock, events: r.core.events, logs, corsOrigins: opts.cors, callbacks: opts.callbacks, memory });

@@ -3,6 +3,8 @@
 // tests then run against a fresh database each, on the server test/support/pg-preload.ts started.
 import { SQL } from 'bun';
 import { randomBytes } from 'node:crypto';
+import { AuthStore, type Users } from '../../src/auth/store';
+import { PgAuthStore } from '../../src/auth/pg-store';
 import type { Backend } from '../../src/cli/store-config';
 import { openDatabase } from '../../src/store/database';
 import { pgBackend, type PgBackend } from '../../src/store/pg/backend';
@@ -13,6 +15,13 @@ import { sqliteBackend } from '../../src/store/sqlite-backend';
 import { withDatabase } from './postgres';
 
 export const TEST_STORE: 'sqlite' | 'postgres' = process.env.ORRERY_TEST_STORE === 'postgres' ? 'postgres' : 'sqlite';
+
+const readiness = new WeakMap<object, Promise<void>>();
+
+/** The user store of a test backend (the auth layer keeps its own per dialect). */
+export function testUsers(b: Backend): Users {
+  return b.dialect === 'sqlite' ? new AuthStore(b.handle) : deferred(new PgAuthStore(b.pg), readiness.get(b) ?? Promise.resolve());
+}
 
 export function testBackend(cipher: SecretCipher = SecretCipher.random()): Backend {
   return TEST_STORE === 'postgres' ? lazyPgBackend(cipher) : sqliteBackend(openDatabase(':memory:'), cipher);
@@ -27,7 +36,7 @@ function lazyPgBackend(cipher: SecretCipher): PgBackend {
   if (!base) throw new Error('ORRERY_TEST_STORE=postgres needs the preload test/support/pg-preload.ts (npm run test:postgres)');
   const name = `t_${randomBytes(6).toString('hex')}`;
   // Idle connections close quickly: a test file builds many backends and seldom closes them.
-  const pool = new SQL({ url: withDatabase(base, name), max: 8, idleTimeout: 2 });
+  const pool = new SQL({ url: withDatabase(base, name), max: 4, idleTimeout: 1 });
   const ready = (async () => {
     const admin = new SQL({ url: base, max: 1 });
     try {
@@ -38,8 +47,9 @@ function lazyPgBackend(cipher: SecretCipher): PgBackend {
     await applyPgMigrations(pool);
   })();
   ready.catch(() => {});
-  const backend = pgBackend(new PgResourceStore(pool), cipher, name, () => pool.close());
-  return deferred(backend, ready);
+  const backend = deferred(pgBackend(new PgResourceStore(pool), cipher, name, () => pool.close()), ready);
+  readiness.set(backend, ready);
+  return backend;
 }
 
 /** `target` whose methods (and those of the parts its factories return) first wait for `ready`. */

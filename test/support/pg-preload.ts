@@ -3,4 +3,5 @@
 import { startPostgres } from './postgres';
 
 process.env.ORRERY_TEST_STORE = 'postgres';
-if (!process.env.ORRERY_TEST_DATABASE_URL) process.env.ORRERY_TEST_DATABASE_URL = (await startPostgres()).url;
+// Every test builds its own backend (a pool of a few connections that close after a second idle).
+if (!process.env.ORRERY_TEST_DATABASE_URL) process.env.ORRERY_TEST_DATABASE_URL = (await startPostgres({ settings: { max_connections: 1000 } })).url;

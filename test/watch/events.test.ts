@@ -89,13 +89,13 @@ describe('log retention', () => {
     for (let i = 0; i < 10; i++) await ctx.call('POST', '/v1/agents', { metadata: { name: `old${i}` }, spec: { model_ref: 'm' } });
     now = new Date('2026-01-03T00:00:00Z');
     for (let i = 0; i < 5; i++) await ctx.call('POST', '/v1/agents', { metadata: { name: `new${i}` }, spec: { model_ref: 'm' } });
-    const r = new LogRetention(ctx.store, ctx.core.changeLog, ctx.core.eventLog, { changes: 3, changesAgeMs: 3_600_000, events: 12, eventsAgeMs: 3_600_000 }, { now: () => now }, silentLogger);
+    const r = new LogRetention(ctx.backend.resources, ctx.core.changeLog, ctx.core.eventLog, { changes: 3, changesAgeMs: 3_600_000, events: 12, eventsAgeMs: 3_600_000 }, { now: () => now }, silentLogger);
     expect(await r.runOnce()).toEqual({ changes: 10, events: 3 });
     // Changes: the 10 old ones are beyond the newest 3 and older than an hour; the 5 recent stay.
     expect(await ctx.core.changeLog.firstRevision()).toBe(11);
     // Events: only the 3 beyond the newest 12 went.
     expect(await ctx.core.eventLog.firstId()).toBe(4);
-    const all = new LogRetention(ctx.store, ctx.core.changeLog, ctx.core.eventLog, { changes: 1, changesAgeMs: 1, events: 1, eventsAgeMs: 1 }, { now: () => new Date('2027-01-01T00:00:00Z') }, silentLogger);
+    const all = new LogRetention(ctx.backend.resources, ctx.core.changeLog, ctx.core.eventLog, { changes: 1, changesAgeMs: 1, events: 1, eventsAgeMs: 1 }, { now: () => new Date('2027-01-01T00:00:00Z') }, silentLogger);
     await all.runOnce();
     expect(await ctx.core.changeLog.firstRevision()).toBe(15);
     expect(await ctx.core.changeLog.lastRevision()).toBe(15);
@@ -112,7 +112,7 @@ describe('log retention', () => {
     now = new Date('2026-01-01T02:00:00Z');
     await ctx.call('DELETE', '/v1/agents/x');
     for (let i = 0; i < 5; i++) await ctx.call('POST', '/v1/agents', agent(`z${i}`));
-    const r = new LogRetention(ctx.store, ctx.core.changeLog, ctx.core.eventLog, { changes: 2, changesAgeMs: 3_600_000, events: 2, eventsAgeMs: 3_600_000 }, { now: () => now }, silentLogger);
+    const r = new LogRetention(ctx.backend.resources, ctx.core.changeLog, ctx.core.eventLog, { changes: 2, changesAgeMs: 3_600_000, events: 2, eventsAgeMs: 3_600_000 }, { now: () => now }, silentLogger);
     await r.runOnce();
     // Only the two old changes before the (young) deletion went: 3..8 remain, contiguous.
     expect(await ctx.core.changeLog.firstRevision()).toBe(3);
@@ -138,7 +138,7 @@ describe('log retention', () => {
     const reader = res.body!.getReader();
     await reader.read(); // the opening comment
     await reader.read(); // the first replayed batch
-    await new LogRetention(ctx.store, ctx.core.changeLog, ctx.core.eventLog, { changes: 10, changesAgeMs: 1, events: 10, eventsAgeMs: 1 }, { now: () => now }, silentLogger).runOnce();
+    await new LogRetention(ctx.backend.resources, ctx.core.changeLog, ctx.core.eventLog, { changes: 10, changesAgeMs: 1, events: 10, eventsAgeMs: 1 }, { now: () => now }, silentLogger).runOnce();
     let text = '';
     for (;;) {
       const { value, done } = await reader.read();

@@ -9,7 +9,7 @@ import { WebhookDeliveries } from '../../src/runtime/webhooks';
 import { webhookEndpointID } from '../../src/resources/task-webhook';
 import { OPEN_AUTH, caller, objectLogs } from '../support/app';
 import { testRegistry } from '../support/registry';
-import { PgAuthStore } from '../../src/auth/pg-store';
+import { testUsers } from '../support/backend';
 
 export const SECRET = 'It\'s a Secret to Everybody';
 
@@ -18,7 +18,7 @@ export function webhookApp(opts: { auth?: Partial<AuthConfig>; rate?: number; st
   const clock = { now: () => new Date(now.getTime()) };
   const r = testRegistry(clock);
   const b = r.backend;
-  const auth = new AuthService(b.dialect === 'sqlite' ? new AuthStore(b.handle) : new PgAuthStore(b.pg), { ...OPEN_AUTH, ...opts.auth }, clock);
+  const auth = new AuthService(testUsers(b), { ...OPEN_AUTH, ...opts.auth }, clock);
   const webhooks = new WebhookDeliveries({ registry: r.registry, dedupe: r.backend.dedupe(), events: r.core.events, clock, log: silentLogger, ratePerMinute: opts.rate ?? 600 });
   const app = createApp({ registry: r.registry, watch: r.core.watch, auth, storeChecks: () => r.backend.checks(), log: silentLogger, clock, events: r.core.events, logs: objectLogs(r.core, r.backend.logs(clock)), webhooks });
   const call = caller(app);

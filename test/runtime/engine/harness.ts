@@ -1,10 +1,8 @@
 // Engine test harness: the real core on in-memory SQLite with the real engine started on it, and a
 // fake OpenAI-compatible model server (Bun.serve, port 0) whose answers a test computes per request.
-import { MemoryEntryStore } from '../../../src/store/memory-entries';
 import { afterEach } from 'bun:test';
 import { createApp } from '../../../src/api/app';
 import { AuthService } from '../../../src/auth/service';
-import { AuthStore } from '../../../src/auth/store';
 import { ApprovalController } from '../../../src/controllers/approvals';
 import { TASK_APPROVALS } from '../../../src/runtime/engine/reviews';
 import { startEngine, type RunningEngine } from '../../../src/runtime/engine';
@@ -13,10 +11,11 @@ import { storeChecks } from '../../../src/store/health';
 import type { EngineConfig } from '../../../src/runtime/engine/settings';
 import { createLogger, silentLogger } from '../../../src/log';
 import type { StoredObject } from '../../../src/registry/kind';
-import { ObjectLogs } from '../../../src/store/object-logs';
+import type { Logs } from '../../../src/store/backend';
 import { systemClock } from '../../../src/util/time';
 import { caller, OPEN_AUTH } from '../../support/app';
 import { testRegistry } from '../../support/registry';
+import { testUsers } from '../../support/backend';
 
 export interface ModelCall {
   agent: string;
@@ -96,7 +95,7 @@ export function recordingTool(result: string) {
 export interface Harness {
   r: ReturnType<typeof testRegistry>;
   engine: RunningEngine;
-  logs: ObjectLogs;
+  logs: Logs;
   /** Turn ToolApproval and TaskApproval decisions into task transitions, as the server does. */
   approvals: ApprovalController;
   reviews: ApprovalController;
@@ -119,9 +118,9 @@ export const TERMINAL = new Set(['Succeeded', 'Failed', 'DeadLetter']);
 
 export async function startHarness(config: Partial<EngineConfig> = {}, env: Record<string, string> = {}): Promise<Harness> {
   const r = testRegistry(systemClock, { pollMs: 50 });
-  const logs = new ObjectLogs(r.handle, systemClock);
+  const logs = r.backend.logs(systemClock);
   // Memory backends as the server has them (sqlite default on the same database).
-  const memory = processMemoryBackends({ entries: new MemoryEntryStore(r.handle), registry: r.registry, clock: systemClock, log: createLogger('error'), env });
+  const memory = processMemoryBackends({ entries: r.backend.memory(), registry: r.registry, clock: systemClock, log: createLogger('error'), env });
   const engine = await startEngine({
     memory,
     core: r.core,
@@ -136,8 +135,8 @@ export async function startHarness(config: Partial<EngineConfig> = {}, env: Reco
   const reviews = new ApprovalController(approvalDeps, createLogger('error'), TASK_APPROVALS);
   await approvals.start();
   await reviews.start();
-  const auth = new AuthService(new AuthStore(r.handle), OPEN_AUTH, systemClock);
-  const app = createApp({ registry: r.registry, watch: r.core.watch, auth, storeChecks: storeChecks(r.handle), log: silentLogger, clock: systemClock, events: r.core.events, logs });
+  const auth = new AuthService(testUsers(r.backend), OPEN_AUTH, systemClock);
+  const app = createApp({ registry: r.registry, watch: r.core.watch, auth, storeChecks: () => r.backend.checks(), log: silentLogger, clock: systemClock, events: r.core.events, logs });
   const plural: Record<string, string> = { Agent: 'agents', AgentSystem: 'agent-systems', ModelEndpoint: 'model-endpoints', Task: 'tasks', Tool: 'tools', AgentPolicy: 'agent-policies', Secret: 'secrets' };
   const task = (name: string) => r.registry.getDecoded(r.kind('tasks'), 'default', name);
   const waitFor = async (check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000) => {

@@ -7,8 +7,6 @@ import { createLogger } from '../../../src/log';
 import type { StoredObject } from '../../../src/registry/kind';
 import { createMemoryBackends } from '../../../src/runtime/memory/backends';
 import type { MemoryBackends } from '../../../src/runtime/memory/types';
-import { MemoryEntryStore } from '../../../src/store/memory-entries';
-import { ObjectLogs } from '../../../src/store/object-logs';
 import { systemClock } from '../../../src/util/time';
 import { testRegistry } from '../../support/registry';
 import { fakeMemory, type FakeMemory } from '../agent/memory-fake';
@@ -45,10 +43,10 @@ async function until(check: () => boolean | Promise<boolean>, what: string): Pro
 
 async function world(answer: (call: ModelCall) => ModelReply | Promise<ModelReply>, real = false): Promise<World> {
   const r = testRegistry(systemClock, { pollMs: 50 });
-  const logs = new ObjectLogs(r.handle, systemClock);
+  const logs = r.backend.logs(systemClock);
   const fake = fakeMemory();
   // The server's own backends: the default sqlite provider over the same database.
-  const memory = real ? createMemoryBackends({ entries: new MemoryEntryStore(r.handle), endpoint: () => undefined, secret: () => undefined, clock: systemClock, log: createLogger('error') }) : fake;
+  const memory = real ? createMemoryBackends({ entries: r.backend.memory(), endpoint: () => undefined, secret: () => undefined, clock: systemClock, log: createLogger('error') }) : fake;
   const model = fakeModel(answer);
   const engines: RunningEngine[] = [];
   const config = { gpu: false, models: [], maxConcurrentTasks: 4, leaseMs: 30_000, heartbeatMs: 10_000, egressPrivate: 'allow' as const };
