@@ -30,8 +30,11 @@ export function helpText(): string {
 
 Usage:
   orrery [serve] [flags]   start the API server (the default command)
-  orrery worker [flags]    run tasks from a server's data directory (orrery worker --help)
+  orrery worker [flags]    run tasks from the servers' database (orrery worker --help)
   orrery seal [flags]      seal a Secret into a SealedSecret manifest (orrery seal --help)
+  orrery migrate [flags]   apply pending schema migrations (orrery migrate --help)
+  orrery export [flags]    write a database's objects and state as JSON Lines (orrery export --help)
+  orrery import [flags]    load an export into an empty database (orrery import --help)
   orrery version           print the version
   orrery --help            show this help
   orrery <verb> [args]     a client verb against a running server (orrery <verb> --help):
@@ -42,7 +45,8 @@ ${flags}
 
 Environment:
   ORLOJ_SECRET_ENCRYPTION_KEY  64 hex chars or base64 of 32 bytes; default: a key file
-                               generated in the data directory
+                               generated in the data directory (required, and the same
+                               for every process, with --database-url)
   ORLOJ_SECRET_<NAME>          API key of a model endpoint whose auth.secretRef NAME has no
                                Secret with a value
   ORLOJ_API_TOKEN              one bearer token with the admin role
@@ -63,6 +67,10 @@ export async function run(argv: string[], env: Record<string, string | undefined
   }
   if (cmd === 'seal') return sealCommand(rest, env);
   if (cmd === 'worker') return workerCommand(rest, env);
+  // Loaded on use: other commands start without the export and import code.
+  if (cmd === 'migrate') return (await import('./migrate')).migrateCommand(rest, env);
+  if (cmd === 'export') return (await import('./export')).exportCommand(rest, env);
+  if (cmd === 'import') return (await import('./import')).importCommand(rest, env);
   if (cmd === 'version' || cmd === '--version') {
     process.stdout.write(`orrery ${VERSION}\n`);
     return 0;

@@ -1,0 +1,112 @@
+// `orrery migrate` as a real process on PostgreSQL and SQLite: it applies and names what was
+// pending, a second run is up to date, --dry-run only lists; `orrery serve --migrate=false` refuses a
+// database with pending migrations and starts once they are applied. No output shows a password.
+import { afterAll, expect, test } from 'bun:test';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { migrations } from '../../db/migrations';
+import { migrations as pgMigrations } from '../../db/pg/migrations';
+import { connectPg } from '../../src/store/pg/connect';
+import { migrationsPending } from '../../src/store/pg/migrate';
+import { freshDatabase } from '../support/postgres';
+import { NO_WORKER, startServer } from '../support/server-process';
+
+const work = mkdtempSync(join(tmpdir(), 'orrery-migrate-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+const main = join(import.meta.dir, '../../src/main.ts');
+const KEY = 'ab'.repeat(32);
+
+/** Runs the CLI; a child still running after `timeoutMs` is killed (and shows as such). */
+async function cli(args: string[], env: Record<string, string> = {}, timeoutMs = 30_000) {
+  const proc = Bun.spawn([process.execPath, main, ...args], { cwd: work, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', env: { PATH: process.env.PATH ?? '', ...env } });
+  const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  clearTimeout(timer);
+  return { code, out, err, killed: proc.signalCode === 'SIGKILL' };
+}
+
+const pending = async (url: string) => {
+  const conn = await connectPg(url, { max: 1 });
+  try {
+    return await migrationsPending(conn.sql);
+  } finally {
+    await conn.close();
+  }
+};
+
+test('PostgreSQL: serve --migrate=false refuses a fresh database; --dry-run lists; migrate applies, then is up to date; then serve starts', async () => {
+  const url = await freshDatabase('migrate');
+  const password = decodeURIComponent(new URL(url).password);
+  const tags = pgMigrations.map((m) => m.tag);
+
+  const refused = await cli(['serve', '--addr', '127.0.0.1:0', '--database-url', url, '--migrate=false'], { ORLOJ_SECRET_ENCRYPTION_KEY: KEY, ...NO_WORKER.env });
+  expect(refused.killed).toBe(false);
+  expect(refused.code).toBe(1);
+  expect(refused.err).toContain(`migration(s) pending (${tags.join(', ')})`);
+  expect(refused.err).toContain('Run `orrery migrate`');
+  expect(await pending(url)).toEqual(tags);
+
+  const dry = await cli(['migrate', '--database-url', url, '--dry-run']);
+  expect(dry.code).toBe(0);
+  expect(dry.out).toBe(`${tags.map((t) => `pending ${t}\n`).join('')}orrery migrate: ${tags.length} migration(s) pending on ${url.replace(password, '***')} (dry run: nothing applied)\n`);
+  expect(await pending(url)).toEqual(tags);
+
+  const applied = await cli(['migrate'], { ORLOJ_DATABASE_URL: url });
+  expect(applied.code).toBe(0);
+  expect(applied.out).toContain(tags.map((t) => `applied ${t}\n`).join(''));
+  expect(applied.out).toContain(`orrery migrate: applied ${tags.length} migration(s) to`);
+  expect(await pending(url)).toEqual([]);
+
+  const again = await cli(['migrate', '--database-url', url]);
+  expect([again.code, again.out]).toEqual([0, `orrery migrate: ${url.replace(password, '***')} is up to date\n`]);
+  const dryAgain = await cli(['migrate', '--database-url', url, '--dry-run=true']);
+  expect(dryAgain.out).toContain('is up to date');
+  for (const r of [refused, dry, applied, again, dryAgain]) expect(r.out + r.err).not.toContain(password);
+
+  // The production path: migrated by hand, the server starts with --migrate=false.
+  const server = await startServer(join(work, 'unused'), { env: { ORLOJ_SECRET_ENCRYPTION_KEY: KEY, ...NO_WORKER.env }, args: ['--database-url', url, '--migrate=false'] });
+  try {
+    expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+  } finally {
+    server.proc.kill('SIGTERM');
+    expect(await server.proc.exited).toBe(0);
+  }
+});
+
+test('SQLite: a dry run creates nothing; migrate applies every migration once', async () => {
+  const dir = join(work, 'sqlite');
+  const tags = migrations.map((m) => m.tag);
+  const dry = await cli(['migrate', '--data-dir', dir, '--dry-run']);
+  expect(dry.code).toBe(0);
+  expect(dry.out).toBe(`${tags.map((t) => `pending ${t}\n`).join('')}orrery migrate: ${tags.length} migration(s) pending on ${dir} (dry run: nothing applied)\n`);
+  expect(existsSync(dir)).toBe(false);
+
+  const applied = await cli(['migrate', '--data-dir', dir]);
+  expect(applied.code).toBe(0);
+  expect(applied.out).toBe(`${tags.map((t) => `applied ${t}\n`).join('')}orrery migrate: applied ${tags.length} migration(s) to ${dir}; it is up to date\n`);
+  // The schema only: no key file is generated by migrating.
+  expect(readdirSync(dir).filter((f) => !f.startsWith('orrery.db-'))).toEqual(['orrery.db']);
+  expect((await cli(['migrate', '--data-dir', dir])).out).toBe(`orrery migrate: ${dir} is up to date\n`);
+  expect((await cli(['migrate', '--data-dir', dir, '--dry-run'])).out).toBe(`orrery migrate: ${dir} is up to date\n`);
+
+  const refused = await cli(['serve', '--addr', '127.0.0.1:0', '--data-dir', join(work, 'fresh-dir'), '--migrate=false'], NO_WORKER.env);
+  expect(refused.code).toBe(1);
+  expect(refused.err).toContain(`migration(s) pending (${tags.join(', ')})`);
+});
+
+test('usage and connection errors name the flag or the server, never the password', async () => {
+  const usage = await cli(['migrate', '--database-url', 'mysql://u:p@h/db']);
+  expect(usage.code).toBe(2);
+  expect(usage.err).toContain('--database-url (ORLOJ_DATABASE_URL) must be a postgres:// URL');
+  const unknown = await cli(['migrate', '--nope']);
+  expect([unknown.code, unknown.err]).toEqual([2, 'orrery migrate: unknown flag --nope\nRun `orrery migrate --help` for the flags and their environment variables.\n']);
+  const secret = 'hunter2-very-secret';
+  const down = await cli(['migrate', '--database-url', `postgres://orrery:${secret}@127.0.0.1:1/orrery`]);
+  expect(down.code).toBe(1);
+  expect(down.err).toContain('orrery migrate: cannot connect to PostgreSQL at 127.0.0.1:1, database "orrery", user "orrery"');
+  expect(down.err).not.toContain(secret);
+  const help = await cli(['--help']);
+  expect(help.out).toContain('orrery migrate [flags]');
+  expect((await cli(['migrate', '--help'])).out).toContain('Usage: orrery migrate [--data-dir DIR | --database-url URL] [--dry-run]');
+});
