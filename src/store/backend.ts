@@ -10,6 +10,7 @@ import type { LeaderLease } from './leader-lease';
 import type { MetaStore } from './meta';
 import type { MemoryEntryStore } from './memory-entries';
 import type { ObjectLogs } from './object-logs';
+import type { PgMemoryEntryStore } from './pg/memory-entries';
 import type { ResourceStore } from './resource-store';
 import type { SecretCipher } from './secret-cipher';
 import type { TaskJournalStore } from './task-journal';
@@ -27,7 +28,9 @@ export type Records = Pick<TaskRecordStore, 'load' | 'apply' | 'drop'>;
 export type Journal = Pick<TaskJournalStore, 'get' | 'putIfAbsent' | 'count' | 'drop'>;
 export type Logs = Pick<ObjectLogs, 'append' | 'read' | 'stored' | 'deleteOwner'>;
 export type Dedupe = Pick<WebhookDedupeStore, 'findEndpoint' | 'get' | 'put' | 'prune'>;
-export type MemoryEntries = Pick<MemoryEntryStore, 'put' | 'get' | 'list' | 'search' | 'withEmbeddings' | 'delete' | 'deleteAll' | 'count' | 'scopes'>;
+/** `nearest`: vector similarity in the database (PostgreSQL with pgvector); without it, scan withEmbeddings. */
+export type MemoryEntries = Pick<MemoryEntryStore, 'put' | 'get' | 'list' | 'search' | 'withEmbeddings' | 'delete' | 'deleteAll' | 'count' | 'scopes'> &
+  Partial<Pick<PgMemoryEntryStore, 'nearest'>>;
 export type Lease = Pick<LeaderLease, 'holder' | 'ttlMs' | 'current' | 'acquire' | 'release'>;
 export type Meta = Pick<MetaStore, 'get' | 'putIfAbsent'>;
 

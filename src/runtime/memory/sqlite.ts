@@ -49,9 +49,12 @@ export function sqliteBackend(o: SqliteBackendOptions): MemoryBackend {
     },
     /**
      * Keyword only: FTS5 bm25 relative to the best match. With an embedding model: the query's
-     * vector is compared (cosine) with every stored vector of this Memory, and each candidate (a
+     * vector is compared (cosine) with the stored vectors of this Memory, and each candidate (a
      * keyword hit or an entry with a vector) scores 0.5 × keyword + 0.5 × max(0, cosine); entries
-     * scoring 0 are left out.
+     * scoring 0 are left out. The store's `nearest` (pgvector) answers the comparison when it can:
+     * the top_k most similar entries plus the keyword hits, which is the same top_k (no entry past
+     * the top_k most similar can outscore them without a keyword score). Otherwise every stored
+     * vector is scanned here.
      */
     async search(query, topK, signal) {
       if (topK <= 0 || !query.trim()) return [];
@@ -62,14 +65,21 @@ export function sqliteBackend(o: SqliteBackendOptions): MemoryBackend {
       for (const hit of await guarded('search', () => entries.search(ns, name, query, Math.max(topK, KEYWORD_CANDIDATES)))) {
         scored.set(hit.key, { ...hit, score: HYBRID_KEYWORD_WEIGHT * hit.score });
       }
-      await guarded('search', async () => {
-        for await (const e of entries.withEmbeddings(ns, name)) {
-          const similarity = HYBRID_VECTOR_WEIGHT * Math.max(0, cosine(qv, e.embedding));
-          const prior = scored.get(e.key);
-          if (prior) prior.score += similarity;
-          else if (similarity > 0) scored.set(e.key, { key: e.key, value: e.value, score: similarity });
-        }
-      });
+      const add = (key: string, value: string, cos: number) => {
+        const similarity = HYBRID_VECTOR_WEIGHT * Math.max(0, cos);
+        const prior = scored.get(key);
+        if (prior) prior.score += similarity;
+        else if (similarity > 0) scored.set(key, { key, value, score: similarity });
+      };
+      const nearest = entries.nearest;
+      const near = nearest ? await guarded('search', () => nearest.call(entries, ns, name, qv, topK, [...scored.keys()])) : undefined;
+      if (near) {
+        for (const e of near) add(e.key, e.value, e.similarity);
+      } else {
+        await guarded('search', async () => {
+          for await (const e of entries.withEmbeddings(ns, name)) add(e.key, e.value, cosine(qv, e.embedding));
+        });
+      }
       return [...scored.values()]
         .sort((a, b) => b.score - a.score || (a.key < b.key ? -1 : 1))
         .slice(0, topK)

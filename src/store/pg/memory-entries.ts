@@ -27,6 +27,15 @@ const COMMON_WORD_ENTRIES = 1000;
 const MAX_COUNTED_ENTRIES = 100_000;
 /** Rows per round trip when streaming the vectors of a Memory. */
 const EMBEDDING_PAGE = 500;
+/** How long an absent vector index is believed absent (ensureVectorIndex may create it meanwhile). */
+const INDEX_RECHECK_MS = 60_000;
+
+/** An entry and its cosine similarity to the query vector (0 when either vector is all zeros). */
+export interface NearestMemoryEntry {
+  key: string;
+  value: string;
+  similarity: number;
+}
 
 /** The copy's own buffer: a Float32Array may view part of a larger one. */
 const toBytes = (v: Float32Array) => new Uint8Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength));
@@ -67,6 +76,8 @@ type Row = { key: string; value: string; embedding: Uint8Array | null };
 
 export class PgMemoryEntryStore implements Pick<MemoryEntryStore, 'put' | 'get' | 'list' | 'search' | 'delete' | 'deleteAll' | 'count' | 'scopes'> {
   private vectorColumn: Promise<boolean> | undefined;
+  /** Per vector length: the index exists, or when it was last found absent. */
+  private readonly vectorIndexes = new Map<number, true | number>();
 
   constructor(private readonly store: PgResourceStore) {}
 
@@ -148,6 +159,41 @@ export class PgMemoryEntryStore implements Pick<MemoryEntryStore, 'put' | 'get' 
     }
   }
 
+  /**
+   * The `limit` entries of the Memory whose vectors are most similar (cosine) to `vector`, most
+   * similar first, computed by pgvector; with `include`, also those of these keys (the keyword hits
+   * of a hybrid search, so that each gets its similarity wherever it ranks). Only vectors of the
+   * query's length are compared (pgvector refuses others; the JS cosine counts them as 0).
+   * Undefined when the database has no pgvector column (vector.ts): the caller scans
+   * withEmbeddings instead.
+   */
+  async nearest(namespace: string, memory: string, vector: Float32Array, limit: number, include: readonly string[] = []): Promise<NearestMemoryEntry[] | undefined> {
+    if (!(await this.hasVectorColumn())) return undefined;
+    const text = vectorText(vector);
+    if (text === null || (limit <= 0 && include.length === 0)) return [];
+    const dims = vector.length;
+    // With ensureVectorIndex's partial index for this length, the expressions are the index's own
+    // (a cast to vector(dims) and the same predicate, the length inlined) so the planner can use it.
+    // `dims` is an integer and VECTOR_COLUMN a constant, never input.
+    const indexed = await this.hasVectorIndex(dims);
+    const column = indexed ? `${VECTOR_COLUMN}::vector(${dims})` : VECTOR_COLUMN;
+    const distance = `${column} <=> $3::text::vector${indexed ? `(${dims})` : ''}`;
+    const where = `namespace = $1 AND memory = $2 AND vector_dims(${VECTOR_COLUMN}) = ${dims}`;
+    const rows = (await this.store.sql.unsafe(
+      `(SELECT key, value, ${distance} AS distance FROM memory_entries WHERE ${where} ORDER BY ${distance} LIMIT $4)
+       UNION ALL
+       (SELECT key, value, ${distance} AS distance FROM memory_entries WHERE ${where} AND key = ANY($5::text[]))`,
+      [namespace, memory, text, Math.max(0, limit), [...include]],
+    )) as { key: string; value: string; distance: number | string | null }[];
+    const found = new Map<string, NearestMemoryEntry>();
+    for (const r of rows) {
+      // pgvector's distance to an all-zero vector is NaN: no similarity, as the JS cosine says.
+      const d = r.distance === null ? Number.NaN : Number(r.distance);
+      found.set(r.key, { key: r.key, value: r.value, similarity: Number.isFinite(d) ? 1 - d : 0 });
+    }
+    return [...found.values()].sort((a, b) => b.similarity - a.similarity || (a.key < b.key ? -1 : 1));
+  }
+
   /** True when the entry existed. */
   async delete(namespace: string, memory: string, key: string): Promise<boolean> {
     const gone = await this.store.sql`DELETE FROM memory_entries WHERE namespace = ${namespace} AND memory = ${memory} AND key = ${key}`;
@@ -209,6 +255,17 @@ export class PgMemoryEntryStore implements Pick<MemoryEntryStore, 'put' | 'get' 
         SELECT 1 FROM memory_entries WHERE search @@ to_tsquery('simple', '''' || t.term || '''') LIMIT ${cap}) m) AS n
       FROM unnest(${terms}::text[]) WITH ORDINALITY AS t(term, i) ORDER BY t.i`;
     return rows.map((r: { n: number | string }) => Number(r.n));
+  }
+
+  /** Whether ensureVectorIndex (vector.ts) has made the index of `dims`-long vectors. */
+  private async hasVectorIndex(dims: number): Promise<boolean> {
+    const known = this.vectorIndexes.get(dims);
+    if (known === true || (known !== undefined && Date.now() - known < INDEX_RECHECK_MS)) return known === true;
+    const rows = await this.store.pool`
+      SELECT 1 AS one FROM pg_indexes
+      WHERE schemaname = current_schema() AND tablename = 'memory_entries' AND indexname = ${`memory_entries_vector_${dims}`}`;
+    this.vectorIndexes.set(dims, rows.length > 0 ? true : Date.now());
+    return rows.length > 0;
   }
 
   /** Whether vector.ts added the pgvector column (enable it before the first put). */
