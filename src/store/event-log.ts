@@ -21,6 +21,18 @@ export function rowToEvent(r: EventRow): OrreryEvent {
   return e;
 }
 
+/** The event an append stored, as answered: it holds `e.data` itself, not a copy read back. */
+export function appendedEvent(e: NewEvent, id: number, timestamp: string): OrreryEvent {
+  const event: OrreryEvent = { id, timestamp, source: e.source, type: e.type };
+  if (e.kind) event.kind = e.kind;
+  if (e.name) event.name = e.name;
+  if (e.namespace) event.namespace = e.namespace;
+  if (e.action) event.action = e.action;
+  if (e.message) event.message = e.message;
+  if (e.data !== undefined) event.data = e.data;
+  return event;
+}
+
 export class EventLog implements EventSink {
   private readonly stmt;
   private readonly raw;
@@ -68,14 +80,7 @@ export class EventLog implements EventSink {
     const timestamp = e.timestamp ?? nano(now);
     const data = e.data === undefined ? null : (dataJson ?? JSON.stringify(e.data));
     this.raw.insert.run(id, timestamp, e.source, e.type, e.kind ?? '', e.name ?? '', e.namespace ?? '', e.action ?? '', e.message ?? '', data);
-    const event: OrreryEvent = { id, timestamp, source: e.source, type: e.type };
-    if (e.kind) event.kind = e.kind;
-    if (e.name) event.name = e.name;
-    if (e.namespace) event.namespace = e.namespace;
-    if (e.action) event.action = e.action;
-    if (e.message) event.message = e.message;
-    if (e.data !== undefined) event.data = e.data;
-    return event;
+    return appendedEvent(e, id, timestamp);
   }
 
   /** Appends in a write of its own (the EventPublisher's sink). */

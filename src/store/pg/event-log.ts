@@ -4,7 +4,7 @@
 // announces itself on the changes channel (src/store/pg/change-feed.ts).
 import { nanoTimestamp, type NewEvent, type OrreryEvent } from '../../events/event';
 import type { EventSink } from '../../events/publisher';
-import type { EventLog } from '../event-log';
+import { appendedEvent, rowToEvent, type EventLog } from '../event-log';
 import { CHANGES_CHANNEL, type PgResourceStore } from './resource-store';
 
 type Row = Record<string, unknown>;
@@ -12,16 +12,6 @@ type Row = Record<string, unknown>;
 /** The counter row event ids are allocated from. */
 export const EVENT_COUNTER = 2;
 
-function toEvent(r: Row): OrreryEvent {
-  const e: OrreryEvent = { id: Number(r.id), timestamp: r.timestamp as string, source: r.source as string, type: r.type as string };
-  if (r.kind) e.kind = r.kind as string;
-  if (r.name) e.name = r.name as string;
-  if (r.namespace) e.namespace = r.namespace as string;
-  if (r.action) e.action = r.action as OrreryEvent['action'];
-  if (r.message) e.message = r.message as string;
-  if (r.data !== null && r.data !== undefined) e.data = JSON.parse(r.data as string);
-  return e;
-}
 
 export class PgEventLog implements EventSink, Pick<EventLog, 'lastId' | 'firstId' | 'append' | 'commit' | 'readAfter' | 'trim'> {
   constructor(private readonly store: PgResourceStore) {}
@@ -48,14 +38,7 @@ export class PgEventLog implements EventSink, Pick<EventLog, 'lastId' | 'firstId
     const data = e.data === undefined ? null : (dataJson ?? JSON.stringify(e.data));
     await sql`INSERT INTO events (id, timestamp, source, type, kind, name, namespace, action, message, data) VALUES (${id}, ${timestamp}, ${e.source}, ${e.type}, ${e.kind ?? ''}, ${e.name ?? ''}, ${e.namespace ?? ''}, ${e.action ?? ''}, ${e.message ?? ''}, ${data})`;
     await sql`SELECT pg_notify(${CHANGES_CHANNEL}, '')`;
-    const event: OrreryEvent = { id, timestamp, source: e.source, type: e.type };
-    if (e.kind) event.kind = e.kind;
-    if (e.name) event.name = e.name;
-    if (e.namespace) event.namespace = e.namespace;
-    if (e.action) event.action = e.action;
-    if (e.message) event.message = e.message;
-    if (e.data !== undefined) event.data = e.data;
-    return event;
+    return appendedEvent(e, id, timestamp);
   }
 
   commit(e: NewEvent, now: Date): Promise<OrreryEvent> {
@@ -64,7 +47,7 @@ export class PgEventLog implements EventSink, Pick<EventLog, 'lastId' | 'firstId
 
   async readAfter(after: number, upTo: number, limit: number): Promise<OrreryEvent[]> {
     const rows = await this.store.sql`SELECT * FROM events WHERE id > ${after} AND id <= ${upTo} ORDER BY id LIMIT ${limit}`;
-    return rows.map(toEvent);
+    return rows.map((r: Row) => rowToEvent({ ...r, id: Number(r.id) } as Parameters<typeof rowToEvent>[0]));
   }
 
   /** As EventLog.trim: a contiguous prefix only, the newest event always kept. */
