@@ -16,9 +16,10 @@ export interface ServerProcess {
   log(): string;
 }
 
-export async function startServer(dataDir: string, opts: { bin?: string; cwd?: string; env?: Record<string, string> } = {}): Promise<ServerProcess> {
+/** `args` are appended to the serve command line (`--database-url …`, engine flags). */
+export async function startServer(dataDir: string, opts: { bin?: string; cwd?: string; env?: Record<string, string>; args?: string[] } = {}): Promise<ServerProcess> {
   const cmd = opts.bin ? [opts.bin] : [process.execPath, join(import.meta.dir, '../../src/main.ts')];
-  const proc = Bun.spawn([...cmd, 'serve', '--addr', '127.0.0.1:0', '--data-dir', dataDir, '--log-level', 'info'], {
+  const proc = Bun.spawn([...cmd, 'serve', '--addr', '127.0.0.1:0', '--data-dir', dataDir, '--log-level', 'info', ...(opts.args ?? [])], {
     cwd: opts.cwd,
     stdin: 'ignore',
     stdout: 'pipe',
@@ -50,9 +51,12 @@ export async function startServer(dataDir: string, opts: { bin?: string; cwd?: s
   return { proc, url, log: () => text };
 }
 
-/** Starts `orrery worker` on a data directory; its stderr is collected like the server's. */
-export function startWorker(dataDir: string, id: string, env: Record<string, string> = {}): { proc: Subprocess<'ignore', 'ignore', 'pipe'>; log(): string } {
-  const proc = Bun.spawn([process.execPath, join(import.meta.dir, '../../src/main.ts'), 'worker', '--data-dir', dataDir, '--worker-id', id], {
+/**
+ * Starts `orrery worker` on a data directory; its stderr is collected like the server's. `args` are
+ * appended to its command line (`--database-url …`, engine flags).
+ */
+export function startWorker(dataDir: string, id: string, env: Record<string, string> = {}, args: string[] = []): { proc: Subprocess<'ignore', 'ignore', 'pipe'>; log(): string } {
+  const proc = Bun.spawn([process.execPath, join(import.meta.dir, '../../src/main.ts'), 'worker', '--data-dir', dataDir, '--worker-id', id, ...args], {
     stdin: 'ignore',
     stdout: 'ignore',
     stderr: 'pipe',
