@@ -38,7 +38,8 @@ function ms(v: string): number {
   return Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000);
 }
 
-const opts = parseArgs(process.argv.slice(2));
+// Imported (scripts/bench/scale.ts uses ops()), the flags are the defaults.
+const opts = import.meta.main ? parseArgs(process.argv.slice(2)) : { ...DEFAULTS };
 const DURATION = ms(opts.duration);
 const WARMUP = ms(opts.warmup);
 const CONNS = Number(opts.connections);
@@ -49,7 +50,7 @@ const manifest = (name: string, prompt = 'hi') =>
   JSON.stringify({ apiVersion: 'orloj.dev/v1', kind: 'Agent', metadata: { name }, spec: { model_ref: 'm', prompt } });
 const JSON_CT = { 'content-type': 'application/json' };
 
-const tmpRoot = mkdtempSync(join(tmpdir(), 'orrery-bench-'));
+const tmpRoot = import.meta.main ? mkdtempSync(join(tmpdir(), 'orrery-bench-')) : '';
 const procs: Subprocess[] = [];
 let cleaned = false;
 async function cleanup() {
@@ -58,10 +59,12 @@ async function cleanup() {
   await Promise.all(procs.map((p) => stopProcess(p)));
   rmSync(tmpRoot, { recursive: true, force: true });
 }
-process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
-process.once('SIGTERM', () => void cleanup().then(() => process.exit(143)));
+if (import.meta.main) {
+  process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
+  process.once('SIGTERM', () => void cleanup().then(() => process.exit(143)));
+}
 
-interface Target { name: 'baseline' | 'orrery'; url: string; pid: number; next: number; created: string[]; versions: string[] }
+export interface Target { name: 'baseline' | 'orrery'; url: string; pid: number; next: number; created: string[]; versions: string[] }
 
 async function startTarget(name: Target['name'], dir: string): Promise<Target> {
   mkdirSync(dir, { recursive: true });
@@ -79,7 +82,8 @@ async function stopTarget(t: Target) {
   if (p) await stopProcess(p);
 }
 
-function ops(t: Target): Record<string, Op> {
+/** The CRUD operations on one server, as load-generator ops (apply, get, list, update). */
+export function ops(t: Target): Record<string, Op> {
   return {
     apply: {
       request: () => ({ method: 'POST', path: '/v1/agents', headers: JSON_CT, body: manifest(`bench-${pad(t.next++)}`) }),
@@ -270,29 +274,31 @@ async function scale(): Promise<string> {
   ].join('\n');
 }
 
-const watchdog = startWatchdog(ms(opts['max-time']), opts['max-time'], cleanup);
+if (import.meta.main) {
+  const watchdog = startWatchdog(ms(opts['max-time']), opts['max-time'], cleanup);
 
-try {
-  const machine = await describeMachine();
-  const sections: string[] = [`Machine: ${machine}; command: \`${['bun scripts/bench/crud.ts', ...process.argv.slice(2)].join(' ')}\``];
-  console.error(`bench dir ${tmpRoot}; ${machine}; ${CONNS} connections; ${DURATION / 1000} s per phase`);
-  if (!skip.has('cold')) {
-    console.error('cold start …');
-    sections.push('### Cold start\n\n' + (await coldStart()));
+  try {
+    const machine = await describeMachine();
+    const sections: string[] = [`Machine: ${machine}; command: \`${['bun scripts/bench/crud.ts', ...process.argv.slice(2)].join(' ')}\``];
+    console.error(`bench dir ${tmpRoot}; ${machine}; ${CONNS} connections; ${DURATION / 1000} s per phase`);
+    if (!skip.has('cold')) {
+      console.error('cold start …');
+      sections.push('### Cold start\n\n' + (await coldStart()));
+    }
+    if (!skip.has('crud')) {
+      console.error('CRUD phases (baseline and Orrery alternately) …');
+      sections.push('### CRUD throughput and latency\n\n' + (await crud()));
+    }
+    if (!skip.has('scale')) {
+      console.error('list latency at scale …');
+      sections.push('### List latency by collection size\n\n' + (await scale()));
+    }
+    console.log(sections.join('\n\n'));
+  } catch (e) {
+    console.error(e);
+    process.exitCode = 1;
+  } finally {
+    clearTimeout(watchdog);
+    await cleanup();
   }
-  if (!skip.has('crud')) {
-    console.error('CRUD phases (baseline and Orrery alternately) …');
-    sections.push('### CRUD throughput and latency\n\n' + (await crud()));
-  }
-  if (!skip.has('scale')) {
-    console.error('list latency at scale …');
-    sections.push('### List latency by collection size\n\n' + (await scale()));
-  }
-  console.log(sections.join('\n\n'));
-} catch (e) {
-  console.error(e);
-  process.exitCode = 1;
-} finally {
-  clearTimeout(watchdog);
-  await cleanup();
 }

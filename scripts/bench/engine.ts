@@ -21,7 +21,8 @@ Orrery's --max-concurrent-tasks and LangGraph's --n-jobs-per-worker; --task-time
 
 const opts: Record<string, string> = { ...DEFAULTS };
 const on = new Set<string>();
-for (let i = 2; i < process.argv.length; i++) {
+// Imported (scripts/bench/scale.ts uses the helpers below), the flags are the defaults.
+if (import.meta.main) for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i];
   if (a === '--help' || a === '-h') (console.log(HELP), process.exit(0));
   const eq = a.indexOf('=');
@@ -45,12 +46,12 @@ const sleep = (t: number) => new Promise<void>((r) => setTimeout(r, t));
 const log = (line: string) => console.error(line);
 const JSON_CT = { 'content-type': 'application/json' };
 const TERMINAL = new Set(['Succeeded', 'Failed', 'DeadLetter']);
-const PROMPTS = ['List three questions about the topic.', 'Answer the questions briefly.', 'Write a one-line summary.']; // = langgraph/graph.mjs
+export const PROMPTS = ['List three questions about the topic.', 'Answer the questions briefly.', 'Write a one-line summary.']; // = langgraph/graph.mjs
 
 /** Raised when the Orrery half cannot run on this tree (flag unknown, tasks never finish): exit 2. */
-class EngineMissing extends Error {}
+export class EngineMissing extends Error {}
 
-const tmpRoot = mkdtempSync(join(tmpdir(), 'orrery-engine-bench-'));
+const tmpRoot = import.meta.main ? mkdtempSync(join(tmpdir(), 'orrery-engine-bench-')) : '';
 const procs: Subprocess[] = [];
 let langgraph: LangGraphServer | undefined;
 let cleaned = false;
@@ -61,15 +62,17 @@ async function cleanup() {
   await Promise.all(procs.map((p) => stopProcess(p)));
   rmSync(tmpRoot, { recursive: true, force: true });
 }
-process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
-process.once('SIGTERM', () => void cleanup().then(() => process.exit(143)));
+if (import.meta.main) {
+  process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
+  process.once('SIGTERM', () => void cleanup().then(() => process.exit(143)));
+}
 
 // ---- measuring helpers ----------------------------------------------------------------------
-interface Outcome { ok: boolean; error?: string; queueMs?: number; execMs?: number; runId?: string; endAt?: number }
-interface Phase { outcomes: Outcome[]; lat: number[]; seconds: number }
+export interface Outcome { ok: boolean; error?: string; queueMs?: number; execMs?: number; runId?: string; endAt?: number }
+export interface Phase { outcomes: Outcome[]; lat: number[]; seconds: number }
 
 /** CPU ms of a process and all its descendants (the LangGraph CLI runs tsx, which runs the server). */
-async function treeCpuMs(pid: number): Promise<number> {
+export async function treeCpuMs(pid: number): Promise<number> {
   let total = await cpuMs(pid).catch(() => 0);
   let kids = '';
   try {
@@ -82,7 +85,7 @@ async function treeCpuMs(pid: number): Promise<number> {
 }
 
 /** Runs n tasks keeping c in flight (a new one starts when one ends); latency = start → outcome.endAt. */
-async function closedLoop(label: string, n: number, c: number, runOne: (i: number) => Promise<Outcome>): Promise<Phase> {
+export async function closedLoop(label: string, n: number, c: number, runOne: (i: number) => Promise<Outcome>): Promise<Phase> {
   const outcomes: Outcome[] = [];
   const lat: number[] = [];
   let next = 0;
@@ -116,7 +119,7 @@ async function closedLoop(label: string, n: number, c: number, runOne: (i: numbe
   return { outcomes, lat, seconds: (performance.now() - started) / 1000 };
 }
 
-interface Usage { t: number; server: number; fake: number; self: number; machine: { busy: number; total: number }; calls: number }
+export interface Usage { t: number; server: number; fake: number; self: number; machine: { busy: number; total: number }; calls: number }
 let fakeUrl = '';
 let fakePid = 0;
 async function usage(serverPid: number): Promise<Usage> {
@@ -125,13 +128,13 @@ async function usage(serverPid: number): Promise<Usage> {
   return { t: performance.now(), server: await treeCpuMs(serverPid), fake: await cpuMs(fakePid), self: (u.user + u.system) / 1000, machine: await machineTicks(), calls: stats.requests };
 }
 
-interface SideResult {
+export interface SideResult {
   engine: string; tasks: number; failed: number; rps: number; p50: number; p99: number; queueP50: number; execP50: number;
   callsPerTask: number; cpuPerTask: number; cores: { server: number; fake: number; self: number; other: number }; firstError?: string;
   /** Orrery: database bytes each measured task added, in all and by table. */
   dbPerTask?: ReturnType<typeof growthPer>;
 }
-function summarize(engine: string, p: Phase, a: Usage, b: Usage): SideResult {
+export function summarize(engine: string, p: Phase, a: Usage, b: Usage): SideResult {
   const sorted = (xs: (number | undefined)[]) => Float64Array.from(xs.filter((x): x is number => typeof x === 'number' && !Number.isNaN(x))).sort();
   const lat = sorted(p.lat);
   const s = (b.t - a.t) / 1000;
@@ -147,12 +150,12 @@ function summarize(engine: string, p: Phase, a: Usage, b: Usage): SideResult {
 }
 
 /** Sequential chat completions from this process straight to the fake: the model's share of a hop. */
-async function modelRoundTrip(samples: number): Promise<{ p50: number; p99: number }> {
+export async function modelRoundTrip(samples: number, url = fakeUrl): Promise<{ p50: number; p99: number }> {
   const body = JSON.stringify({ model: 'bench-model', messages: [{ role: 'system', content: PROMPTS[0] }, { role: 'user', content: 'topic 0' }] });
   const lat = new Float64Array(samples);
   for (let i = 0; i < samples; i++) {
     const t0 = performance.now();
-    const res = await fetch(`${fakeUrl}/v1/chat/completions`, { method: 'POST', headers: JSON_CT, body, signal: AbortSignal.timeout(10_000) });
+    const res = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: JSON_CT, body, signal: AbortSignal.timeout(10_000) });
     await res.json();
     lat[i] = performance.now() - t0;
     if (!res.ok) throw new Error(`fake model answered ${res.status}`);
@@ -168,7 +171,7 @@ type Obj = { metadata: { name: string }; status?: { phase?: string; lastError?: 
  * GET /v1/tasks/watch for this run's label. Records when each task's first frame past Pending and its
  * first terminal frame arrived (createdAt has whole seconds only, so the frames time the phases).
  */
-async function watchTasks(base: string, label: string) {
+export async function watchTasks(base: string, label: string) {
   const ctl = new AbortController();
   const res = await fetch(`${base}/v1/tasks/watch?labelSelector=${encodeURIComponent(`bench-run=${label}`)}`, { signal: ctl.signal });
   if (!res.ok || !res.body) throw new Error(`GET /v1/tasks/watch: ${res.status} ${await res.text()}`);
@@ -234,11 +237,57 @@ async function watchTasks(base: string, label: string) {
   };
 }
 
-async function apply(base: string, plural: string, manifest: object): Promise<void> {
+export async function apply(base: string, plural: string, manifest: object): Promise<void> {
   const res = await fetch(`${base}/v1/${plural}`, { method: 'POST', headers: JSON_CT, body: JSON.stringify({ apiVersion: 'orloj.dev/v1', ...manifest }) });
   const text = await res.text();
   log(`  POST /v1/${plural} ${(manifest as { metadata: { name: string } }).metadata.name}: ${res.status}`);
   if (res.status !== 201) throw new Error(`POST /v1/${plural} answered ${res.status}, expected 201: ${text.slice(0, 500)}`);
+}
+
+/** The pipeline's resources: ModelEndpoint bench-model (the fake at modelUrl), Agents bench-a/b/c, AgentSystem bench-pipeline. */
+export async function applyPipeline(base: string, modelUrl: string): Promise<void> {
+  await apply(base, 'model-endpoints', { kind: 'ModelEndpoint', metadata: { name: 'bench-model' }, spec: { provider: 'openai-compatible', base_url: `${modelUrl}/v1`, default_model: 'bench-model', allowPrivate: true } });
+  for (const [i, name] of ['bench-a', 'bench-b', 'bench-c'].entries()) {
+    await apply(base, 'agents', { kind: 'Agent', metadata: { name }, spec: { model_ref: 'bench-model', prompt: PROMPTS[i] } });
+  }
+  await apply(base, 'agent-systems', {
+    kind: 'AgentSystem',
+    metadata: { name: 'bench-pipeline' },
+    spec: { agents: ['bench-a', 'bench-b', 'bench-c'], graph: { 'bench-a': { next: 'bench-b' }, 'bench-b': { next: 'bench-c' } } },
+  });
+}
+
+/**
+ * One pipeline task per call: POST /v1/tasks `<prefix>-<i>` with label bench-run=<label>, then its
+ * terminal frame on `watch` (opened by watchTasks for that label), within timeoutMs.
+ */
+export function pipelineTask(base: string, watch: Awaited<ReturnType<typeof watchTasks>>, label: string, prefix: string, timeoutMs: number) {
+  return async (i: number): Promise<Outcome> => {
+    const name = `${prefix}-${i}`;
+    const t0 = performance.now();
+    const res = await fetch(`${base}/v1/tasks`, {
+      method: 'POST',
+      headers: JSON_CT,
+      body: JSON.stringify({ apiVersion: 'orloj.dev/v1', kind: 'Task', metadata: { name, labels: { 'bench-run': label } }, spec: { system: 'bench-pipeline', input: { topic: `topic ${i}` } } }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const text = await res.text();
+    if (res.status !== 201) return { ok: false, error: `POST /v1/tasks ${name}: ${res.status} ${text.slice(0, 200)}` };
+    const hit = await watch.terminal(name, timeoutMs);
+    if (!hit && watch.ended()) throw new Error(`Orrery: ${watch.ended()} while waiting for task ${name}`);
+    if (!hit) {
+      const caps = await fetch(`${base}/v1/capabilities`).then((r) => r.text()).catch((e) => `unreadable: ${e}`);
+      const runtime = [...caps.matchAll(/"id":"(core\.runtime\.[a-z_]+)","enabled":(true|false)/g)].map((m) => `${m[1]}=${m[2]}`).join(', ');
+      throw new EngineMissing(
+        `Orrery: task ${name} did not reach Succeeded/Failed/DeadLetter within ${timeoutMs / 1000} s (last phase seen: ${watch.lastPhase(name) ?? 'none'}). ` +
+          `GET /v1/capabilities: ${runtime || caps.slice(0, 300)}. The engine is not running tasks on this server yet (or is slower than --task-timeout).`,
+      );
+    }
+    const st = hit.obj.status ?? {};
+    const ok = st.phase === 'Succeeded';
+    const run = hit.runningAt === undefined ? {} : { queueMs: hit.runningAt - t0, execMs: hit.at - hit.runningAt };
+    return { ok, endAt: hit.at, error: ok ? undefined : `${name} ended ${st.phase}: ${st.lastError ?? ''}`, ...run };
+  };
 }
 
 async function runOrrery(): Promise<SideResult> {
@@ -257,43 +306,10 @@ async function runOrrery(): Promise<SideResult> {
   procs.push(server.proc);
   const base = server.url;
   log(`orrery: server ${base} (pid ${server.proc.pid}) ${flags.join(' ')}; applying the pipeline …`);
-  await apply(base, 'model-endpoints', { kind: 'ModelEndpoint', metadata: { name: 'bench-model' }, spec: { provider: 'openai-compatible', base_url: `${fakeUrl}/v1`, default_model: 'bench-model', allowPrivate: true } });
-  for (const [i, name] of ['bench-a', 'bench-b', 'bench-c'].entries()) {
-    await apply(base, 'agents', { kind: 'Agent', metadata: { name }, spec: { model_ref: 'bench-model', prompt: PROMPTS[i] } });
-  }
-  await apply(base, 'agent-systems', {
-    kind: 'AgentSystem',
-    metadata: { name: 'bench-pipeline' },
-    spec: { agents: ['bench-a', 'bench-b', 'bench-c'], graph: { 'bench-a': { next: 'bench-b' }, 'bench-b': { next: 'bench-c' } } },
-  });
+  await applyPipeline(base, fakeUrl);
   const label = `r${Date.now().toString(36)}`;
   const watch = await watchTasks(base, label);
-  const runOne = (prefix: string) => async (i: number): Promise<Outcome> => {
-    const name = `${prefix}-${i}`;
-    const t0 = performance.now();
-    const res = await fetch(`${base}/v1/tasks`, {
-      method: 'POST',
-      headers: JSON_CT,
-      body: JSON.stringify({ apiVersion: 'orloj.dev/v1', kind: 'Task', metadata: { name, labels: { 'bench-run': label } }, spec: { system: 'bench-pipeline', input: { topic: `topic ${i}` } } }),
-      signal: AbortSignal.timeout(TASK_TIMEOUT),
-    });
-    const text = await res.text();
-    if (res.status !== 201) return { ok: false, error: `POST /v1/tasks ${name}: ${res.status} ${text.slice(0, 200)}` };
-    const hit = await watch.terminal(name, TASK_TIMEOUT);
-    if (!hit && watch.ended()) throw new Error(`Orrery: ${watch.ended()} while waiting for task ${name}`);
-    if (!hit) {
-      const caps = await fetch(`${base}/v1/capabilities`).then((r) => r.text()).catch((e) => `unreadable: ${e}`);
-      const runtime = [...caps.matchAll(/"id":"(core\.runtime\.[a-z_]+)","enabled":(true|false)/g)].map((m) => `${m[1]}=${m[2]}`).join(', ');
-      throw new EngineMissing(
-        `Orrery: task ${name} did not reach Succeeded/Failed/DeadLetter within ${TASK_TIMEOUT / 1000} s (last phase seen: ${watch.lastPhase(name) ?? 'none'}). ` +
-          `GET /v1/capabilities: ${runtime || caps.slice(0, 300)}. The engine is not running tasks on this server yet (or is slower than --task-timeout).`,
-      );
-    }
-    const st = hit.obj.status ?? {};
-    const ok = st.phase === 'Succeeded';
-    const run = hit.runningAt === undefined ? {} : { queueMs: hit.runningAt - t0, execMs: hit.at - hit.runningAt };
-    return { ok, endAt: hit.at, error: ok ? undefined : `${name} ended ${st.phase}: ${st.lastError ?? ''}`, ...run };
-  };
+  const runOne = (prefix: string) => pipelineTask(base, watch, label, prefix, TASK_TIMEOUT);
   try {
     if (WARMUP) await closedLoop('orrery warm-up', WARMUP, C, runOne('warm'));
     const db = join(tmpRoot, 'orrery', DB_FILE);
@@ -377,25 +393,27 @@ function report(machine: string, rtt: { p50: number; p99: number }, rows: SideRe
   return out.join('\n');
 }
 
-const watchdog = startWatchdog(ms(opts['max-time']), opts['max-time'], cleanup);
-try {
-  const machine = await describeMachine();
-  log(`bench dir ${tmpRoot}; ${machine}; ${N} tasks, ${C} in flight, ${WARMUP} warm-up`);
-  const fake = await spawnServer([BUN, join(import.meta.dir, 'fake-model.ts'), '--port', '0']);
-  procs.push(fake.proc);
-  fakeUrl = fake.url;
-  fakePid = fake.proc.pid;
-  const rtt = await modelRoundTrip(Number(opts['rtt-samples']));
-  log(`fake model ${fakeUrl}: round trip p50 ${f1(rtt.p50)} ms, p99 ${f1(rtt.p99)} ms`);
-  const rows: SideResult[] = [];
-  if (!on.has('skip-orrery')) rows.push(await runOrrery());
-  if (!on.has('skip-langgraph')) rows.push(await runLangGraph());
-  for (const r of rows) log(`  ${r.engine}: ${f1(r.rps)} tasks/s, p50 ${f1(r.p50)} ms, p99 ${f1(r.p99)} ms, ${r.failed} failed`);
-  console.log(report(machine, rtt, rows));
-} catch (e) {
-  console.error(e instanceof EngineMissing ? `\nENGINE NOT AVAILABLE: ${e.message}` : e);
-  process.exitCode = e instanceof EngineMissing ? 2 : 1;
-} finally {
-  clearTimeout(watchdog);
-  await cleanup();
+if (import.meta.main) {
+  const watchdog = startWatchdog(ms(opts['max-time']), opts['max-time'], cleanup);
+  try {
+    const machine = await describeMachine();
+    log(`bench dir ${tmpRoot}; ${machine}; ${N} tasks, ${C} in flight, ${WARMUP} warm-up`);
+    const fake = await spawnServer([BUN, join(import.meta.dir, 'fake-model.ts'), '--port', '0']);
+    procs.push(fake.proc);
+    fakeUrl = fake.url;
+    fakePid = fake.proc.pid;
+    const rtt = await modelRoundTrip(Number(opts['rtt-samples']));
+    log(`fake model ${fakeUrl}: round trip p50 ${f1(rtt.p50)} ms, p99 ${f1(rtt.p99)} ms`);
+    const rows: SideResult[] = [];
+    if (!on.has('skip-orrery')) rows.push(await runOrrery());
+    if (!on.has('skip-langgraph')) rows.push(await runLangGraph());
+    for (const r of rows) log(`  ${r.engine}: ${f1(r.rps)} tasks/s, p50 ${f1(r.p50)} ms, p99 ${f1(r.p99)} ms, ${r.failed} failed`);
+    console.log(report(machine, rtt, rows));
+  } catch (e) {
+    console.error(e instanceof EngineMissing ? `\nENGINE NOT AVAILABLE: ${e.message}` : e);
+    process.exitCode = e instanceof EngineMissing ? 2 : 1;
+  } finally {
+    clearTimeout(watchdog);
+    await cleanup();
+  }
 }
