@@ -30,7 +30,8 @@ async function setup() {
 }
 
 describe('cancelTask', () => {
-  test('a concurrent write makes it re-read and retry; the racing change is cancelled too', async () => {
+  // Stages the race through the order of SQLite's write queue (see the next test).
+  test.skipIf(TEST_STORE === 'postgres')('a concurrent write makes it re-read and retry; the racing change is cancelled too', async () => {
     const ctx = await setup();
     let calls = 0;
     // The clock is read between the read and the write of each attempt: race the first one.
