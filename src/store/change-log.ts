@@ -10,6 +10,15 @@ export type LoggedChange = ChangeRecord;
 
 const ph = (name: string) => sql.placeholder(name);
 
+/**
+ * The newest id a trim may delete up to: beyond the newest `keep`, at most `step` of the oldest,
+ * never the newest row, and only a contiguous prefix (below `young`, the first id still inside the
+ * age window, when there is one), so the log never gets a hole a resuming reader would skip.
+ */
+export function trimBound(first: number, last: number, keep: number, step: number, young: number | null | undefined): number {
+  return Math.min(last - keep, first + step - 1, last - 1, young === null || young === undefined ? Infinity : Number(young) - 1);
+}
+
 export class ChangeLog {
   private readonly stmt;
 
@@ -80,7 +89,7 @@ export class ChangeLog {
     // Only a contiguous prefix may go: stop below the first change that is still young, so the
     // log never gets a hole that a resuming watcher would silently skip.
     const young = this.handle.db.select({ rev: sql<number | null>`MIN(${changes.revision})` }).from(changes).where(gte(changes.createdAt, cutoff)).get()?.rev;
-    const bound = Math.min(last - keep, first + step - 1, last - 1, young === null || young === undefined ? Infinity : Number(young) - 1);
+    const bound = trimBound(first, last, keep, step, young);
     if (bound < first) return 0;
     this.handle.db.delete(changes).where(lte(changes.revision, bound)).run();
     return deletedRows(this.handle);

@@ -6,6 +6,7 @@ import { nanoTimestamp, type NewEvent, type OrreryEvent } from '../events/event'
 import type { EventSink } from '../events/publisher';
 import { deletedRows, type OpenDatabase } from './database';
 import type { ResourceStore } from './resource-store';
+import { trimBound } from './change-log';
 
 type EventRow = typeof events.$inferSelect;
 const ph = (name: string) => sql.placeholder(name);
@@ -103,7 +104,7 @@ export class EventLog implements EventSink {
     const cutoff = nano(new Date(now.getTime() - maxAgeMs));
     // A contiguous prefix only (see ChangeLog.trim).
     const young = this.handle.db.select({ id: sql<number | null>`MIN(${events.id})` }).from(events).where(gte(events.timestamp, cutoff)).get()?.id;
-    const bound = Math.min(last - keep, first + step - 1, last - 1, young === null || young === undefined ? Infinity : Number(young) - 1);
+    const bound = trimBound(first, last, keep, step, young);
     if (bound < first) return 0;
     this.handle.db.delete(events).where(lte(events.id, bound)).run();
     return deletedRows(this.handle);

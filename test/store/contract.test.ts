@@ -5,9 +5,10 @@ import { afterAll, describe, expect, test } from 'bun:test';
 import { SQL } from 'bun';
 import { openDatabase } from '../../src/store/database';
 import { PgResourceStore } from '../../src/store/pg/resource-store';
-import { ResourceStore, VersionConflict, type NewResourceRow } from '../../src/store/resource-store';
+import { ResourceStore, VersionConflict } from '../../src/store/resource-store';
 import { applyPgMigrations } from '../../src/store/pg/migrate';
 import { freshDatabase } from '../support/postgres';
+import { agentRow } from '../support/rows';
 
 type Store = Pick<
   ResourceStore,
@@ -47,20 +48,7 @@ async function postgres(): Promise<Backend> {
   };
 }
 
-const row = (name: string, extra: Partial<NewResourceRow> = {}): NewResourceRow => ({
-  kind: 'Agent',
-  namespace: 'default',
-  name,
-  uid: `uid-${name}`,
-  generation: 1,
-  labels: '{}',
-  annotations: '{}',
-  spec: '{"model_ref":"m"}',
-  status: '{}',
-  createdAt: '2026-01-01T00:00:00Z',
-  updatedAt: '2026-01-01T00:00:00Z',
-  ...extra,
-});
+const row = agentRow;
 
 for (const [name, open] of [
   ['sqlite', sqlite],

@@ -14,10 +14,11 @@ import { applyPgMigrations } from '../../src/store/pg/migrate';
 import { PgEventLog } from '../../src/store/pg/event-log';
 import { PgResourceStore } from '../../src/store/pg/resource-store';
 import { PgTaskRecordStore } from '../../src/store/pg/task-records';
-import { ResourceStore, type NewResourceRow, type ResourceRow } from '../../src/store/resource-store';
+import { ResourceStore, type ResourceRow } from '../../src/store/resource-store';
 import { TaskRecordStore } from '../../src/store/task-records';
 import type { Changes, Events, Records, Resources } from '../../src/store/backend';
 import { freshDatabase } from '../support/postgres';
+import { agentRow } from '../support/rows';
 
 interface Backend {
   store: Resources;
@@ -54,19 +55,7 @@ async function postgres(url?: string): Promise<Backend & { pool: SQL; pg: PgReso
   return { store: pg, changes: pgChanges, events: pgEvents, records: new PgTaskRecordStore(pg, STREAMS), pool, pg, pgChanges, pgEvents };
 }
 
-const row = (name: string, at = '2026-01-01T00:00:00Z'): NewResourceRow => ({
-  kind: 'Agent',
-  namespace: 'default',
-  name,
-  uid: `uid-${name}`,
-  generation: 1,
-  labels: '{}',
-  annotations: '{}',
-  spec: '{}',
-  status: '{}',
-  createdAt: at,
-  updatedAt: at,
-});
+const row = (name: string, at = '2026-01-01T00:00:00Z') => agentRow(name, { spec: '{}', createdAt: at, updatedAt: at });
 
 for (const [name, open] of [
   ['sqlite', sqlite],

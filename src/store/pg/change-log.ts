@@ -2,7 +2,7 @@
 // under the revision_counter row lock, so changes commit in revision order: once a revision is
 // visible, every smaller one is too (or was rolled back and never existed), and a reader that
 // reads up to the newest committed revision skips nothing.
-import type { ChangeLog, LoggedChange } from '../change-log';
+import { trimBound, type ChangeLog, type LoggedChange } from '../change-log';
 import type { ResourceRow } from '../resource-store';
 import type { PgResourceStore } from './resource-store';
 
@@ -45,8 +45,7 @@ export class PgChangeLog implements Pick<ChangeLog, 'lastRevision' | 'firstRevis
     const first = (await this.firstRevision()) ?? last;
     const cutoff = new Date(now.getTime() - maxAgeMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
     const [y] = await this.store.sql`SELECT MIN(revision) AS rev FROM changes WHERE created_at >= ${cutoff}`;
-    const young = y?.rev === null || y?.rev === undefined ? Infinity : Number(y.rev) - 1;
-    const bound = Math.min(last - keep, first + step - 1, last - 1, young);
+    const bound = trimBound(first, last, keep, step, y?.rev);
     if (bound < first) return 0;
     const gone = await this.store.sql`DELETE FROM changes WHERE revision <= ${bound} RETURNING revision`;
     return gone.length;

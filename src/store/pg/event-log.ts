@@ -5,6 +5,7 @@
 import { nanoTimestamp, type NewEvent, type OrreryEvent } from '../../events/event';
 import type { EventSink } from '../../events/publisher';
 import { appendedEvent, rowToEvent, type EventLog } from '../event-log';
+import { trimBound } from '../change-log';
 import { CHANGES_CHANNEL, type PgResourceStore } from './resource-store';
 
 type Row = Record<string, unknown>;
@@ -57,8 +58,7 @@ export class PgEventLog implements EventSink, Pick<EventLog, 'lastId' | 'firstId
     const first = (await this.firstId()) ?? last;
     const cutoff = nano(new Date(now.getTime() - maxAgeMs));
     const [y] = await this.store.sql`SELECT MIN(id) AS id FROM events WHERE timestamp >= ${cutoff}`;
-    const young = y?.id === null || y?.id === undefined ? Infinity : Number(y.id) - 1;
-    const bound = Math.min(last - keep, first + step - 1, last - 1, young);
+    const bound = trimBound(first, last, keep, step, y?.id);
     if (bound < first) return 0;
     const gone = await this.store.sql`DELETE FROM events WHERE id <= ${bound} RETURNING id`;
     return gone.length;
