@@ -4,10 +4,19 @@
 import type { Database } from 'bun:sqlite';
 import type { Clock } from '../util/time';
 
-interface LeaseValue {
+export interface LeaseValue {
   holder: string;
   expiresAt: number;
   version: number;
+}
+
+/** A stored lease value; an unreadable one counts as free (version 0), so it can be taken over. */
+export function parseLease(value: string): LeaseValue {
+  try {
+    return JSON.parse(value) as LeaseValue;
+  } catch {
+    return { holder: '', expiresAt: 0, version: 0 };
+  }
 }
 
 export class LeaderLease {
@@ -26,12 +35,7 @@ export class LeaderLease {
   /** The lease as stored, or undefined when nobody has held it. */
   async current(): Promise<LeaseValue | undefined> {
     const row = this.sqlite.query<{ value: string }, [string]>('SELECT value FROM meta WHERE key = ?').get(this.key);
-    if (!row) return undefined;
-    try {
-      return JSON.parse(row.value) as LeaseValue;
-    } catch {
-      return { holder: '', expiresAt: 0, version: 0 };
-    }
+    return row ? parseLease(row.value) : undefined;
   }
 
   /**

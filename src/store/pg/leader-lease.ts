@@ -3,14 +3,8 @@
 // UPDATE that names the lease exactly as read; of two servers racing for an expired lease the
 // second waits for the first's row lock, re-checks the row, finds it changed and updates nothing.
 import type { Clock } from '../../util/time';
-import type { LeaderLease } from '../leader-lease';
+import { parseLease, type LeaderLease, type LeaseValue } from '../leader-lease';
 import type { PgResourceStore } from './resource-store';
-
-interface LeaseValue {
-  holder: string;
-  expiresAt: number;
-  version: number;
-}
 
 export class PgLeaderLease implements Pick<LeaderLease, 'holder' | 'ttlMs' | 'current' | 'acquire' | 'release'> {
   private readonly key: string;
@@ -28,12 +22,7 @@ export class PgLeaderLease implements Pick<LeaderLease, 'holder' | 'ttlMs' | 'cu
   /** The lease as stored, or undefined when nobody has held it. */
   async current(): Promise<LeaseValue | undefined> {
     const [row] = await this.store.sql`SELECT value FROM meta WHERE key = ${this.key}`;
-    if (!row) return undefined;
-    try {
-      return JSON.parse(row.value as string) as LeaseValue;
-    } catch {
-      return { holder: '', expiresAt: 0, version: 0 };
-    }
+    return row ? parseLease(row.value as string) : undefined;
   }
 
   /**
